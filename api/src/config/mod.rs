@@ -1,0 +1,228 @@
+//! Settings: built-in defaults < `zhicha.toml` < `ZHICHA_*` environment variables
+//! (and `DATABASE_URL`), checked once at start-up and then passed explicitly.
+
+mod secret;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::Deserialize;
+
+pub use secret::Secret;
+
+const DEFAULTS: &str = include_str!("defaults.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub rules: RulesSettings,
+    pub demo: DemoSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub addr: String,
+    pub max_body_bytes: usize,
+    pub workers: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: Secret<String>,
+    pub data_dir: PathBuf,
+    pub max_connections: u32,
+    pub busy_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesSettings {
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoSettings {
+    pub autoload: bool,
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub level: String,
+    pub format: String,
+}
+
+/// Which database the settings select.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Every problem found, one line each.
+#[derive(Debug)]
+pub struct ConfigErrors(pub Vec<String>);
+
+impl std::fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "invalid configuration:")?;
+        for e in &self.0 {
+            write!(f, "\n  - {e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+impl Settings {
+    /// Loads from the process environment and `file` (default `zhicha.toml`, which
+    /// may be absent unless named explicitly).
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigErrors> {
+        Self::from_figment(Self::figment(file)?)
+    }
+
+    pub fn figment(file: Option<&Path>) -> Result<Figment, ConfigErrors> {
+        let mut f = Figment::from(Toml::string(DEFAULTS));
+        match file {
+            Some(p) if !p.exists() => return Err(ConfigErrors(vec![format!("config file {}: not found", p.display())])),
+            Some(p) => f = f.merge(Toml::file_exact(p)),
+            None => f = f.merge(Toml::file_exact("zhicha.toml")),
+        }
+        Ok(f.merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database.url".into()))
+            .merge(Env::prefixed("ZHICHA_").split("__").ignore(&["CONFIG"])))
+    }
+
+    /// Extracts and checks settings from any figment (tests build their own).
+    pub fn from_figment(f: Figment) -> Result<Self, ConfigErrors> {
+        let settings: Settings = f.extract().map_err(|e| ConfigErrors(e.into_iter().map(describe).collect()))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigErrors> {
+        let mut errors = Vec::new();
+        if self.server.addr.parse::<SocketAddr>().is_err() {
+            errors.push(format!("server.addr: {:?} is not an address such as 127.0.0.1:8080", self.server.addr));
+        }
+        if self.server.max_body_bytes < 1024 {
+            errors.push("server.max_body_bytes: must be at least 1024".to_string());
+        }
+        if let Err(e) = self.backend() {
+            errors.push(e);
+        }
+        if self.database.max_connections == 0 {
+            errors.push("database.max_connections: must be at least 1".to_string());
+        }
+        if !["text", "json"].contains(&self.log.format.as_str()) {
+            errors.push(format!("log.format: {:?} is neither \"text\" nor \"json\"", self.log.format));
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            errors.push(format!("log.level: {:?} is not a log filter", self.log.level));
+        }
+        if errors.is_empty() { Ok(()) } else { Err(ConfigErrors(errors)) }
+    }
+
+    pub fn backend(&self) -> Result<Backend, String> {
+        let url = self.database.url.expose();
+        if url.is_empty() || url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(format!("database.url: scheme of {} is neither sqlite:// nor postgres://", redact_url(url)))
+        }
+    }
+
+    /// The URL to connect to: the configured one, or SQLite under `data_dir`.
+    pub fn database_url(&self) -> String {
+        let url = self.database.url.expose();
+        if url.is_empty() {
+            format!("sqlite://{}?mode=rwc", self.database.data_dir.join("zhicha.db").display())
+        } else {
+            url.clone()
+        }
+    }
+}
+
+/// One line per figment error: the key, what is wrong, and where the value came from.
+fn describe(e: figment::Error) -> String {
+    let key = if e.path.is_empty() { "(top level)".to_string() } else { e.path.join(".") };
+    let from = e.metadata.as_ref().map(|m| match &m.source {
+        Some(figment::Source::File(p)) => format!(" (from {})", p.display()),
+        _ => format!(" (from {})", m.name),
+    });
+    let kind = match &e.kind {
+        figment::error::Kind::UnknownField(f, _) => format!("unknown key `{f}`"),
+        k => k.to_string(),
+    };
+    format!("{key}: {kind}{}", from.unwrap_or_default())
+}
+
+/// A database URL fit for logs: the password replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let userinfo = &url[s + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}://{}:***@{}", &url[..s], user, &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::providers::Serialized;
+
+    fn with(pairs: &[(&str, &str)]) -> Result<Settings, ConfigErrors> {
+        let mut f = Figment::from(Toml::string(DEFAULTS));
+        for (k, v) in pairs {
+            f = f.merge(Serialized::default(k, v));
+        }
+        Settings::from_figment(f)
+    }
+
+    #[test]
+    fn defaults_are_valid_and_embedded() {
+        let s = with(&[]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.backend(), Ok(Backend::Sqlite));
+        assert!(s.database_url().ends_with("data/zhicha.db?mode=rwc"));
+    }
+
+    #[test]
+    fn each_problem_is_one_line_naming_the_key() {
+        let e = with(&[("server.addr", "nowhere"), ("log.format", "xml"), ("database.url", "mysql://u:pw@h/db")])
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default();
+        assert_eq!(e.len(), 3, "{e:?}");
+        assert!(e[0].starts_with("server.addr:"));
+        assert!(e[1].starts_with("database.url:") && e[1].contains("u:***@h/db") && !e[1].contains("pw"));
+        assert!(e[2].starts_with("log.format:"));
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let e = with(&[("server.port", "8080")]).err().map(|e| e.0).unwrap_or_default();
+        assert_eq!(e.len(), 1);
+        assert!(e[0].contains("unknown key `port`"), "{e:?}");
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let s = with(&[("database.url", "postgres://zhicha:hunter2@db/zhicha")]).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!format!("{s:?}").contains("hunter2"));
+        assert_eq!(redact_url(s.database.url.expose()), "postgres://zhicha:***@db/zhicha");
+    }
+}

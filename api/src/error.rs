@@ -1,0 +1,189 @@
+//! One error type for the whole API and one table of error codes. Every failure is
+//! answered as `{"error": {"code", "message", "details", "request_id"}}`.
+
+use std::panic::Location;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use crate::request_id;
+
+macro_rules! error_codes {
+    ($($variant:ident = $status:literal, $name:literal, $doc:literal;)*) => {
+        /// Machine-readable error codes; the name is what clients match on.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum ErrorCode { $(#[doc = $doc] $variant,)* }
+
+        impl ErrorCode {
+            pub const ALL: &[ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            pub fn name(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $name,)* }
+            }
+
+            pub fn status(self) -> StatusCode {
+                match self { $(ErrorCode::$variant => StatusCode::from_u16($status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),)* }
+            }
+
+            pub fn description(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $doc,)* }
+            }
+        }
+    };
+}
+
+error_codes! {
+    MalformedJson = 400, "malformed_json", "The body is not well-formed JSON.";
+    InvalidQuery = 400, "invalid_query", "A query-string parameter is missing or has the wrong form.";
+    InvalidPath = 400, "invalid_path", "A path parameter has the wrong form.";
+    Unauthenticated = 401, "unauthenticated", "No valid credentials were given.";
+    Forbidden = 403, "forbidden", "The caller's role may not use this function.";
+    NotFound = 404, "not_found", "No such resource in the caller's scope.";
+    MethodNotAllowed = 405, "method_not_allowed", "The resource does not support this method.";
+    Conflict = 409, "conflict", "The resource changed or is in a state that forbids this.";
+    PayloadTooLarge = 413, "payload_too_large", "The body exceeds the size limit.";
+    UnsupportedMediaType = 415, "unsupported_media_type", "The body must be sent as application/json.";
+    InvalidBody = 422, "invalid_body", "The JSON is well-formed but a field is missing, unknown or of the wrong type.";
+    InvalidField = 422, "invalid_field", "A field has a value the domain rejects (a code, a date, a range).";
+    DatabaseUnavailable = 503, "database_unavailable", "The database cannot be reached; retry later.";
+    Internal = 500, "internal", "An unexpected error; the request id finds it in the server log.";
+}
+
+/// The error body, as documented in the spec.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// One of the error codes (`invalid_field`, `not_found`, ...).
+    pub code: String,
+    /// A sentence for people.
+    pub message: String,
+    /// Machine-readable specifics, e.g. `{"field": "code"}`.
+    #[schema(value_type = Object)]
+    pub details: Value,
+    pub request_id: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{code:?}: {message}")]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+    pub details: Value,
+    /// The cause, logged for 5xx and never sent.
+    pub source: Option<anyhow::Error>,
+    pub location: &'static Location<'static>,
+}
+
+impl ApiError {
+    #[track_caller]
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), details: json!({}), source: None, location: Location::caller() }
+    }
+
+    #[track_caller]
+    pub fn field(code: ErrorCode, field: &str, message: impl Into<String>) -> Self {
+        Self::new(code, message).with_details(json!({ "field": field }))
+    }
+
+    #[track_caller]
+    pub fn not_found(what: &str) -> Self {
+        Self::new(ErrorCode::NotFound, format!("{what} not found"))
+    }
+
+    /// An unexpected failure: the cause goes to the log, the client sees nothing of it.
+    #[track_caller]
+    pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
+        let mut e = Self::new(ErrorCode::Internal, "internal error");
+        e.source = Some(cause.into());
+        e
+    }
+
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = details;
+        self
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        let message = if self.code.status().is_server_error() && self.code != ErrorCode::DatabaseUnavailable {
+            "internal error; quote the request id to the operator".to_string()
+        } else {
+            self.message.clone()
+        };
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code.name().to_string(),
+                message,
+                details: self.details.clone(),
+                request_id: request_id::current(),
+            },
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    #[track_caller]
+    fn from(e: sea_orm::DbErr) -> Self {
+        match e {
+            sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => {
+                let mut err = ApiError::new(ErrorCode::DatabaseUnavailable, "the database is unavailable; retry later");
+                err.source = Some(e.into());
+                err
+            }
+            e => ApiError::internal(e),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.code.status();
+        if status.is_server_error() {
+            let chain = self.source.as_ref().map(|s| format!("{s:#}")).unwrap_or_default();
+            tracing::error!(
+                code = self.code.name(),
+                at = %self.location,
+                request_id = request_id::current().unwrap_or_default(),
+                "{}: {chain}",
+                self.message
+            );
+        }
+        let mut resp = HttpResponse::build(status);
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            resp.insert_header(("Retry-After", "5"));
+        }
+        resp.json(self.body())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_statuses_are_errors() {
+        let mut names: Vec<_> = ErrorCode::ALL.iter().map(|c| c.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ErrorCode::ALL.len());
+        assert!(ErrorCode::ALL.iter().all(|c| c.status().is_client_error() || c.status().is_server_error()));
+    }
+
+    #[test]
+    fn internal_errors_reveal_nothing() {
+        let e = ApiError::internal(anyhow::anyhow!("password authentication failed for user zhicha"));
+        let body = serde_json::to_string(&e.body()).unwrap_or_default();
+        assert!(!body.contains("password"), "{body}");
+        assert!(body.contains("\"code\":\"internal\""));
+    }
+}

@@ -1,0 +1,123 @@
+//! Extractors that turn bad input into the API's error shape with the field at fault,
+//! and a last-chance handler that reshapes any plain-text error response.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::{Payload, ServiceResponse};
+use actix_web::error::{PathError, PayloadError, QueryPayloadError};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CONTENT_TYPE, HeaderValue};
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::{FromRequest, HttpRequest, web};
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use crate::error::{ApiError, ErrorCode};
+
+/// A JSON body, deserialised with the path of the failing field reported.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json_type = req
+            .mime_type()
+            .ok()
+            .flatten()
+            .is_some_and(|m| m.subtype() == mime_json() || m.suffix().is_some_and(|s| s == mime_json()));
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !json_type {
+                return Err(ApiError::new(ErrorCode::UnsupportedMediaType, "send the body as Content-Type: application/json"));
+            }
+            let bytes = bytes.await.map_err(|e| match e.as_error::<PayloadError>() {
+                Some(PayloadError::Overflow) => ApiError::new(ErrorCode::PayloadTooLarge, "the body exceeds the size limit"),
+                _ => ApiError::new(ErrorCode::MalformedJson, format!("the body could not be read: {e}")),
+            })?;
+            parse(&bytes).map(Json)
+        })
+    }
+}
+
+fn mime_json() -> &'static str {
+    "json"
+}
+
+/// Deserialises `bytes`, naming the field at fault on failure.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let inner = e.inner();
+        let (line, column) = (inner.line(), inner.column());
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let mut field = e.path().to_string();
+                let msg = inner.to_string();
+                // serde reports an unknown field at its parent; name the field itself.
+                if let Some(name) = msg.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
+                    field = if field == "." { name.to_string() } else { format!("{field}.{name}") };
+                }
+                let message = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+                ApiError::field(ErrorCode::InvalidBody, &field, format!("{field}: {message}"))
+            }
+            _ => ApiError::new(ErrorCode::MalformedJson, format!("malformed JSON at line {line}, column {column}"))
+                .with_details(json!({ "line": line, "column": column })),
+        }
+    })
+}
+
+/// The field named in a serde message such as "missing field `code`".
+fn field_in(msg: &str) -> Option<&str> {
+    msg.split('`').nth(1)
+}
+
+pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    let msg = match &err {
+        QueryPayloadError::Deserialize(e) => e.to_string(),
+        e => e.to_string(),
+    };
+    let e = ApiError::new(ErrorCode::InvalidQuery, format!("query: {msg}"));
+    match field_in(&msg) {
+        Some(f) => e.with_details(json!({ "field": f })),
+        None => e,
+    }
+    .into()
+}
+
+pub fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::new(ErrorCode::InvalidPath, format!("path: {err}")).into()
+}
+
+/// Rewrites error responses that do not already carry the JSON error body (actix's
+/// own 404 and 405, for instance).
+pub fn reshape<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_json = res
+        .response()
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v == HeaderValue::from_static("application/json"));
+    if is_json {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let code = match res.status() {
+        StatusCode::NOT_FOUND => ErrorCode::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
+        StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+        StatusCode::BAD_REQUEST => ErrorCode::MalformedJson,
+        StatusCode::SERVICE_UNAVAILABLE => ErrorCode::DatabaseUnavailable,
+        _ => ErrorCode::Internal,
+    };
+    let message = match code {
+        ErrorCode::NotFound => format!("no route for {}", res.request().path()),
+        ErrorCode::MethodNotAllowed => format!("{} is not allowed on {}", res.request().method(), res.request().path()),
+        c => c.description().to_string(),
+    };
+    let err = ApiError::new(code, message);
+    let (req, _) = res.into_parts();
+    let res = ServiceResponse::new(req, actix_web::ResponseError::error_response(&err));
+    Ok(ErrorHandlerResponse::Response(res.map_into_right_body()))
+}

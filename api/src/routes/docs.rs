@@ -1,0 +1,49 @@
+//! The OpenAPI document, generated from the route annotations, and the docs page.
+
+use actix_web::{HttpResponse, get};
+use utoipa::OpenApi;
+use utoipa_scalar::{Scalar, Servable};
+
+use crate::error::{ErrorBody, ErrorCode, ErrorDetail};
+use crate::routes::{codes, health};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "zhicha", description = "Workplace-hazard self-inspection (智查自纠) and dynamic precise governance (动态精准治理)."),
+    paths(health::healthz, health::readyz, spec_yaml, codes::list, codes::crosswalk),
+    components(schemas(ErrorBody, ErrorDetail)),
+    tags(
+        (name = "operations", description = "Health, readiness and the API description."),
+        (name = "reference", description = "Code tables and crosswalks loaded from rules/."),
+    )
+)]
+pub struct ApiDoc;
+
+/// The full document, with the error-code table appended to its description.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    let mut table = String::from("\n\n## Errors\n\nEvery error is `{\"error\": {\"code\", \"message\", \"details\", \"request_id\"}}`.\n\n| code | HTTP | meaning |\n|---|---|---|\n");
+    for c in ErrorCode::ALL {
+        table.push_str(&format!("| `{}` | {} | {} |\n", c.name(), c.status().as_u16(), c.description()));
+    }
+    let base = doc.info.description.take().unwrap_or_default();
+    doc.info.description = Some(base + &table);
+    doc.info.version = env!("CARGO_PKG_VERSION").to_string();
+    doc
+}
+
+pub fn yaml() -> String {
+    openapi().to_yaml().unwrap_or_else(|e| format!("# cannot render the spec: {e}\n"))
+}
+
+/// This API's OpenAPI 3.1 description.
+#[utoipa::path(get, path = "/openapi.yaml", tag = "operations", responses((status = 200, content_type = "application/yaml", body = String)))]
+#[get("/openapi.yaml")]
+pub async fn spec_yaml() -> HttpResponse {
+    HttpResponse::Ok().content_type("application/yaml").body(yaml())
+}
+
+/// Interactive documentation at `/docs`.
+pub fn scalar() -> Scalar<utoipa::openapi::OpenApi> {
+    Scalar::with_url("/docs", openapi())
+}

@@ -1,0 +1,59 @@
+//! Liveness and readiness for the orchestrator and the operator on call.
+
+use actix_web::{HttpResponse, get, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::backend_name;
+use crate::error::{ApiError, ErrorBody, ErrorCode};
+use crate::state::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` while the process serves requests.
+    pub status: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ready` when the database answers.
+    pub status: String,
+    /// `sqlite` or `postgres`.
+    pub database: String,
+    /// Versions of the loaded rule tables.
+    pub rules: Vec<RuleVersion>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RuleVersion {
+    pub table: String,
+    pub version: String,
+}
+
+/// The process is up.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Health)))]
+#[get("/healthz")]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(Health { status: "ok".into() })
+}
+
+/// The database is reachable and the rules are loaded.
+#[utoipa::path(
+    get, path = "/readyz", tag = "operations",
+    responses((status = 200, body = Readiness), (status = 503, description = "database unreachable", body = ErrorBody))
+)]
+#[get("/readyz")]
+pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    state.db.ping().await.map_err(|e| {
+        let mut err = ApiError::new(ErrorCode::DatabaseUnavailable, "the database does not answer");
+        err.source = Some(e.into());
+        err
+    })?;
+    let rules = state
+        .catalog
+        .versions()
+        .into_iter()
+        .map(|(t, v)| RuleVersion { table: t.to_string(), version: v.to_string() })
+        .collect();
+    Ok(HttpResponse::Ok().json(Readiness { status: "ready".into(), database: backend_name(&state.db).into(), rules }))
+}

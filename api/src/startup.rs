@@ -1,0 +1,85 @@
+//! The one boot path: `zhicha serve` and the tests build the application the same way.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{ErrorHandlers, from_fn};
+use actix_web::{App, HttpServer, web};
+use sea_orm::DatabaseConnection;
+use zhicha_engine::Catalog;
+
+use crate::config::{Backend, Settings};
+use crate::error::{ApiError, ErrorCode};
+use crate::extract;
+use crate::state::AppState;
+use crate::{db, request_id, routes, seed};
+
+pub struct Application {
+    server: Server,
+    addr: std::net::SocketAddr,
+    pub state: AppState,
+    /// What start-up did to the database (for the banner).
+    pub demo_loaded: bool,
+}
+
+/// Loads and validates everything `serve` needs before it listens: an invalid rules
+/// library or an unreachable database stops start-up.
+pub async fn prepare(settings: &Settings) -> anyhow::Result<(DatabaseConnection, Arc<Catalog>)> {
+    let catalog = Catalog::load(&settings.rules.dir).map_err(|e| anyhow::anyhow!("rules in {} are invalid:\n{e}", settings.rules.dir.display()))?;
+    let db = db::connect(settings).await?;
+    db::migrate(&db).await?;
+    Ok((db, Arc::new(catalog)))
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let (db, catalog) = prepare(&settings).await?;
+        // The embedded default shows a living system; a production database is seeded
+        // only on request (`zhicha seed demo`).
+        let mut demo_loaded = false;
+        if settings.demo.autoload && settings.backend().ok() == Some(Backend::Sqlite) && seed::is_empty(&db).await? {
+            seed::demo::load(&db, &catalog, &settings.demo.dir).await?;
+            demo_loaded = true;
+        }
+        let listener = TcpListener::bind(&settings.server.addr)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.server.addr))?;
+        let addr = listener.local_addr()?;
+        let state = AppState { db, catalog, settings: Arc::new(settings) };
+        let workers = match state.settings.server.workers {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n,
+        };
+        let app_state = state.clone();
+        let server = HttpServer::new(move || {
+            let limit = app_state.settings.server.max_body_bytes;
+            App::new()
+                .app_data(web::Data::new(app_state.clone()))
+                .app_data(web::PayloadConfig::new(limit))
+                .app_data(web::QueryConfig::default().error_handler(extract::query_error))
+                .app_data(web::PathConfig::default().error_handler(extract::path_error))
+                .configure(routes::configure)
+                .default_service(web::to(|req: actix_web::HttpRequest| async move {
+                    Err::<actix_web::HttpResponse, _>(ApiError::new(ErrorCode::NotFound, format!("no route for {}", req.path())))
+                }))
+                .wrap(ErrorHandlers::new().default_handler(extract::reshape))
+                .wrap(from_fn(request_id::middleware))
+        })
+        .workers(workers)
+        .listen(listener)?
+        .run();
+        Ok(Self { server, addr, state, demo_loaded })
+    }
+
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.addr
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    pub fn into_server(self) -> Server {
+        self.server
+    }
+}

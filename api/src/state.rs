@@ -1,0 +1,15 @@
+//! What every handler can reach.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+use zhicha_engine::Catalog;
+
+use crate::config::Settings;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub catalog: Arc<Catalog>,
+    pub settings: Arc<Settings>,
+}

@@ -1,0 +1,26 @@
+//! Schema migrations for SQLite and PostgreSQL. Every migration has a `down` that
+//! undoes it exactly; a test runs them up, down and up again on both databases.
+
+pub use sea_orm_migration::prelude::*;
+
+mod build;
+mod m20261122_000001_reference;
+mod m20261122_000002_accidents;
+mod m20261122_000003_inspection;
+mod m20261122_000004_governance;
+mod m20261122_000005_platform;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261122_000001_reference::Migration),
+            Box::new(m20261122_000002_accidents::Migration),
+            Box::new(m20261122_000003_inspection::Migration),
+            Box::new(m20261122_000004_governance::Migration),
+            Box::new(m20261122_000005_platform::Migration),
+        ]
+    }
+}
