@@ -1,1 +1,16 @@
+//! The zhicha service: configuration, the HTTP application, persistence, imports and
+//! seeds. Domain logic lives in `zhicha-engine`.
 
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod entities;
+pub mod error;
+pub mod extract;
+pub mod import;
+pub mod request_id;
+pub mod routes;
+pub mod seed;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

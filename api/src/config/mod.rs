@@ -96,7 +96,8 @@ impl Settings {
         match file {
             Some(p) if !p.exists() => return Err(ConfigErrors(vec![format!("config file {}: not found", p.display())])),
             Some(p) => f = f.merge(Toml::file_exact(p)),
-            None => f = f.merge(Toml::file_exact("zhicha.toml")),
+            None if Path::new("zhicha.toml").exists() => f = f.merge(Toml::file_exact("zhicha.toml")),
+            None => {}
         }
         Ok(f.merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database.url".into()))
             .merge(Env::prefixed("ZHICHA_").split("__").ignore(&["CONFIG"])))

@@ -12,7 +12,7 @@ use crate::extract::Json;
 use crate::state::AppState;
 
 /// The published code tables.
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum TableName {
     /// GB 6441-86 accident types (20).

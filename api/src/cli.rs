@@ -1,0 +1,224 @@
+//! The `zhicha` command line.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use sea_orm_migration::MigratorTrait;
+use zhicha_engine::Catalog;
+use zhicha_migrations::Migrator;
+
+use crate::config::{Settings, redact_url};
+use crate::import::{self, Profile};
+use crate::startup::{self, Application};
+use crate::{db, routes, seed, telemetry};
+
+#[derive(Parser)]
+#[command(name = "zhicha", version, about = "Workplace-hazard self-inspection and risk-triggered governance")]
+struct Cli {
+    /// Configuration file (default: ./zhicha.toml when present).
+    #[arg(long, global = true, env = "ZHICHA_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (loads the demo city into an empty embedded database).
+    Serve {
+        /// Address to listen on, e.g. 0.0.0.0:8080 (also ZHICHA_SERVER__ADDR).
+        #[arg(long)]
+        addr: Option<String>,
+    },
+    /// Apply or undo schema migrations.
+    Migrate {
+        #[arg(value_enum, default_value = "up")]
+        action: MigrateAction,
+    },
+    /// Load seed data.
+    Seed {
+        #[arg(value_enum)]
+        what: SeedWhat,
+    },
+    /// Import records from files.
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
+    /// Write the OpenAPI document.
+    Openapi {
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Fail if the file at --out differs from the generated document.
+        #[arg(long, requires = "out")]
+        check: bool,
+    },
+    /// Work with the rules library.
+    Rules {
+        #[command(subcommand)]
+        what: RulesWhat,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum MigrateAction {
+    /// Apply every pending migration.
+    Up,
+    /// Undo the last migration.
+    Down,
+    /// Undo every migration.
+    Reset,
+    /// List migrations and whether each is applied.
+    Status,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SeedWhat {
+    /// The demo city (640200 石嘴山市): enterprises, accident history, bureaus, users, experts.
+    Demo,
+}
+
+#[derive(Subcommand)]
+enum ImportWhat {
+    /// Accident history (work-injury records).
+    Accidents {
+        #[arg(long, value_enum)]
+        profile: Profile,
+        /// Column mapping file, for `--profile generic`.
+        #[arg(long)]
+        mapping: Option<PathBuf>,
+        /// The CSV file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum RulesWhat {
+    /// Validate every rule file; each problem is printed as file:line: reason.
+    Check,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut settings = match Settings::load(cli.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(&settings.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve { addr } => {
+                if let Some(a) = addr {
+                    settings.server.addr = a;
+                }
+                serve(settings).await
+            }
+            Command::Migrate { action } => migrate(&settings, action).await,
+            Command::Seed { what: SeedWhat::Demo } => seed_demo(&settings).await,
+            Command::Import { what: ImportWhat::Accidents { profile, mapping, file } } => {
+                import_accidents(&settings, profile, mapping.as_deref(), &file).await
+            }
+            Command::Openapi { out, check } => openapi(out.as_deref(), check),
+            Command::Rules { what: RulesWhat::Check } => rules_check(&settings),
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let url = redact_url(&settings.database_url());
+    let app = Application::build(settings).await?;
+    let addr = app.addr();
+    println!("zhicha {} listening on http://{addr}", env!("CARGO_PKG_VERSION"));
+    println!("  database: {url}{}", if app.demo_loaded { " (demo city loaded)" } else { "" });
+    println!("  API docs: http://{addr}/docs   spec: http://{addr}/openapi.yaml   health: http://{addr}/readyz");
+    if let Some(banner) = seed::demo::sign_in_help(&app.state.db).await? {
+        println!("{banner}");
+    }
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+async fn migrate(settings: &Settings, action: MigrateAction) -> anyhow::Result<()> {
+    let db = db::connect(settings).await?;
+    match action {
+        MigrateAction::Up => Migrator::up(&db, None).await?,
+        MigrateAction::Down => Migrator::down(&db, Some(1)).await?,
+        MigrateAction::Reset => Migrator::reset(&db).await?,
+        MigrateAction::Status => {
+            for m in Migrator::get_migration_with_status(&db).await? {
+                println!("{:?}\t{}", m.status(), m.name());
+            }
+            return Ok(());
+        }
+    }
+    let applied = Migrator::get_applied_migrations(&db).await?.len();
+    println!("{applied} of {} migrations applied", Migrator::migrations().len());
+    Ok(())
+}
+
+async fn seed_demo(settings: &Settings) -> anyhow::Result<()> {
+    let (db, catalog) = startup::prepare(settings).await?;
+    if !seed::is_empty(&db).await? {
+        anyhow::bail!("the database already holds enterprises; the demo city loads only into an empty one");
+    }
+    let summary = seed::demo::load(&db, &catalog, &settings.demo.dir).await?;
+    println!("{summary}");
+    Ok(())
+}
+
+async fn import_accidents(settings: &Settings, profile: Profile, mapping: Option<&Path>, file: &Path) -> anyhow::Result<()> {
+    let (db, catalog) = startup::prepare(settings).await?;
+    let summary = import::run(&db, &catalog, profile, mapping, file, import::Progress::Terminal).await?;
+    println!("{summary}");
+    Ok(())
+}
+
+fn openapi(out: Option<&Path>, check: bool) -> anyhow::Result<()> {
+    let yaml = routes::docs::yaml();
+    match out {
+        None => print!("{yaml}"),
+        Some(p) if check => {
+            let committed = std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
+            if committed != yaml {
+                anyhow::bail!("{} differs from the code; run `zhicha openapi --out {}`", p.display(), p.display());
+            }
+            println!("{} matches the code", p.display());
+        }
+        Some(p) => std::fs::write(p, yaml).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?,
+    }
+    Ok(())
+}
+
+fn rules_check(settings: &Settings) -> anyhow::Result<()> {
+    match Catalog::load(&settings.rules.dir) {
+        Ok(c) => {
+            for (table, version) in c.versions() {
+                println!("ok  {table}  version {version}");
+            }
+            Ok(())
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            anyhow::bail!("{} problem(s) in {}", e.0.len(), settings.rules.dir.display())
+        }
+    }
+}

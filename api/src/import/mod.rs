@@ -1,0 +1,210 @@
+//! Accident-history import: `zhicha import accidents --profile … FILE`.
+//!
+//! The whole file is checked and parsed before anything is written, then written in
+//! one transaction: a malformed file (bad UTF-8, a quote that never closes, a record
+//! with the wrong number of fields, a missing column) fails with its line and column
+//! and leaves the database as it was. Rows with bad values are skipped and listed.
+//! Accidents are unique per (source, source key), so importing a file again adds
+//! nothing; an import that adds nothing is rolled back and leaves no trace.
+
+pub mod generic;
+pub mod msha;
+pub mod osha;
+pub mod record;
+pub mod rows;
+pub mod scan;
+mod store;
+
+use std::fmt;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, TransactionTrait};
+use sha2::{Digest, Sha256};
+use zhicha_engine::Catalog;
+
+use crate::entities::import_runs;
+use record::Skip;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Profile {
+    /// OSHA Severe Injury Reports (OIICS codes, NAICS industries).
+    OshaSir,
+    /// MSHA mine accident records.
+    Msha,
+    /// Any CSV, described by a --mapping TOML file.
+    Generic,
+}
+
+impl Profile {
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::OshaSir => "osha-sir",
+            Profile::Msha => "msha",
+            Profile::Generic => "generic",
+        }
+    }
+}
+
+/// Whether to draw a progress bar (only ever on a terminal).
+#[derive(Debug, Clone, Copy)]
+pub enum Progress {
+    Terminal,
+    Hidden,
+}
+
+#[derive(Debug)]
+pub struct Summary {
+    pub profile: Profile,
+    pub file: String,
+    pub rows_read: usize,
+    pub imported: usize,
+    pub unchanged: usize,
+    pub skipped: Vec<Skip>,
+    pub enterprises_created: usize,
+    /// Records whose accident type, body part or nature found no GB 6441 mapping
+    /// (kept with their source codes).
+    pub unmapped: [usize; 3],
+    pub run_id: Option<i64>,
+    pub elapsed: Duration,
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = self.elapsed.as_secs_f64();
+        writeln!(f, "import {} ({}): {} rows read in {secs:.2}s ({:.0} rows/s)", self.file, self.profile.name(), self.rows_read, self.rows_read as f64 / secs.max(1e-9))?;
+        writeln!(f, "  imported:  {}", self.imported)?;
+        writeln!(f, "  unchanged: {} (already in the database)", self.unchanged)?;
+        writeln!(f, "  skipped:   {}", self.skipped.len())?;
+        for s in self.skipped.iter().take(20) {
+            writeln!(f, "    line {}: {}", s.line, s.reason)?;
+        }
+        if self.skipped.len() > 20 {
+            writeln!(f, "    … {} more (all are stored with the import run)", self.skipped.len() - 20)?;
+        }
+        writeln!(f, "  enterprises created: {}", self.enterprises_created)?;
+        let [t, b, n] = self.unmapped;
+        writeln!(f, "  kept without a GB 6441 mapping: accident type {t}, body part {b}, injury nature {n}")?;
+        match self.run_id {
+            Some(id) => write!(f, "  recorded as import run #{id}"),
+            None => write!(f, "  nothing new: the database is unchanged"),
+        }
+    }
+}
+
+fn bar(progress: Progress, len: u64, msg: &'static str) -> ProgressBar {
+    let pb = match progress {
+        Progress::Terminal => ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr()),
+        Progress::Hidden => ProgressBar::hidden(),
+    };
+    if let Ok(style) = ProgressStyle::with_template("{msg:>9} [{bar:40}] {pos}/{len} {per_sec}") {
+        pb.set_style(style.progress_chars("=> "));
+    }
+    pb.set_message(msg);
+    pb
+}
+
+pub async fn run(
+    db: &DatabaseConnection,
+    catalog: &Catalog,
+    profile: Profile,
+    mapping: Option<&Path>,
+    file: &Path,
+    progress: Progress,
+) -> anyhow::Result<Summary> {
+    let started = Instant::now();
+    let display = file.display().to_string();
+    let bytes = std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {display}: {e}"))?;
+    let text = scan::check(&bytes).map_err(|e| anyhow::anyhow!("{display}: {e}; nothing was imported"))?;
+    let approx_rows = bytecount_lines(&bytes);
+    let pb = bar(progress, approx_rows, "parsing");
+    let tick = |n: usize| pb.set_position(n as u64);
+    let generic_mapping = match (profile, mapping) {
+        (Profile::Generic, Some(m)) => Some(generic::Mapping::load(m)?),
+        (Profile::Generic, None) => anyhow::bail!("--profile generic needs --mapping FILE"),
+        (_, Some(_)) => anyhow::bail!("--mapping is only for --profile generic"),
+        _ => None,
+    };
+    let parsed = match &generic_mapping {
+        None if profile == Profile::OshaSir => rows::read(text, osha::REQUIRED, osha::OPTIONAL, |r| osha::convert(r, catalog), tick),
+        None => rows::read(text, msha::REQUIRED, msha::OPTIONAL, |r| msha::convert(r, catalog), tick),
+        Some(m) => rows::read(text, &m.required(), &[], |r| generic::convert(r, m, catalog), tick),
+    }
+    .map_err(|e| anyhow::anyhow!("{display}: {e}; nothing was imported"))?;
+    pb.finish_and_clear();
+    let source = match &generic_mapping {
+        Some(m) => m.source.clone(),
+        None if profile == Profile::OshaSir => osha::SOURCE.to_string(),
+        None => msha::SOURCE.to_string(),
+    };
+    let mut skipped = parsed.skipped;
+    // A source key seen twice in one file is a second report of one record: keep the first.
+    let mut keys = std::collections::HashMap::new();
+    let mut records = Vec::with_capacity(parsed.records.len());
+    for r in parsed.records {
+        if let Some(first) = keys.insert(r.source_key.clone(), r.line) {
+            skipped.push(Skip { line: r.line, reason: format!("key {} repeats line {first}", r.source_key) });
+            keys.insert(r.source_key.clone(), first);
+        } else {
+            records.push(r);
+        }
+    }
+    skipped.sort_by_key(|s| s.line);
+    let unmapped = [
+        records.iter().filter(|r| r.accident_type.code.is_some() && r.accident_type.gb86.is_none()).count(),
+        records.iter().filter(|r| r.body_part.code.is_some() && r.body_part.gb86.is_none()).count(),
+        records.iter().filter(|r| r.injury_nature.code.is_some() && r.injury_nature.gb86.is_none()).count(),
+    ];
+
+    let txn = db.begin().await?;
+    let versions: serde_json::Map<String, serde_json::Value> =
+        catalog.versions().into_iter().map(|(t, v)| (t.to_string(), v.into())).collect();
+    let run = import_runs::ActiveModel {
+        profile: Set(profile.name().to_string()),
+        file_name: Set(file.file_name().map_or(display.clone(), |n| n.to_string_lossy().into_owned())),
+        file_sha256: Set(Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect()),
+        status: Set("running".to_string()),
+        rule_versions: Set(Some(versions.into())),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let pb = bar(progress, records.len() as u64, "storing");
+    let stored = store::store(&txn, &source, run.id, &records, |n| pb.set_position(n.min(records.len()) as u64)).await?;
+    pb.finish_and_clear();
+    let unchanged = records.len() - stored.inserted;
+    let run_id = if stored.inserted == 0 && stored.enterprises_created == 0 {
+        txn.rollback().await?;
+        None
+    } else {
+        let mut run: import_runs::ActiveModel = run.into();
+        run.status = Set("succeeded".to_string());
+        run.rows_read = Set(parsed.rows_read as i32);
+        run.imported = Set(stored.inserted as i32);
+        run.unchanged = Set(unchanged as i32);
+        run.skipped = Set(skipped.len() as i32);
+        run.skipped_rows = Set(Some(serde_json::to_value(&skipped)?));
+        run.finished_at = Set(Some(chrono::Utc::now().fixed_offset()));
+        let run = run.update(&txn).await?;
+        txn.commit().await?;
+        Some(run.id)
+    };
+    Ok(Summary {
+        profile,
+        file: display,
+        rows_read: parsed.rows_read,
+        imported: stored.inserted,
+        unchanged,
+        skipped,
+        enterprises_created: stored.enterprises_created,
+        unmapped,
+        run_id,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Lines in the file: an upper bound on rows for the progress bar.
+fn bytecount_lines(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&b| b == b'\n').count() as u64
+}

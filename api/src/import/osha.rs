@@ -1,0 +1,89 @@
+//! OSHA Severe Injury Reports (`--profile osha-sir`): one row per report, keyed by UPA;
+//! employers resolved by name (rules/names/employer.toml); OIICS codes kept and mapped
+//! to GB 6441; NAICS mapped to GB/T 4754.
+//!
+//! Severity: a severe-injury report means in-patient hospitalisation, an amputation or
+//! the loss of an eye. An amputation is a serious injury (重伤) under GB 6441-86;
+//! hospitalisation alone does not establish 105 lost days and is stored as minor,
+//! with `hospitalized` kept so nothing is lost.
+
+use chrono::NaiveDate;
+use zhicha_engine::{Catalog, CodeSystem, Severity};
+
+use super::record::{Coded, EnterpriseRef, Record, text};
+use super::rows::Row;
+
+pub const SOURCE: &str = "osha-sir";
+pub const REQUIRED: &[&str] = &["UPA", "EventDate", "Employer", "Primary NAICS", "Nature", "Part of Body", "Event"];
+pub const OPTIONAL: &[&str] = &[
+    "Address1", "Address2", "City", "State", "Zip", "Latitude", "Longitude", "Hospitalized", "Amputation",
+    "Final Narrative", "Source", "Secondary Source",
+];
+
+fn flag(s: &str) -> Option<bool> {
+    s.parse::<f64>().ok().map(|v| v > 0.0)
+}
+
+fn oiics(code: &str, table: &zhicha_engine::mapping::MappingTable) -> Coded {
+    let row = table.lookup(code);
+    Coded {
+        system: Some(CodeSystem::Oiics),
+        code: text(code),
+        gb86: row.map(|r| r.target.clone()),
+        gb2025: row.and_then(|r| r.target_2025.clone()),
+    }
+}
+
+pub fn convert(row: &Row<'_>, catalog: &Catalog) -> Result<Record, String> {
+    let upa = text(row.get("UPA")).ok_or("UPA is empty")?;
+    let date = row.get("EventDate");
+    let occurred_on = NaiveDate::parse_from_str(date, "%m/%d/%Y").map_err(|_| format!("EventDate {date:?} is not M/D/YYYY"))?;
+    let employer = text(row.get("Employer")).ok_or("Employer is empty")?;
+    let resolved = catalog.employer_names.normalise(&employer);
+    let naics = row.get("Primary NAICS");
+    let industry_code = catalog.naics.lookup(naics).and_then(|r| {
+        let section = zhicha_engine::industry_code::section_of(r.target.parse().ok()?)?;
+        Some(format!("{section}{}", r.target))
+    });
+    let address = [row.get("Address1"), row.get("Address2"), row.get("City"), row.get("State"), row.get("Zip")]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let event = row.get("Event");
+    let sources = [row.get("Source"), row.get("Secondary Source")];
+    let mut accident_type = oiics(event, &catalog.oiics_event);
+    if let Some(r) = catalog.oiics_accident_type(event, &sources) {
+        accident_type.gb86 = Some(r.target.clone());
+        accident_type.gb2025 = r.target_2025.clone();
+    }
+    let amputation = flag(row.get("Amputation"));
+    let severity = if amputation == Some(true) { Severity::Serious } else { Severity::Minor };
+    Ok(Record {
+        line: row.line,
+        source_key: upa,
+        enterprise: EnterpriseRef {
+            key: format!("us-employer:{resolved}"),
+            credit_code: None,
+            name: employer,
+            industry_code,
+            region_code: None,
+            address: text(&address),
+            latitude: row.get("Latitude").parse().ok(),
+            longitude: row.get("Longitude").parse().ok(),
+        },
+        occurred_on,
+        accident_type,
+        body_part: oiics(row.get("Part of Body"), &catalog.oiics_body_part),
+        injury_nature: oiics(row.get("Nature"), &catalog.oiics_nature),
+        job: None,
+        severity,
+        disability_grade: None,
+        lost_days: None,
+        fund_payout_fen: None,
+        injured_count: 1,
+        hospitalized: flag(row.get("Hospitalized")),
+        amputation,
+        narrative: text(row.get("Final Narrative")),
+    })
+}

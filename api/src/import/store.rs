@@ -1,0 +1,123 @@
+//! Writing parsed records: enterprises found or created, accidents inserted once per
+//! (source, source key). Runs inside the caller's transaction.
+
+use std::collections::HashMap;
+
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
+
+use super::record::{EnterpriseRef, Record};
+use crate::entities::{accidents, enterprises};
+
+/// Rows per INSERT: well under SQLite's and PostgreSQL's bound-parameter limits.
+const CHUNK: usize = 500;
+
+pub struct Stored {
+    pub enterprises_created: usize,
+    pub inserted: usize,
+}
+
+/// Ids of the enterprises `refs` name, creating the missing ones.
+async fn enterprise_ids(db: &impl ConnectionTrait, refs: &[&EnterpriseRef]) -> Result<(HashMap<String, i64>, usize), DbErr> {
+    let mut ids = find(db, refs).await?;
+    let missing: Vec<&&EnterpriseRef> = refs.iter().filter(|r| !ids.contains_key(&r.key)).collect();
+    let created = missing.len();
+    for chunk in missing.chunks(CHUNK) {
+        let models = chunk.iter().map(|r| enterprises::ActiveModel {
+            credit_code: Set(r.credit_code.clone()),
+            source_key: Set(if r.credit_code.is_some() { None } else { Some(r.key.clone()) }),
+            name: Set(r.name.clone()),
+            industry_division: Set(r.industry_code.as_ref().map(|c| c[1..3].to_string())),
+            industry_code: Set(r.industry_code.clone()),
+            region_code: Set(r.region_code.clone()),
+            address: Set(r.address.clone()),
+            latitude: Set(r.latitude),
+            longitude: Set(r.longitude),
+            ..Default::default()
+        });
+        enterprises::Entity::insert_many(models).exec_without_returning(db).await?;
+    }
+    if created > 0 {
+        ids = find(db, refs).await?;
+    }
+    Ok((ids, created))
+}
+
+async fn find(db: &impl ConnectionTrait, refs: &[&EnterpriseRef]) -> Result<HashMap<String, i64>, DbErr> {
+    let mut ids = HashMap::new();
+    let by_code: Vec<&str> = refs.iter().filter_map(|r| r.credit_code.as_deref()).collect();
+    for chunk in by_code.chunks(CHUNK) {
+        let rows: Vec<(i64, Option<String>)> = enterprises::Entity::find()
+            .select_only()
+            .columns([enterprises::Column::Id, enterprises::Column::CreditCode])
+            .filter(enterprises::Column::CreditCode.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        ids.extend(rows.into_iter().filter_map(|(id, c)| Some((format!("uscc:{}", c?), id))));
+    }
+    let by_key: Vec<&str> = refs.iter().filter(|r| r.credit_code.is_none()).map(|r| r.key.as_str()).collect();
+    for chunk in by_key.chunks(CHUNK) {
+        let rows: Vec<(i64, Option<String>)> = enterprises::Entity::find()
+            .select_only()
+            .columns([enterprises::Column::Id, enterprises::Column::SourceKey])
+            .filter(enterprises::Column::SourceKey.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        ids.extend(rows.into_iter().filter_map(|(id, k)| Some((k?, id))));
+    }
+    Ok(ids)
+}
+
+pub async fn store(db: &impl ConnectionTrait, source: &str, run_id: i64, records: &[Record], mut tick: impl FnMut(usize)) -> Result<Stored, DbErr> {
+    let mut seen = HashMap::new();
+    let refs: Vec<&EnterpriseRef> = records.iter().filter(|r| seen.insert(r.enterprise.key.clone(), ()).is_none()).map(|r| &r.enterprise).collect();
+    let (ids, enterprises_created) = enterprise_ids(db, &refs).await?;
+    let mut inserted = 0;
+    for (n, chunk) in records.chunks(CHUNK).enumerate() {
+        let mut models = Vec::with_capacity(chunk.len());
+        for r in chunk {
+            let Some(&enterprise_id) = ids.get(&r.enterprise.key) else {
+                return Err(DbErr::Custom(format!("enterprise {} was not stored", r.enterprise.key)));
+            };
+            models.push(accidents::ActiveModel {
+                enterprise_id: Set(enterprise_id),
+                occurred_on: Set(r.occurred_on),
+                accident_type_system: Set(r.accident_type.system.map(|s| s.as_str().to_string())),
+                accident_type_code: Set(r.accident_type.code.clone()),
+                accident_type_gb86: Set(r.accident_type.gb86.clone()),
+                accident_type_gb2025: Set(r.accident_type.gb2025.clone()),
+                body_part_system: Set(r.body_part.system.map(|s| s.as_str().to_string())),
+                body_part_code: Set(r.body_part.code.clone()),
+                body_part_gb86: Set(r.body_part.gb86.clone()),
+                injury_nature_system: Set(r.injury_nature.system.map(|s| s.as_str().to_string())),
+                injury_nature_code: Set(r.injury_nature.code.clone()),
+                injury_nature_gb86: Set(r.injury_nature.gb86.clone()),
+                job: Set(r.job.clone()),
+                severity: Set(r.severity.as_str().to_string()),
+                disability_grade: Set(r.disability_grade),
+                lost_days: Set(r.lost_days),
+                fund_payout_fen: Set(r.fund_payout_fen),
+                injured_count: Set(r.injured_count),
+                hospitalized: Set(r.hospitalized),
+                amputation: Set(r.amputation),
+                narrative: Set(r.narrative.clone()),
+                source: Set(source.to_string()),
+                source_key: Set(r.source_key.clone()),
+                import_run_id: Set(Some(run_id)),
+                ..Default::default()
+            });
+        }
+        let n_inserted = accidents::Entity::insert_many(models)
+            .on_conflict_do_nothing_on([accidents::Column::Source, accidents::Column::SourceKey])
+            .exec_without_returning(db)
+            .await;
+        inserted += match n_inserted {
+            Ok(sea_orm::TryInsertResult::Inserted(k)) => k as usize,
+            Ok(_) => 0,
+            Err(e) => return Err(e),
+        };
+        tick((n + 1) * CHUNK);
+    }
+    Ok(Stored { enterprises_created, inserted })
+}
