@@ -38,7 +38,7 @@ enum Command {
     },
     /// Load seed data.
     Seed {
-        #[arg(value_enum)]
+        #[command(subcommand)]
         what: SeedWhat,
     },
     /// Import records from files.
@@ -74,10 +74,19 @@ enum MigrateAction {
     Status,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Subcommand)]
 enum SeedWhat {
-    /// The demo city (640200 石嘴山市): enterprises, accident history, bureaus, users, experts.
+    /// Load the demo city (640200 石嘴山市): enterprises, accident history, bureaus, users, experts.
     Demo,
+    /// Regenerate seeds/demo/accidents.csv from the real OSHA and MSHA records.
+    DemoHistory {
+        #[arg(long, default_value = "../shared/data/osha_severe_injury_2015.csv")]
+        osha: PathBuf,
+        #[arg(long, default_value = "../shared/data/msha_accidents_sample_2000.csv")]
+        msha: PathBuf,
+        #[arg(long, default_value_t = 20261122)]
+        seed: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -127,6 +136,7 @@ pub fn main() -> ExitCode {
             }
             Command::Migrate { action } => migrate(&settings, action).await,
             Command::Seed { what: SeedWhat::Demo } => seed_demo(&settings).await,
+            Command::Seed { what: SeedWhat::DemoHistory { osha, msha, seed } } => demo_history(&settings, &osha, &msha, seed),
             Command::Import { what: ImportWhat::Accidents { profile, mapping, file } } => {
                 import_accidents(&settings, profile, mapping.as_deref(), &file).await
             }
@@ -182,6 +192,16 @@ async fn seed_demo(settings: &Settings) -> anyhow::Result<()> {
     }
     let summary = seed::demo::load(&db, &catalog, &settings.demo.dir).await?;
     println!("{summary}");
+    Ok(())
+}
+
+fn demo_history(settings: &Settings, osha: &Path, msha: &Path, seed: u64) -> anyhow::Result<()> {
+    let catalog = Catalog::load(&settings.rules.dir)?;
+    let demo = seed::demo_files::read(&settings.demo.dir, &catalog)?;
+    let csv = seed::generate::generate(&catalog, &demo, osha, msha, seed)?;
+    let out = settings.demo.dir.join("accidents.csv");
+    std::fs::write(&out, &csv).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+    println!("wrote {} ({} accidents)", out.display(), csv.lines().count().saturating_sub(1));
     Ok(())
 }
 

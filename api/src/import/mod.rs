@@ -20,7 +20,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, TransactionSession, TransactionTrait};
 use sha2::{Digest, Sha256};
 use zhicha_engine::Catalog;
 
@@ -105,8 +105,10 @@ fn bar(progress: Progress, len: u64, msg: &'static str) -> ProgressBar {
     pb
 }
 
-pub async fn run(
-    db: &DatabaseConnection,
+/// Imports `file`; `db` may be a connection or a transaction (the seed loads its
+/// history inside its own).
+pub async fn run<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     catalog: &Catalog,
     profile: Profile,
     mapping: Option<&Path>,

@@ -1,7 +1,7 @@
 //! Reference code tables and crosswalks, as loaded from `rules/`. Public data: no
 //! enterprise's records pass through here.
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use zhicha_engine::codes::CodeTable;
@@ -70,7 +70,6 @@ fn table<'a>(state: &'a AppState, name: TableName) -> &'a CodeTable {
     params(("table" = TableName, Path, description = "which table"), ListQuery),
     responses((status = 200, body = CodeList), (status = 400, body = ErrorBody))
 )]
-#[get("/codes/{table}")]
 pub async fn list(
     state: web::Data<AppState>,
     path: web::Path<TableName>,
@@ -147,7 +146,6 @@ fn crosswalk_table(state: &AppState, c: Crosswalk) -> (&MappingTable, &CodeTable
         (status = 422, description = "unknown field, bad value, or a code no row maps", body = ErrorBody),
     )
 )]
-#[post("/codes/crosswalk")]
 pub async fn crosswalk(state: web::Data<AppState>, body: Json<CrosswalkRequest>) -> Result<HttpResponse, ApiError> {
     let req = body.0;
     let code = req.code.trim();

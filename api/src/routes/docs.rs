@@ -1,6 +1,6 @@
 //! The OpenAPI document, generated from the route annotations, and the docs page.
 
-use actix_web::{HttpResponse, get};
+use actix_web::HttpResponse;
 use utoipa::OpenApi;
 use utoipa_scalar::{Scalar, Servable};
 
@@ -38,7 +38,6 @@ pub fn yaml() -> String {
 
 /// This API's OpenAPI 3.1 description.
 #[utoipa::path(get, path = "/openapi.yaml", tag = "operations", responses((status = 200, content_type = "application/yaml", body = String)))]
-#[get("/openapi.yaml")]
 pub async fn spec_yaml() -> HttpResponse {
     HttpResponse::Ok().content_type("application/yaml").body(yaml())
 }

@@ -1,6 +1,6 @@
 //! Liveness and readiness for the orchestrator and the operator on call.
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -32,7 +32,6 @@ pub struct RuleVersion {
 
 /// The process is up.
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Health)))]
-#[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok".into() })
 }
@@ -42,7 +41,6 @@ pub async fn healthz() -> HttpResponse {
     get, path = "/readyz", tag = "operations",
     responses((status = 200, body = Readiness), (status = 503, description = "database unreachable", body = ErrorBody))
 )]
-#[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state.db.ping().await.map_err(|e| {
         let mut err = ApiError::new(ErrorCode::DatabaseUnavailable, "the database does not answer");

@@ -1,6 +1,8 @@
 //! Seed data (not migrations): the demo city.
 
 pub mod demo;
+pub mod demo_files;
+pub mod generate;
 
 use sea_orm::{DatabaseConnection, DbErr, EntityTrait, PaginatorTrait};
 
