@@ -1,1 +1,14 @@
+//! The integration tests: the real application on a random port, each database test
+//! on SQLite and on PostgreSQL (`cargo test -p zhicha-tests postgres` runs only the
+//! PostgreSQL variants; without `ZHICHA_TEST_PG_URL` they are skipped outside CI).
 
+// This crate is test-only: a failed expectation is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod codes;
+mod errors;
+mod health;
+mod import;
+mod migrations;
+mod openapi;
+mod support;

@@ -1,1 +1,313 @@
+//! Test harness: the real application, built through the same boot path as
+//! `zhicha serve`, listening on a random port against a fresh database: a temporary
+//! SQLite file, or a throw-away PostgreSQL database created from `ZHICHA_TEST_PG_URL`
+//! and dropped afterwards.
+//!
+//! `both!` turns one async test body into `<name>::sqlite` and `<name>::postgres`,
+//! so `cargo test -p zhicha-tests postgres` runs exactly the PostgreSQL variants.
 
+// This crate is test-only: a failed expectation is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+use tempfile::TempDir;
+use actix_web::dev::ServerHandle;
+use zhicha_api::config::Settings;
+use zhicha_api::startup::Application;
+use zhicha_api::state::AppState;
+
+pub use zhicha_api;
+
+/// The built-in defaults, without `zhicha.toml` or the `ZHICHA_*` environment, so
+/// that neither the developer's setup nor `ZHICHA_TEST_PG_URL` leaks into the app.
+const DEFAULTS: &str = include_str!("../../api/src/config/defaults.toml");
+
+/// The environment variable naming a PostgreSQL server (an admin URL such as
+/// `postgres://postgres@127.0.0.1:5432/postgres`) on which test databases are made.
+pub const PG_URL_VAR: &str = "ZHICHA_TEST_PG_URL";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Opts {
+    /// Load the demo city at start-up (`demo.autoload`; SQLite only, as in `serve`).
+    pub demo: bool,
+}
+
+/// The workspace root (`/work/main`).
+pub fn workspace_dir() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+}
+
+pub fn rules_dir() -> PathBuf {
+    workspace_dir().join("rules")
+}
+
+/// `shared/data/<name>`: the public data sets kept beside the repository.
+pub fn shared_data(name: &str) -> PathBuf {
+    workspace_dir().join("..").join("shared").join("data").join(name)
+}
+
+/// A fresh, empty database (no migrations run).
+pub struct TestDb {
+    pub backend: Backend,
+    pub url: String,
+    _dir: Option<TempDir>,
+    pg: Option<PgGuard>,
+}
+
+impl TestDb {
+    /// A new database, or `None` when PostgreSQL is wanted but not configured
+    /// (outside CI). Panics when CI lacks PostgreSQL or the server cannot be reached.
+    pub async fn create(backend: Backend) -> Option<Self> {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::Builder::new().prefix("zhicha-test-").tempdir().expect("cannot create a temporary directory");
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+                Some(Self { backend, url, _dir: Some(dir), pg: None })
+            }
+            Backend::Postgres => {
+                let admin = pg_admin_url()?;
+                let name = format!("test_{}", uuid::Uuid::new_v4().simple());
+                let conn = admin_connect(&admin)
+                    .await
+                    .unwrap_or_else(|e| panic!("{PG_URL_VAR} is set but PostgreSQL cannot be reached: {e}"));
+                conn.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
+                let _ = conn.close().await;
+                let url = with_database(&admin, &name);
+                Some(Self { backend, url, _dir: None, pg: Some(PgGuard { admin, name, armed: true }) })
+            }
+        }
+    }
+
+    /// A connection of its own to this database.
+    pub async fn connect(&self) -> DatabaseConnection {
+        let mut opts = ConnectOptions::new(self.url.clone());
+        opts.max_connections(4).min_connections(1).acquire_timeout(Duration::from_secs(10)).sqlx_logging(false);
+        Database::connect(opts).await.unwrap_or_else(|e| panic!("cannot connect to the test database: {e}"))
+    }
+
+    /// Drops the PostgreSQL database now (also done on drop, on a thread of its own).
+    pub async fn cleanup(mut self) {
+        if let Some(mut g) = self.pg.take() {
+            g.armed = false;
+            if let Err(e) = drop_database(&g.admin, &g.name).await {
+                eprintln!("warning: cannot drop test database {}: {e}", g.name);
+            }
+        }
+    }
+}
+
+/// `ZHICHA_TEST_PG_URL`, or `None` (skip) outside CI; in CI its absence is an error.
+fn pg_admin_url() -> Option<String> {
+    match std::env::var(PG_URL_VAR) {
+        Ok(u) if !u.trim().is_empty() => Some(u.trim().to_string()),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("CI requires PostgreSQL: .ci/run sets {PG_URL_VAR}")
+        }
+        _ => None,
+    }
+}
+
+async fn admin_connect(admin: &str) -> Result<DatabaseConnection, sea_orm::DbErr> {
+    let mut opts = ConnectOptions::new(admin.to_string());
+    opts.max_connections(1).min_connections(0).acquire_timeout(Duration::from_secs(5)).sqlx_logging(false);
+    Database::connect(opts).await
+}
+
+async fn drop_database(admin: &str, name: &str) -> Result<(), sea_orm::DbErr> {
+    let conn = admin_connect(admin).await?;
+    let r = conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+    let _ = conn.close().await;
+    r.map(|_| ())
+}
+
+/// `admin` with its database name replaced by `name` (query parameters kept).
+pub fn with_database(admin: &str, name: &str) -> String {
+    let (base, query) = match admin.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (admin, None),
+    };
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let root = match base[authority_start..].find('/') {
+        Some(i) => &base[..authority_start + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{root}/{name}?{q}"),
+        None => format!("{root}/{name}"),
+    }
+}
+
+/// Drops the PostgreSQL test database when the test ends, passed or failed. Drop
+/// cannot await, so the work runs on a thread with its own runtime, joined here.
+struct PgGuard {
+    admin: String,
+    name: String,
+    armed: bool,
+}
+
+impl Drop for PgGuard {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let (admin, name) = (self.admin.clone(), self.name.clone());
+        let done = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+            match rt {
+                Ok(rt) => rt.block_on(drop_database(&admin, &name)).map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            }
+        })
+        .join();
+        match done {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("warning: cannot drop test database {}: {e}", self.name),
+            Err(_) => eprintln!("warning: dropping test database {} panicked", self.name),
+        }
+    }
+}
+
+/// The running application.
+pub struct TestApp {
+    pub backend: Backend,
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub db: DatabaseConnection,
+    pub state: AppState,
+    server: ServerHandle,
+    // Last: dropped after everything that uses the database.
+    test_db: Option<TestDb>,
+}
+
+impl TestApp {
+    /// Settings for a test app on `database_url`: port 0, the repository's rules and
+    /// demo seed, one worker.
+    pub fn settings(database_url: &str, opts: &Opts) -> Settings {
+        let root = workspace_dir();
+        let f = Figment::from(Toml::string(DEFAULTS))
+            .merge(Serialized::default("server.addr", "127.0.0.1:0"))
+            .merge(Serialized::default("server.workers", 1))
+            .merge(Serialized::default("database.url", database_url))
+            .merge(Serialized::default("database.max_connections", 5))
+            .merge(Serialized::default("rules.dir", root.join("rules")))
+            .merge(Serialized::default("demo.dir", root.join("seeds").join("demo")))
+            .merge(Serialized::default("demo.autoload", opts.demo))
+            .merge(Serialized::default("log.level", "warn"));
+        Settings::from_figment(f).unwrap_or_else(|e| panic!("test settings: {e}"))
+    }
+
+    /// Starts the app on a fresh database; `None` when the backend is not available
+    /// (PostgreSQL without `ZHICHA_TEST_PG_URL`, outside CI).
+    pub async fn spawn(backend: Backend, opts: Opts) -> Option<Self> {
+        let test_db = TestDb::create(backend).await?;
+        let settings = Self::settings(&test_db.url, &opts);
+        let app = Application::build(settings).await.unwrap_or_else(|e| panic!("the application did not start: {e:#}"));
+        let addr = app.addr();
+        let state = app.state.clone();
+        let server = app.into_server();
+        let handle = server.handle();
+        tokio::spawn(server);
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("reqwest client");
+        Some(Self { backend, addr, client, db: state.db.clone(), state, server: handle, test_db: Some(test_db) })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Stops the server, closes the pools and drops the PostgreSQL database.
+    pub async fn cleanup(mut self) {
+        self.server.stop(false).await;
+        let _ = self.state.db.clone().close().await;
+        if let Some(db) = self.test_db.take() {
+            db.cleanup().await;
+        }
+    }
+}
+
+/// Runs `f` against a fresh app, or prints why it was skipped.
+pub async fn run_app(backend: Backend, opts: Opts, f: impl AsyncFnOnce(&TestApp)) {
+    let Some(app) = TestApp::spawn(backend, opts).await else {
+        println!("skipped: {} (set {PG_URL_VAR})", backend.name());
+        return;
+    };
+    f(&app).await;
+    app.cleanup().await;
+}
+
+/// Runs `f` against a fresh, empty database, or prints why it was skipped.
+pub async fn run_db(backend: Backend, f: impl AsyncFnOnce(&TestDb)) {
+    let Some(db) = TestDb::create(backend).await else {
+        println!("skipped: {} (set {PG_URL_VAR})", backend.name());
+        return;
+    };
+    f(&db).await;
+    db.cleanup().await;
+}
+
+/// `both!(name, async |app: &TestApp| { … })` — the body against the running app on
+/// SQLite and on PostgreSQL, as tests `name::sqlite` and `name::postgres`.
+/// `both!(name, Opts { demo: true }, async |app: &TestApp| …)` sets options;
+/// `both!(db name, async |db: &TestDb| …)` gets a bare, empty database instead.
+#[macro_export]
+macro_rules! both {
+    (db $name:ident, $f:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                $crate::run_db($crate::Backend::Sqlite, $f).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                $crate::run_db($crate::Backend::Postgres, $f).await;
+            }
+        }
+    };
+    ($name:ident, $opts:expr, $f:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                $crate::run_app($crate::Backend::Sqlite, $opts, $f).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                $crate::run_app($crate::Backend::Postgres, $opts, $f).await;
+            }
+        }
+    };
+    ($name:ident, $f:expr) => {
+        $crate::both!($name, $crate::Opts::default(), $f);
+    };
+}

@@ -52,7 +52,7 @@ pub struct CodeItem {
     pub parent: Option<String>,
 }
 
-fn table<'a>(state: &'a AppState, name: TableName) -> &'a CodeTable {
+fn table(state: &AppState, name: TableName) -> &CodeTable {
     let c = &state.catalog;
     match name {
         TableName::AccidentTypeGb6441_86 => &c.accident_type_86,

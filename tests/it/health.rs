@@ -1,0 +1,44 @@
+//! Liveness, readiness and request ids.
+
+use zhicha_tests::{TestApp, both};
+
+use crate::support;
+
+both!(healthz, async |app: &TestApp| {
+    let res = app.client.get(app.url("/healthz")).send().await.unwrap();
+    let (status, id, body) = support::json(res).await;
+    assert_eq!(status, 200);
+    assert_eq!(body, serde_json::json!({ "status": "ok" }));
+    assert!(!id.is_empty(), "every response carries x-request-id");
+});
+
+both!(readyz, async |app: &TestApp| {
+    let res = app.client.get(app.url("/readyz")).send().await.unwrap();
+    let (status, id, body) = support::json(res).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(!id.is_empty());
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["database"], app.backend.name());
+    let rules = body["rules"].as_array().unwrap_or_else(|| panic!("rules: {body}"));
+    assert!(!rules.is_empty(), "{body}");
+    assert!(rules.iter().all(|r| r["table"].is_string() && r["version"].as_str().is_some_and(|v| !v.is_empty())), "{body}");
+});
+
+both!(request_id, async |app: &TestApp| {
+    // A well-formed id from the client is echoed back.
+    let res = app.client.get(app.url("/healthz")).header("X-Request-Id", "abcdef123456").send().await.unwrap();
+    assert_eq!(res.headers()["x-request-id"], "abcdef123456");
+    // A malformed one is replaced by a fresh id.
+    let res = app.client.get(app.url("/healthz")).header("X-Request-Id", "bad id!").send().await.unwrap();
+    let id = res.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_ne!(id, "bad id!");
+    assert!(id.len() >= 8 && id.bytes().all(|b| b.is_ascii_alphanumeric()), "{id}");
+    // Two requests, two ids.
+    let a = app.client.get(app.url("/healthz")).send().await.unwrap();
+    let b = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_ne!(a.headers()["x-request-id"], b.headers()["x-request-id"]);
+    // Error bodies carry the client's id too.
+    let res = app.client.get(app.url("/no/such/route")).header("X-Request-Id", "abcdef123456").send().await.unwrap();
+    let e = support::error(res, 404, "not_found").await;
+    assert_eq!(e["request_id"], "abcdef123456");
+});

@@ -1,0 +1,51 @@
+//! Every migration runs up, down and up again, leaving the same schema.
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use zhicha_migrations::{Migrator, MigratorTrait};
+use zhicha_tests::{TestDb, both};
+
+const KEY_TABLES: &[&str] = &[
+    "enterprises",
+    "accidents",
+    "import_runs",
+    "findings",
+    "finding_transitions",
+    "escalations",
+    "outbox",
+    "idempotency_keys",
+    "audit_log",
+];
+
+/// The user tables, sorted.
+async fn tables(db: &DatabaseConnection) -> Vec<String> {
+    let sql = match db.get_database_backend() {
+        DbBackend::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        _ => "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name",
+    };
+    let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap();
+    rows.iter().map(|r| r.try_get_by_index::<String>(0).unwrap()).collect()
+}
+
+both!(db up_down_up, async |t: &TestDb| {
+    let db = t.connect().await;
+    assert!(tables(&db).await.is_empty(), "a fresh database");
+
+    Migrator::up(&db, None).await.unwrap();
+    let first = tables(&db).await;
+    for key in KEY_TABLES {
+        assert!(first.iter().any(|t| t == key), "table {key} missing from {first:?}");
+    }
+    assert!(first.iter().any(|t| t == "seaql_migrations"));
+    assert!(Migrator::get_pending_migrations(&db).await.unwrap().is_empty());
+
+    Migrator::reset(&db).await.unwrap();
+    let after_reset = tables(&db).await;
+    assert!(
+        after_reset.is_empty() || after_reset == ["seaql_migrations"],
+        "after reset only seaql_migrations may remain: {after_reset:?}"
+    );
+
+    Migrator::up(&db, None).await.unwrap();
+    assert_eq!(tables(&db).await, first, "up after reset gives the same tables");
+    let _ = db.close().await;
+});
