@@ -136,7 +136,9 @@ pub fn main() -> ExitCode {
             }
             Command::Migrate { action } => migrate(&settings, action).await,
             Command::Seed { what: SeedWhat::Demo } => seed_demo(&settings).await,
-            Command::Seed { what: SeedWhat::DemoHistory { osha, msha, seed } } => demo_history(&settings, &osha, &msha, seed),
+            Command::Seed { what: SeedWhat::DemoHistory { osha, msha, seed } } => {
+                demo_history(&settings, &osha, &msha, seed)
+            }
             Command::Import { what: ImportWhat::Accidents { profile, mapping, file } } => {
                 import_accidents(&settings, profile, mapping.as_deref(), &file).await
             }
@@ -205,7 +207,12 @@ fn demo_history(settings: &Settings, osha: &Path, msha: &Path, seed: u64) -> any
     Ok(())
 }
 
-async fn import_accidents(settings: &Settings, profile: Profile, mapping: Option<&Path>, file: &Path) -> anyhow::Result<()> {
+async fn import_accidents(
+    settings: &Settings,
+    profile: Profile,
+    mapping: Option<&Path>,
+    file: &Path,
+) -> anyhow::Result<()> {
     let (db, catalog) = startup::prepare(settings).await?;
     let summary = import::run(&db, &catalog, profile, mapping, file, import::Progress::Terminal).await?;
     println!("{summary}");
@@ -217,7 +224,8 @@ fn openapi(out: Option<&Path>, check: bool) -> anyhow::Result<()> {
     match out {
         None => print!("{yaml}"),
         Some(p) if check => {
-            let committed = std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
+            let committed =
+                std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
             if committed != yaml {
                 anyhow::bail!("{} differs from the code; run `zhicha openapi --out {}`", p.display(), p.display());
             }

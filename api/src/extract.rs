@@ -31,10 +31,15 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             if !json_type {
-                return Err(ApiError::new(ErrorCode::UnsupportedMediaType, "send the body as Content-Type: application/json"));
+                return Err(ApiError::new(
+                    ErrorCode::UnsupportedMediaType,
+                    "send the body as Content-Type: application/json",
+                ));
             }
             let bytes = bytes.await.map_err(|e| match e.as_error::<PayloadError>() {
-                Some(PayloadError::Overflow) => ApiError::new(ErrorCode::PayloadTooLarge, "the body exceeds the size limit"),
+                Some(PayloadError::Overflow) => {
+                    ApiError::new(ErrorCode::PayloadTooLarge, "the body exceeds the size limit")
+                }
                 _ => ApiError::new(ErrorCode::MalformedJson, format!("the body could not be read: {e}")),
             })?;
             parse(&bytes).map(Json)
@@ -54,12 +59,9 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let (line, column) = (inner.line(), inner.column());
         match inner.classify() {
             serde_json::error::Category::Data => {
-                let mut field = e.path().to_string();
+                // The path ends at the field at fault, an unknown one included.
+                let field = e.path().to_string();
                 let msg = inner.to_string();
-                // serde reports an unknown field at its parent; name the field itself.
-                if let Some(name) = msg.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
-                    field = if field == "." { name.to_string() } else { format!("{field}.{name}") };
-                }
                 let message = msg.split(" at line ").next().unwrap_or(&msg).to_string();
                 ApiError::field(ErrorCode::InvalidBody, &field, format!("{field}: {message}"))
             }
@@ -94,11 +96,8 @@ pub fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {
 /// Rewrites error responses that do not already carry the JSON error body (actix's
 /// own 404 and 405, for instance).
 pub fn reshape<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_json = res
-        .response()
-        .headers()
-        .get(CONTENT_TYPE)
-        .is_some_and(|v| v == HeaderValue::from_static("application/json"));
+    let is_json =
+        res.response().headers().get(CONTENT_TYPE).is_some_and(|v| v == HeaderValue::from_static("application/json"));
     if is_json {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }

@@ -8,6 +8,7 @@ pub mod entities;
 pub mod error;
 pub mod extract;
 pub mod import;
+pub mod reference;
 pub mod request_id;
 pub mod routes;
 pub mod seed;

@@ -13,7 +13,7 @@ use crate::config::{Backend, Settings};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract;
 use crate::state::AppState;
-use crate::{db, request_id, routes, seed};
+use crate::{db, reference, request_id, routes, seed};
 
 pub struct Application {
     server: Server,
@@ -26,9 +26,11 @@ pub struct Application {
 /// Loads and validates everything `serve` needs before it listens: an invalid rules
 /// library or an unreachable database stops start-up.
 pub async fn prepare(settings: &Settings) -> anyhow::Result<(DatabaseConnection, Arc<Catalog>)> {
-    let catalog = Catalog::load(&settings.rules.dir).map_err(|e| anyhow::anyhow!("rules in {} are invalid:\n{e}", settings.rules.dir.display()))?;
+    let catalog = Catalog::load(&settings.rules.dir)
+        .map_err(|e| anyhow::anyhow!("rules in {} are invalid:\n{e}", settings.rules.dir.display()))?;
     let db = db::connect(settings).await?;
     db::migrate(&db).await?;
+    reference::sync_regions(&db, &catalog).await?;
     Ok((db, Arc::new(catalog)))
 }
 
@@ -60,7 +62,10 @@ impl Application {
                 .app_data(web::PathConfig::default().error_handler(extract::path_error))
                 .configure(routes::configure)
                 .default_service(web::to(|req: actix_web::HttpRequest| async move {
-                    Err::<actix_web::HttpResponse, _>(ApiError::new(ErrorCode::NotFound, format!("no route for {}", req.path())))
+                    Err::<actix_web::HttpResponse, _>(ApiError::new(
+                        ErrorCode::NotFound,
+                        format!("no route for {}", req.path()),
+                    ))
                 }))
                 .wrap(ErrorHandlers::new().default_handler(extract::reshape))
                 .wrap(from_fn(request_id::middleware))

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::codes::{CodeTable, format};
-use crate::mapping::{Match, MappingRow, MappingTable};
+use crate::mapping::{MappingRow, MappingTable, Match};
 
 /// Event-based types that lifting equipment turns into 起重伤害 (04).
 const LIFTING_OVERRIDABLE: [&str; 4] = ["01", "03", "05", "09"];
@@ -61,7 +61,13 @@ impl Loader {
         self.keep(CodeTable::parse(&path, &text, check))
     }
 
-    fn mapping(&mut self, rel: &str, m: Match, targets: Option<&CodeTable>, t2025: Option<&CodeTable>) -> Option<MappingTable> {
+    fn mapping(
+        &mut self,
+        rel: &str,
+        m: Match,
+        targets: Option<&CodeTable>,
+        t2025: Option<&CodeTable>,
+    ) -> Option<MappingTable> {
         let (path, text) = self.read(rel)?;
         // Without its target table the crosswalk cannot be checked; that table's own
         // errors are already reported.
@@ -84,35 +90,100 @@ impl Catalog {
             // be an invented number.
             for e in t.entries.iter().filter(|e| e.code != e.name_zh) {
                 let path = dir.join("codes/gb6441_2025_accident_type.csv");
-                l.errors.push(RuleError::new(&path, 0, format!("code {:?} must equal its name {:?}", e.code, e.name_zh)));
+                l.errors.push(RuleError::new(
+                    &path,
+                    0,
+                    format!("code {:?} must equal its name {:?}", e.code, e.name_zh),
+                ));
             }
         }
-        let oiics_event = l.mapping("mappings/oiics_event_to_gb6441.csv", Match::LongestPrefix, accident_type_86.as_ref(), accident_type_2025.as_ref());
-        let oiics_nature = l.mapping("mappings/oiics_nature_to_gb6441.csv", Match::LongestPrefix, injury_nature.as_ref(), None);
-        let oiics_body_part = l.mapping("mappings/oiics_body_part_to_gb6441.csv", Match::LongestPrefix, body_part.as_ref(), None);
+        let oiics_event = l.mapping(
+            "mappings/oiics_event_to_gb6441.csv",
+            Match::LongestPrefix,
+            accident_type_86.as_ref(),
+            accident_type_2025.as_ref(),
+        );
+        let oiics_nature =
+            l.mapping("mappings/oiics_nature_to_gb6441.csv", Match::LongestPrefix, injury_nature.as_ref(), None);
+        let oiics_body_part =
+            l.mapping("mappings/oiics_body_part_to_gb6441.csv", Match::LongestPrefix, body_part.as_ref(), None);
         let naics = l.mapping("mappings/naics_to_gbt4754.csv", Match::LongestPrefix, industry.as_ref(), None);
-        let msha_accident_type = l.mapping("mappings/msha_accident_type_to_gb6441.csv", Match::Exact, accident_type_86.as_ref(), accident_type_2025.as_ref());
+        let msha_accident_type = l.mapping(
+            "mappings/msha_accident_type_to_gb6441.csv",
+            Match::Exact,
+            accident_type_86.as_ref(),
+            accident_type_2025.as_ref(),
+        );
         let msha_nature = l.mapping("mappings/msha_nature_to_gb6441.csv", Match::Exact, injury_nature.as_ref(), None);
         let msha_body_part = l.mapping("mappings/msha_body_part_to_gb6441.csv", Match::Exact, body_part.as_ref(), None);
-        let msha_classification = l.mapping("mappings/msha_classification_to_gb6441.csv", Match::Exact, accident_type_86.as_ref(), accident_type_2025.as_ref());
-        let oiics_source_override = l.mapping("mappings/oiics_source_to_gb6441_override.csv", Match::LongestPrefix, accident_type_86.as_ref(), accident_type_2025.as_ref());
+        let msha_classification = l.mapping(
+            "mappings/msha_classification_to_gb6441.csv",
+            Match::Exact,
+            accident_type_86.as_ref(),
+            accident_type_2025.as_ref(),
+        );
+        let oiics_source_override = l.mapping(
+            "mappings/oiics_source_to_gb6441_override.csv",
+            Match::LongestPrefix,
+            accident_type_86.as_ref(),
+            accident_type_2025.as_ref(),
+        );
         let employer_names = l.read("names/employer.toml").and_then(|(p, t)| {
             let r = NameRules::parse(&p, &t);
             l.keep(r)
         });
         match (
-            accident_type_86, accident_type_2025, body_part, injury_nature, industry, region,
-            oiics_event, oiics_nature, oiics_body_part, naics, msha_accident_type, msha_nature, msha_body_part,
-            msha_classification, oiics_source_override, employer_names,
+            accident_type_86,
+            accident_type_2025,
+            body_part,
+            injury_nature,
+            industry,
+            region,
+            oiics_event,
+            oiics_nature,
+            oiics_body_part,
+            naics,
+            msha_accident_type,
+            msha_nature,
+            msha_body_part,
+            msha_classification,
+            oiics_source_override,
+            employer_names,
         ) {
             (
-                Some(accident_type_86), Some(accident_type_2025), Some(body_part), Some(injury_nature), Some(industry), Some(region),
-                Some(oiics_event), Some(oiics_nature), Some(oiics_body_part), Some(naics), Some(msha_accident_type), Some(msha_nature), Some(msha_body_part),
-                Some(msha_classification), Some(oiics_source_override), Some(employer_names),
+                Some(accident_type_86),
+                Some(accident_type_2025),
+                Some(body_part),
+                Some(injury_nature),
+                Some(industry),
+                Some(region),
+                Some(oiics_event),
+                Some(oiics_nature),
+                Some(oiics_body_part),
+                Some(naics),
+                Some(msha_accident_type),
+                Some(msha_nature),
+                Some(msha_body_part),
+                Some(msha_classification),
+                Some(oiics_source_override),
+                Some(employer_names),
             ) if l.errors.is_empty() => Ok(Self {
-                accident_type_86, accident_type_2025, body_part, injury_nature, industry, region,
-                oiics_event, oiics_nature, oiics_body_part, naics, msha_accident_type, msha_nature, msha_body_part,
-                msha_classification, oiics_source_override, employer_names,
+                accident_type_86,
+                accident_type_2025,
+                body_part,
+                injury_nature,
+                industry,
+                region,
+                oiics_event,
+                oiics_nature,
+                oiics_body_part,
+                naics,
+                msha_accident_type,
+                msha_nature,
+                msha_body_part,
+                msha_classification,
+                oiics_source_override,
+                employer_names,
             }),
             _ => Err(RuleErrors(l.errors)),
         }
@@ -198,7 +269,10 @@ mod tests {
         let errs = Catalog::load(&dir).err().unwrap_or_default();
         let _ = std::fs::remove_dir_all(&dir);
         assert_eq!(errs.0.len(), 2, "{errs}");
-        assert!(errs.0[0].to_string().contains("oiics_event_to_gb6441.csv:") && errs.0[0].reason.contains("\"99\""), "{errs}");
+        assert!(
+            errs.0[0].to_string().contains("oiics_event_to_gb6441.csv:") && errs.0[0].reason.contains("\"99\""),
+            "{errs}"
+        );
         assert!(errs.0[1].to_string().contains("employer.toml: cannot read"), "{errs}");
     }
 

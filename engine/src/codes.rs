@@ -81,7 +81,8 @@ impl CodeTable {
     pub fn parse(file: &Path, text: &str, check: fn(&str) -> Result<(), String>) -> Result<Self, Vec<RuleError>> {
         let csv = csv_file::parse(file, text, &["code", "name_zh", "name_en"])?;
         let mut errors = Vec::new();
-        let mut table = CodeTable { version: csv.meta.get("version").cloned().unwrap_or_default(), ..Default::default() };
+        let mut table =
+            CodeTable { version: csv.meta.get("version").cloned().unwrap_or_default(), ..Default::default() };
         let mut first_line: HashMap<String, usize> = HashMap::new();
         for row in &csv.rows {
             let code = row.get("code");
@@ -109,7 +110,11 @@ impl CodeTable {
             if let Some(p) = &entry.parent
                 && !table.index.contains_key(p)
             {
-                errors.push(RuleError::new(file, row.line, format!("parent {p:?} of {:?} is not in the table", entry.code)));
+                errors.push(RuleError::new(
+                    file,
+                    row.line,
+                    format!("parent {p:?} of {:?} is not in the table", entry.code),
+                ));
             }
         }
         if table.entries.is_empty() {
@@ -126,13 +131,21 @@ pub mod format {
     }
 
     pub fn two_digits(code: &str) -> Result<(), String> {
-        if code.len() == 2 && code.bytes().all(|b| b.is_ascii_digit()) { Ok(()) } else { Err("expected two digits".into()) }
+        if code.len() == 2 && code.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(())
+        } else {
+            Err("expected two digits".into())
+        }
     }
 
     /// GB/T 4754 sections (one capital letter) and divisions (two digits).
     pub fn industry(code: &str) -> Result<(), String> {
         let section = code.len() == 1 && code.bytes().all(|b| b.is_ascii_uppercase());
-        if section || two_digits(code).is_ok() { Ok(()) } else { Err("expected a section letter or a 2-digit division".into()) }
+        if section || two_digits(code).is_ok() {
+            Ok(())
+        } else {
+            Err("expected a section letter or a 2-digit division".into())
+        }
     }
 
     pub fn region(code: &str) -> Result<(), String> {

@@ -52,11 +52,8 @@ pub fn parse(file: &Path, text: &str, columns: &[&str]) -> Result<CsvFile, Vec<R
         match record {
             Ok(rec) => {
                 let line = rec.position().map_or(0, |p| p.line() as usize);
-                let fields = headers
-                    .iter()
-                    .zip(rec.iter())
-                    .map(|(h, v)| (h.to_string(), v.trim().to_string()))
-                    .collect();
+                let fields =
+                    headers.iter().zip(rec.iter()).map(|(h, v)| (h.to_string(), v.trim().to_string())).collect();
                 rows.push(CsvRow { line, fields });
             }
             Err(e) => {
@@ -85,6 +82,9 @@ mod tests {
     fn reports_missing_version_and_column() {
         let errs = parse(Path::new("t.csv"), "code\n01\n", &["code", "name"]).err().unwrap_or_default();
         let text: Vec<String> = errs.iter().map(ToString::to_string).collect();
-        assert_eq!(text, vec!["t.csv:1: missing `# version: ...` comment on the first line", "t.csv:1: missing column `name`"]);
+        assert_eq!(
+            text,
+            vec!["t.csv:1: missing `# version: ...` comment on the first line", "t.csv:1: missing column `name`"]
+        );
     }
 }

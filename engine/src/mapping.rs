@@ -66,11 +66,19 @@ impl MappingTable {
                 continue;
             }
             if !targets.contains(target) {
-                errors.push(RuleError::new(file, row.line, format!("target {target:?} of {source:?} is not a known code")));
+                errors.push(RuleError::new(
+                    file,
+                    row.line,
+                    format!("target {target:?} of {source:?} is not a known code"),
+                ));
             }
             match targets_2025 {
                 Some(t) if !t2025.is_empty() && !t.contains(t2025) => {
-                    errors.push(RuleError::new(file, row.line, format!("target_2025 {t2025:?} is not a GB 6441-2025 category")));
+                    errors.push(RuleError::new(
+                        file,
+                        row.line,
+                        format!("target_2025 {t2025:?} is not a GB 6441-2025 category"),
+                    ));
                 }
                 None if !t2025.is_empty() => {
                     errors.push(RuleError::new(file, row.line, "target_2025 is only for accident-type crosswalks"));
@@ -79,7 +87,11 @@ impl MappingTable {
             }
             if let Some(&first) = table.index.get(source) {
                 let first_line = table.rows[first].line;
-                errors.push(RuleError::new(file, row.line, format!("source_code {source:?} repeats line {first_line}")));
+                errors.push(RuleError::new(
+                    file,
+                    row.line,
+                    format!("source_code {source:?} repeats line {first_line}"),
+                ));
                 continue;
             }
             table.longest = table.longest.max(source.len());
@@ -154,14 +166,12 @@ mod tests {
     #[test]
     fn unknown_targets_and_repeats_are_reported_with_lines() {
         let text = format!("{HEAD}64,Caught in,99,,\n64,again,03,,\n");
-        let errs = MappingTable::parse(Path::new("m.csv"), &text, Match::Exact, &targets(), None).err().unwrap_or_default();
+        let errs =
+            MappingTable::parse(Path::new("m.csv"), &text, Match::Exact, &targets(), None).err().unwrap_or_default();
         let text: Vec<String> = errs.iter().map(ToString::to_string).collect();
         assert_eq!(
             text,
-            vec![
-                "m.csv:3: target \"99\" of \"64\" is not a known code",
-                "m.csv:4: source_code \"64\" repeats line 3",
-            ]
+            vec!["m.csv:3: target \"99\" of \"64\" is not a known code", "m.csv:4: source_code \"64\" repeats line 3",]
         );
     }
 }

@@ -17,7 +17,12 @@ pub fn fk(table: &'static str, column: &'static str, target: &'static str) -> Fo
     fk_to(table, column, target, "id")
 }
 
-pub fn fk_to(table: &'static str, column: &'static str, target: &'static str, key: &'static str) -> ForeignKeyCreateStatement {
+pub fn fk_to(
+    table: &'static str,
+    column: &'static str,
+    target: &'static str,
+    key: &'static str,
+) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .name(format!("fk_{table}_{column}"))
         .from(table, column)
@@ -51,7 +56,11 @@ pub fn one_of(column: &'static str, values: &[&'static str]) -> SimpleExpr {
     Expr::col(column).is_in(values.iter().copied())
 }
 
-pub async fn create(m: &SchemaManager<'_>, t: TableCreateStatement, indexes: Vec<IndexCreateStatement>) -> Result<(), DbErr> {
+pub async fn create(
+    m: &SchemaManager<'_>,
+    t: TableCreateStatement,
+    indexes: Vec<IndexCreateStatement>,
+) -> Result<(), DbErr> {
     m.create_table(t).await?;
     for i in indexes {
         m.create_index(i).await?;

@@ -80,7 +80,10 @@ impl MigrationTrait for Migration {
                 // 工伤保险行业风险类别 1–8.
                 .col(small_integer_null("risk_class").check(Expr::col("risk_class").between(1, 8)))
                 // 安全生产标准化 grade: level1 (一级) … level3 (三级).
-                .col(string_len_null("standardisation_grade", 16).check(one_of("standardisation_grade", &["level1", "level2", "level3"])))
+                .col(
+                    string_len_null("standardisation_grade", 16)
+                        .check(one_of("standardisation_grade", &["level1", "level2", "level3"])),
+                )
                 .col(boolean("is_key").default(false))
                 // IANA zone for display; every stored time is UTC.
                 .col(string_len("time_zone", 64).default("Asia/Shanghai"))
@@ -127,7 +130,10 @@ impl MigrationTrait for Migration {
                 .col(string_len("code", 32))
                 .foreign_key(&mut fk_cascade("expert_competences", "expert_id", "experts"))
                 .to_owned(),
-            vec![unique("expert_competences", &["expert_id", "kind", "code_system", "code"]), index("expert_competences", &["kind", "code"])],
+            vec![
+                unique("expert_competences", &["expert_id", "kind", "code_system", "code"]),
+                index("expert_competences", &["kind", "code"]),
+            ],
         )
         .await?;
 
@@ -153,7 +159,11 @@ impl MigrationTrait for Migration {
             table("users")
                 .col(string("display_name"))
                 .col(string_len("role", 32).check(one_of("role", ROLES)))
-                .col(string_len("status", 16).default("active").check(one_of("status", &["active", "locked", "disabled"])))
+                .col(
+                    string_len("status", 16)
+                        .default("active")
+                        .check(one_of("status", &["active", "locked", "disabled"])),
+                )
                 .col(big_integer_null("organisation_id"))
                 .col(big_integer_null("enterprise_id"))
                 .col(big_integer_null("expert_id"))
@@ -183,6 +193,10 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        drop(m, &["users", "expert_conflicts", "expert_competences", "experts", "enterprises", "organisations", "regions"]).await
+        drop(
+            m,
+            &["users", "expert_conflicts", "expert_competences", "experts", "enterprises", "organisations", "regions"],
+        )
+        .await
     }
 }

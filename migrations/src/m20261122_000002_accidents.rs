@@ -44,9 +44,7 @@ impl MigrationTrait for Migration {
             t.col(string_len_null(code, 32));
         };
         let mut t = table("accidents");
-        t.col(big_integer("enterprise_id"))
-            .col(date("occurred_on"))
-            .col(timestamp_with_time_zone_null("occurred_at"));
+        t.col(big_integer("enterprise_id")).col(date("occurred_on")).col(timestamp_with_time_zone_null("occurred_at"));
         // Each dimension as recorded (code system + code) and mapped to GB 6441-86;
         // accident types also to the GB 6441-2025 category name.
         coded(&mut t, "accident_type_system", "accident_type_code");

@@ -66,7 +66,10 @@ impl MigrationTrait for Migration {
                 .foreign_key(&mut fk_cascade("recommendations", "enterprise_id", "enterprises"))
                 .foreign_key(&mut fk("recommendations", "hazard_item_id", "hazard_items"))
                 .to_owned(),
-            vec![unique("recommendations", &["round_id", "hazard_item_id"]), index("recommendations", &["enterprise_id"])],
+            vec![
+                unique("recommendations", &["round_id", "hazard_item_id"]),
+                index("recommendations", &["enterprise_id"]),
+            ],
         )
         .await?;
 
@@ -94,7 +97,11 @@ impl MigrationTrait for Migration {
                 .col(big_integer("inspection_id"))
                 .col(big_integer_null("recommendation_id"))
                 .col(big_integer_null("hazard_item_id"))
-                .col(string_len("result", 16).default("pending").check(one_of("result", &["pending", "found", "not_found", "not_applicable"])))
+                .col(
+                    string_len("result", 16)
+                        .default("pending")
+                        .check(one_of("result", &["pending", "found", "not_found", "not_applicable"])),
+                )
                 .col(string_null("reason"))
                 .col(big_integer_null("checked_by"))
                 .col(timestamp_with_time_zone_null("checked_at"))
@@ -103,7 +110,10 @@ impl MigrationTrait for Migration {
                 .foreign_key(&mut fk("inspection_items", "hazard_item_id", "hazard_items"))
                 .foreign_key(&mut fk("inspection_items", "checked_by", "users"))
                 .to_owned(),
-            vec![index("inspection_items", &["inspection_id", "result"]), index("inspection_items", &["hazard_item_id"])],
+            vec![
+                index("inspection_items", &["inspection_id", "result"]),
+                index("inspection_items", &["hazard_item_id"]),
+            ],
         )
         .await?;
 
@@ -130,7 +140,11 @@ impl MigrationTrait for Migration {
                 .foreign_key(&mut fk("findings", "hazard_item_id", "hazard_items"))
                 .foreign_key(&mut fk("findings", "reported_by", "users"))
                 .to_owned(),
-            vec![index("findings", &["enterprise_id", "state"]), index("findings", &["hazard_item_id"]), index("findings", &["state", "grade"])],
+            vec![
+                index("findings", &["enterprise_id", "state"]),
+                index("findings", &["hazard_item_id"]),
+                index("findings", &["state", "grade"]),
+            ],
         )
         .await?;
 
@@ -174,7 +188,11 @@ impl MigrationTrait for Migration {
                 .foreign_key(&mut fk("rectifications", "assignee_id", "users"))
                 .foreign_key(&mut fk("rectifications", "accepted_by", "users"))
                 .to_owned(),
-            vec![unique("rectifications", &["finding_id"]), index("rectifications", &["assignee_id", "status"]), index("rectifications", &["deadline"])],
+            vec![
+                unique("rectifications", &["finding_id"]),
+                index("rectifications", &["assignee_id", "status"]),
+                index("rectifications", &["deadline"]),
+            ],
         )
         .await?;
 
@@ -215,7 +233,10 @@ impl MigrationTrait for Migration {
             m,
             table("evidence")
                 .col(big_integer("enterprise_id"))
-                .col(string_len("owner_kind", 32).check(one_of("owner_kind", &["finding", "rectification", "rectification_update", "inspection_item", "task"])))
+                .col(string_len("owner_kind", 32).check(one_of(
+                    "owner_kind",
+                    &["finding", "rectification", "rectification_update", "inspection_item", "task"],
+                )))
                 .col(big_integer("owner_id"))
                 .col(string("storage_key"))
                 .col(string_len("content_type", 64))

@@ -50,12 +50,17 @@ impl MigrationTrait for Migration {
                 .col(big_integer("enterprise_id"))
                 .col(big_integer_null("escalation_id"))
                 .col(big_integer_null("accident_id"))
-                .col(
-                    string_len("kind", 32).check(one_of(
-                        "kind",
-                        &["self_inspection", "accident_investigation", "expert_visit", "joint_research", "joint_supervision", "follow_up"],
-                    )),
-                )
+                .col(string_len("kind", 32).check(one_of(
+                    "kind",
+                    &[
+                        "self_inspection",
+                        "accident_investigation",
+                        "expert_visit",
+                        "joint_research",
+                        "joint_supervision",
+                        "follow_up",
+                    ],
+                )))
                 .col(string_len("status", 16).check(one_of("status", &["open", "accepted", "done", "cancelled"])))
                 .col(big_integer_null("assignee_id"))
                 .col(big_integer_null("expert_id"))
@@ -71,7 +76,11 @@ impl MigrationTrait for Migration {
                 .foreign_key(&mut fk("tasks", "expert_id", "experts"))
                 .foreign_key(&mut fk("tasks", "organisation_id", "organisations"))
                 .to_owned(),
-            vec![index("tasks", &["expert_id", "status"]), index("tasks", &["enterprise_id", "status"]), index("tasks", &["due_at"])],
+            vec![
+                index("tasks", &["expert_id", "status"]),
+                index("tasks", &["enterprise_id", "status"]),
+                index("tasks", &["due_at"]),
+            ],
         )
         .await
     }

@@ -28,7 +28,8 @@ both!(tables, async |app: &TestApp| {
     assert_eq!(e03["name_zh"], "机械伤害");
 
     let r = get(app, "/v1/codes/region?parent=640200").await;
-    let mut counties: Vec<&str> = r["entries"].as_array().unwrap().iter().map(|e| e["code"].as_str().unwrap()).collect();
+    let mut counties: Vec<&str> =
+        r["entries"].as_array().unwrap().iter().map(|e| e["code"].as_str().unwrap()).collect();
     counties.sort_unstable();
     assert_eq!(counties, ["640202", "640205", "640221"]);
     assert!(r["entries"].as_array().unwrap().iter().all(|e| e["parent"] == "640200"));

@@ -21,7 +21,10 @@ both!(readyz, async |app: &TestApp| {
     assert_eq!(body["database"], app.backend.name());
     let rules = body["rules"].as_array().unwrap_or_else(|| panic!("rules: {body}"));
     assert!(!rules.is_empty(), "{body}");
-    assert!(rules.iter().all(|r| r["table"].is_string() && r["version"].as_str().is_some_and(|v| !v.is_empty())), "{body}");
+    assert!(
+        rules.iter().all(|r| r["table"].is_string() && r["version"].as_str().is_some_and(|v| !v.is_empty())),
+        "{body}"
+    );
 });
 
 both!(request_id, async |app: &TestApp| {

@@ -6,7 +6,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod codes;
+mod demo;
 mod errors;
+mod harness;
 mod health;
 mod import;
 mod migrations;

@@ -11,10 +11,11 @@ fn committed_spec_is_current() {
         .unwrap_or_else(|e| panic!("cannot read {}: {e}; run `{REGENERATE}`", path.display()));
     let generated = zhicha_api::routes::docs::yaml();
     if committed != generated {
-        let line = committed.lines().zip(generated.lines()).position(|(a, b)| a != b).map_or_else(
-            || committed.lines().count().min(generated.lines().count()) + 1,
-            |i| i + 1,
-        );
+        let line = committed
+            .lines()
+            .zip(generated.lines())
+            .position(|(a, b)| a != b)
+            .map_or_else(|| committed.lines().count().min(generated.lines().count()) + 1, |i| i + 1);
         panic!("openapi.yaml is out of date (first difference at line {line}); run `{REGENERATE}` and commit it");
     }
 }

@@ -21,7 +21,8 @@ pub async fn error(res: Response, status: u16, code: &str) -> Value {
     let obj = body.as_object().unwrap_or_else(|| panic!("not an object: {body}"));
     assert_eq!(obj.len(), 1, "only `error` at the top level: {body}");
     let e = &body["error"];
-    let keys: Vec<&str> = e.as_object().unwrap_or_else(|| panic!("no error object: {body}")).keys().map(String::as_str).collect();
+    let keys: Vec<&str> =
+        e.as_object().unwrap_or_else(|| panic!("no error object: {body}")).keys().map(String::as_str).collect();
     assert_eq!(keys.len(), 4, "error has exactly code, message, details, request_id: {body}");
     assert_eq!(e["code"], code, "{body}");
     assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()), "message: {body}");

@@ -91,16 +91,23 @@ impl Settings {
         Self::from_figment(Self::figment(file)?)
     }
 
+    /// The built-in defaults alone.
+    pub fn defaults() -> Figment {
+        Figment::from(Toml::string(DEFAULTS))
+    }
+
     pub fn figment(file: Option<&Path>) -> Result<Figment, ConfigErrors> {
-        let mut f = Figment::from(Toml::string(DEFAULTS));
+        let mut f = Self::defaults();
         match file {
-            Some(p) if !p.exists() => return Err(ConfigErrors(vec![format!("config file {}: not found", p.display())])),
+            Some(p) if !p.exists() => {
+                return Err(ConfigErrors(vec![format!("config file {}: not found", p.display())]));
+            }
             Some(p) => f = f.merge(Toml::file_exact(p)),
             None if Path::new("zhicha.toml").exists() => f = f.merge(Toml::file_exact("zhicha.toml")),
             None => {}
         }
         Ok(f.merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database.url".into()))
-            .merge(Env::prefixed("ZHICHA_").split("__").ignore(&["CONFIG"])))
+            .merge(Env::prefixed("ZHICHA_").split("__").ignore(&["CONFIG", "TEST_PG_URL"])))
     }
 
     /// Extracts and checks settings from any figment (tests build their own).

@@ -62,7 +62,11 @@ pub struct Systems {
 
 impl Default for Systems {
     fn default() -> Self {
-        Self { accident_type: CodeSystem::Gb6441_86, body_part: CodeSystem::Gb6441_86, injury_nature: CodeSystem::Gb6441_86 }
+        Self {
+            accident_type: CodeSystem::Gb6441_86,
+            body_part: CodeSystem::Gb6441_86,
+            injury_nature: CodeSystem::Gb6441_86,
+        }
     }
 }
 
@@ -83,10 +87,22 @@ impl Mapping {
     pub fn required(&self) -> Vec<&str> {
         let c = &self.columns;
         [
-            Some(&c.source_key), Some(&c.occurred_on), c.credit_code.as_ref(), Some(&c.enterprise_name),
-            c.industry.as_ref(), c.region.as_ref(), c.address.as_ref(), c.accident_type.as_ref(), c.body_part.as_ref(),
-            c.injury_nature.as_ref(), c.job.as_ref(), c.severity.as_ref(), c.disability_grade.as_ref(),
-            c.lost_days.as_ref(), c.fund_payout_yuan.as_ref(), c.narrative.as_ref(),
+            Some(&c.source_key),
+            Some(&c.occurred_on),
+            c.credit_code.as_ref(),
+            Some(&c.enterprise_name),
+            c.industry.as_ref(),
+            c.region.as_ref(),
+            c.address.as_ref(),
+            c.accident_type.as_ref(),
+            c.body_part.as_ref(),
+            c.injury_nature.as_ref(),
+            c.job.as_ref(),
+            c.severity.as_ref(),
+            c.disability_grade.as_ref(),
+            c.lost_days.as_ref(),
+            c.fund_payout_yuan.as_ref(),
+            c.narrative.as_ref(),
         ]
         .into_iter()
         .flatten()
@@ -113,11 +129,7 @@ fn coded(value: &str, system: CodeSystem, gb86: &CodeTable, cross: &MappingTable
             c.code = c.gb86.clone();
         }
         CodeSystem::Gb6441_2025 => c.gb2025 = Some(v),
-        CodeSystem::Oiics | CodeSystem::Msha => {
-            let r = cross.lookup(&v);
-            c.gb86 = r.map(|r| r.target.clone());
-            c.gb2025 = r.and_then(|r| r.target_2025.clone());
-        }
+        CodeSystem::Oiics | CodeSystem::Msha => c = Coded::mapped(system, &v, cross),
     }
     Ok(c)
 }
@@ -129,7 +141,9 @@ fn severity(s: &str) -> Result<Option<Severity>, String> {
         "重伤" => Severity::Serious,
         "伤残" => Severity::Disability,
         "死亡" => Severity::Death,
-        other => Severity::parse(other).ok_or_else(|| format!("severity {other:?} is not minor/serious/disability/death"))?,
+        other => {
+            Severity::parse(other).ok_or_else(|| format!("severity {other:?} is not minor/serious/disability/death"))?
+        }
     }))
 }
 
@@ -174,7 +188,9 @@ pub fn convert(row: &Row<'_>, m: &Mapping, catalog: &Catalog) -> Result<Record, 
         return Err(format!("region {r} is not in rules/codes/gbt2260_region.csv"));
     }
     let lost_days = text(col(row, &c.lost_days))
-        .map(|v| v.parse::<i32>().ok().filter(|d| *d >= 0).ok_or_else(|| format!("lost days {v:?} is not a whole number")))
+        .map(|v| {
+            v.parse::<i32>().ok().filter(|d| *d >= 0).ok_or_else(|| format!("lost days {v:?} is not a whole number"))
+        })
         .transpose()?;
     let disability_grade = text(col(row, &c.disability_grade))
         .map(|v| {
@@ -184,13 +200,27 @@ pub fn convert(row: &Row<'_>, m: &Mapping, catalog: &Catalog) -> Result<Record, 
                 .ok_or_else(|| format!("disability grade {v:?} is not 1-10"))
         })
         .transpose()?;
-    let mut sev = severity(col(row, &c.severity))?.unwrap_or_else(|| Severity::from_lost_days(lost_days.map_or(0, i64::from)));
+    let mut sev =
+        severity(col(row, &c.severity))?.unwrap_or_else(|| Severity::from_lost_days(lost_days.map_or(0, i64::from)));
     if disability_grade.is_some() && sev != Severity::Death {
         sev = Severity::Disability;
     }
-    let accident_type = coded(col(row, &c.accident_type), m.systems.accident_type, &catalog.accident_type_86, &catalog.oiics_event, "accident type")?;
-    let body_part = coded(col(row, &c.body_part), m.systems.body_part, &catalog.body_part, &catalog.oiics_body_part, "body part")?;
-    let injury_nature = coded(col(row, &c.injury_nature), m.systems.injury_nature, &catalog.injury_nature, &catalog.oiics_nature, "injury nature")?;
+    let accident_type = coded(
+        col(row, &c.accident_type),
+        m.systems.accident_type,
+        &catalog.accident_type_86,
+        &catalog.oiics_event,
+        "accident type",
+    )?;
+    let body_part =
+        coded(col(row, &c.body_part), m.systems.body_part, &catalog.body_part, &catalog.oiics_body_part, "body part")?;
+    let injury_nature = coded(
+        col(row, &c.injury_nature),
+        m.systems.injury_nature,
+        &catalog.injury_nature,
+        &catalog.oiics_nature,
+        "injury nature",
+    )?;
     let mut accident_type = accident_type;
     if accident_type.system == Some(CodeSystem::Gb6441_86) {
         // The 2025 category is not derivable from the 1986 code alone; left empty.

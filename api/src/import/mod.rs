@@ -73,7 +73,14 @@ pub struct Summary {
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let secs = self.elapsed.as_secs_f64();
-        writeln!(f, "import {} ({}): {} rows read in {secs:.2}s ({:.0} rows/s)", self.file, self.profile.name(), self.rows_read, self.rows_read as f64 / secs.max(1e-9))?;
+        writeln!(
+            f,
+            "import {} ({}): {} rows read in {secs:.2}s ({:.0} rows/s)",
+            self.file,
+            self.profile.name(),
+            self.rows_read,
+            self.rows_read as f64 / secs.max(1e-9)
+        )?;
         writeln!(f, "  imported:  {}", self.imported)?;
         writeln!(f, "  unchanged: {} (already in the database)", self.unchanged)?;
         writeln!(f, "  skipped:   {}", self.skipped.len())?;
@@ -129,7 +136,9 @@ pub async fn run<C: ConnectionTrait + TransactionTrait>(
         _ => None,
     };
     let parsed = match &generic_mapping {
-        None if profile == Profile::OshaSir => rows::read(text, osha::REQUIRED, osha::OPTIONAL, |r| osha::convert(r, catalog), tick),
+        None if profile == Profile::OshaSir => {
+            rows::read(text, osha::REQUIRED, osha::OPTIONAL, |r| osha::convert(r, catalog), tick)
+        }
         None => rows::read(text, msha::REQUIRED, msha::OPTIONAL, |r| msha::convert(r, catalog), tick),
         Some(m) => rows::read(text, &m.required(), &[], |r| generic::convert(r, m, catalog), tick),
     }
@@ -173,7 +182,8 @@ pub async fn run<C: ConnectionTrait + TransactionTrait>(
     .insert(&txn)
     .await?;
     let pb = bar(progress, records.len() as u64, "storing");
-    let stored = store::store(&txn, &source, run.id, &records, |n| pb.set_position(n.min(records.len()) as u64)).await?;
+    let stored =
+        store::store(&txn, &source, run.id, &records, |n| pb.set_position(n.min(records.len()) as u64)).await?;
     pb.finish_and_clear();
     let unchanged = records.len() - stored.inserted;
     let run_id = if stored.inserted == 0 && stored.enterprises_created == 0 {

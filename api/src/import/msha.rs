@@ -11,33 +11,22 @@
 
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
-use zhicha_engine::mapping::MappingTable;
 use zhicha_engine::{Catalog, CodeSystem, Severity};
 
 use super::record::{Coded, EnterpriseRef, Record, text};
 use super::rows::Row;
 
 pub const SOURCE: &str = "msha";
-pub const REQUIRED: &[&str] = &[
-    "MINE_ID", "ACCIDENT_DT", "DEGREE_INJURY_CD", "ACCIDENT_TYPE_CD", "NATURE_INJURY_CD", "INJ_BODY_PART_CD",
-];
+pub const REQUIRED: &[&str] =
+    &["MINE_ID", "ACCIDENT_DT", "DEGREE_INJURY_CD", "ACCIDENT_TYPE_CD", "NATURE_INJURY_CD", "INJ_BODY_PART_CD"];
 pub const OPTIONAL: &[&str] =
     &["OPERATOR_NAME", "CLASSIFICATION_CD", "OCCUPATION", "DAYS_LOST", "NO_INJURIES", "NARRATIVE", "COAL_METAL_IND"];
-
-fn msha(code: &str, table: &MappingTable) -> Coded {
-    let row = table.lookup(code);
-    Coded {
-        system: Some(CodeSystem::Msha),
-        code: text(code).filter(|c| c != "?"),
-        gb86: row.map(|r| r.target.clone()),
-        gb2025: row.and_then(|r| r.target_2025.clone()),
-    }
-}
 
 pub fn convert(row: &Row<'_>, catalog: &Catalog) -> Result<Record, String> {
     let mine = text(row.get("MINE_ID")).ok_or("MINE_ID is empty")?;
     let date = row.get("ACCIDENT_DT");
-    let occurred_on = NaiveDate::parse_from_str(date, "%d/%m/%Y").map_err(|_| format!("ACCIDENT_DT {date:?} is not D/MM/YYYY"))?;
+    let occurred_on =
+        NaiveDate::parse_from_str(date, "%d/%m/%Y").map_err(|_| format!("ACCIDENT_DT {date:?} is not D/MM/YYYY"))?;
     let mut hash = Sha256::new();
     for f in row.fields() {
         hash.update(f.as_bytes());
@@ -51,11 +40,8 @@ pub fn convert(row: &Row<'_>, catalog: &Catalog) -> Result<Record, String> {
         _ => Severity::from_lost_days(lost_days.map_or(0, i64::from)),
     };
     let division = if row.get("COAL_METAL_IND") == "C" { "06" } else { "10" };
-    let mut accident_type = msha(row.get("ACCIDENT_TYPE_CD"), &catalog.msha_accident_type);
-    if let Some(r) = catalog.msha_accident_type_of(row.get("ACCIDENT_TYPE_CD"), row.get("CLASSIFICATION_CD")) {
-        accident_type.gb86 = Some(r.target.clone());
-        accident_type.gb2025 = r.target_2025.clone();
-    }
+    let mut accident_type = Coded::mapped(CodeSystem::Msha, row.get("ACCIDENT_TYPE_CD"), &catalog.msha_accident_type);
+    accident_type.remap(catalog.msha_accident_type_of(row.get("ACCIDENT_TYPE_CD"), row.get("CLASSIFICATION_CD")));
     let operator = text(row.get("OPERATOR_NAME")).unwrap_or_else(|| format!("Mine {mine}"));
     Ok(Record {
         line: row.line,
@@ -72,8 +58,8 @@ pub fn convert(row: &Row<'_>, catalog: &Catalog) -> Result<Record, String> {
         },
         occurred_on,
         accident_type,
-        body_part: msha(row.get("INJ_BODY_PART_CD"), &catalog.msha_body_part),
-        injury_nature: msha(row.get("NATURE_INJURY_CD"), &catalog.msha_nature),
+        body_part: Coded::mapped(CodeSystem::Msha, row.get("INJ_BODY_PART_CD"), &catalog.msha_body_part),
+        injury_nature: Coded::mapped(CodeSystem::Msha, row.get("NATURE_INJURY_CD"), &catalog.msha_nature),
         job: text(row.get("OCCUPATION")).filter(|o| o != "?"),
         severity,
         disability_grade: None,

@@ -16,28 +16,29 @@ use super::rows::Row;
 pub const SOURCE: &str = "osha-sir";
 pub const REQUIRED: &[&str] = &["UPA", "EventDate", "Employer", "Primary NAICS", "Nature", "Part of Body", "Event"];
 pub const OPTIONAL: &[&str] = &[
-    "Address1", "Address2", "City", "State", "Zip", "Latitude", "Longitude", "Hospitalized", "Amputation",
-    "Final Narrative", "Source", "Secondary Source",
+    "Address1",
+    "Address2",
+    "City",
+    "State",
+    "Zip",
+    "Latitude",
+    "Longitude",
+    "Hospitalized",
+    "Amputation",
+    "Final Narrative",
+    "Source",
+    "Secondary Source",
 ];
 
 fn flag(s: &str) -> Option<bool> {
     s.parse::<f64>().ok().map(|v| v > 0.0)
 }
 
-fn oiics(code: &str, table: &zhicha_engine::mapping::MappingTable) -> Coded {
-    let row = table.lookup(code);
-    Coded {
-        system: Some(CodeSystem::Oiics),
-        code: text(code),
-        gb86: row.map(|r| r.target.clone()),
-        gb2025: row.and_then(|r| r.target_2025.clone()),
-    }
-}
-
 pub fn convert(row: &Row<'_>, catalog: &Catalog) -> Result<Record, String> {
     let upa = text(row.get("UPA")).ok_or("UPA is empty")?;
     let date = row.get("EventDate");
-    let occurred_on = NaiveDate::parse_from_str(date, "%m/%d/%Y").map_err(|_| format!("EventDate {date:?} is not M/D/YYYY"))?;
+    let occurred_on =
+        NaiveDate::parse_from_str(date, "%m/%d/%Y").map_err(|_| format!("EventDate {date:?} is not M/D/YYYY"))?;
     let employer = text(row.get("Employer")).ok_or("Employer is empty")?;
     let resolved = catalog.employer_names.normalise(&employer);
     let naics = row.get("Primary NAICS");
@@ -52,11 +53,8 @@ pub fn convert(row: &Row<'_>, catalog: &Catalog) -> Result<Record, String> {
         .join(", ");
     let event = row.get("Event");
     let sources = [row.get("Source"), row.get("Secondary Source")];
-    let mut accident_type = oiics(event, &catalog.oiics_event);
-    if let Some(r) = catalog.oiics_accident_type(event, &sources) {
-        accident_type.gb86 = Some(r.target.clone());
-        accident_type.gb2025 = r.target_2025.clone();
-    }
+    let mut accident_type = Coded::mapped(CodeSystem::Oiics, event, &catalog.oiics_event);
+    accident_type.remap(catalog.oiics_accident_type(event, &sources));
     let amputation = flag(row.get("Amputation"));
     let severity = if amputation == Some(true) { Severity::Serious } else { Severity::Minor };
     Ok(Record {
@@ -74,8 +72,8 @@ pub fn convert(row: &Row<'_>, catalog: &Catalog) -> Result<Record, String> {
         },
         occurred_on,
         accident_type,
-        body_part: oiics(row.get("Part of Body"), &catalog.oiics_body_part),
-        injury_nature: oiics(row.get("Nature"), &catalog.oiics_nature),
+        body_part: Coded::mapped(CodeSystem::Oiics, row.get("Part of Body"), &catalog.oiics_body_part),
+        injury_nature: Coded::mapped(CodeSystem::Oiics, row.get("Nature"), &catalog.oiics_nature),
         job: None,
         severity,
         disability_grade: None,

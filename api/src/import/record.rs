@@ -1,6 +1,7 @@
 //! An accident as parsed from any source, ready to store.
 
 use chrono::NaiveDate;
+use zhicha_engine::mapping::{MappingRow, MappingTable};
 use zhicha_engine::{CodeSystem, Severity};
 
 /// Who the accident happened at. Registry-coded enterprises are matched by credit code,
@@ -25,6 +26,27 @@ pub struct Coded {
     pub gb86: Option<String>,
     /// GB 6441-2025 category name (accident types only).
     pub gb2025: Option<String>,
+}
+
+impl Coded {
+    /// A source code (absent when empty or `?`) and what `table` maps it to.
+    pub fn mapped(system: CodeSystem, code: &str, table: &MappingTable) -> Self {
+        let row = table.lookup(code);
+        Coded {
+            system: Some(system),
+            code: text(code).filter(|c| c != "?"),
+            gb86: row.map(|r| r.target.clone()),
+            gb2025: row.and_then(|r| r.target_2025.clone()),
+        }
+    }
+
+    /// Replaces the mapping with a more specific row (an override table's).
+    pub fn remap(&mut self, row: Option<&MappingRow>) {
+        if let Some(r) = row {
+            self.gb86 = Some(r.target.clone());
+            self.gb2025 = r.target_2025.clone();
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

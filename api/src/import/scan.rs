@@ -88,13 +88,11 @@ pub fn csv_error(e: &csv::Error, lines: &mut Lines<'_>) -> FileError {
         csv::ErrorKind::UnequalLengths { pos, expected_len, len } => FileError {
             line: pos.as_ref().map_or(0, |p| line_of(p, lines)),
             column: (*len.min(expected_len) as usize) + 1,
-            reason: format!("the record has {len} fields but the header has {expected_len} (is the file truncated or a delimiter wrong?)"),
+            reason: format!(
+                "the record has {len} fields but the header has {expected_len} (is the file truncated or a delimiter wrong?)"
+            ),
         },
-        _ => FileError {
-            line: e.position().map_or(0, |p| line_of(p, lines)),
-            column: 1,
-            reason: e.to_string(),
-        },
+        _ => FileError { line: e.position().map_or(0, |p| line_of(p, lines)), column: 1, reason: e.to_string() },
     }
 }
 

@@ -17,7 +17,10 @@ pub struct Stored {
 }
 
 /// Ids of the enterprises `refs` name, creating the missing ones.
-async fn enterprise_ids(db: &impl ConnectionTrait, refs: &[&EnterpriseRef]) -> Result<(HashMap<String, i64>, usize), DbErr> {
+async fn enterprise_ids(
+    db: &impl ConnectionTrait,
+    refs: &[&EnterpriseRef],
+) -> Result<(HashMap<String, i64>, usize), DbErr> {
     let mut ids = find(db, refs).await?;
     let missing: Vec<&&EnterpriseRef> = refs.iter().filter(|r| !ids.contains_key(&r.key)).collect();
     let created = missing.len();
@@ -69,9 +72,16 @@ async fn find(db: &impl ConnectionTrait, refs: &[&EnterpriseRef]) -> Result<Hash
     Ok(ids)
 }
 
-pub async fn store(db: &impl ConnectionTrait, source: &str, run_id: i64, records: &[Record], mut tick: impl FnMut(usize)) -> Result<Stored, DbErr> {
+pub async fn store(
+    db: &impl ConnectionTrait,
+    source: &str,
+    run_id: i64,
+    records: &[Record],
+    mut tick: impl FnMut(usize),
+) -> Result<Stored, DbErr> {
     let mut seen = HashMap::new();
-    let refs: Vec<&EnterpriseRef> = records.iter().filter(|r| seen.insert(r.enterprise.key.clone(), ()).is_none()).map(|r| &r.enterprise).collect();
+    let refs: Vec<&EnterpriseRef> =
+        records.iter().filter(|r| seen.insert(r.enterprise.key.clone(), ()).is_none()).map(|r| &r.enterprise).collect();
     let (ids, enterprises_created) = enterprise_ids(db, &refs).await?;
     let mut inserted = 0;
     for (n, chunk) in records.chunks(CHUNK).enumerate() {

@@ -81,7 +81,12 @@ pub async fn list(
         .entries
         .iter()
         .filter(|e| query.parent.as_deref().is_none_or(|p| e.parent.as_deref() == Some(p)))
-        .map(|e| CodeItem { code: e.code.clone(), name_zh: e.name_zh.clone(), name_en: e.name_en.clone(), parent: e.parent.clone() })
+        .map(|e| CodeItem {
+            code: e.code.clone(),
+            name_zh: e.name_zh.clone(),
+            name_en: e.name_en.clone(),
+            parent: e.parent.clone(),
+        })
         .collect();
     let label = serde_json::to_value(name).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
     Ok(HttpResponse::Ok().json(CodeList { table: label, version: t.version.clone(), entries }))
@@ -153,9 +158,9 @@ pub async fn crosswalk(state: web::Data<AppState>, body: Json<CrosswalkRequest>)
         return Err(ApiError::field(ErrorCode::InvalidField, "code", "code: expected 1-16 letters or digits"));
     }
     let (mapping, targets) = crosswalk_table(&state, req.crosswalk);
-    let row = mapping
-        .lookup(code)
-        .ok_or_else(|| ApiError::field(ErrorCode::InvalidField, "code", format!("code: no row of this crosswalk maps {code:?}")))?;
+    let row = mapping.lookup(code).ok_or_else(|| {
+        ApiError::field(ErrorCode::InvalidField, "code", format!("code: no row of this crosswalk maps {code:?}"))
+    })?;
     Ok(HttpResponse::Ok().json(CrosswalkAnswer {
         crosswalk: req.crosswalk,
         code: code.to_string(),

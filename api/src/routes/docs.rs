@@ -22,7 +22,9 @@ pub struct ApiDoc;
 /// The full document, with the error-code table appended to its description.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
-    let mut table = String::from("\n\n## Errors\n\nEvery error is `{\"error\": {\"code\", \"message\", \"details\", \"request_id\"}}`.\n\n| code | HTTP | meaning |\n|---|---|---|\n");
+    let mut table = String::from(
+        "\n\n## Errors\n\nEvery error is `{\"error\": {\"code\", \"message\", \"details\", \"request_id\"}}`.\n\n| code | HTTP | meaning |\n|---|---|---|\n",
+    );
     for c in ErrorCode::ALL {
         table.push_str(&format!("| `{}` | {} | {} |\n", c.name(), c.status().as_u16(), c.description()));
     }

@@ -5,11 +5,14 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
-use zhicha_engine::{Catalog, RegionCode};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
+};
+use zhicha_engine::Catalog;
 
 use super::demo_files::{self, DemoFiles};
-use crate::entities::{enterprises, expert_competences, experts, organisations, regions, users};
+use crate::entities::{enterprises, expert_competences, experts, organisations, users};
 use crate::import::{self, Profile, Progress};
 
 /// The WeChat demo code of an enterprise's safety officer / responsible persons.
@@ -21,28 +24,9 @@ pub fn responsible_code(enterprise_key: &str, n: u8) -> String {
     format!("demo-rp-{enterprise_key}-{n}")
 }
 
-/// Every GB/T 2260 division of the rules, parents first.
-async fn load_regions(db: &impl sea_orm::ConnectionTrait, catalog: &Catalog) -> anyhow::Result<()> {
-    let mut entries: Vec<_> = catalog.region.entries.iter().filter_map(|e| Some((RegionCode::parse(&e.code).ok()?, e))).collect();
-    entries.sort_by_key(|(c, _)| (c.level() as u8, c.value()));
-    let models = entries.into_iter().map(|(code, e)| regions::ActiveModel {
-        code: Set(e.code.clone()),
-        name_zh: Set(e.name_zh.clone()),
-        name_en: Set(e.name_en.clone()),
-        level: Set(code.level().as_str().to_string()),
-        parent_code: Set(e.parent.clone()),
-    });
-    regions::Entity::insert_many(models)
-        .on_conflict_do_nothing_on([regions::Column::Code])
-        .exec_without_returning(db)
-        .await?;
-    Ok(())
-}
-
 pub async fn load(db: &DatabaseConnection, catalog: &Catalog, dir: &Path) -> anyhow::Result<String> {
     let DemoFiles { city, enterprises: demo_enterprises } = demo_files::read(dir, catalog)?;
     let txn = db.begin().await?;
-    load_regions(&txn, catalog).await?;
 
     let mut orgs = HashMap::new();
     for o in &city.organisations {
@@ -177,7 +161,11 @@ pub async fn load(db: &DatabaseConnection, catalog: &Catalog, dir: &Path) -> any
 
 /// How to act as each demo role, for the `serve` banner; None without demo data.
 pub async fn sign_in_help(db: &DatabaseConnection) -> anyhow::Result<Option<String>> {
-    let staff = users::Entity::find().filter(users::Column::Username.is_not_null()).order_by_asc(users::Column::Id).all(db).await?;
+    let staff = users::Entity::find()
+        .filter(users::Column::Username.is_not_null())
+        .order_by_asc(users::Column::Id)
+        .all(db)
+        .await?;
     if staff.is_empty() {
         return Ok(None);
     }
@@ -187,17 +175,27 @@ pub async fn sign_in_help(db: &DatabaseConnection) -> anyhow::Result<Option<Stri
         .order_by_asc(users::Column::Id)
         .all(db)
         .await?;
-    let mut s = String::from("  demo accounts (passwords and the WeChat stand-in come with the identity issue; until then the API serves reference data):\n");
+    let mut s = String::from(
+        "  demo accounts (passwords and the WeChat stand-in come with the identity issue; until then the API serves reference data):\n",
+    );
     for u in &staff {
-        s.push_str(&format!("    {:<20} username {:<20} {}\n", u.role, u.username.as_deref().unwrap_or(""), u.display_name));
+        s.push_str(&format!(
+            "    {:<20} username {:<20} {}\n",
+            u.role,
+            u.username.as_deref().unwrap_or(""),
+            u.display_name
+        ));
     }
     for u in officers.iter().take(3) {
         let code = u.wx_openid.as_deref().unwrap_or("").trim_start_matches("demo-openid-");
         s.push_str(&format!("    {:<20} wx code  {:<20} {}\n", u.role, code, u.display_name));
     }
     if officers.len() > 3 {
-        s.push_str(&format!("    … {} more officers (demo-officer-e01 … e{:02}) and two responsible persons each (demo-rp-eNN-1, -2)\n", officers.len() - 3, officers.len()));
+        s.push_str(&format!(
+            "    … {} more officers (demo-officer-e01 … e{:02}) and two responsible persons each (demo-rp-eNN-1, -2)\n",
+            officers.len() - 3,
+            officers.len()
+        ));
     }
     Ok(Some(s.trim_end().to_string()))
 }
-

@@ -106,7 +106,11 @@ pub fn read(dir: &Path, catalog: &Catalog) -> anyhow::Result<DemoFiles> {
                 check(CreditCode::parse(&e.credit_code).map(|_| ()).map_err(|x| x.to_string()));
                 check(IndustryCode::parse(&e.industry_code).map(|_| ()).map_err(|x| x.to_string()));
                 check(RegionCode::parse(&e.region_code).map(|_| ()).map_err(|x| x.to_string()));
-                check(if catalog.region.contains(&e.region_code) { Ok(()) } else { Err(format!("region {} unknown", e.region_code)) });
+                check(if catalog.region.contains(&e.region_code) {
+                    Ok(())
+                } else {
+                    Err(format!("region {} unknown", e.region_code))
+                });
                 enterprises.push(e);
             }
             Err(e) => problems.push(format!("{}: row {}: {e}", path.display(), i + 1)),

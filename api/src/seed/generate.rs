@@ -99,14 +99,23 @@ fn weighted(rng: &mut fastrand::Rng, weights: &[u32]) -> usize {
 }
 
 fn days_in_month(year: i32, month: u32) -> u32 {
-    let next = if month == 12 { NaiveDate::from_ymd_opt(year + 1, 1, 1) } else { NaiveDate::from_ymd_opt(year, month + 1, 1) };
+    let next =
+        if month == 12 { NaiveDate::from_ymd_opt(year + 1, 1, 1) } else { NaiveDate::from_ymd_opt(year, month + 1, 1) };
     next.and_then(|n| n.pred_opt()).map_or(28, |d| d.day())
 }
 
-pub fn generate(catalog: &Catalog, demo: &DemoFiles, osha_file: &Path, msha_file: &Path, seed: u64) -> anyhow::Result<String> {
+pub fn generate(
+    catalog: &Catalog,
+    demo: &DemoFiles,
+    osha_file: &Path,
+    msha_file: &Path,
+    seed: u64,
+) -> anyhow::Result<String> {
     let mut pool: Vec<(String, Sample)> =
         samples(read(osha_file, catalog, false)?, |r| r.enterprise.industry_code.as_ref().map(|c| c[1..3].to_string()));
-    pool.extend(samples(read(msha_file, catalog, true)?, |r| r.enterprise.industry_code.as_ref().map(|c| c[1..3].to_string())));
+    pool.extend(samples(read(msha_file, catalog, true)?, |r| {
+        r.enterprise.industry_code.as_ref().map(|c| c[1..3].to_string())
+    }));
     let mut by_division: HashMap<String, Vec<usize>> = HashMap::new();
     let mut by_section: HashMap<char, Vec<usize>> = HashMap::new();
     for (i, (d, _)) in pool.iter().enumerate() {
@@ -117,11 +126,14 @@ pub fn generate(catalog: &Catalog, demo: &DemoFiles, osha_file: &Path, msha_file
     }
     let all: Vec<usize> = (0..pool.len()).collect();
     let mut rng = fastrand::Rng::with_seed(seed);
-    let mut out = String::from("记录编号,统一社会信用代码,单位名称,事故日期,事故类别,受伤部位,伤害性质,岗位,伤害程度,伤残等级,损失工作日,基金支付金额,事故经过\n");
+    let mut out = String::from(
+        "记录编号,统一社会信用代码,单位名称,事故日期,事故类别,受伤部位,伤害性质,岗位,伤害程度,伤残等级,损失工作日,基金支付金额,事故经过\n",
+    );
     for e in &demo.enterprises {
         let candidates = pick_pool(e, &by_division, &by_section, &all);
         let jobs = demo.city.jobs.get(e.division()).cloned().unwrap_or_else(|| vec!["操作工".to_string()]);
-        let n = poisson(&mut rng, e.annual_accident_rate * f64::from(MONTHS) / 12.0);
+        // Every demo enterprise has a history to model: at least one accident.
+        let n = poisson(&mut rng, e.annual_accident_rate * f64::from(MONTHS) / 12.0).max(1);
         let mut rows = Vec::new();
         for _ in 0..n {
             let s = &pool[candidates[rng.usize(0..candidates.len())]].1;
@@ -174,7 +186,8 @@ pub fn generate(catalog: &Catalog, demo: &DemoFiles, osha_file: &Path, msha_file
                 Severity::Disability => "伤残",
                 Severity::Death => "死亡",
             };
-            let name = |t: &zhicha_engine::codes::CodeTable, c: &str| t.get(c).map_or(c.to_string(), |x| x.name_zh.clone());
+            let name =
+                |t: &zhicha_engine::codes::CodeTable, c: &str| t.get(c).map_or(c.to_string(), |x| x.name_zh.clone());
             let story = format!(
                 "{job}作业中发生{}事故，致{}{}。",
                 name(&catalog.accident_type_86, &s.accident_type),
@@ -204,7 +217,12 @@ pub fn generate(catalog: &Catalog, demo: &DemoFiles, osha_file: &Path, msha_file
     Ok(out)
 }
 
-fn pick_pool<'a>(e: &Enterprise, by_division: &'a HashMap<String, Vec<usize>>, by_section: &'a HashMap<char, Vec<usize>>, all: &'a [usize]) -> &'a [usize] {
+fn pick_pool<'a>(
+    e: &Enterprise,
+    by_division: &'a HashMap<String, Vec<usize>>,
+    by_section: &'a HashMap<char, Vec<usize>>,
+    all: &'a [usize],
+) -> &'a [usize] {
     const ENOUGH: usize = 40;
     if let Some(v) = by_division.get(e.division()).filter(|v| v.len() >= ENOUGH) {
         return v;

@@ -1,0 +1,58 @@
+//! The demo city: loaded at start-up into an empty embedded (SQLite) database only;
+//! `zhicha seed demo` (the same loader) on any database.
+
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use zhicha_api::entities::{accidents, enterprises, experts, organisations, users};
+use zhicha_api::seed;
+use zhicha_tests::{Backend, Opts, TestApp, both, workspace_dir};
+
+/// Data rows of the committed accident history.
+fn history_rows() -> u64 {
+    let text = std::fs::read_to_string(workspace_dir().join("seeds/demo/accidents.csv")).unwrap();
+    text.lines().count() as u64 - 1
+}
+
+async fn assert_loaded(app: &TestApp) {
+    let db = &app.db;
+    let key = enterprises::Entity::find().filter(enterprises::Column::IsKey.eq(true)).all(db).await.unwrap();
+    assert_eq!(key.len(), 30);
+    assert!(key.iter().all(|e| e.region_code.as_deref().is_some_and(|r| r.starts_with("6402"))));
+    assert!(key.iter().all(|e| zhicha_engine::CreditCode::parse(e.credit_code.as_deref().unwrap_or("")).is_ok()));
+    let divisions: std::collections::BTreeSet<_> = key.iter().filter_map(|e| e.industry_division.clone()).collect();
+    for d in ["06", "26", "31", "30", "47", "54", "27"] {
+        assert!(divisions.contains(d), "no enterprise of division {d}");
+    }
+    assert_eq!(accidents::Entity::find().count(db).await.unwrap(), history_rows());
+    // Every enterprise has a history; every accident is mapped and carries a job.
+    for e in &key {
+        let n = accidents::Entity::find().filter(accidents::Column::EnterpriseId.eq(e.id)).count(db).await.unwrap();
+        assert!(n > 0, "{} has no accidents", e.name);
+    }
+    let unmapped =
+        accidents::Entity::find().filter(accidents::Column::AccidentTypeGb86.is_null()).count(db).await.unwrap();
+    assert_eq!(unmapped, 0);
+    let officers = users::Entity::find().filter(users::Column::Role.eq("enterprise_officer")).count(db).await.unwrap();
+    assert_eq!(officers, 30);
+    assert!(experts::Entity::find().count(db).await.unwrap() >= 8);
+    let bureaus =
+        organisations::Entity::find().filter(organisations::Column::Kind.ne("service_org")).count(db).await.unwrap();
+    assert_eq!(bureaus, 4);
+    assert!(seed::demo::sign_in_help(db).await.unwrap().is_some_and(|s| s.contains("demo-officer-e01")));
+}
+
+both!(autoload, Opts { demo: true }, async |app: &TestApp| {
+    match app.backend {
+        Backend::Sqlite => assert_loaded(app).await,
+        // Never implicitly on a production database.
+        Backend::Postgres => {
+            assert_eq!(enterprises::Entity::find().count(&app.db).await.unwrap(), 0);
+            let summary =
+                seed::demo::load(&app.db, &app.state.catalog, &workspace_dir().join("seeds/demo")).await.unwrap();
+            assert!(summary.contains("30 key enterprises"), "{summary}");
+            assert_loaded(app).await;
+        }
+    }
+    // Loading twice would duplicate the city: the loader refuses a non-empty database
+    // through `zhicha seed demo`, and start-up only loads into an empty one.
+    assert!(!seed::is_empty(&app.db).await.unwrap());
+});
