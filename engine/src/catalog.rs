@@ -32,6 +32,8 @@ pub struct Catalog {
     /// OIICS source of injury naming lifting equipment turns a struck-by, caught-in,
     /// electrical or fall event into 起重伤害 (see [`Catalog::oiics_accident_type`]).
     pub oiics_source_override: MappingTable,
+    /// GB 6441-86 type → GB 6441-2025 category where the two correspond one to one.
+    pub gb86_to_2025: MappingTable,
     pub employer_names: NameRules,
 }
 
@@ -128,65 +130,35 @@ impl Catalog {
             accident_type_86.as_ref(),
             accident_type_2025.as_ref(),
         );
+        let gb86_to_2025 = l.mapping("mappings/gb6441_86_to_2025.csv", Match::Exact, accident_type_2025.as_ref(), None);
         let employer_names = l.read("names/employer.toml").and_then(|(p, t)| {
             let r = NameRules::parse(&p, &t);
             l.keep(r)
         });
-        match (
-            accident_type_86,
-            accident_type_2025,
-            body_part,
-            injury_nature,
-            industry,
-            region,
-            oiics_event,
-            oiics_nature,
-            oiics_body_part,
-            naics,
-            msha_accident_type,
-            msha_nature,
-            msha_body_part,
-            msha_classification,
-            oiics_source_override,
-            employer_names,
-        ) {
-            (
-                Some(accident_type_86),
-                Some(accident_type_2025),
-                Some(body_part),
-                Some(injury_nature),
-                Some(industry),
-                Some(region),
-                Some(oiics_event),
-                Some(oiics_nature),
-                Some(oiics_body_part),
-                Some(naics),
-                Some(msha_accident_type),
-                Some(msha_nature),
-                Some(msha_body_part),
-                Some(msha_classification),
-                Some(oiics_source_override),
-                Some(employer_names),
-            ) if l.errors.is_empty() => Ok(Self {
-                accident_type_86,
-                accident_type_2025,
-                body_part,
-                injury_nature,
-                industry,
-                region,
-                oiics_event,
-                oiics_nature,
-                oiics_body_part,
-                naics,
-                msha_accident_type,
-                msha_nature,
-                msha_body_part,
-                msha_classification,
-                oiics_source_override,
-                employer_names,
-            }),
-            _ => Err(RuleErrors(l.errors)),
+        if !l.errors.is_empty() {
+            return Err(RuleErrors(l.errors));
         }
+        // Every table that failed to load left an error, so all are present here.
+        let some = |name: &str| RuleErrors(vec![RuleError::new(dir, 0, format!("{name} did not load"))]);
+        Ok(Self {
+            accident_type_86: accident_type_86.ok_or_else(|| some("accident_type_86"))?,
+            accident_type_2025: accident_type_2025.ok_or_else(|| some("accident_type_2025"))?,
+            body_part: body_part.ok_or_else(|| some("body_part"))?,
+            injury_nature: injury_nature.ok_or_else(|| some("injury_nature"))?,
+            industry: industry.ok_or_else(|| some("industry"))?,
+            region: region.ok_or_else(|| some("region"))?,
+            oiics_event: oiics_event.ok_or_else(|| some("oiics_event"))?,
+            oiics_nature: oiics_nature.ok_or_else(|| some("oiics_nature"))?,
+            oiics_body_part: oiics_body_part.ok_or_else(|| some("oiics_body_part"))?,
+            naics: naics.ok_or_else(|| some("naics"))?,
+            msha_accident_type: msha_accident_type.ok_or_else(|| some("msha_accident_type"))?,
+            msha_nature: msha_nature.ok_or_else(|| some("msha_nature"))?,
+            msha_body_part: msha_body_part.ok_or_else(|| some("msha_body_part"))?,
+            msha_classification: msha_classification.ok_or_else(|| some("msha_classification"))?,
+            oiics_source_override: oiics_source_override.ok_or_else(|| some("oiics_source_override"))?,
+            gb86_to_2025: gb86_to_2025.ok_or_else(|| some("gb86_to_2025"))?,
+            employer_names: employer_names.ok_or_else(|| some("employer_names"))?,
+        })
     }
 
     /// The versions of every table, for import records and `zhicha rules check`.
@@ -207,6 +179,7 @@ impl Catalog {
             ("mappings/msha_body_part_to_gb6441", &self.msha_body_part.version),
             ("mappings/msha_classification_to_gb6441", &self.msha_classification.version),
             ("mappings/oiics_source_to_gb6441_override", &self.oiics_source_override.version),
+            ("mappings/gb6441_86_to_2025", &self.gb86_to_2025.version),
             ("names/employer", &self.employer_names.version),
         ]
     }
@@ -255,6 +228,8 @@ mod tests {
         assert_eq!(t("4331", &[]), Some("09".into()), "fall to lower level");
         assert_eq!(t("6220", &["343"]), Some("04".into()), "struck by, crane as source");
         assert_eq!(c.naics.lookup("325199").map(|r| r.target.as_str()), Some("26"));
+        assert_eq!(c.gb86_to_2025.lookup("15").map(|r| r.target.as_str()), Some("可燃气体爆炸"));
+        assert!(c.gb86_to_2025.lookup("02").is_none(), "车辆伤害 splits into two 2025 categories");
     }
 
     #[test]

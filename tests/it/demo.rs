@@ -31,6 +31,9 @@ async fn assert_loaded(app: &TestApp) {
     let unmapped =
         accidents::Entity::find().filter(accidents::Column::AccidentTypeGb86.is_null()).count(db).await.unwrap();
     assert_eq!(unmapped, 0);
+    // GB 6441-86 codes get their 2025 category where the editions correspond.
+    let caught = accidents::Entity::find().filter(accidents::Column::AccidentTypeGb86.eq("03")).one(db).await.unwrap();
+    assert_eq!(caught.and_then(|a| a.accident_type_gb2025).as_deref(), Some("机械致害"));
     let officers = users::Entity::find().filter(users::Column::Role.eq("enterprise_officer")).count(db).await.unwrap();
     assert_eq!(officers, 30);
     assert!(experts::Entity::find().count(db).await.unwrap() >= 8);

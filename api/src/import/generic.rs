@@ -223,8 +223,9 @@ pub fn convert(row: &Row<'_>, m: &Mapping, catalog: &Catalog) -> Result<Record, 
     )?;
     let mut accident_type = accident_type;
     if accident_type.system == Some(CodeSystem::Gb6441_86) {
-        // The 2025 category is not derivable from the 1986 code alone; left empty.
-        accident_type.gb2025 = None;
+        // Only where the editions correspond one to one; otherwise left empty.
+        accident_type.gb2025 =
+            accident_type.gb86.as_deref().and_then(|c| catalog.gb86_to_2025.lookup(c)).map(|r| r.target.clone());
     }
     Ok(Record {
         line: row.line,
