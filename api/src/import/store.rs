@@ -29,7 +29,7 @@ async fn enterprise_ids(
             credit_code: Set(r.credit_code.clone()),
             source_key: Set(if r.credit_code.is_some() { None } else { Some(r.key.clone()) }),
             name: Set(r.name.clone()),
-            industry_division: Set(r.industry_code.as_ref().map(|c| c[1..3].to_string())),
+            industry_division: Set(r.industry_code.as_ref().and_then(|c| c.get(1..3)).map(str::to_string)),
             industry_code: Set(r.industry_code.clone()),
             region_code: Set(r.region_code.clone()),
             address: Set(r.address.clone()),
@@ -37,12 +37,23 @@ async fn enterprise_ids(
             longitude: Set(r.longitude),
             ..Default::default()
         });
-        enterprises::Entity::insert_many(models).exec_without_returning(db).await?;
-    }
-    if created > 0 {
-        ids = find(db, refs).await?;
+        // RETURNING gives the new ids at once: a second lookup would scan a table whose
+        // planner statistics predate this transaction.
+        for m in enterprises::Entity::insert_many(models).exec_with_returning(db).await? {
+            if let Some(key) = key_of(&m) {
+                ids.insert(key, m.id);
+            }
+        }
     }
     Ok((ids, created))
+}
+
+/// The import key of a stored enterprise (see `EnterpriseRef::key`).
+fn key_of(m: &enterprises::Model) -> Option<String> {
+    match (&m.credit_code, &m.source_key) {
+        (Some(code), _) => Some(format!("uscc:{code}")),
+        (None, key) => key.clone(),
+    }
 }
 
 async fn find(db: &impl ConnectionTrait, refs: &[&EnterpriseRef]) -> Result<HashMap<String, i64>, DbErr> {

@@ -111,10 +111,11 @@ pub fn generate(
     msha_file: &Path,
     seed: u64,
 ) -> anyhow::Result<String> {
-    let mut pool: Vec<(String, Sample)> =
-        samples(read(osha_file, catalog, false)?, |r| r.enterprise.industry_code.as_ref().map(|c| c[1..3].to_string()));
+    let mut pool: Vec<(String, Sample)> = samples(read(osha_file, catalog, false)?, |r| {
+        r.enterprise.industry_code.as_ref().and_then(|c| c.get(1..3)).map(str::to_string)
+    });
     pool.extend(samples(read(msha_file, catalog, true)?, |r| {
-        r.enterprise.industry_code.as_ref().map(|c| c[1..3].to_string())
+        r.enterprise.industry_code.as_ref().and_then(|c| c.get(1..3)).map(str::to_string)
     }));
     let mut by_division: HashMap<String, Vec<usize>> = HashMap::new();
     let mut by_section: HashMap<char, Vec<usize>> = HashMap::new();
