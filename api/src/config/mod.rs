@@ -167,6 +167,10 @@ fn describe(e: figment::Error) -> String {
     let key = if e.path.is_empty() { "(top level)".to_string() } else { e.path.join(".") };
     let from = e.metadata.as_ref().map(|m| match &m.source {
         Some(figment::Source::File(p)) => format!(" (from {})", p.display()),
+        _ if m.name.contains("environment") && key == "database.url" => {
+            " (from DATABASE_URL or ZHICHA_DATABASE__URL)".to_string()
+        }
+        _ if m.name.contains("environment") => format!(" (from ZHICHA_{})", e.path.join("__").to_uppercase()),
         _ => format!(" (from {})", m.name),
     });
     let kind = match &e.kind {
@@ -218,6 +222,29 @@ mod tests {
         assert!(e[0].starts_with("server.addr:"));
         assert!(e[1].starts_with("database.url:") && e[1].contains("u:***@h/db") && !e[1].contains("pw"));
         assert!(e[2].starts_with("log.format:"));
+    }
+
+    #[test]
+    fn file_overrides_defaults_and_environment_overrides_file() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("zhicha.toml", "[server]\naddr = \"0.0.0.0:9000\"\n[log]\nlevel = \"debug\"\n")?;
+            jail.set_env("ZHICHA_LOG__LEVEL", "warn");
+            jail.set_env("DATABASE_URL", "postgres://zhicha:pw@db/zhicha");
+            jail.set_env("ZHICHA_TEST_PG_URL", "postgres://ignored");
+            let s = Settings::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(s.server.addr, "0.0.0.0:9000", "from the file");
+            assert_eq!(s.log.level, "warn", "the environment wins over the file");
+            assert_eq!(s.backend(), Ok(Backend::Postgres), "DATABASE_URL selects the database");
+            assert_eq!(s.database.max_connections, 10, "untouched keys keep their defaults");
+            jail.set_env("ZHICHA_SERVER__MAX_BODY_BYTES", "lots");
+            let e = Settings::load(None).err().map(|e| e.0).unwrap_or_default();
+            assert_eq!(e.len(), 1, "{e:?}");
+            assert!(
+                e[0].starts_with("server.max_body_bytes:") && e[0].contains("ZHICHA_SERVER__MAX_BODY_BYTES"),
+                "{e:?}"
+            );
+            Ok(())
+        });
     }
 
     #[test]
