@@ -225,6 +225,8 @@ mod tests {
     }
 
     #[test]
+    // figment's Jail fixes the closure's error type.
+    #[allow(clippy::result_large_err)]
     fn file_overrides_defaults_and_environment_overrides_file() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("zhicha.toml", "[server]\naddr = \"0.0.0.0:9000\"\n[log]\nlevel = \"debug\"\n")?;
