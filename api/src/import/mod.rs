@@ -144,6 +144,7 @@ pub async fn run<C: ConnectionTrait + TransactionTrait>(
     }
     .map_err(|e| anyhow::anyhow!("{display}: {e}; nothing was imported"))?;
     pb.finish_and_clear();
+    tracing::debug!(ms = started.elapsed().as_millis(), rows = parsed.rows_read, "parsed");
     let source = match &generic_mapping {
         Some(m) => m.source.clone(),
         None if profile == Profile::OshaSir => osha::SOURCE.to_string(),
@@ -185,6 +186,7 @@ pub async fn run<C: ConnectionTrait + TransactionTrait>(
     let stored =
         store::store(&txn, &source, run.id, &records, |n| pb.set_position(n.min(records.len()) as u64)).await?;
     pb.finish_and_clear();
+    tracing::debug!(ms = started.elapsed().as_millis(), inserted = stored.inserted, "stored");
     let unchanged = records.len() - stored.inserted;
     let run_id = if stored.inserted == 0 && stored.enterprises_created == 0 {
         txn.rollback().await?;
