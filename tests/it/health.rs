@@ -45,3 +45,36 @@ both!(request_id, async |app: &TestApp| {
     let e = support::error(res, 404, "not_found").await;
     assert_eq!(e["request_id"], "abcdef123456");
 });
+
+// The operator's view when the database goes away: /readyz says so with 503 and a
+// Retry-After, /healthz still answers, and nothing internal leaks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_reports_a_lost_database_postgres() {
+    let Some(app) = TestApp::spawn(zhicha_tests::Backend::Postgres, zhicha_tests::Opts::default()).await else {
+        println!("skipped: postgres (set {})", zhicha_tests::PG_URL_VAR);
+        return;
+    };
+    let url = app.state.settings.database_url();
+    let name = url.rsplit('/').next().unwrap_or_default().split('?').next().unwrap_or_default().to_string();
+    let admin = zhicha_tests::admin_connect(&zhicha_tests::pg_admin_url().unwrap()).await.unwrap();
+    use sea_orm::ConnectionTrait;
+    admin.execute_unprepared(&format!("ALTER DATABASE \"{name}\" WITH ALLOW_CONNECTIONS false")).await.unwrap();
+    admin
+        .execute_unprepared(&format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+        .await
+        .unwrap();
+
+    let res = app.client.get(app.url("/readyz")).send().await.unwrap();
+    let retry = res.headers().get("retry-after").map(|v| v.to_str().unwrap_or("").to_string());
+    let (status, _, body) = support::json(res).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"]["code"], "database_unavailable", "{body}");
+    assert_eq!(retry.as_deref(), Some("5"));
+    assert!(!body.to_string().contains(&name), "no internals in the body: {body}");
+    let res = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(res.status(), 200, "the process is still up");
+
+    admin.execute_unprepared(&format!("ALTER DATABASE \"{name}\" WITH ALLOW_CONNECTIONS true")).await.unwrap();
+    let _ = admin.close().await;
+    app.cleanup().await;
+}

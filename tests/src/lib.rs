@@ -128,7 +128,7 @@ impl TestDb {
 }
 
 /// `ZHICHA_TEST_PG_URL`, or `None` (skip) outside CI; in CI its absence is an error.
-fn pg_admin_url() -> Option<String> {
+pub fn pg_admin_url() -> Option<String> {
     match std::env::var(PG_URL_VAR) {
         Ok(u) if !u.trim().is_empty() => Some(u.trim().to_string()),
         _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
@@ -138,7 +138,7 @@ fn pg_admin_url() -> Option<String> {
     }
 }
 
-async fn admin_connect(admin: &str) -> Result<DatabaseConnection, sea_orm::DbErr> {
+pub async fn admin_connect(admin: &str) -> Result<DatabaseConnection, sea_orm::DbErr> {
     let mut opts = ConnectOptions::new(admin.to_string());
     opts.max_connections(1).min_connections(0).acquire_timeout(Duration::from_secs(5)).sqlx_logging(false);
     Database::connect(opts).await
