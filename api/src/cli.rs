@@ -11,7 +11,7 @@ use zhicha_migrations::Migrator;
 use crate::config::{Settings, redact_url};
 use crate::import::{self, Profile};
 use crate::startup::{self, Application};
-use crate::{db, routes, seed, telemetry};
+use crate::{audit, db, routes, seed, telemetry};
 
 #[derive(Parser)]
 #[command(name = "zhicha", version, about = "Workplace-hazard self-inspection and risk-triggered governance")]
@@ -54,6 +54,11 @@ enum Command {
         /// Fail if the file at --out differs from the generated document.
         #[arg(long, requires = "out")]
         check: bool,
+    },
+    /// Work with the audit trail.
+    Audit {
+        #[command(subcommand)]
+        what: AuditWhat,
     },
     /// Work with the rules library.
     Rules {
@@ -104,6 +109,12 @@ enum ImportWhat {
 }
 
 #[derive(Subcommand)]
+enum AuditWhat {
+    /// Check the hash chain; names the first broken record and exits 1 if there is one.
+    Verify,
+}
+
+#[derive(Subcommand)]
 enum RulesWhat {
     /// Validate every rule file; each problem is printed as file:line: reason.
     Check,
@@ -144,6 +155,7 @@ pub fn main() -> ExitCode {
             }
             Command::Openapi { out, check } => openapi(out.as_deref(), check),
             Command::Rules { what: RulesWhat::Check } => rules_check(&settings),
+            Command::Audit { what: AuditWhat::Verify } => audit_verify(&settings).await,
         }
     });
     match result {
@@ -234,6 +246,20 @@ fn openapi(out: Option<&Path>, check: bool) -> anyhow::Result<()> {
         Some(p) => std::fs::write(p, yaml).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?,
     }
     Ok(())
+}
+
+async fn audit_verify(settings: &Settings) -> anyhow::Result<()> {
+    let db = db::connect(settings).await?;
+    match audit::verify(&db).await? {
+        audit::Verdict::Intact { records } => {
+            println!("audit trail intact: {records} records");
+            Ok(())
+        }
+        audit::Verdict::Broken { id, seq, reason } => {
+            let which = id.map_or(format!("sequence {seq}"), |id| format!("record id {id} (sequence {seq})"));
+            anyhow::bail!("audit trail broken at {which}: {reason}")
+        }
+    }
 }
 
 fn rules_check(settings: &Settings) -> anyhow::Result<()> {

@@ -10,6 +10,8 @@ mod m20261122_000003_inspection;
 mod m20261122_000004_governance;
 mod m20261122_000005_platform;
 
+pub use m20261122_000005_platform::GENESIS as AUDIT_GENESIS;
+
 pub struct Migrator;
 
 #[async_trait::async_trait]

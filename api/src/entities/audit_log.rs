@@ -8,17 +8,23 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub created_at: DateTimeWithTimeZone,
+    #[sea_orm(unique)]
+    pub seq: i64,
     pub actor_id: Option<i64>,
     pub actor_role: String,
+    pub organisation_id: Option<i64>,
     pub action: String,
     pub object_kind: String,
     pub object_id: Option<String>,
     pub enterprise_id: Option<i64>,
     pub region_code: Option<String>,
+    pub result: String,
     pub request_id: Option<String>,
     pub ip: Option<String>,
-    #[sea_orm(column_type = "JsonBinary", nullable)]
-    pub detail: Option<Json>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub detail: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -3,6 +3,7 @@
 pub mod prelude;
 
 pub mod accidents;
+pub mod audit_head;
 pub mod audit_log;
 pub mod deadline_extensions;
 pub mod enterprises;
