@@ -15,7 +15,7 @@ fn entry(n: usize) -> Entry {
         object_id: Some(format!("{n}")),
         enterprise_id: Some(n as i64),
         region_code: Some("640200".into()),
-        outcome: if n % 5 == 0 { Outcome::Denied } else { Outcome::Ok },
+        outcome: if n.is_multiple_of(5) { Outcome::Denied } else { Outcome::Ok },
         request_id: Some(format!("req{n:08}")),
         ip: Some("127.0.0.1".into()),
         detail: Some(format!("{{\"n\":{n},\"note\":\"读取\"}}")),
