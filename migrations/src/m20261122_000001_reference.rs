@@ -173,7 +173,11 @@ impl MigrationTrait for Migration {
                 .col(string_null("totp_secret"))
                 .col(string_len_null("wx_openid", 64))
                 .col(string_len_null("wx_unionid", 64))
-                .col(string_len_null("phone", 20))
+                // Phone: AES-256-GCM ciphertext with the id of the key that sealed it
+                // (rotation), and a keyed hash for lookup; never stored in clear.
+                .col(text_null("phone_cipher"))
+                .col(string_len_null("phone_key_id", 16))
+                .col(char_len_null("phone_hash", 64))
                 .col(timestamp_with_time_zone_null("last_login_at"))
                 .col(integer("failed_logins").default(0))
                 .col(timestamp_with_time_zone("updated_at").default(Expr::current_timestamp()))
@@ -185,9 +189,58 @@ impl MigrationTrait for Migration {
             vec![
                 unique("users", &["username"]),
                 unique("users", &["wx_openid"]),
+                unique("users", &["phone_hash"]),
                 index("users", &["enterprise_id"]),
                 index("users", &["role", "region_code"]),
             ],
+        )
+        .await?;
+
+        // Sign-in sessions: an opaque access token and a rotating refresh token, both
+        // stored only as hashes. A family is one sign-in; reusing a spent refresh token
+        // revokes the whole family.
+        create(
+            m,
+            table("auth_sessions")
+                .col(big_integer("user_id"))
+                .col(string_len("family_id", 32))
+                .col(char_len("access_hash", 64))
+                .col(char_len("refresh_hash", 64))
+                .col(timestamp_with_time_zone("access_expires_at"))
+                .col(timestamp_with_time_zone("refresh_expires_at"))
+                .col(timestamp_with_time_zone("last_seen_at").default(Expr::current_timestamp()))
+                .col(timestamp_with_time_zone_null("spent_at"))
+                .col(timestamp_with_time_zone_null("revoked_at"))
+                .col(string_len_null("revoke_reason", 64))
+                .col(string_len_null("ip", 64))
+                .col(string_null("user_agent"))
+                .foreign_key(&mut fk_cascade("auth_sessions", "user_id", "users"))
+                .to_owned(),
+            vec![
+                unique("auth_sessions", &["access_hash"]),
+                unique("auth_sessions", &["refresh_hash"]),
+                index("auth_sessions", &["family_id"]),
+                index("auth_sessions", &["user_id"]),
+            ],
+        )
+        .await?;
+
+        // Single-use, expiring codes that bind a WeChat account to an enterprise.
+        create(
+            m,
+            table("binding_codes")
+                .col(big_integer("enterprise_id"))
+                .col(string_len("role", 32).check(one_of("role", &["enterprise_officer", "responsible_person"])))
+                .col(char_len("code_hash", 64))
+                .col(big_integer_null("issued_by"))
+                .col(timestamp_with_time_zone("expires_at"))
+                .col(timestamp_with_time_zone_null("used_at"))
+                .col(big_integer_null("used_by"))
+                .foreign_key(&mut fk_cascade("binding_codes", "enterprise_id", "enterprises"))
+                .foreign_key(&mut fk("binding_codes", "issued_by", "users"))
+                .foreign_key(&mut fk("binding_codes", "used_by", "users"))
+                .to_owned(),
+            vec![unique("binding_codes", &["code_hash"]), index("binding_codes", &["enterprise_id"])],
         )
         .await
     }
@@ -195,7 +248,17 @@ impl MigrationTrait for Migration {
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         drop(
             m,
-            &["users", "expert_conflicts", "expert_competences", "experts", "enterprises", "organisations", "regions"],
+            &[
+                "binding_codes",
+                "auth_sessions",
+                "users",
+                "expert_conflicts",
+                "expert_competences",
+                "experts",
+                "enterprises",
+                "organisations",
+                "regions",
+            ],
         )
         .await
     }

@@ -35,6 +35,8 @@ pub struct Model {
 pub enum Relation {
     #[sea_orm(has_many = "super::accidents::Entity")]
     Accidents,
+    #[sea_orm(has_many = "super::binding_codes::Entity")]
+    BindingCodes,
     #[sea_orm(has_many = "super::escalations::Entity")]
     Escalations,
     #[sea_orm(has_many = "super::evidence::Entity")]
@@ -78,6 +80,12 @@ pub enum Relation {
 impl Related<super::accidents::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::Accidents.def()
+    }
+}
+
+impl Related<super::binding_codes::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::BindingCodes.def()
     }
 }
 

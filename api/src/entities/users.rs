@@ -22,7 +22,11 @@ pub struct Model {
     #[sea_orm(unique)]
     pub wx_openid: Option<String>,
     pub wx_unionid: Option<String>,
-    pub phone: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub phone_cipher: Option<String>,
+    pub phone_key_id: Option<String>,
+    #[sea_orm(unique)]
+    pub phone_hash: Option<String>,
     pub last_login_at: Option<DateTimeWithTimeZone>,
     pub failed_logins: i32,
     pub updated_at: DateTimeWithTimeZone,
@@ -30,6 +34,8 @@ pub struct Model {
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
+    #[sea_orm(has_many = "super::auth_sessions::Entity")]
+    AuthSessions,
     #[sea_orm(
         belongs_to = "super::enterprises::Entity",
         from = "Column::EnterpriseId",
@@ -80,6 +86,12 @@ pub enum Relation {
     Reports,
     #[sea_orm(has_many = "super::tasks::Entity")]
     Tasks,
+}
+
+impl Related<super::auth_sessions::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::AuthSessions.def()
+    }
 }
 
 impl Related<super::enterprises::Entity> for Entity {
