@@ -204,7 +204,7 @@ async fn seed_demo(settings: &Settings) -> anyhow::Result<()> {
     if !seed::is_empty(&db).await? {
         anyhow::bail!("the database already holds enterprises; the demo city loads only into an empty one");
     }
-    let summary = seed::demo::load(&db, &catalog, &settings.demo.dir).await?;
+    let summary = seed::demo::load(&db, &catalog, &settings.demo.dir, &settings.auth).await?;
     println!("{summary}");
     Ok(())
 }

@@ -40,6 +40,9 @@ error_codes! {
     InvalidQuery = 400, "invalid_query", "A query-string parameter is missing or has the wrong form.";
     InvalidPath = 400, "invalid_path", "A path parameter has the wrong form.";
     Unauthenticated = 401, "unauthenticated", "No valid credentials were given.";
+    InvalidCredentials = 401, "invalid_credentials", "The username or password is wrong.";
+    RefreshTokenReused = 401, "refresh_token_reused", "A spent refresh token was presented again; every session of that sign-in is revoked.";
+    AccountLocked = 403, "account_locked", "Too many failed sign-ins; the account is locked for a while.";
     Forbidden = 403, "forbidden", "The caller's role may not use this function.";
     NotFound = 404, "not_found", "No such resource in the caller's scope.";
     MethodNotAllowed = 405, "method_not_allowed", "The resource does not support this method.";

@@ -2,6 +2,7 @@
 //! seeds. Domain logic lives in `zhicha-engine`.
 
 pub mod audit;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -12,6 +13,7 @@ pub mod import;
 pub mod reference;
 pub mod request_id;
 pub mod routes;
+pub mod scope;
 pub mod seed;
 pub mod startup;
 pub mod state;

@@ -41,7 +41,7 @@ impl Application {
         // only on request (`zhicha seed demo`).
         let mut demo_loaded = false;
         if settings.demo.autoload && settings.backend().ok() == Some(Backend::Sqlite) && seed::is_empty(&db).await? {
-            seed::demo::load(&db, &catalog, &settings.demo.dir).await?;
+            seed::demo::load(&db, &catalog, &settings.demo.dir, &settings.auth).await?;
             demo_loaded = true;
         }
         let listener = TcpListener::bind(&settings.server.addr)

@@ -180,6 +180,7 @@ impl MigrationTrait for Migration {
                 .col(char_len_null("phone_hash", 64))
                 .col(timestamp_with_time_zone_null("last_login_at"))
                 .col(integer("failed_logins").default(0))
+                .col(timestamp_with_time_zone_null("locked_until"))
                 .col(timestamp_with_time_zone("updated_at").default(Expr::current_timestamp()))
                 .foreign_key(&mut fk("users", "organisation_id", "organisations"))
                 .foreign_key(&mut fk("users", "enterprise_id", "enterprises"))

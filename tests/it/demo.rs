@@ -49,8 +49,14 @@ both!(autoload, Opts { demo: true }, async |app: &TestApp| {
         // Never implicitly on a production database.
         Backend::Postgres => {
             assert_eq!(enterprises::Entity::find().count(&app.db).await.unwrap(), 0);
-            let summary =
-                seed::demo::load(&app.db, &app.state.catalog, &workspace_dir().join("seeds/demo")).await.unwrap();
+            let summary = seed::demo::load(
+                &app.db,
+                &app.state.catalog,
+                &workspace_dir().join("seeds/demo"),
+                &app.state.settings.auth,
+            )
+            .await
+            .unwrap();
             assert!(summary.contains("30 key enterprises"), "{summary}");
             assert_loaded(app).await;
         }

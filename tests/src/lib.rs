@@ -224,7 +224,10 @@ impl TestApp {
             .merge(Serialized::default("rules.dir", root.join("rules")))
             .merge(Serialized::default("demo.dir", root.join("seeds").join("demo")))
             .merge(Serialized::default("demo.autoload", opts.demo))
-            .merge(Serialized::default("log.level", "warn"));
+            .merge(Serialized::default("log.level", "warn"))
+            // Cheap argon2 so the suite stays fast; production cost is in defaults.toml.
+            .merge(Serialized::default("auth.argon2_memory_kib", 64))
+            .merge(Serialized::default("auth.argon2_iterations", 1));
         Settings::from_figment(f).unwrap_or_else(|e| panic!("test settings: {e}"))
     }
 

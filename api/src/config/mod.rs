@@ -21,7 +21,20 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub rules: RulesSettings,
     pub demo: DemoSettings,
+    pub auth: AuthSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    pub access_ttl_minutes: i64,
+    pub refresh_ttl_days: i64,
+    pub idle_timeout_minutes: i64,
+    pub max_failed_logins: i32,
+    pub lockout_minutes: i64,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -130,6 +143,16 @@ impl Settings {
         }
         if self.database.max_connections == 0 {
             errors.push("database.max_connections: must be at least 1".to_string());
+        }
+        let a = &self.auth;
+        if !(1..=120).contains(&a.access_ttl_minutes) {
+            errors.push("auth.access_ttl_minutes: must be 1-120 (access tokens live at most 2 h)".to_string());
+        }
+        if a.refresh_ttl_days < 1 || a.idle_timeout_minutes < 1 || a.lockout_minutes < 1 || a.max_failed_logins < 1 {
+            errors.push("auth: refresh_ttl_days, idle_timeout_minutes, lockout_minutes and max_failed_logins must be at least 1".to_string());
+        }
+        if a.argon2_memory_kib < 8 || a.argon2_iterations < 1 {
+            errors.push("auth.argon2_memory_kib / argon2_iterations: too small for argon2id".to_string());
         }
         if !["text", "json"].contains(&self.log.format.as_str()) {
             errors.push(format!("log.format: {:?} is neither \"text\" nor \"json\"", self.log.format));

@@ -29,6 +29,7 @@ pub struct Model {
     pub phone_hash: Option<String>,
     pub last_login_at: Option<DateTimeWithTimeZone>,
     pub failed_logins: i32,
+    pub locked_until: Option<DateTimeWithTimeZone>,
     pub updated_at: DateTimeWithTimeZone,
 }
 

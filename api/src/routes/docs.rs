@@ -5,19 +5,38 @@ use utoipa::OpenApi;
 use utoipa_scalar::{Scalar, Servable};
 
 use crate::error::{ErrorBody, ErrorCode, ErrorDetail};
-use crate::routes::{codes, health};
+use crate::routes::{auth, codes, enterprises, health};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "zhicha", description = "Workplace-hazard self-inspection (智查自纠) and dynamic precise governance (动态精准治理)."),
-    paths(health::healthz, health::readyz, spec_yaml, codes::list, codes::crosswalk),
+    paths(
+        health::healthz, health::readyz, spec_yaml, codes::list, codes::crosswalk,
+        auth::login, auth::refresh, auth::logout, auth::me,
+        enterprises::list, enterprises::get, enterprises::own,
+    ),
+    modifiers(&BearerScheme),
     components(schemas(ErrorBody, ErrorDetail)),
     tags(
         (name = "operations", description = "Health, readiness and the API description."),
         (name = "reference", description = "Code tables and crosswalks loaded from rules/."),
+        (name = "identity", description = "Sign-in, tokens, sign-out."),
+        (name = "bureau", description = "HRSS and emergency bureaus: their jurisdiction (`/gov`)."),
+        (name = "mini-program", description = "Safety officers and responsible persons (`/mp`)."),
     )
 )]
 pub struct ApiDoc;
+
+/// Opaque bearer tokens from `/auth/login`.
+struct BearerScheme;
+
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
 
 /// The full document, with the error-code table appended to its description.
 pub fn openapi() -> utoipa::openapi::OpenApi {

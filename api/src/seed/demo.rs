@@ -12,6 +12,8 @@ use sea_orm::{
 use zhicha_engine::Catalog;
 
 use super::demo_files::{self, DemoFiles};
+use crate::auth::password;
+use crate::config::AuthSettings;
 use crate::entities::{enterprises, expert_competences, experts, organisations, users};
 use crate::import::{self, Profile, Progress};
 
@@ -24,7 +26,15 @@ pub fn responsible_code(enterprise_key: &str, n: u8) -> String {
     format!("demo-rp-{enterprise_key}-{n}")
 }
 
-pub async fn load(db: &DatabaseConnection, catalog: &Catalog, dir: &Path) -> anyhow::Result<String> {
+/// The password of every demo account that signs in with a username.
+pub const DEMO_PASSWORD: &str = "zhicha-demo";
+
+pub async fn load(
+    db: &DatabaseConnection,
+    catalog: &Catalog,
+    dir: &Path,
+    auth: &AuthSettings,
+) -> anyhow::Result<String> {
     let DemoFiles { city, enterprises: demo_enterprises } = demo_files::read(dir, catalog)?;
     let txn = db.begin().await?;
 
@@ -111,6 +121,7 @@ pub async fn load(db: &DatabaseConnection, catalog: &Catalog, dir: &Path) -> any
             organisation_id: Set(u.organisation.as_ref().and_then(|k| orgs.get(k).copied())),
             region_code: Set(u.region.clone()),
             username: Set(Some(u.username.clone())),
+            password_hash: Set(Some(password::hash(auth, DEMO_PASSWORD)?)),
             ..Default::default()
         });
     }
@@ -188,7 +199,7 @@ pub async fn sign_in_help(db: &DatabaseConnection) -> anyhow::Result<Option<Stri
     }
     for u in officers.iter().take(3) {
         let code = u.wx_openid.as_deref().unwrap_or("").trim_start_matches("demo-openid-");
-        s.push_str(&format!("    {:<20} wx code  {:<20} {}\n", u.role, code, u.display_name));
+        s.push_str(&format!("    {:<20} wx code  {:<20} {} (WeChat sign-in: not yet)\n", u.role, code, u.display_name));
     }
     if officers.len() > 3 {
         s.push_str(&format!(

@@ -1,0 +1,170 @@
+//! Who is calling: the bearer token resolved to a user, a role and a scope. Role and
+//! scope come from the server's records, never from the request.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{FromRequest, HttpRequest, web};
+use chrono::{Duration, Utc};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use serde::Serialize;
+use utoipa::ToSchema;
+use zhicha_engine::RegionCode;
+
+use super::tokens;
+use crate::entities::{auth_sessions, users};
+use crate::error::{ApiError, ErrorCode};
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    EnterpriseOfficer,
+    ResponsiblePerson,
+    Expert,
+    HrssBureau,
+    EmergencyBureau,
+    ServiceOrg,
+    SystemAdmin,
+    SecurityAdmin,
+    AuditAdmin,
+}
+
+impl Role {
+    pub const ALL: [Role; 9] = [
+        Role::EnterpriseOfficer,
+        Role::ResponsiblePerson,
+        Role::Expert,
+        Role::HrssBureau,
+        Role::EmergencyBureau,
+        Role::ServiceOrg,
+        Role::SystemAdmin,
+        Role::SecurityAdmin,
+        Role::AuditAdmin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::EnterpriseOfficer => "enterprise_officer",
+            Role::ResponsiblePerson => "responsible_person",
+            Role::Expert => "expert",
+            Role::HrssBureau => "hrss_bureau",
+            Role::EmergencyBureau => "emergency_bureau",
+            Role::ServiceOrg => "service_org",
+            Role::SystemAdmin => "system_admin",
+            Role::SecurityAdmin => "security_admin",
+            Role::AuditAdmin => "audit_admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// The slice of the world a caller may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// One enterprise (officers, responsible persons).
+    Enterprise(i64),
+    /// Every enterprise inside a division (bureaus).
+    Region(RegionCode),
+    /// Tasks dispatched to this expert.
+    Expert(i64),
+    /// Enterprises this service organisation serves.
+    ServiceOrg(i64),
+    /// Administrators: the system, not enterprises' data.
+    System,
+    /// An account not yet bound to what its role needs (e.g. an officer without an
+    /// enterprise): it sees nothing.
+    Unbound,
+}
+
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user_id: i64,
+    pub display_name: String,
+    pub role: Role,
+    pub scope: Scope,
+    pub organisation_id: Option<i64>,
+    pub session_id: i64,
+    pub family_id: String,
+}
+
+pub fn scope_of(role: Role, u: &users::Model) -> Scope {
+    let region = || u.region_code.as_deref().and_then(|r| RegionCode::parse(r).ok());
+    match role {
+        Role::EnterpriseOfficer | Role::ResponsiblePerson => u.enterprise_id.map_or(Scope::Unbound, Scope::Enterprise),
+        Role::HrssBureau | Role::EmergencyBureau => region().map_or(Scope::Unbound, Scope::Region),
+        Role::Expert => u.expert_id.map_or(Scope::Unbound, Scope::Expert),
+        Role::ServiceOrg => u.organisation_id.map_or(Scope::Unbound, Scope::ServiceOrg),
+        Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin => Scope::System,
+    }
+}
+
+fn unauthenticated(msg: &str) -> ApiError {
+    ApiError::new(ErrorCode::Unauthenticated, msg)
+}
+
+/// Resolves a bearer access token.
+pub async fn resolve(state: &AppState, token: &str) -> Result<Caller, ApiError> {
+    let now = Utc::now();
+    let found = auth_sessions::Entity::find()
+        .filter(auth_sessions::Column::AccessHash.eq(tokens::digest(token)))
+        .find_also_related(users::Entity)
+        .one(&state.db)
+        .await?;
+    let Some((session, Some(user))) = found else { return Err(unauthenticated("unknown or expired access token")) };
+    let idle = Duration::minutes(state.settings.auth.idle_timeout_minutes);
+    if session.revoked_at.is_some() || session.spent_at.is_some() {
+        return Err(unauthenticated("the session has ended; sign in again"));
+    }
+    if session.access_expires_at < now {
+        return Err(unauthenticated("the access token has expired; use the refresh token"));
+    }
+    if session.last_seen_at + idle < now {
+        return Err(unauthenticated("the session was idle too long; sign in again"));
+    }
+    if user.status != "active" {
+        return Err(unauthenticated("the account is not active"));
+    }
+    let role =
+        Role::parse(&user.role).ok_or_else(|| ApiError::internal(anyhow::anyhow!("unknown role {}", user.role)))?;
+    // Touch the session at most once a minute: idleness is measured in minutes.
+    if session.last_seen_at + Duration::minutes(1) < now {
+        let touch = auth_sessions::ActiveModel {
+            id: Set(session.id),
+            last_seen_at: Set(now.fixed_offset()),
+            ..Default::default()
+        };
+        auth_sessions::Entity::update(touch).exec(&state.db).await?;
+    }
+    Ok(Caller {
+        user_id: user.id,
+        display_name: user.display_name.clone(),
+        scope: scope_of(role, &user),
+        role,
+        organisation_id: user.organisation_id,
+        session_id: session.id,
+        family_id: session.family_id,
+    })
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let header = req.headers().get("authorization").and_then(|v| v.to_str().ok()).map(str::to_string);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("no app state")))?;
+            let token = header
+                .as_deref()
+                .and_then(|h| h.strip_prefix("Bearer "))
+                .filter(|t| t.starts_with(tokens::ACCESS_PREFIX))
+                .ok_or_else(|| unauthenticated("send Authorization: Bearer <access token>"))?;
+            resolve(&state, token.trim()).await
+        })
+    }
+}

@@ -1,0 +1,11 @@
+//! Identity: password sign-in, opaque rotating tokens, the caller's role and scope,
+//! and the policy that decides what each role may do.
+
+pub mod caller;
+pub mod password;
+pub mod policy;
+pub mod service;
+pub mod tokens;
+
+pub use caller::{Caller, Role, Scope};
+pub use policy::Function;

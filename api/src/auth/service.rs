@@ -1,0 +1,226 @@
+//! Sign-in, token rotation and sign-out.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait,
+};
+use serde::Serialize;
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::caller::{Caller, Role};
+use super::{password, tokens};
+use crate::audit::{self, Entry, Outcome};
+use crate::entities::{auth_sessions, users};
+use crate::error::{ApiError, ErrorCode};
+use crate::state::AppState;
+
+/// Where a request came from, for sessions and the audit trail.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    /// Seconds until the refresh token expires (each use replaces it).
+    pub refresh_expires_in: i64,
+    pub role: Role,
+    pub display_name: String,
+}
+
+fn entry(
+    user: Option<&users::Model>,
+    action: &str,
+    outcome: Outcome,
+    origin: &Origin,
+    detail: Option<String>,
+) -> Entry {
+    Entry {
+        actor_id: user.map(|u| u.id),
+        actor_role: user.map_or("anonymous".to_string(), |u| u.role.clone()),
+        organisation_id: user.and_then(|u| u.organisation_id),
+        action: action.to_string(),
+        object_kind: "session".to_string(),
+        object_id: None,
+        enterprise_id: user.and_then(|u| u.enterprise_id),
+        region_code: user.and_then(|u| u.region_code.clone()),
+        outcome,
+        request_id: origin.request_id.clone(),
+        ip: origin.ip.clone(),
+        detail,
+    }
+}
+
+/// A new session (in `family`, or a new family) for `user`.
+pub async fn issue(
+    db: &impl ConnectionTrait,
+    state: &AppState,
+    user: &users::Model,
+    family: Option<String>,
+    origin: &Origin,
+) -> Result<TokenPair, ApiError> {
+    let a = &state.settings.auth;
+    let now = Utc::now();
+    let access = tokens::new_token(tokens::ACCESS_PREFIX).map_err(ApiError::internal)?;
+    let refresh = tokens::new_token(tokens::REFRESH_PREFIX).map_err(ApiError::internal)?;
+    let family = match family {
+        Some(f) => f,
+        None => tokens::random_hex(16).map_err(ApiError::internal)?,
+    };
+    let access_ttl = Duration::minutes(a.access_ttl_minutes);
+    let refresh_ttl = Duration::days(a.refresh_ttl_days);
+    auth_sessions::ActiveModel {
+        user_id: Set(user.id),
+        family_id: Set(family),
+        access_hash: Set(tokens::digest(&access)),
+        refresh_hash: Set(tokens::digest(&refresh)),
+        access_expires_at: Set((now + access_ttl).fixed_offset()),
+        refresh_expires_at: Set((now + refresh_ttl).fixed_offset()),
+        last_seen_at: Set(now.fixed_offset()),
+        ip: Set(origin.ip.clone()),
+        user_agent: Set(origin.user_agent.clone()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    let role =
+        Role::parse(&user.role).ok_or_else(|| ApiError::internal(anyhow::anyhow!("unknown role {}", user.role)))?;
+    Ok(TokenPair {
+        access_token: access,
+        refresh_token: refresh,
+        token_type: "Bearer".into(),
+        expires_in: access_ttl.num_seconds(),
+        refresh_expires_in: refresh_ttl.num_seconds(),
+        role,
+        display_name: user.display_name.clone(),
+    })
+}
+
+fn locked_until(u: &users::Model, now: DateTime<Utc>) -> Option<i64> {
+    u.locked_until.map(|t| (t.with_timezone(&Utc) - now).num_seconds()).filter(|s| *s > 0)
+}
+
+pub async fn login(state: &AppState, username: &str, pass: &str, origin: &Origin) -> Result<TokenPair, ApiError> {
+    let a = state.settings.auth.clone();
+    let user = users::Entity::find().filter(users::Column::Username.eq(username)).one(&state.db).await?;
+    let invalid = || ApiError::new(ErrorCode::InvalidCredentials, "wrong username or password");
+    let now = Utc::now();
+    if let Some(u) = &user
+        && let Some(secs) = locked_until(u, now)
+    {
+        audit::append(&state.db, entry(Some(u), "auth.login", Outcome::Denied, origin, Some("locked".into()))).await?;
+        return Err(ApiError::new(ErrorCode::AccountLocked, "too many failed sign-ins; try again later")
+            .with_details(json!({ "retry_after_seconds": secs })));
+    }
+    // argon2 is deliberately slow: keep it off the async workers. Unknown users are
+    // checked against a decoy so both answers take as long.
+    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+    let pass = pass.to_string();
+    let ok = tokio::task::spawn_blocking(move || match stored {
+        Some(h) => password::verify(&a, &h, &pass),
+        None => {
+            let _ = password::verify(&a, &password::decoy(&a), &pass);
+            false
+        }
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    let Some(user) = user else {
+        audit::append(
+            &state.db,
+            entry(None, "auth.login", Outcome::Failed, origin, Some(json!({ "username": username }).to_string())),
+        )
+        .await?;
+        return Err(invalid());
+    };
+    let txn = state.db.begin().await?;
+    if !ok || user.status != "active" {
+        let failures = user.failed_logins + 1;
+        let lock = failures >= state.settings.auth.max_failed_logins;
+        let mut m: users::ActiveModel = user.clone().into();
+        m.failed_logins = Set(if lock { 0 } else { failures });
+        if lock {
+            m.locked_until = Set(Some((now + Duration::minutes(state.settings.auth.lockout_minutes)).fixed_offset()));
+        }
+        m.update(&txn).await?;
+        let detail = if lock { "wrong password; account locked" } else { "wrong password" };
+        audit::append(&txn, entry(Some(&user), "auth.login", Outcome::Failed, origin, Some(detail.into()))).await?;
+        txn.commit().await?;
+        return Err(invalid());
+    }
+    users::Entity::update_many()
+        .col_expr(users::Column::FailedLogins, Expr::value(0))
+        .col_expr(users::Column::LastLoginAt, Expr::value(now.fixed_offset()))
+        .filter(users::Column::Id.eq(user.id))
+        .exec(&txn)
+        .await?;
+    let pair = issue(&txn, state, &user, None, origin).await?;
+    audit::append(&txn, entry(Some(&user), "auth.login", Outcome::Ok, origin, None)).await?;
+    txn.commit().await?;
+    Ok(pair)
+}
+
+/// Exchanges a refresh token for a new pair. A token is good once: presenting a spent
+/// one means it was stolen or replayed, and the whole family is revoked.
+pub async fn refresh(state: &AppState, token: &str, origin: &Origin) -> Result<TokenPair, ApiError> {
+    let now = Utc::now();
+    let expired = || ApiError::new(ErrorCode::Unauthenticated, "unknown or expired refresh token; sign in again");
+    let found = auth_sessions::Entity::find()
+        .filter(auth_sessions::Column::RefreshHash.eq(tokens::digest(token)))
+        .find_also_related(users::Entity)
+        .one(&state.db)
+        .await?;
+    let Some((session, Some(user))) = found else { return Err(expired()) };
+    if session.revoked_at.is_some() || session.refresh_expires_at < now || user.status != "active" {
+        return Err(expired());
+    }
+    let txn = state.db.begin().await?;
+    // Spend it only if nobody has: a second, concurrent use counts as reuse.
+    let spent = auth_sessions::Entity::update_many()
+        .col_expr(auth_sessions::Column::SpentAt, Expr::value(now.fixed_offset()))
+        .filter(auth_sessions::Column::Id.eq(session.id))
+        .filter(auth_sessions::Column::SpentAt.is_null())
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if spent == 0 {
+        txn.rollback().await?;
+        revoke_family(&state.db, &session.family_id, "refresh token reused").await?;
+        audit::append(
+            &state.db,
+            entry(Some(&user), "auth.refresh", Outcome::Denied, origin, Some("reuse; family revoked".into())),
+        )
+        .await?;
+        return Err(ApiError::new(ErrorCode::RefreshTokenReused, "this refresh token was already used; sign in again"));
+    }
+    let pair = issue(&txn, state, &user, Some(session.family_id.clone()), origin).await?;
+    txn.commit().await?;
+    Ok(pair)
+}
+
+pub async fn revoke_family(db: &impl ConnectionTrait, family: &str, reason: &str) -> Result<u64, ApiError> {
+    Ok(auth_sessions::Entity::update_many()
+        .col_expr(auth_sessions::Column::RevokedAt, Expr::value(Utc::now().fixed_offset()))
+        .col_expr(auth_sessions::Column::RevokeReason, Expr::value(reason))
+        .filter(auth_sessions::Column::FamilyId.eq(family))
+        .filter(auth_sessions::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+pub async fn logout(state: &AppState, caller: &Caller, origin: &Origin) -> Result<(), ApiError> {
+    revoke_family(&state.db, &caller.family_id, "logout").await?;
+    let user = users::Entity::find_by_id(caller.user_id).one(&state.db).await?;
+    audit::append(&state.db, entry(user.as_ref(), "auth.logout", Outcome::Ok, origin, None)).await?;
+    Ok(())
+}

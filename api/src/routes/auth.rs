@@ -1,0 +1,125 @@
+//! Sign-in for accounts with a username (bureaus, service organisation, experts,
+//! administrators), token refresh and sign-out.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::service::{self, Origin, TokenPair};
+use crate::auth::{Caller, Function, Role, Scope};
+use crate::error::{ApiError, ErrorBody, ErrorCode};
+use crate::extract::Json;
+use crate::request_id;
+use crate::state::AppState;
+
+pub fn origin(req: &HttpRequest) -> Origin {
+    Origin {
+        ip: req.peer_addr().map(|a| a.ip().to_string()),
+        user_agent: req
+            .headers()
+            .get("user-agent")
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(200).collect()),
+        request_id: request_id::current(),
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    pub user_id: i64,
+    pub display_name: String,
+    pub role: Role,
+    /// `enterprise`, `region`, `expert`, `service_org`, `system` or `unbound`.
+    pub scope: String,
+    /// The enterprise id, region code, expert id or organisation id of the scope.
+    pub scope_id: Option<String>,
+}
+
+/// Signs in with username and password.
+#[utoipa::path(
+    post, path = "/auth/login", tag = "identity", request_body = LoginRequest,
+    responses(
+        (status = 200, body = TokenPair),
+        (status = 401, description = "wrong username or password", body = ErrorBody),
+        (status = 403, description = "account locked", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
+)]
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Json<LoginRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.0;
+    if b.username.is_empty() || b.username.len() > 64 || b.password.len() > 256 {
+        return Err(ApiError::field(
+            ErrorCode::InvalidField,
+            "username",
+            "username: 1-64 characters, password at most 256",
+        ));
+    }
+    let pair = service::login(&state, &b.username, &b.password, &origin(&req)).await?;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(pair))
+}
+
+/// Exchanges a refresh token for a new pair (each refresh token is good once).
+#[utoipa::path(
+    post, path = "/auth/refresh", tag = "identity", request_body = RefreshRequest,
+    responses((status = 200, body = TokenPair), (status = 401, body = ErrorBody))
+)]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Json<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let pair = service::refresh(&state, body.0.refresh_token.trim(), &origin(&req)).await?;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(pair))
+}
+
+/// Signs out: every session of this sign-in is revoked.
+#[utoipa::path(
+    post, path = "/auth/logout", tag = "identity", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = ErrorBody))
+)]
+pub async fn logout(state: web::Data<AppState>, req: HttpRequest, caller: Caller) -> Result<HttpResponse, ApiError> {
+    caller.require(Function::OwnSession)?;
+    service::logout(&state, &caller, &origin(&req)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Who the token belongs to, with the role and scope the server assigns.
+#[utoipa::path(
+    get, path = "/auth/me", tag = "identity", security(("bearer" = [])),
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody))
+)]
+pub async fn me(caller: Caller) -> Result<HttpResponse, ApiError> {
+    caller.require(Function::OwnSession)?;
+    let (scope, scope_id) = match caller.scope {
+        Scope::Enterprise(id) => ("enterprise", Some(id.to_string())),
+        Scope::Region(r) => ("region", Some(r.to_string())),
+        Scope::Expert(id) => ("expert", Some(id.to_string())),
+        Scope::ServiceOrg(id) => ("service_org", Some(id.to_string())),
+        Scope::System => ("system", None),
+        Scope::Unbound => ("unbound", None),
+    };
+    Ok(HttpResponse::Ok().json(Me {
+        user_id: caller.user_id,
+        display_name: caller.display_name.clone(),
+        role: caller.role,
+        scope: scope.into(),
+        scope_id,
+    }))
+}

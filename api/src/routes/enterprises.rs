@@ -1,0 +1,122 @@
+//! Enterprises as bureaus (`/gov`) and enterprises themselves (`/mp`) see them.
+
+use actix_web::{HttpResponse, web};
+use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::{Caller, Function};
+use crate::entities::enterprises;
+use crate::error::{ApiError, ErrorBody, ErrorCode};
+use crate::scope;
+use crate::state::AppState;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Enterprise {
+    pub id: i64,
+    pub credit_code: Option<String>,
+    pub name: String,
+    /// GB/T 4754-2017, e.g. `C2614`.
+    pub industry_code: Option<String>,
+    /// GB/T 2260.
+    pub region_code: Option<String>,
+    pub address: Option<String>,
+    pub workforce: Option<i32>,
+    pub insured_workers: Option<i32>,
+    pub risk_class: Option<i16>,
+    pub standardisation_grade: Option<String>,
+    pub is_key: bool,
+}
+
+impl From<enterprises::Model> for Enterprise {
+    fn from(m: enterprises::Model) -> Self {
+        Self {
+            id: m.id,
+            credit_code: m.credit_code,
+            name: m.name,
+            industry_code: m.industry_code,
+            region_code: m.region_code,
+            address: m.address,
+            workforce: m.workforce,
+            insured_workers: m.insured_workers,
+            risk_class: m.risk_class,
+            standardisation_grade: m.standardisation_grade,
+            is_key: m.is_key,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// 1-based page.
+    pub page: Option<u64>,
+    /// Page size, 1-200 (default 50).
+    pub per_page: Option<u64>,
+    /// Only this GB/T 4754 division (2 digits).
+    pub division: Option<String>,
+    /// Only key enterprises.
+    pub key_only: Option<bool>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EnterprisePage {
+    pub items: Vec<Enterprise>,
+    pub page: u64,
+    pub per_page: u64,
+    pub total: u64,
+}
+
+/// Enterprises in the caller's jurisdiction.
+#[utoipa::path(
+    get, path = "/gov/enterprises", tag = "bureau", security(("bearer" = [])), params(ListQuery),
+    responses((status = 200, body = EnterprisePage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
+)]
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Function::GovEnterprises)?;
+    let per_page = query.per_page.unwrap_or(50);
+    if !(1..=200).contains(&per_page) {
+        return Err(ApiError::field(ErrorCode::InvalidQuery, "per_page", "per_page: 1-200"));
+    }
+    let page = query.page.unwrap_or(1).max(1);
+    let mut q = scope::enterprises(&caller)?;
+    if let Some(d) = &query.division {
+        q = q.filter(enterprises::Column::IndustryDivision.eq(d.as_str()));
+    }
+    if query.key_only == Some(true) {
+        q = q.filter(enterprises::Column::IsKey.eq(true));
+    }
+    let pages = q.order_by_asc(enterprises::Column::Id).paginate(&state.db, per_page);
+    let total = pages.num_items().await?;
+    let items = pages.fetch_page(page - 1).await?.into_iter().map(Enterprise::from).collect();
+    Ok(HttpResponse::Ok().json(EnterprisePage { items, page, per_page, total }))
+}
+
+/// One enterprise in the caller's jurisdiction; any other id reads as not found.
+#[utoipa::path(
+    get, path = "/gov/enterprises/{id}", tag = "bureau", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "enterprise id")),
+    responses((status = 200, body = Enterprise), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    caller.require(Function::GovEnterprises)?;
+    let found = scope::enterprises(&caller)?.filter(enterprises::Column::Id.eq(*id)).one(&state.db).await?;
+    let e = found.ok_or_else(|| ApiError::not_found("enterprise"))?;
+    Ok(HttpResponse::Ok().json(Enterprise::from(e)))
+}
+
+/// The caller's own enterprise (safety officers and responsible persons).
+#[utoipa::path(
+    get, path = "/mp/enterprise", tag = "mini-program", security(("bearer" = [])),
+    responses((status = 200, body = Enterprise), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+pub async fn own(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    caller.require(Function::MpOwnEnterprise)?;
+    let found = scope::enterprises(&caller)?.one(&state.db).await?;
+    let e = found.ok_or_else(|| ApiError::not_found("enterprise"))?;
+    Ok(HttpResponse::Ok().json(Enterprise::from(e)))
+}
