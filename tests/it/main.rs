@@ -15,4 +15,5 @@ mod health;
 mod import;
 mod migrations;
 mod openapi;
+mod policy;
 mod support;

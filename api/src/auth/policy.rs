@@ -39,6 +39,23 @@ pub const POLICY: &[(Function, &[Role])] = &[
     (Function::GovEnterprises, &[HrssBureau, EmergencyBureau, ServiceOrg]),
 ];
 
+/// Every route and the function that guards it (`None`: public). A test walks the
+/// OpenAPI document and fails on any route missing here, so none escapes the policy.
+pub const ROUTES: &[(&str, &str, Option<Function>)] = &[
+    ("get", "/healthz", None),
+    ("get", "/readyz", None),
+    ("get", "/openapi.yaml", None),
+    ("get", "/v1/codes/{table}", None),
+    ("post", "/v1/codes/crosswalk", None),
+    ("post", "/auth/login", None),
+    ("post", "/auth/refresh", None),
+    ("post", "/auth/logout", Some(Function::OwnSession)),
+    ("get", "/auth/me", Some(Function::OwnSession)),
+    ("get", "/gov/enterprises", Some(Function::GovEnterprises)),
+    ("get", "/gov/enterprises/{id}", Some(Function::GovEnterprises)),
+    ("get", "/mp/enterprise", Some(Function::MpOwnEnterprise)),
+];
+
 pub fn allows(function: Function, role: Role) -> bool {
     POLICY.iter().any(|(f, roles)| *f == function && roles.contains(&role))
 }

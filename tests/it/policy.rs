@@ -1,0 +1,89 @@
+//! Walks every route of the OpenAPI document as every role and as nobody, and checks
+//! the answer against the policy table: a new route cannot escape it.
+
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use zhicha_api::auth::policy::{self, ROUTES};
+use zhicha_api::auth::service::{self, Origin};
+use zhicha_api::auth::{Function, Role};
+use zhicha_api::entities::{enterprises, users};
+use zhicha_api::routes::docs;
+use zhicha_tests::{Backend, Opts, TestApp, both, workspace_dir};
+
+/// Method and path of every operation in the spec.
+fn spec_routes() -> Vec<(String, String)> {
+    let doc = serde_json::to_value(docs::openapi()).unwrap();
+    let mut out = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            out.push((method.clone(), path.clone()));
+        }
+    }
+    out.sort();
+    out
+}
+
+both!(every_route_as_every_role, Opts { demo: true }, async |app: &TestApp| {
+    if app.backend == Backend::Postgres {
+        zhicha_api::seed::demo::load(
+            &app.db,
+            &app.state.catalog,
+            &workspace_dir().join("seeds/demo"),
+            &app.state.settings.auth,
+        )
+        .await
+        .unwrap();
+    }
+    let routes = spec_routes();
+    for (method, path) in &routes {
+        assert!(
+            ROUTES.iter().any(|(m, p, _)| m == method && p == path),
+            "{method} {path} is in the spec but not in the policy table (api/src/auth/policy.rs)"
+        );
+    }
+    assert_eq!(routes.len(), ROUTES.len(), "the policy table lists routes the spec does not have");
+
+    let in_city =
+        enterprises::Entity::find().filter(enterprises::Column::IsKey.eq(true)).one(&app.db).await.unwrap().unwrap();
+    let mut callers: Vec<(Role, users::Model)> = Vec::new();
+    for role in Role::ALL {
+        let u = users::Entity::find().filter(users::Column::Role.eq(role.as_str())).one(&app.db).await.unwrap();
+        callers.push((role, u.unwrap_or_else(|| panic!("the demo city has no {role:?}"))));
+    }
+    for (method, path) in &routes {
+        let guard = ROUTES.iter().find(|(m, p, _)| m == method && p == path).and_then(|r| r.2);
+        let url = app.url(&path.replace("{id}", &in_city.id.to_string()).replace("{table}", "region"));
+        let send = |token: Option<String>| {
+            let mut req = if method == "post" {
+                app.client.post(&url).json(&serde_json::json!({}))
+            } else {
+                app.client.get(&url)
+            };
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            req.send()
+        };
+        let anonymous = send(None).await.unwrap().status().as_u16();
+        match guard {
+            None => assert!(anonymous != 401 && anonymous != 403, "{method} {path} is public but answered {anonymous}"),
+            Some(_) => assert_eq!(anonymous, 401, "{method} {path} without a token"),
+        }
+        for (role, user) in &callers {
+            // A fresh session per request: logout ends the one it is given.
+            let token = service::issue(&app.db, &app.state, user, None, &Origin::default()).await.unwrap().access_token;
+            let status = send(Some(token)).await.unwrap().status().as_u16();
+            let role = *role;
+            match guard {
+                None => assert!(status != 401 && status != 403, "{method} {path} as {role:?}: {status}"),
+                Some(f) if policy::allows(f, role) => {
+                    assert!((200..300).contains(&status), "{method} {path} as {role:?} is allowed but got {status}")
+                }
+                Some(f) => assert_eq!(status, 403, "{method} {path} as {role:?} is denied by {f:?}"),
+            }
+        }
+    }
+    // The table itself: every guarded function is reachable by some role.
+    for f in [Function::OwnSession, Function::MpOwnEnterprise, Function::GovEnterprises] {
+        assert!(Role::ALL.iter().any(|r| policy::allows(f, *r)), "{f:?} is allowed to nobody");
+    }
+});
