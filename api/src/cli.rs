@@ -200,11 +200,11 @@ async fn migrate(settings: &Settings, action: MigrateAction) -> anyhow::Result<(
 }
 
 async fn seed_demo(settings: &Settings) -> anyhow::Result<()> {
-    let (db, catalog) = startup::prepare(settings).await?;
+    let (db, catalog, vault) = startup::prepare(settings).await?;
     if !seed::is_empty(&db).await? {
         anyhow::bail!("the database already holds enterprises; the demo city loads only into an empty one");
     }
-    let summary = seed::demo::load(&db, &catalog, &settings.demo.dir, &settings.auth).await?;
+    let summary = seed::demo::load(&db, &catalog, &settings.demo.dir, &settings.auth, &vault).await?;
     println!("{summary}");
     Ok(())
 }
@@ -225,7 +225,7 @@ async fn import_accidents(
     mapping: Option<&Path>,
     file: &Path,
 ) -> anyhow::Result<()> {
-    let (db, catalog) = startup::prepare(settings).await?;
+    let (db, catalog, _) = startup::prepare(settings).await?;
     let summary = import::run(&db, &catalog, profile, mapping, file, import::Progress::Terminal).await?;
     println!("{summary}");
     Ok(())

@@ -10,6 +10,7 @@ pub mod entities;
 pub mod error;
 pub mod extract;
 pub mod import;
+pub mod pii;
 pub mod reference;
 pub mod request_id;
 pub mod routes;

@@ -12,6 +12,7 @@ use zhicha_engine::Catalog;
 use crate::config::{Backend, Settings};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract;
+use crate::pii::Vault;
 use crate::state::AppState;
 use crate::{db, reference, request_id, routes, seed};
 
@@ -25,29 +26,30 @@ pub struct Application {
 
 /// Loads and validates everything `serve` needs before it listens: an invalid rules
 /// library or an unreachable database stops start-up.
-pub async fn prepare(settings: &Settings) -> anyhow::Result<(DatabaseConnection, Arc<Catalog>)> {
+pub async fn prepare(settings: &Settings) -> anyhow::Result<(DatabaseConnection, Arc<Catalog>, Arc<Vault>)> {
     let catalog = Catalog::load(&settings.rules.dir)
         .map_err(|e| anyhow::anyhow!("rules in {} are invalid:\n{e}", settings.rules.dir.display()))?;
     let db = db::connect(settings).await?;
     db::migrate(&db).await?;
     reference::sync_regions(&db, &catalog).await?;
-    Ok((db, Arc::new(catalog)))
+    let vault = Vault::open(&settings.security.key_file)?;
+    Ok((db, Arc::new(catalog), Arc::new(vault)))
 }
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let (db, catalog) = prepare(&settings).await?;
+        let (db, catalog, vault) = prepare(&settings).await?;
         // The embedded default shows a living system; a production database is seeded
         // only on request (`zhicha seed demo`).
         let mut demo_loaded = false;
         if settings.demo.autoload && settings.backend().ok() == Some(Backend::Sqlite) && seed::is_empty(&db).await? {
-            seed::demo::load(&db, &catalog, &settings.demo.dir, &settings.auth).await?;
+            seed::demo::load(&db, &catalog, &settings.demo.dir, &settings.auth, &vault).await?;
             demo_loaded = true;
         }
         let listener = TcpListener::bind(&settings.server.addr)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.server.addr))?;
         let addr = listener.local_addr()?;
-        let state = AppState { db, catalog, settings: Arc::new(settings) };
+        let state = AppState { db, catalog, settings: Arc::new(settings), vault };
         let workers = match state.settings.server.workers {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,

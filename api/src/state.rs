@@ -6,10 +6,12 @@ use sea_orm::DatabaseConnection;
 use zhicha_engine::Catalog;
 
 use crate::config::Settings;
+use crate::pii::Vault;
 
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
     pub catalog: Arc<Catalog>,
     pub settings: Arc<Settings>,
+    pub vault: Arc<Vault>,
 }

@@ -12,9 +12,15 @@ use crate::support;
 /// The demo city, however the backend got it.
 async fn demo(app: &TestApp) {
     if app.backend == Backend::Postgres {
-        seed::demo::load(&app.db, &app.state.catalog, &workspace_dir().join("seeds/demo"), &app.state.settings.auth)
-            .await
-            .unwrap();
+        seed::demo::load(
+            &app.db,
+            &app.state.catalog,
+            &workspace_dir().join("seeds/demo"),
+            &app.state.settings.auth,
+            &app.state.vault,
+        )
+        .await
+        .unwrap();
     }
 }
 

@@ -54,6 +54,7 @@ both!(autoload, Opts { demo: true }, async |app: &TestApp| {
                 &app.state.catalog,
                 &workspace_dir().join("seeds/demo"),
                 &app.state.settings.auth,
+                &app.state.vault,
             )
             .await
             .unwrap();

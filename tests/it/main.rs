@@ -15,5 +15,6 @@ mod health;
 mod import;
 mod migrations;
 mod openapi;
+mod pii;
 mod policy;
 mod support;

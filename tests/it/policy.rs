@@ -29,6 +29,7 @@ both!(every_route_as_every_role, Opts { demo: true }, async |app: &TestApp| {
             &app.state.catalog,
             &workspace_dir().join("seeds/demo"),
             &app.state.settings.auth,
+            &app.state.vault,
         )
         .await
         .unwrap();

@@ -206,6 +206,7 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     pub state: AppState,
     server: ServerHandle,
+    _keys: tempfile::TempDir,
     // Last: dropped after everything that uses the database.
     test_db: Option<TestDb>,
 }
@@ -213,7 +214,7 @@ pub struct TestApp {
 impl TestApp {
     /// Settings for a test app on `database_url`: port 0, the repository's rules and
     /// demo seed, one worker.
-    pub fn settings(database_url: &str, opts: &Opts) -> Settings {
+    pub fn settings(database_url: &str, opts: &Opts, key_file: &std::path::Path) -> Settings {
         let root = workspace_dir();
         // The built-in defaults only: the developer's zhicha.toml and ZHICHA_* stay out.
         let f = Settings::defaults()
@@ -227,7 +228,8 @@ impl TestApp {
             .merge(Serialized::default("log.level", "warn"))
             // Cheap argon2 so the suite stays fast; production cost is in defaults.toml.
             .merge(Serialized::default("auth.argon2_memory_kib", 64))
-            .merge(Serialized::default("auth.argon2_iterations", 1));
+            .merge(Serialized::default("auth.argon2_iterations", 1))
+            .merge(Serialized::default("security.key_file", key_file));
         Settings::from_figment(f).unwrap_or_else(|e| panic!("test settings: {e}"))
     }
 
@@ -235,7 +237,9 @@ impl TestApp {
     /// (PostgreSQL without `ZHICHA_TEST_PG_URL`, outside CI).
     pub async fn spawn(backend: Backend, opts: Opts) -> Option<Self> {
         let test_db = TestDb::create(backend).await?;
-        let settings = Self::settings(&test_db.url, &opts);
+        let keys =
+            tempfile::Builder::new().prefix("zhicha-keys-").tempdir().expect("cannot create a temporary directory");
+        let settings = Self::settings(&test_db.url, &opts, &keys.path().join("keys.toml"));
         // Quiet by default; `TEST_LOG=debug cargo test …` shows the server's log.
         if let Ok(level) = std::env::var("TEST_LOG") {
             let level = if level.is_empty() || level == "1" { "info".to_string() } else { level };
@@ -248,7 +252,16 @@ impl TestApp {
         let handle = server.handle();
         tokio::spawn(server);
         let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("reqwest client");
-        Some(Self { backend, addr, client, db: state.db.clone(), state, server: handle, test_db: Some(test_db) })
+        Some(Self {
+            backend,
+            addr,
+            client,
+            db: state.db.clone(),
+            state,
+            server: handle,
+            _keys: keys,
+            test_db: Some(test_db),
+        })
     }
 
     pub fn url(&self, path: &str) -> String {

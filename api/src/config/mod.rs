@@ -22,7 +22,15 @@ pub struct Settings {
     pub rules: RulesSettings,
     pub demo: DemoSettings,
     pub auth: AuthSettings,
+    pub security: SecuritySettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecuritySettings {
+    /// Keys for personal data at rest (created with random keys when missing).
+    pub key_file: PathBuf,
 }
 
 #[derive(Debug, Clone, Deserialize)]

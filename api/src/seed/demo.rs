@@ -16,6 +16,7 @@ use crate::auth::password;
 use crate::config::AuthSettings;
 use crate::entities::{enterprises, expert_competences, experts, organisations, users};
 use crate::import::{self, Profile, Progress};
+use crate::pii::Vault;
 
 /// The WeChat demo code of an enterprise's safety officer / responsible persons.
 pub fn officer_code(enterprise_key: &str) -> String {
@@ -34,6 +35,7 @@ pub async fn load(
     catalog: &Catalog,
     dir: &Path,
     auth: &AuthSettings,
+    vault: &Vault,
 ) -> anyhow::Result<String> {
     let DemoFiles { city, enterprises: demo_enterprises } = demo_files::read(dir, catalog)?;
     let txn = db.begin().await?;
@@ -125,8 +127,18 @@ pub async fn load(
             ..Default::default()
         });
     }
-    for (key, name, id) in &enterprise_ids {
+    // Fictitious mobile numbers, sealed like real ones: 139 5200 EENN.
+    let phone = |e: usize, n: usize| -> anyhow::Result<(Option<String>, Option<String>, Option<String>)> {
+        let p = format!("1395200{e:02}{n:02}");
+        let (sealed, key) = vault.seal(&p)?;
+        Ok((Some(sealed), Some(key), Some(vault.lookup_hash(&p))))
+    };
+    for (i, (key, name, id)) in enterprise_ids.iter().enumerate() {
+        let (cipher, key_id, hash) = phone(i + 1, 0)?;
         people.push(users::ActiveModel {
+            phone_cipher: Set(cipher),
+            phone_key_id: Set(key_id),
+            phone_hash: Set(hash),
             display_name: Set(format!("{name} 安全员")),
             role: Set("enterprise_officer".to_string()),
             enterprise_id: Set(Some(*id)),
@@ -134,7 +146,11 @@ pub async fn load(
             ..Default::default()
         });
         for n in 1..=2 {
+            let (cipher, key_id, hash) = phone(i + 1, usize::from(n))?;
             people.push(users::ActiveModel {
+                phone_cipher: Set(cipher),
+                phone_key_id: Set(key_id),
+                phone_hash: Set(hash),
                 display_name: Set(format!("{name} 整改责任人{n}")),
                 role: Set("responsible_person".to_string()),
                 enterprise_id: Set(Some(*id)),
