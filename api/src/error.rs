@@ -40,7 +40,8 @@ error_codes! {
     InvalidQuery = 400, "invalid_query", "A query-string parameter is missing or has the wrong form.";
     InvalidPath = 400, "invalid_path", "A path parameter has the wrong form.";
     Unauthenticated = 401, "unauthenticated", "No valid credentials were given.";
-    InvalidCredentials = 401, "invalid_credentials", "The username or password is wrong.";
+    InvalidCredentials = 401, "invalid_credentials", "The username, password or second-factor code is wrong.";
+    SecondFactorRequired = 401, "second_factor_required", "The account needs a TOTP code (`totp`) as well as the password.";
     RefreshTokenReused = 401, "refresh_token_reused", "A spent refresh token was presented again; every session of that sign-in is revoked.";
     AccountLocked = 403, "account_locked", "Too many failed sign-ins; the account is locked for a while.";
     Forbidden = 403, "forbidden", "The caller's role may not use this function.";

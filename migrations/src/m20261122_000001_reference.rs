@@ -170,7 +170,10 @@ impl MigrationTrait for Migration {
                 .col(char_len_null("region_code", 6))
                 .col(string_len_null("username", 64))
                 .col(string_null("password_hash"))
+                // TOTP secret, sealed like phones (`<key id>:<ciphertext>`), and the last
+                // accepted time step so a code is good once.
                 .col(string_null("totp_secret"))
+                .col(big_integer_null("totp_last_step"))
                 .col(string_len_null("wx_openid", 64))
                 .col(string_len_null("wx_unionid", 64))
                 // Phone: AES-256-GCM ciphertext with the id of the key that sealed it

@@ -3,6 +3,7 @@
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use zhicha_api::auth::service::{self, Origin};
+use zhicha_api::auth::totp;
 use zhicha_api::entities::{audit_log, enterprises, users};
 use zhicha_api::seed::{self, demo::DEMO_PASSWORD};
 use zhicha_tests::{Backend, Opts, TestApp, both, workspace_dir};
@@ -24,13 +25,19 @@ async fn demo(app: &TestApp) {
     }
 }
 
+/// A TOTP code the account has not used yet (bureau accounts), as an authenticator
+/// app would show it.
+pub async fn totp_code(app: &TestApp, username: &str) -> Option<String> {
+    let u = users::Entity::find().filter(users::Column::Username.eq(username)).one(&app.db).await.unwrap()?;
+    let secret = totp::unseal(&app.state.vault, u.totp_secret.as_deref()?).unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64 / 30;
+    totp::code_at(&secret, now.max(u.totp_last_step.unwrap_or(0) + 1))
+}
+
 async fn login(app: &TestApp, username: &str, password: &str) -> reqwest::Response {
-    app.client
-        .post(app.url("/auth/login"))
-        .json(&json!({ "username": username, "password": password }))
-        .send()
-        .await
-        .unwrap()
+    let code = totp_code(app, username).await;
+    let body = json!({ "username": username, "password": password, "totp": code });
+    app.client.post(app.url("/auth/login")).json(&body).send().await.unwrap()
 }
 
 async fn tokens(app: &TestApp, username: &str) -> Value {
@@ -138,6 +145,38 @@ both!(refresh_rotation, Opts { demo: true }, async |app: &TestApp| {
     let res = app.client.post(app.url("/auth/logout")).bearer_auth(access).send().await.unwrap();
     assert_eq!(res.status(), 204);
     support::error(get(app, "/auth/me", access).await, 401, "unauthenticated").await;
+});
+
+both!(second_factor, Opts { demo: true }, async |app: &TestApp| {
+    demo(app).await;
+    let send = |body: Value| app.client.post(app.url("/auth/login")).json(&body).send();
+    // A bureau account needs the code; without it, no token.
+    let e = support::error(
+        send(json!({ "username": "hrss.city", "password": DEMO_PASSWORD })).await.unwrap(),
+        401,
+        "second_factor_required",
+    )
+    .await;
+    assert_eq!(e["details"]["field"], "totp");
+    // A wrong code is a failed sign-in.
+    support::error(
+        send(json!({ "username": "hrss.city", "password": DEMO_PASSWORD, "totp": "000000" })).await.unwrap(),
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    let failed =
+        users::Entity::find().filter(users::Column::Username.eq("hrss.city")).one(&app.db).await.unwrap().unwrap();
+    assert_eq!(failed.failed_logins, 1);
+    // The right code works once.
+    let code = totp_code(app, "hrss.city").await.unwrap();
+    let body = json!({ "username": "hrss.city", "password": DEMO_PASSWORD, "totp": code });
+    assert_eq!(send(body.clone()).await.unwrap().status(), 200);
+    support::error(send(body).await.unwrap(), 401, "invalid_credentials").await;
+    // The service organisation signs in with its password alone.
+    let (status, _, _) =
+        support::json(send(json!({ "username": "service", "password": DEMO_PASSWORD })).await.unwrap()).await;
+    assert_eq!(status, 200);
 });
 
 both!(lockout, Opts { demo: true }, async |app: &TestApp| {

@@ -40,7 +40,9 @@ async fn assert_loaded(app: &TestApp) {
     let bureaus =
         organisations::Entity::find().filter(organisations::Column::Kind.ne("service_org")).count(db).await.unwrap();
     assert_eq!(bureaus, 4);
-    assert!(seed::demo::sign_in_help(db).await.unwrap().is_some_and(|s| s.contains("demo-officer-e01")));
+    assert!(
+        seed::demo::sign_in_help(db, &app.state.vault).await.unwrap().is_some_and(|s| s.contains("demo-officer-e01"))
+    );
 }
 
 both!(autoload, Opts { demo: true }, async |app: &TestApp| {

@@ -6,6 +6,7 @@ pub mod password;
 pub mod policy;
 pub mod service;
 pub mod tokens;
+pub mod totp;
 
 pub use caller::{Caller, Role, Scope};
 pub use policy::Function;

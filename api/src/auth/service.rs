@@ -10,7 +10,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::caller::{Caller, Role};
-use super::{password, tokens};
+use super::{password, tokens, totp};
 use crate::audit::{self, Entry, Outcome};
 use crate::entities::{auth_sessions, users};
 use crate::error::{ApiError, ErrorCode};
@@ -109,7 +109,13 @@ fn locked_until(u: &users::Model, now: DateTime<Utc>) -> Option<i64> {
     u.locked_until.map(|t| (t.with_timezone(&Utc) - now).num_seconds()).filter(|s| *s > 0)
 }
 
-pub async fn login(state: &AppState, username: &str, pass: &str, origin: &Origin) -> Result<TokenPair, ApiError> {
+pub async fn login(
+    state: &AppState,
+    username: &str,
+    pass: &str,
+    totp_code: Option<&str>,
+    origin: &Origin,
+) -> Result<TokenPair, ApiError> {
     let a = state.settings.auth.clone();
     let user = users::Entity::find().filter(users::Column::Username.eq(username)).one(&state.db).await?;
     let invalid = || ApiError::new(ErrorCode::InvalidCredentials, "wrong username or password");
@@ -142,6 +148,36 @@ pub async fn login(state: &AppState, username: &str, pass: &str, origin: &Origin
         .await?;
         return Err(invalid());
     };
+    let role =
+        Role::parse(&user.role).ok_or_else(|| ApiError::internal(anyhow::anyhow!("unknown role {}", user.role)))?;
+    // The second factor, for the roles that need one: asked for only once the
+    // password is right, and a wrong code counts as a failed sign-in.
+    let mut totp_step = None;
+    let mut ok = ok;
+    if ok && totp::required_for(role) {
+        let secret = user
+            .totp_secret
+            .as_deref()
+            .map(|s| totp::unseal(&state.vault, s))
+            .transpose()
+            .map_err(ApiError::internal)?;
+        let Some(secret) = secret else {
+            return Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "this account needs a second factor but none is enrolled; ask the security administrator",
+            ));
+        };
+        let Some(code) = totp_code else {
+            return Err(ApiError::field(
+                ErrorCode::SecondFactorRequired,
+                "totp",
+                "enter the code from the authenticator app",
+            ));
+        };
+        let now = u64::try_from(now.timestamp()).unwrap_or(0);
+        totp_step = totp::accept(&secret, code, now, user.totp_last_step);
+        ok = totp_step.is_some();
+    }
     let txn = state.db.begin().await?;
     if !ok || user.status != "active" {
         let failures = user.failed_logins + 1;
@@ -152,7 +188,7 @@ pub async fn login(state: &AppState, username: &str, pass: &str, origin: &Origin
             m.locked_until = Set(Some((now + Duration::minutes(state.settings.auth.lockout_minutes)).fixed_offset()));
         }
         m.update(&txn).await?;
-        let detail = if lock { "wrong password; account locked" } else { "wrong password" };
+        let detail = if lock { "wrong password or code; account locked" } else { "wrong password or code" };
         audit::append(&txn, entry(Some(&user), "auth.login", Outcome::Failed, origin, Some(detail.into()))).await?;
         txn.commit().await?;
         return Err(invalid());
@@ -160,6 +196,7 @@ pub async fn login(state: &AppState, username: &str, pass: &str, origin: &Origin
     users::Entity::update_many()
         .col_expr(users::Column::FailedLogins, Expr::value(0))
         .col_expr(users::Column::LastLoginAt, Expr::value(now.fixed_offset()))
+        .col_expr(users::Column::TotpLastStep, Expr::value(totp_step.or(user.totp_last_step)))
         .filter(users::Column::Id.eq(user.id))
         .exec(&txn)
         .await?;

@@ -19,6 +19,7 @@ pub struct Model {
     pub username: Option<String>,
     pub password_hash: Option<String>,
     pub totp_secret: Option<String>,
+    pub totp_last_step: Option<i64>,
     #[sea_orm(unique)]
     pub wx_openid: Option<String>,
     pub wx_unionid: Option<String>,

@@ -29,6 +29,8 @@ pub fn origin(req: &HttpRequest) -> Origin {
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
+    /// Six-digit TOTP code; required for bureau accounts.
+    pub totp: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -53,7 +55,7 @@ pub struct Me {
     post, path = "/auth/login", tag = "identity", request_body = LoginRequest,
     responses(
         (status = 200, body = TokenPair),
-        (status = 401, description = "wrong username or password", body = ErrorBody),
+        (status = 401, description = "wrong username, password or code; or a code is needed", body = ErrorBody),
         (status = 403, description = "account locked", body = ErrorBody),
         (status = 422, body = ErrorBody),
     )
@@ -71,7 +73,7 @@ pub async fn login(
             "username: 1-64 characters, password at most 256",
         ));
     }
-    let pair = service::login(&state, &b.username, &b.password, &origin(&req)).await?;
+    let pair = service::login(&state, &b.username, &b.password, b.totp.as_deref(), &origin(&req)).await?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(pair))
 }
 

@@ -12,7 +12,7 @@ use sea_orm::{
 use zhicha_engine::Catalog;
 
 use super::demo_files::{self, DemoFiles};
-use crate::auth::password;
+use crate::auth::{Role, password, totp};
 use crate::config::AuthSettings;
 use crate::entities::{enterprises, expert_competences, experts, organisations, users};
 use crate::import::{self, Profile, Progress};
@@ -124,6 +124,10 @@ pub async fn load(
             region_code: Set(u.region.clone()),
             username: Set(Some(u.username.clone())),
             password_hash: Set(Some(password::hash(auth, DEMO_PASSWORD)?)),
+            totp_secret: Set(match Role::parse(&u.role) {
+                Some(r) if totp::required_for(r) => Some(totp::enrol(vault)?.1),
+                _ => None,
+            }),
             ..Default::default()
         });
     }
@@ -187,7 +191,7 @@ pub async fn load(
 }
 
 /// How to act as each demo role, for the `serve` banner; None without demo data.
-pub async fn sign_in_help(db: &DatabaseConnection) -> anyhow::Result<Option<String>> {
+pub async fn sign_in_help(db: &DatabaseConnection, vault: &Vault) -> anyhow::Result<Option<String>> {
     let staff = users::Entity::find()
         .filter(users::Column::Username.is_not_null())
         .order_by_asc(users::Column::Id)
@@ -202,8 +206,8 @@ pub async fn sign_in_help(db: &DatabaseConnection) -> anyhow::Result<Option<Stri
         .order_by_asc(users::Column::Id)
         .all(db)
         .await?;
-    let mut s = String::from(
-        "  demo accounts (passwords and the WeChat stand-in come with the identity issue; until then the API serves reference data):\n",
+    let mut s = format!(
+        "  demo accounts; username accounts sign in with password {DEMO_PASSWORD:?}, bureau accounts also with a TOTP code:\n    curl -s -XPOST localhost:8080/auth/login -H 'content-type: application/json' -d '{{\"username\":\"service\",\"password\":\"{DEMO_PASSWORD}\"}}'\n"
     );
     for u in &staff {
         s.push_str(&format!(
@@ -212,6 +216,10 @@ pub async fn sign_in_help(db: &DatabaseConnection) -> anyhow::Result<Option<Stri
             u.username.as_deref().unwrap_or(""),
             u.display_name
         ));
+        // Demo only: the TOTP secret, for an authenticator app or `oathtool --totp -b SECRET`.
+        if let Some(secret) = u.totp_secret.as_deref().and_then(|t| totp::unseal(vault, t).ok()) {
+            s.push_str(&format!("{:<46}TOTP secret {secret}\n", ""));
+        }
     }
     for u in officers.iter().take(3) {
         let code = u.wx_openid.as_deref().unwrap_or("").trim_start_matches("demo-openid-");
