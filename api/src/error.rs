@@ -49,6 +49,7 @@ error_codes! {
     MethodNotAllowed = 405, "method_not_allowed", "The resource does not support this method.";
     Conflict = 409, "conflict", "The resource changed or is in a state that forbids this.";
     PayloadTooLarge = 413, "payload_too_large", "The body exceeds the size limit.";
+    RateLimited = 429, "rate_limited", "Too many requests; wait as long as Retry-After says.";
     UnsupportedMediaType = 415, "unsupported_media_type", "The body must be sent as application/json.";
     InvalidBody = 422, "invalid_body", "The JSON is well-formed but a field is missing, unknown or of the wrong type.";
     InvalidField = 422, "invalid_field", "A field has a value the domain rejects (a code, a date, a range).";

@@ -11,6 +11,7 @@ pub mod error;
 pub mod extract;
 pub mod import;
 pub mod pii;
+pub mod rate_limit;
 pub mod reference;
 pub mod request_id;
 pub mod routes;

@@ -14,7 +14,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::extract;
 use crate::pii::Vault;
 use crate::state::AppState;
-use crate::{db, reference, request_id, routes, seed};
+use crate::{db, rate_limit, reference, request_id, routes, seed};
 
 pub struct Application {
     server: Server,
@@ -55,10 +55,13 @@ impl Application {
             n => n,
         };
         let app_state = state.clone();
+        // One set of buckets for all workers.
+        let limits = web::Data::new(rate_limit::Limits::new(&app_state.settings.limits));
         let server = HttpServer::new(move || {
             let limit = app_state.settings.server.max_body_bytes;
             App::new()
                 .app_data(web::Data::new(app_state.clone()))
+                .app_data(limits.clone())
                 .app_data(web::PayloadConfig::new(limit))
                 .app_data(web::QueryConfig::default().error_handler(extract::query_error))
                 .app_data(web::PathConfig::default().error_handler(extract::path_error))
@@ -69,6 +72,7 @@ impl Application {
                         format!("no route for {}", req.path()),
                     ))
                 }))
+                .wrap(from_fn(rate_limit::middleware))
                 .wrap(ErrorHandlers::new().default_handler(extract::reshape))
                 .wrap(from_fn(request_id::middleware))
         })

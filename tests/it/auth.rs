@@ -56,7 +56,7 @@ async fn session_for(app: &TestApp, user: &users::Model) -> String {
     service::issue(&app.db, &app.state, user, None, &Origin::default()).await.unwrap().access_token
 }
 
-both!(sign_in_and_scope, Opts { demo: true }, async |app: &TestApp| {
+both!(sign_in_and_scope, Opts { demo: true, ..Default::default() }, async |app: &TestApp| {
     demo(app).await;
     // Wrong password and unknown user read alike.
     let e1 = support::error(login(app, "hrss.city", "nope").await, 401, "invalid_credentials").await;
@@ -122,7 +122,7 @@ both!(sign_in_and_scope, Opts { demo: true }, async |app: &TestApp| {
     assert!(matches!(zhicha_api::audit::verify(&app.db).await.unwrap(), zhicha_api::audit::Verdict::Intact { .. }));
 });
 
-both!(refresh_rotation, Opts { demo: true }, async |app: &TestApp| {
+both!(refresh_rotation, Opts { demo: true, ..Default::default() }, async |app: &TestApp| {
     demo(app).await;
     let first = tokens(app, "emergency.city").await;
     let refresh =
@@ -147,7 +147,7 @@ both!(refresh_rotation, Opts { demo: true }, async |app: &TestApp| {
     support::error(get(app, "/auth/me", access).await, 401, "unauthenticated").await;
 });
 
-both!(second_factor, Opts { demo: true }, async |app: &TestApp| {
+both!(second_factor, Opts { demo: true, ..Default::default() }, async |app: &TestApp| {
     demo(app).await;
     let send = |body: Value| app.client.post(app.url("/auth/login")).json(&body).send();
     // A bureau account needs the code; without it, no token.
@@ -179,7 +179,7 @@ both!(second_factor, Opts { demo: true }, async |app: &TestApp| {
     assert_eq!(status, 200);
 });
 
-both!(lockout, Opts { demo: true }, async |app: &TestApp| {
+both!(lockout, Opts { demo: true, ..Default::default() }, async |app: &TestApp| {
     demo(app).await;
     let max = app.state.settings.auth.max_failed_logins;
     for _ in 0..max {

@@ -45,7 +45,7 @@ async fn assert_loaded(app: &TestApp) {
     );
 }
 
-both!(autoload, Opts { demo: true }, async |app: &TestApp| {
+both!(autoload, Opts { demo: true, ..Default::default() }, async |app: &TestApp| {
     match app.backend {
         Backend::Sqlite => assert_loaded(app).await,
         // Never implicitly on a production database.

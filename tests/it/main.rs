@@ -13,6 +13,7 @@ mod errors;
 mod harness;
 mod health;
 mod import;
+mod limits;
 mod migrations;
 mod openapi;
 mod pii;

@@ -26,7 +26,7 @@ fn dump(app: &TestApp) -> Vec<u8> {
     }
 }
 
-both!(phones_are_sealed, Opts { demo: true }, async |app: &TestApp| {
+both!(phones_are_sealed, Opts { demo: true, ..Default::default() }, async |app: &TestApp| {
     if app.backend == Backend::Postgres {
         zhicha_api::seed::demo::load(
             &app.db,

@@ -22,7 +22,7 @@ fn spec_routes() -> Vec<(String, String)> {
     out
 }
 
-both!(every_route_as_every_role, Opts { demo: true }, async |app: &TestApp| {
+both!(every_route_as_every_role, Opts { demo: true, ..Default::default() }, async |app: &TestApp| {
     if app.backend == Backend::Postgres {
         zhicha_api::seed::demo::load(
             &app.db,

@@ -46,6 +46,8 @@ impl Backend {
 pub struct Opts {
     /// Load the demo city at start-up (`demo.autoload`; SQLite only, as in `serve`).
     pub demo: bool,
+    /// Rate limits (requests per minute, burst, sign-ins per minute) instead of the defaults.
+    pub limits: Option<(u32, u32, u32)>,
 }
 
 /// The workspace root (`/work/main`).
@@ -230,6 +232,13 @@ impl TestApp {
             .merge(Serialized::default("auth.argon2_memory_kib", 64))
             .merge(Serialized::default("auth.argon2_iterations", 1))
             .merge(Serialized::default("security.key_file", key_file));
+        let f = match opts.limits {
+            Some((rpm, burst, sign_in)) => f
+                .merge(Serialized::default("limits.requests_per_minute", rpm))
+                .merge(Serialized::default("limits.burst", burst))
+                .merge(Serialized::default("limits.sign_in_per_minute", sign_in)),
+            None => f,
+        };
         Settings::from_figment(f).unwrap_or_else(|e| panic!("test settings: {e}"))
     }
 
@@ -300,7 +309,7 @@ pub async fn run_db(backend: Backend, f: impl AsyncFnOnce(&TestDb)) {
 
 /// `both!(name, async |app: &TestApp| { … })` — the body against the running app on
 /// SQLite and on PostgreSQL, as tests `name::sqlite` and `name::postgres`.
-/// `both!(name, Opts { demo: true }, async |app: &TestApp| …)` sets options;
+/// `both!(name, Opts { demo: true, ..Default::default() }, async |app: &TestApp| …)` sets options;
 /// `both!(db name, async |db: &TestDb| …)` gets a bare, empty database instead.
 /// Attributes written first (`#[ignore = "why"]`) go on both tests.
 #[macro_export]

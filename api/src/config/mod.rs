@@ -23,7 +23,16 @@ pub struct Settings {
     pub demo: DemoSettings,
     pub auth: AuthSettings,
     pub security: SecuritySettings,
+    pub limits: LimitSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitSettings {
+    pub requests_per_minute: u32,
+    pub burst: u32,
+    pub sign_in_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -161,6 +170,9 @@ impl Settings {
         }
         if a.argon2_memory_kib < 8 || a.argon2_iterations < 1 {
             errors.push("auth.argon2_memory_kib / argon2_iterations: too small for argon2id".to_string());
+        }
+        if self.limits.requests_per_minute == 0 || self.limits.burst == 0 || self.limits.sign_in_per_minute == 0 {
+            errors.push("limits: requests_per_minute, burst and sign_in_per_minute must be at least 1".to_string());
         }
         if !["text", "json"].contains(&self.log.format.as_str()) {
             errors.push(format!("log.format: {:?} is neither \"text\" nor \"json\"", self.log.format));
