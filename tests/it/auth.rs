@@ -5,24 +5,14 @@ use serde_json::{Value, json};
 use zhicha_api::auth::service::{self, Origin};
 use zhicha_api::auth::totp;
 use zhicha_api::entities::{audit_log, enterprises, users};
-use zhicha_api::seed::{self, demo::DEMO_PASSWORD};
-use zhicha_tests::{Backend, Opts, TestApp, both, workspace_dir};
+use zhicha_api::seed::demo::DEMO_PASSWORD;
+use zhicha_tests::{Opts, TestApp, both};
 
 use crate::support;
 
 /// The demo city, however the backend got it.
 async fn demo(app: &TestApp) {
-    if app.backend == Backend::Postgres {
-        seed::demo::load(
-            &app.db,
-            &app.state.catalog,
-            &workspace_dir().join("seeds/demo"),
-            &app.state.settings.auth,
-            &app.state.vault,
-        )
-        .await
-        .unwrap();
-    }
+    app.ensure_demo().await;
 }
 
 /// A TOTP code the account has not used yet (bureau accounts), as an authenticator

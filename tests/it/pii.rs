@@ -2,7 +2,7 @@
 
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use zhicha_api::entities::users;
-use zhicha_tests::{Backend, Opts, TestApp, both, workspace_dir};
+use zhicha_tests::{Backend, Opts, TestApp, both};
 
 /// Every byte the database holds, as a dump would show it.
 fn dump(app: &TestApp) -> Vec<u8> {
@@ -27,17 +27,7 @@ fn dump(app: &TestApp) -> Vec<u8> {
 }
 
 both!(phones_are_sealed, Opts { demo: true, ..Default::default() }, async |app: &TestApp| {
-    if app.backend == Backend::Postgres {
-        zhicha_api::seed::demo::load(
-            &app.db,
-            &app.state.catalog,
-            &workspace_dir().join("seeds/demo"),
-            &app.state.settings.auth,
-            &app.state.vault,
-        )
-        .await
-        .unwrap();
-    }
+    app.ensure_demo().await;
     let officer =
         users::Entity::find().filter(users::Column::Role.eq("enterprise_officer")).one(&app.db).await.unwrap().unwrap();
     let phone = app

@@ -7,7 +7,7 @@ use zhicha_api::auth::service::{self, Origin};
 use zhicha_api::auth::{Function, Role};
 use zhicha_api::entities::{enterprises, users};
 use zhicha_api::routes::docs;
-use zhicha_tests::{Backend, Opts, TestApp, both, workspace_dir};
+use zhicha_tests::{Opts, TestApp, both};
 
 /// Method and path of every operation in the spec.
 fn spec_routes() -> Vec<(String, String)> {
@@ -23,17 +23,7 @@ fn spec_routes() -> Vec<(String, String)> {
 }
 
 both!(every_route_as_every_role, Opts { demo: true, ..Default::default() }, async |app: &TestApp| {
-    if app.backend == Backend::Postgres {
-        zhicha_api::seed::demo::load(
-            &app.db,
-            &app.state.catalog,
-            &workspace_dir().join("seeds/demo"),
-            &app.state.settings.auth,
-            &app.state.vault,
-        )
-        .await
-        .unwrap();
-    }
+    app.ensure_demo().await;
     let routes = spec_routes();
     for (method, path) in &routes {
         assert!(

@@ -273,6 +273,17 @@ impl TestApp {
         })
     }
 
+    /// The demo city in the database: loaded at start-up on SQLite (`Opts.demo`), and
+    /// here on PostgreSQL, where start-up never loads it.
+    pub async fn ensure_demo(&self) {
+        if self.backend == Backend::Postgres {
+            let s = &self.state;
+            zhicha_api::seed::demo::load(&self.db, &s.catalog, &s.settings.demo.dir, &s.settings.auth, &s.vault)
+                .await
+                .unwrap_or_else(|e| panic!("demo seed: {e:#}"));
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }

@@ -21,20 +21,7 @@ use Role::*;
 
 /// The policy table.
 pub const POLICY: &[(Function, &[Role])] = &[
-    (
-        Function::OwnSession,
-        &[
-            EnterpriseOfficer,
-            ResponsiblePerson,
-            Expert,
-            HrssBureau,
-            EmergencyBureau,
-            ServiceOrg,
-            SystemAdmin,
-            SecurityAdmin,
-            AuditAdmin,
-        ],
-    ),
+    (Function::OwnSession, &Role::ALL),
     (Function::MpOwnEnterprise, &[EnterpriseOfficer, ResponsiblePerson]),
     (Function::GovEnterprises, &[HrssBureau, EmergencyBureau, ServiceOrg]),
 ];
