@@ -27,7 +27,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             .mime_type()
             .ok()
             .flatten()
-            .is_some_and(|m| m.subtype() == mime_json() || m.suffix().is_some_and(|s| s == mime_json()));
+            .is_some_and(|m| m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json"));
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             if !json_type {
@@ -45,10 +45,6 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             parse(&bytes).map(Json)
         })
     }
-}
-
-fn mime_json() -> &'static str {
-    "json"
 }
 
 /// Deserialises `bytes`, naming the field at fault on failure.

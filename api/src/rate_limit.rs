@@ -10,7 +10,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError};
-use governor::clock::{Clock, DefaultClock};
+use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde_json::json;
 
@@ -52,7 +52,8 @@ impl Limits {
         let token =
             req.headers().get("authorization").and_then(|v| v.to_str().ok()).and_then(|h| h.strip_prefix("Bearer "));
         let key = token.map_or_else(|| format!("ip:{ip}"), |t| format!("token:{}", tokens::digest(t.trim())));
-        let now = DefaultClock::default().now();
+        // Both limiters share the process-wide quanta clock; read it through one.
+        let now = self.general.clock().now();
         let wait = |e: governor::NotUntil<_>| e.wait_time_from(now).as_secs() + 1;
         if (path == "/auth/login" || path == "/auth/refresh")
             && let Err(e) = self.sign_in.check_key(&format!("ip:{ip}"))

@@ -32,7 +32,7 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<(DatabaseConnection,
     let db = db::connect(settings).await?;
     db::migrate(&db).await?;
     reference::sync_regions(&db, &catalog).await?;
-    let vault = Vault::open(&settings.security.key_file)?;
+    let vault = Vault::open(&settings.key_file())?;
     Ok((db, Arc::new(catalog), Arc::new(vault)))
 }
 

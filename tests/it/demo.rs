@@ -41,7 +41,10 @@ async fn assert_loaded(app: &TestApp) {
         organisations::Entity::find().filter(organisations::Column::Kind.ne("service_org")).count(db).await.unwrap();
     assert_eq!(bureaus, 4);
     assert!(
-        seed::demo::sign_in_help(db, &app.state.vault).await.unwrap().is_some_and(|s| s.contains("demo-officer-e01"))
+        seed::demo::sign_in_help(db, &app.state.vault, "127.0.0.1:8080")
+            .await
+            .unwrap()
+            .is_some_and(|s| s.contains("demo-officer-e01") && s.contains("127.0.0.1:8080/auth/login"))
     );
 }
 

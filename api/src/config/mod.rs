@@ -194,6 +194,15 @@ impl Settings {
         }
     }
 
+    /// The personal-data key file: as configured, or beside the embedded database.
+    pub fn key_file(&self) -> PathBuf {
+        if self.security.key_file.as_os_str().is_empty() {
+            self.database.data_dir.join("zhicha-keys.toml")
+        } else {
+            self.security.key_file.clone()
+        }
+    }
+
     /// The URL to connect to: the configured one, or SQLite under `data_dir`.
     pub fn database_url(&self) -> String {
         let url = self.database.url.expose();
@@ -253,6 +262,7 @@ mod tests {
         let s = with(&[]).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(s.backend(), Ok(Backend::Sqlite));
         assert!(s.database_url().ends_with("data/zhicha.db?mode=rwc"));
+        assert_eq!(s.key_file(), PathBuf::from("data/zhicha-keys.toml"), "keys beside the embedded database");
     }
 
     #[test]

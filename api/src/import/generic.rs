@@ -173,7 +173,7 @@ pub fn convert(row: &Row<'_>, m: &Mapping, catalog: &Catalog) -> Result<Record, 
         None => None,
     };
     let enterprise_key = match &credit_code {
-        Some(cc) => format!("uscc:{cc}"),
+        Some(cc) => EnterpriseRef::credit_key(cc),
         None => format!("{}:{}", m.source, catalog.employer_names.normalise(&name)),
     };
     let industry_code = text(col(row, &c.industry))

@@ -18,6 +18,13 @@ pub struct EnterpriseRef {
     pub longitude: Option<f64>,
 }
 
+impl EnterpriseRef {
+    /// The import key of an enterprise identified by its credit code.
+    pub fn credit_key(code: &str) -> String {
+        format!("uscc:{code}")
+    }
+}
+
 /// One dimension as recorded and as mapped to GB 6441.
 #[derive(Debug, Clone, Default)]
 pub struct Coded {

@@ -51,35 +51,37 @@ async fn enterprise_ids(
 /// The import key of a stored enterprise (see `EnterpriseRef::key`).
 fn key_of(m: &enterprises::Model) -> Option<String> {
     match (&m.credit_code, &m.source_key) {
-        (Some(code), _) => Some(format!("uscc:{code}")),
+        (Some(code), _) => Some(EnterpriseRef::credit_key(code)),
         (None, key) => key.clone(),
     }
 }
 
-async fn find(db: &impl ConnectionTrait, refs: &[&EnterpriseRef]) -> Result<HashMap<String, i64>, DbErr> {
+/// Ids of enterprises whose `column` is one of `values`, keyed as `key` makes them.
+async fn lookup(
+    db: &impl ConnectionTrait,
+    column: enterprises::Column,
+    values: &[&str],
+    key: fn(&str) -> String,
+) -> Result<HashMap<String, i64>, DbErr> {
     let mut ids = HashMap::new();
+    for chunk in values.chunks(CHUNK) {
+        let rows: Vec<(i64, Option<String>)> = enterprises::Entity::find()
+            .select_only()
+            .columns([enterprises::Column::Id, column])
+            .filter(column.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        ids.extend(rows.into_iter().filter_map(|(id, v)| Some((key(&v?), id))));
+    }
+    Ok(ids)
+}
+
+async fn find(db: &impl ConnectionTrait, refs: &[&EnterpriseRef]) -> Result<HashMap<String, i64>, DbErr> {
     let by_code: Vec<&str> = refs.iter().filter_map(|r| r.credit_code.as_deref()).collect();
-    for chunk in by_code.chunks(CHUNK) {
-        let rows: Vec<(i64, Option<String>)> = enterprises::Entity::find()
-            .select_only()
-            .columns([enterprises::Column::Id, enterprises::Column::CreditCode])
-            .filter(enterprises::Column::CreditCode.is_in(chunk.iter().copied()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        ids.extend(rows.into_iter().filter_map(|(id, c)| Some((format!("uscc:{}", c?), id))));
-    }
     let by_key: Vec<&str> = refs.iter().filter(|r| r.credit_code.is_none()).map(|r| r.key.as_str()).collect();
-    for chunk in by_key.chunks(CHUNK) {
-        let rows: Vec<(i64, Option<String>)> = enterprises::Entity::find()
-            .select_only()
-            .columns([enterprises::Column::Id, enterprises::Column::SourceKey])
-            .filter(enterprises::Column::SourceKey.is_in(chunk.iter().copied()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        ids.extend(rows.into_iter().filter_map(|(id, k)| Some((k?, id))));
-    }
+    let mut ids = lookup(db, enterprises::Column::CreditCode, &by_code, EnterpriseRef::credit_key).await?;
+    ids.extend(lookup(db, enterprises::Column::SourceKey, &by_key, str::to_string).await?);
     Ok(ids)
 }
 

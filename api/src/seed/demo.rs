@@ -191,7 +191,7 @@ pub async fn load(
 }
 
 /// How to act as each demo role, for the `serve` banner; None without demo data.
-pub async fn sign_in_help(db: &DatabaseConnection, vault: &Vault) -> anyhow::Result<Option<String>> {
+pub async fn sign_in_help(db: &DatabaseConnection, vault: &Vault, addr: &str) -> anyhow::Result<Option<String>> {
     let staff = users::Entity::find()
         .filter(users::Column::Username.is_not_null())
         .order_by_asc(users::Column::Id)
@@ -207,7 +207,7 @@ pub async fn sign_in_help(db: &DatabaseConnection, vault: &Vault) -> anyhow::Res
         .all(db)
         .await?;
     let mut s = format!(
-        "  demo accounts; username accounts sign in with password {DEMO_PASSWORD:?}, bureau accounts also with a TOTP code:\n    curl -s -XPOST localhost:8080/auth/login -H 'content-type: application/json' -d '{{\"username\":\"service\",\"password\":\"{DEMO_PASSWORD}\"}}'\n"
+        "  demo accounts; username accounts sign in with password {DEMO_PASSWORD:?}, bureau accounts also with a TOTP code:\n    curl -s -XPOST {addr}/auth/login -H 'content-type: application/json' -d '{{\"username\":\"service\",\"password\":\"{DEMO_PASSWORD}\"}}'\n"
     );
     for u in &staff {
         s.push_str(&format!(
