@@ -12,6 +12,8 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 use zhicha_migrations::AUDIT_GENESIS;
 
+use crate::auth::service::Origin;
+use crate::auth::{Caller, Scope};
 use crate::entities::{audit_head, audit_log};
 
 /// Outcome of the audited action.
@@ -48,6 +50,52 @@ pub struct Entry {
     pub ip: Option<String>,
     /// Free-form specifics, stored and hashed as this exact text.
     pub detail: Option<String>,
+}
+
+impl Entry {
+    /// `caller` did `action` to an object of `object_kind`, successfully unless told.
+    pub fn by(caller: &Caller, origin: &Origin, action: &str, object_kind: &str) -> Self {
+        let (enterprise_id, region_code) = match caller.scope {
+            Scope::Enterprise(id) => (Some(id), None),
+            Scope::Region(r) => (None, Some(r.to_string())),
+            _ => (None, None),
+        };
+        Entry {
+            actor_id: Some(caller.user_id),
+            actor_role: caller.role.as_str().to_string(),
+            organisation_id: caller.organisation_id,
+            action: action.to_string(),
+            object_kind: object_kind.to_string(),
+            object_id: None,
+            enterprise_id,
+            region_code,
+            outcome: Outcome::Ok,
+            request_id: origin.request_id.clone(),
+            ip: origin.ip.clone(),
+            detail: None,
+        }
+    }
+
+    pub fn object(mut self, id: impl ToString) -> Self {
+        self.object_id = Some(id.to_string());
+        self
+    }
+
+    /// The enterprise whose data the action touched.
+    pub fn enterprise(mut self, id: i64) -> Self {
+        self.enterprise_id = Some(id);
+        self
+    }
+
+    pub fn outcome(mut self, outcome: Outcome) -> Self {
+        self.outcome = outcome;
+        self
+    }
+
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
 }
 
 /// The bytes a record's hash covers, in a fixed order; absent values and field

@@ -43,17 +43,24 @@ error_codes! {
     InvalidCredentials = 401, "invalid_credentials", "The username, password or second-factor code is wrong.";
     SecondFactorRequired = 401, "second_factor_required", "The account needs a TOTP code (`totp`) as well as the password.";
     RefreshTokenReused = 401, "refresh_token_reused", "A spent refresh token was presented again; every session of that sign-in is revoked.";
+    InvalidWechatCode = 401, "invalid_wechat_code", "WeChat rejected the `wx.login` code (wrong, expired or already used); call `wx.login` again.";
     AccountLocked = 403, "account_locked", "Too many failed sign-ins; the account is locked for a while.";
+    WechatUserBlocked = 403, "wechat_user_blocked", "WeChat blocks this user from signing in to the mini-program.";
     Forbidden = 403, "forbidden", "The caller's role may not use this function.";
     NotFound = 404, "not_found", "No such resource in the caller's scope.";
     MethodNotAllowed = 405, "method_not_allowed", "The resource does not support this method.";
     Conflict = 409, "conflict", "The resource changed or is in a state that forbids this.";
+    RequestInProgress = 409, "request_in_progress", "A request with this Idempotency-Key is still running; retry shortly.";
     PayloadTooLarge = 413, "payload_too_large", "The body exceeds the size limit.";
     RateLimited = 429, "rate_limited", "Too many requests; wait as long as Retry-After says.";
     UnsupportedMediaType = 415, "unsupported_media_type", "The body must be sent as application/json.";
     InvalidBody = 422, "invalid_body", "The JSON is well-formed but a field is missing, unknown or of the wrong type.";
     InvalidField = 422, "invalid_field", "A field has a value the domain rejects (a code, a date, a range).";
+    InvalidBindingCode = 422, "invalid_binding_code", "The binding code is unknown, expired or already used.";
+    IdempotencyKeyReused = 422, "idempotency_key_reused", "The Idempotency-Key was used before with a different request.";
+    IdempotencyKeyRequired = 428, "idempotency_key_required", "Mini-program writes need an Idempotency-Key header (a fresh UUID per write, reused on retry).";
     DatabaseUnavailable = 503, "database_unavailable", "The database cannot be reached; retry later.";
+    WechatUnavailable = 503, "wechat_unavailable", "WeChat is busy, slow or not configured; retry after Retry-After seconds.";
     Internal = 500, "internal", "An unexpected error; the request id finds it in the server log.";
 }
 
@@ -116,7 +123,7 @@ impl ApiError {
     }
 
     pub fn body(&self) -> ErrorBody {
-        let message = if self.code.status().is_server_error() && self.code != ErrorCode::DatabaseUnavailable {
+        let message = if self.code.status().is_server_error() && self.code.status() != StatusCode::SERVICE_UNAVAILABLE {
             "internal error; quote the request id to the operator".to_string()
         } else {
             self.message.clone()
@@ -164,8 +171,16 @@ impl ResponseError for ApiError {
             );
         }
         let mut resp = HttpResponse::build(status);
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            resp.insert_header(("Retry-After", "5"));
+        // Clients back off as told: the details name the wait where the cause knows it.
+        let retry_after = self.details.get("retry_after_seconds").and_then(Value::as_u64);
+        match retry_after {
+            Some(secs) => {
+                resp.insert_header(("Retry-After", secs.to_string()));
+            }
+            None if status == StatusCode::SERVICE_UNAVAILABLE => {
+                resp.insert_header(("Retry-After", "5"));
+            }
+            None => {}
         }
         resp.json(self.body())
     }

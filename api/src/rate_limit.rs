@@ -55,7 +55,7 @@ impl Limits {
         // Both limiters share the process-wide quanta clock; read it through one.
         let now = self.general.clock().now();
         let wait = |e: governor::NotUntil<_>| e.wait_time_from(now).as_secs() + 1;
-        if (path == "/auth/login" || path == "/auth/refresh")
+        if (path == "/auth/login" || path == "/auth/refresh" || path == "/mp/auth/login")
             && let Err(e) = self.sign_in.check_key(&format!("ip:{ip}"))
         {
             return Some(wait(e));
@@ -72,10 +72,7 @@ pub async fn middleware(
     if let Some(secs) = limits.and_then(|l| l.check(&req)) {
         let err = ApiError::new(ErrorCode::RateLimited, format!("too many requests; retry in {secs} s"))
             .with_details(json!({ "retry_after_seconds": secs }));
-        let mut resp: HttpResponse = err.error_response();
-        if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&secs.to_string()) {
-            resp.headers_mut().insert(actix_web::http::header::RETRY_AFTER, v);
-        }
+        let resp: HttpResponse = err.error_response();
         return Ok(req.into_response(resp));
     }
     Ok(next.call(req).await?.map_into_boxed_body())

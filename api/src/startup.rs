@@ -14,7 +14,8 @@ use crate::error::{ApiError, ErrorCode};
 use crate::extract;
 use crate::pii::Vault;
 use crate::state::AppState;
-use crate::{db, rate_limit, reference, request_id, routes, seed};
+use crate::wechat::Wechat;
+use crate::{auth, db, rate_limit, reference, request_id, routes, seed};
 
 pub struct Application {
     server: Server,
@@ -38,6 +39,8 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<(DatabaseConnection,
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        // Checked first: a stand-in refused with a production database stops start-up.
+        let wechat = Arc::new(Wechat::from_settings(&settings)?);
         let (db, catalog, vault) = prepare(&settings).await?;
         // The embedded default shows a living system; a production database is seeded
         // only on request (`zhicha seed demo`).
@@ -49,7 +52,7 @@ impl Application {
         let listener = TcpListener::bind(&settings.server.addr)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.server.addr))?;
         let addr = listener.local_addr()?;
-        let state = AppState { db, catalog, settings: Arc::new(settings), vault };
+        let state = AppState { db, catalog, settings: Arc::new(settings), vault, wechat };
         let workers = match state.settings.server.workers {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,
@@ -72,6 +75,7 @@ impl Application {
                         format!("no route for {}", req.path()),
                     ))
                 }))
+                .wrap(from_fn(auth::guard::middleware))
                 .wrap(from_fn(rate_limit::middleware))
                 .wrap(ErrorHandlers::new().default_handler(extract::reshape))
                 .wrap(from_fn(request_id::middleware))

@@ -7,6 +7,7 @@ use zhicha_engine::Catalog;
 
 use crate::config::Settings;
 use crate::pii::Vault;
+use crate::wechat::Wechat;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -14,4 +15,5 @@ pub struct AppState {
     pub catalog: Arc<Catalog>,
     pub settings: Arc<Settings>,
     pub vault: Arc<Vault>,
+    pub wechat: Arc<Wechat>,
 }

@@ -19,3 +19,4 @@ mod openapi;
 mod pii;
 mod policy;
 mod support;
+mod wechat;

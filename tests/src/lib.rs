@@ -23,6 +23,8 @@ use zhicha_api::state::AppState;
 
 pub use zhicha_api;
 
+pub mod fake_wechat;
+
 /// The environment variable naming a PostgreSQL server (an admin URL such as
 /// `postgres://postgres@127.0.0.1:5432/postgres`) on which test databases are made.
 pub const PG_URL_VAR: &str = "ZHICHA_TEST_PG_URL";
@@ -48,6 +50,10 @@ pub struct Opts {
     pub demo: bool,
     /// Rate limits (requests per minute, burst, sign-ins per minute) instead of the defaults.
     pub limits: Option<(u32, u32, u32)>,
+    /// The built-in WeChat stand-in (demo codes) instead of WeChat.
+    pub standin: bool,
+    /// The base URL of a (fake) WeChat server, with [`fake_wechat::APP_ID`] and secret.
+    pub wechat: Option<String>,
 }
 
 /// The workspace root (`/work/main`).
@@ -231,7 +237,18 @@ impl TestApp {
             // Cheap argon2 so the suite stays fast; production cost is in defaults.toml.
             .merge(Serialized::default("auth.argon2_memory_kib", 64))
             .merge(Serialized::default("auth.argon2_iterations", 1))
-            .merge(Serialized::default("security.key_file", key_file));
+            .merge(Serialized::default("security.key_file", key_file))
+            .merge(Serialized::default("demo.wechat_standin", opts.standin))
+            // Test databases are thrown away: the stand-in may run on PostgreSQL too.
+            .merge(Serialized::default("demo.wechat_standin_force", true));
+        let f = match &opts.wechat {
+            Some(url) => f
+                .merge(Serialized::default("wechat.base_url", url))
+                .merge(Serialized::default("wechat.app_id", fake_wechat::APP_ID))
+                .merge(Serialized::default("wechat.app_secret", fake_wechat::APP_SECRET))
+                .merge(Serialized::default("wechat.timeout_ms", 800)),
+            None => f,
+        };
         let f = match opts.limits {
             Some((rpm, burst, sign_in)) => f
                 .merge(Serialized::default("limits.requests_per_minute", rpm))

@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use chrono::{Duration, Utc};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
@@ -150,21 +150,32 @@ pub async fn resolve(state: &AppState, token: &str) -> Result<Caller, ApiError> 
     })
 }
 
+/// The bearer access token of a request, if it carries one of the right kind.
+pub fn bearer(headers: &actix_web::http::header::HeaderMap) -> Option<String> {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| t.starts_with(tokens::ACCESS_PREFIX))
+        .map(str::to_string)
+}
+
 impl FromRequest for Caller {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        // Resolved already by a middleware (idempotency) for this request.
+        if let Some(c) = req.extensions().get::<Caller>().cloned() {
+            return Box::pin(async move { Ok(c) });
+        }
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let header = req.headers().get("authorization").and_then(|v| v.to_str().ok()).map(str::to_string);
+        let token = bearer(req.headers());
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("no app state")))?;
-            let token = header
-                .as_deref()
-                .and_then(|h| h.strip_prefix("Bearer "))
-                .filter(|t| t.starts_with(tokens::ACCESS_PREFIX))
-                .ok_or_else(|| unauthenticated("send Authorization: Bearer <access token>"))?;
-            resolve(&state, token.trim()).await
+            let token = token.ok_or_else(|| unauthenticated("send Authorization: Bearer <access token>"))?;
+            resolve(&state, &token).await
         })
     }
 }

@@ -1,12 +1,15 @@
 //! Identity: password sign-in, opaque rotating tokens, the caller's role and scope,
 //! and the policy that decides what each role may do.
 
+pub mod binding;
 pub mod caller;
+pub mod guard;
 pub mod password;
 pub mod policy;
 pub mod service;
 pub mod tokens;
 pub mod totp;
+pub mod wechat_login;
 
 pub use caller::{Caller, Role, Scope};
 pub use policy::Function;

@@ -15,6 +15,24 @@ pub enum Function {
     MpOwnEnterprise,
     /// `GET /gov/enterprises[/{id}]`: enterprises in the caller's jurisdiction.
     GovEnterprises,
+    /// `POST /gov/enterprises/{id}/binding-codes`: codes that bind an officer.
+    GovBindingCodes,
+    /// `POST /mp/bind`: a new WeChat account binds with a code.
+    MpBind,
+    /// `POST /mp/me/phone`: the caller's own phone number, through WeChat.
+    MpPhone,
+    /// `POST /mp/invites`: an officer invites responsible persons.
+    MpInvite,
+    /// `GET /mp/people[/{id}/phone]`: the enterprise's people and their phones.
+    MpPeople,
+    /// `GET /expert/tasks`: tasks dispatched to the caller.
+    ExpertTasks,
+    /// `GET /admin/users`, `POST /admin/users/{id}/unlock`: accounts.
+    AdminAccounts,
+    /// `GET /admin/audit`: the audit trail.
+    AdminAudit,
+    /// `GET /admin/rules`: rule files in force.
+    AdminRules,
 }
 
 use Role::*;
@@ -24,6 +42,17 @@ pub const POLICY: &[(Function, &[Role])] = &[
     (Function::OwnSession, &Role::ALL),
     (Function::MpOwnEnterprise, &[EnterpriseOfficer, ResponsiblePerson]),
     (Function::GovEnterprises, &[HrssBureau, EmergencyBureau, ServiceOrg]),
+    (Function::GovBindingCodes, &[ServiceOrg]),
+    // A new WeChat account is an officer bound to nothing until it binds.
+    (Function::MpBind, &[EnterpriseOfficer, ResponsiblePerson]),
+    (Function::MpPhone, &[EnterpriseOfficer, ResponsiblePerson, Expert]),
+    (Function::MpInvite, &[EnterpriseOfficer]),
+    (Function::MpPeople, &[EnterpriseOfficer]),
+    (Function::ExpertTasks, &[Expert]),
+    // Three administrators, three separate powers.
+    (Function::AdminAccounts, &[SecurityAdmin]),
+    (Function::AdminAudit, &[AuditAdmin]),
+    (Function::AdminRules, &[SystemAdmin]),
 ];
 
 /// Every route and the function that guards it (`None`: public). A test walks the
@@ -40,7 +69,19 @@ pub const ROUTES: &[(&str, &str, Option<Function>)] = &[
     ("get", "/auth/me", Some(Function::OwnSession)),
     ("get", "/gov/enterprises", Some(Function::GovEnterprises)),
     ("get", "/gov/enterprises/{id}", Some(Function::GovEnterprises)),
+    ("post", "/gov/enterprises/{id}/binding-codes", Some(Function::GovBindingCodes)),
+    ("post", "/mp/auth/login", None),
     ("get", "/mp/enterprise", Some(Function::MpOwnEnterprise)),
+    ("post", "/mp/bind", Some(Function::MpBind)),
+    ("post", "/mp/me/phone", Some(Function::MpPhone)),
+    ("post", "/mp/invites", Some(Function::MpInvite)),
+    ("get", "/mp/people", Some(Function::MpPeople)),
+    ("get", "/mp/people/{id}/phone", Some(Function::MpPeople)),
+    ("get", "/expert/tasks", Some(Function::ExpertTasks)),
+    ("get", "/admin/users", Some(Function::AdminAccounts)),
+    ("post", "/admin/users/{id}/unlock", Some(Function::AdminAccounts)),
+    ("get", "/admin/audit", Some(Function::AdminAudit)),
+    ("get", "/admin/rules", Some(Function::AdminRules)),
 ];
 
 pub fn allows(function: Function, role: Role) -> bool {

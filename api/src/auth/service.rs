@@ -35,9 +35,12 @@ pub struct TokenPair {
     pub refresh_expires_in: i64,
     pub role: Role,
     pub display_name: String,
+    /// False for a WeChat account not yet bound to an enterprise (`POST /mp/bind`).
+    pub bound: bool,
 }
 
-fn entry(
+/// An audit record of a sign-in step (the actor may be unknown).
+pub fn login_entry(
     user: Option<&users::Model>,
     action: &str,
     outcome: Outcome,
@@ -100,6 +103,7 @@ pub async fn issue(
         token_type: "Bearer".into(),
         expires_in: access_ttl.num_seconds(),
         refresh_expires_in: refresh_ttl.num_seconds(),
+        bound: !matches!(super::caller::scope_of(role, user), super::caller::Scope::Unbound),
         role,
         display_name: user.display_name.clone(),
     })
@@ -123,7 +127,7 @@ pub async fn login(
     if let Some(u) = &user
         && let Some(secs) = locked_until(u, now)
     {
-        audit::append(&state.db, entry(Some(u), "auth.login", Outcome::Denied, origin, Some("locked".into()))).await?;
+        audit::append(&state.db, login_entry(Some(u), "auth.login", Outcome::Denied, origin, Some("locked".into()))).await?;
         return Err(ApiError::new(ErrorCode::AccountLocked, "too many failed sign-ins; try again later")
             .with_details(json!({ "retry_after_seconds": secs })));
     }
@@ -143,7 +147,7 @@ pub async fn login(
     let Some(user) = user else {
         audit::append(
             &state.db,
-            entry(None, "auth.login", Outcome::Failed, origin, Some(json!({ "username": username }).to_string())),
+            login_entry(None, "auth.login", Outcome::Failed, origin, Some(json!({ "username": username }).to_string())),
         )
         .await?;
         return Err(invalid());
@@ -189,7 +193,7 @@ pub async fn login(
         }
         m.update(&txn).await?;
         let detail = if lock { "wrong password or code; account locked" } else { "wrong password or code" };
-        audit::append(&txn, entry(Some(&user), "auth.login", Outcome::Failed, origin, Some(detail.into()))).await?;
+        audit::append(&txn, login_entry(Some(&user), "auth.login", Outcome::Failed, origin, Some(detail.into()))).await?;
         txn.commit().await?;
         return Err(invalid());
     }
@@ -201,7 +205,7 @@ pub async fn login(
         .exec(&txn)
         .await?;
     let pair = issue(&txn, state, &user, None, origin).await?;
-    audit::append(&txn, entry(Some(&user), "auth.login", Outcome::Ok, origin, None)).await?;
+    audit::append(&txn, login_entry(Some(&user), "auth.login", Outcome::Ok, origin, None)).await?;
     txn.commit().await?;
     Ok(pair)
 }
@@ -234,7 +238,7 @@ pub async fn refresh(state: &AppState, token: &str, origin: &Origin) -> Result<T
         revoke_family(&state.db, &session.family_id, "refresh token reused").await?;
         audit::append(
             &state.db,
-            entry(Some(&user), "auth.refresh", Outcome::Denied, origin, Some("reuse; family revoked".into())),
+            login_entry(Some(&user), "auth.refresh", Outcome::Denied, origin, Some("reuse; family revoked".into())),
         )
         .await?;
         return Err(ApiError::new(ErrorCode::RefreshTokenReused, "this refresh token was already used; sign in again"));
@@ -258,6 +262,6 @@ pub async fn revoke_family(db: &impl ConnectionTrait, family: &str, reason: &str
 pub async fn logout(state: &AppState, caller: &Caller, origin: &Origin) -> Result<(), ApiError> {
     revoke_family(&state.db, &caller.family_id, "logout").await?;
     let user = users::Entity::find_by_id(caller.user_id).one(&state.db).await?;
-    audit::append(&state.db, entry(user.as_ref(), "auth.logout", Outcome::Ok, origin, None)).await?;
+    audit::append(&state.db, login_entry(user.as_ref(), "auth.logout", Outcome::Ok, origin, None)).await?;
     Ok(())
 }

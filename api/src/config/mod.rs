@@ -24,7 +24,25 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub security: SecuritySettings,
     pub limits: LimitSettings,
+    pub wechat: WechatSettings,
+    pub idempotency: IdempotencySettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WechatSettings {
+    pub base_url: String,
+    pub app_id: String,
+    pub app_secret: Secret<String>,
+    pub timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdempotencySettings {
+    pub keep_hours: i64,
+    pub stale_after_seconds: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -50,6 +68,7 @@ pub struct AuthSettings {
     pub idle_timeout_minutes: i64,
     pub max_failed_logins: i32,
     pub lockout_minutes: i64,
+    pub binding_code_hours: i64,
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
 }
@@ -82,6 +101,8 @@ pub struct RulesSettings {
 pub struct DemoSettings {
     pub autoload: bool,
     pub dir: PathBuf,
+    pub wechat_standin: bool,
+    pub wechat_standin_force: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -168,11 +189,23 @@ impl Settings {
         if a.refresh_ttl_days < 1 || a.idle_timeout_minutes < 1 || a.lockout_minutes < 1 || a.max_failed_logins < 1 {
             errors.push("auth: refresh_ttl_days, idle_timeout_minutes, lockout_minutes and max_failed_logins must be at least 1".to_string());
         }
+        if !(1..=24 * 30).contains(&a.binding_code_hours) {
+            errors.push("auth.binding_code_hours: must be 1-720".to_string());
+        }
         if a.argon2_memory_kib < 8 || a.argon2_iterations < 1 {
             errors.push("auth.argon2_memory_kib / argon2_iterations: too small for argon2id".to_string());
         }
         if self.limits.requests_per_minute == 0 || self.limits.burst == 0 || self.limits.sign_in_per_minute == 0 {
             errors.push("limits: requests_per_minute, burst and sign_in_per_minute must be at least 1".to_string());
+        }
+        if !(self.wechat.base_url.starts_with("https://") || self.wechat.base_url.starts_with("http://")) {
+            errors.push(format!("wechat.base_url: {:?} is not an http(s) URL", self.wechat.base_url));
+        }
+        if !(100..=60_000).contains(&self.wechat.timeout_ms) {
+            errors.push("wechat.timeout_ms: must be 100-60000".to_string());
+        }
+        if self.idempotency.keep_hours < 24 || self.idempotency.stale_after_seconds < 10 {
+            errors.push("idempotency: keep_hours at least 24, stale_after_seconds at least 10".to_string());
         }
         if !["text", "json"].contains(&self.log.format.as_str()) {
             errors.push(format!("log.format: {:?} is neither \"text\" nor \"json\"", self.log.format));
@@ -181,6 +214,19 @@ impl Settings {
             errors.push(format!("log.level: {:?} is not a log filter", self.log.level));
         }
         if errors.is_empty() { Ok(()) } else { Err(ConfigErrors(errors)) }
+    }
+
+    /// Whether the WeChat stand-in answers sign-ins; an error when it is on with a
+    /// production (PostgreSQL) database and not forced, which `serve` refuses.
+    pub fn wechat_standin(&self) -> Result<bool, String> {
+        let d = &self.demo;
+        if d.wechat_standin && !d.wechat_standin_force && self.backend() == Ok(Backend::Postgres) {
+            return Err("demo.wechat_standin: the WeChat stand-in signs anyone in with a demo code, so it is refused \
+                 with PostgreSQL; set ZHICHA_DEMO__WECHAT_STANDIN=false (and wechat.app_id / app_secret), or \
+                 ZHICHA_DEMO__WECHAT_STANDIN_FORCE=true for a throw-away demo"
+                .to_string());
+        }
+        Ok(d.wechat_standin)
     }
 
     pub fn backend(&self) -> Result<Backend, String> {
@@ -300,6 +346,18 @@ mod tests {
             );
             Ok(())
         });
+    }
+
+    #[test]
+    fn the_wechat_stand_in_is_refused_with_postgres_unless_forced() {
+        let pg = "postgres://zhicha@db/zhicha";
+        assert_eq!(with(&[]).map(|s| s.wechat_standin()).ok(), Some(Ok(true)), "on for the embedded demo");
+        let e = with(&[("database.url", pg)]).map(|s| s.wechat_standin()).ok();
+        assert!(matches!(e, Some(Err(m)) if m.contains("ZHICHA_DEMO__WECHAT_STANDIN")), "{e:?}");
+        let forced = with(&[("database.url", pg), ("demo.wechat_standin_force", "true")]).map(|s| s.wechat_standin());
+        assert_eq!(forced.ok(), Some(Ok(true)));
+        let off = with(&[("database.url", pg), ("demo.wechat_standin", "false")]).map(|s| s.wechat_standin());
+        assert_eq!(off.ok(), Some(Ok(false)));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use utoipa::OpenApi;
 use utoipa_scalar::{Scalar, Servable};
 
 use crate::error::{ErrorBody, ErrorCode, ErrorDetail};
-use crate::routes::{auth, codes, enterprises, health};
+use crate::routes::{admin, auth, binding, codes, enterprises, expert, health, mp};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -13,7 +13,10 @@ use crate::routes::{auth, codes, enterprises, health};
     paths(
         health::healthz, health::readyz, spec_yaml, codes::list, codes::crosswalk,
         auth::login, auth::refresh, auth::logout, auth::me,
-        enterprises::list, enterprises::get, enterprises::own,
+        enterprises::list, enterprises::get, enterprises::own, binding::issue,
+        mp::login, mp::bind, mp::phone, mp::invite, mp::people_list, mp::person_phone,
+        expert::tasks,
+        admin::users, admin::unlock, admin::audit_trail, admin::rules,
     ),
     modifiers(&BearerScheme),
     components(schemas(ErrorBody, ErrorDetail)),
@@ -22,7 +25,9 @@ use crate::routes::{auth, codes, enterprises, health};
         (name = "reference", description = "Code tables and crosswalks loaded from rules/."),
         (name = "identity", description = "Sign-in, tokens, sign-out."),
         (name = "bureau", description = "HRSS and emergency bureaus: their jurisdiction (`/gov`)."),
-        (name = "mini-program", description = "Safety officers and responsible persons (`/mp`)."),
+        (name = "mini-program", description = "Safety officers and responsible persons (`/mp`). Writes other than sign-in need an `Idempotency-Key` header."),
+        (name = "expert", description = "Field experts: the tasks dispatched to them (`/expert`)."),
+        (name = "admin", description = "System, security and audit administrators (`/admin`), separate roles."),
     )
 )]
 pub struct ApiDoc;

@@ -1,13 +1,20 @@
 //! HTTP routes: thin handlers that parse, call one service and shape the answer.
 //! Resources are registered with their methods so that a wrong method gets 405.
 
+pub mod admin;
 pub mod auth;
+pub mod binding;
 pub mod codes;
 pub mod docs;
 pub mod enterprises;
+pub mod expert;
 pub mod health;
+pub mod mp;
 
+use actix_web::middleware::from_fn;
 use actix_web::web;
+
+use crate::idempotency;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/healthz").route(web::get().to(health::healthz)))
@@ -24,9 +31,28 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/gov")
                 .service(web::resource("/enterprises").route(web::get().to(enterprises::list)))
-                .service(web::resource("/enterprises/{id}").route(web::get().to(enterprises::get))),
+                .service(web::resource("/enterprises/{id}").route(web::get().to(enterprises::get)))
+                .service(web::resource("/enterprises/{id}/binding-codes").route(web::post().to(binding::issue))),
         )
-        .service(web::scope("/mp").service(web::resource("/enterprise").route(web::get().to(enterprises::own))))
+        .service(
+            web::scope("/mp")
+                .wrap(from_fn(idempotency::middleware))
+                .service(web::resource("/auth/login").route(web::post().to(mp::login)))
+                .service(web::resource("/enterprise").route(web::get().to(enterprises::own)))
+                .service(web::resource("/bind").route(web::post().to(mp::bind)))
+                .service(web::resource("/me/phone").route(web::post().to(mp::phone)))
+                .service(web::resource("/invites").route(web::post().to(mp::invite)))
+                .service(web::resource("/people").route(web::get().to(mp::people_list)))
+                .service(web::resource("/people/{id}/phone").route(web::get().to(mp::person_phone))),
+        )
+        .service(web::scope("/expert").service(web::resource("/tasks").route(web::get().to(expert::tasks))))
+        .service(
+            web::scope("/admin")
+                .service(web::resource("/users").route(web::get().to(admin::users)))
+                .service(web::resource("/users/{id}/unlock").route(web::post().to(admin::unlock)))
+                .service(web::resource("/audit").route(web::get().to(admin::audit_trail)))
+                .service(web::resource("/rules").route(web::get().to(admin::rules))),
+        )
         .service(
             web::scope("/v1")
                 .service(web::resource("/codes/crosswalk").route(web::post().to(codes::crosswalk)))

@@ -1,0 +1,193 @@
+//! Idempotency for mini-program writes. A phone on a bad connection retries a POST
+//! whose answer it never saw; with the same `Idempotency-Key` it gets the stored
+//! answer instead of a second write. The same key with another request is refused
+//! (422), and while the first is still running a retry gets 409.
+//!
+//! Stored answers are sealed with the personal-data key: they can hold a binding
+//! code or a masked phone number, which must not sit in clear text for a day.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
+use chrono::{Duration, Utc};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sha2::{Digest, Sha256};
+
+use crate::auth::Caller;
+use crate::entities::idempotency_keys as keys;
+use crate::error::{ApiError, ErrorCode};
+use crate::state::AppState;
+
+pub const HEADER: &str = "idempotency-key";
+
+/// Writes under `/mp` that need no key: sign-in spends a one-time WeChat code, so a
+/// retry calls `wx.login` again instead.
+const EXEMPT: &[&str] = &["/mp/auth/login"];
+
+fn fingerprint(req: &ServiceRequest, body: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(req.method().as_str());
+    h.update(b"\n");
+    h.update(req.uri().path_and_query().map_or(req.path(), |p| p.as_str()));
+    h.update(b"\n");
+    h.update(body);
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn valid_key(k: &str) -> bool {
+    (8..=128).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// Whether an answer may be replayed: a server failure, or a refusal that a fresh
+/// token or a pause would change, must let the retry run again.
+fn keep(status: StatusCode) -> bool {
+    !(status.is_server_error() || matches!(status.as_u16(), 401 | 403 | 408 | 429))
+}
+
+enum Claim {
+    /// This request runs and its answer is stored under `id`.
+    Run(i64),
+    /// A stored answer to send again.
+    Replay(u16, String),
+}
+
+async fn claim(state: &AppState, user: i64, key: &str, req: &ServiceRequest, sha: &str) -> Result<Claim, ApiError> {
+    let now = Utc::now();
+    let s = &state.settings.idempotency;
+    // An expired key is free again.
+    keys::Entity::delete_many()
+        .filter(keys::Column::UserId.eq(user))
+        .filter(keys::Column::Key.eq(key))
+        .filter(keys::Column::ExpiresAt.lt(now.fixed_offset()))
+        .exec(&state.db)
+        .await?;
+    let row = keys::ActiveModel {
+        created_at: Set(now.fixed_offset()),
+        user_id: Set(user),
+        key: Set(key.to_string()),
+        method: Set(req.method().as_str().to_string()),
+        path: Set(req.path().chars().take(255).collect()),
+        request_sha256: Set(sha.to_string()),
+        expires_at: Set((now + Duration::hours(s.keep_hours)).fixed_offset()),
+        ..Default::default()
+    };
+    let inserted = keys::Entity::insert(row)
+        .on_conflict(OnConflict::columns([keys::Column::UserId, keys::Column::Key]).do_nothing().to_owned())
+        .exec_without_returning(&state.db)
+        .await?;
+    let found = keys::Entity::find()
+        .filter(keys::Column::UserId.eq(user))
+        .filter(keys::Column::Key.eq(key))
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::RequestInProgress, "the key was released meanwhile; retry"))?;
+    if inserted == 1 {
+        return Ok(Claim::Run(found.id));
+    }
+    if found.request_sha256 != sha {
+        return Err(ApiError::field(
+            ErrorCode::IdempotencyKeyReused,
+            "Idempotency-Key",
+            "this key was used for a different request; use a new key for a new write",
+        ));
+    }
+    match (found.response_status, found.response_body) {
+        (Some(status), Some(sealed)) => {
+            let (key_id, b64) = sealed.split_once(':').unwrap_or(("", ""));
+            let body = state.vault.open_sealed(b64, key_id).map_err(ApiError::internal)?;
+            Ok(Claim::Replay(u16::try_from(status).unwrap_or(500), body))
+        }
+        _ => {
+            // Still running, unless its server died: then this retry takes it over.
+            let stale = now - Duration::seconds(s.stale_after_seconds);
+            let taken = keys::Entity::update_many()
+                .col_expr(keys::Column::CreatedAt, Expr::value(now.fixed_offset()))
+                .filter(keys::Column::Id.eq(found.id))
+                .filter(keys::Column::ResponseStatus.is_null())
+                .filter(keys::Column::CreatedAt.lt(stale.fixed_offset()))
+                .exec(&state.db)
+                .await?
+                .rows_affected;
+            if taken == 1 {
+                Ok(Claim::Run(found.id))
+            } else {
+                Err(ApiError::new(ErrorCode::RequestInProgress, "the first request with this key is still running")
+                    .with_details(serde_json::json!({ "retry_after_seconds": 2 })))
+            }
+        }
+    }
+}
+
+async fn settle(state: &AppState, id: i64, status: StatusCode, body: &[u8]) -> Result<(), ApiError> {
+    if !keep(status) {
+        keys::Entity::delete_by_id(id).exec(&state.db).await?;
+        return Ok(());
+    }
+    let text = String::from_utf8_lossy(body);
+    let (sealed, key_id) = state.vault.seal(&text).map_err(ApiError::internal)?;
+    keys::Entity::update_many()
+        .col_expr(keys::Column::ResponseStatus, Expr::value(i16::try_from(status.as_u16()).unwrap_or(500)))
+        .col_expr(keys::Column::ResponseBody, Expr::value(format!("{key_id}:{sealed}")))
+        .filter(keys::Column::Id.eq(id))
+        .exec(&state.db)
+        .await?;
+    Ok(())
+}
+
+fn answer(req: ServiceRequest, e: ApiError) -> ServiceResponse<BoxBody> {
+    req.into_response(e.error_response())
+}
+
+pub async fn middleware(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if req.method() != Method::POST || EXEMPT.contains(&req.path()) {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    // The key belongs to the caller, whom the policy guard has resolved; without one
+    // (a public route) there is nothing to key on.
+    let Some(who) = req.extensions().get::<Caller>().cloned() else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let key = req.headers().get(HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let Some(key) = key else {
+        let e = ApiError::field(ErrorCode::IdempotencyKeyRequired, "Idempotency-Key", "send an Idempotency-Key header");
+        return Ok(answer(req, e));
+    };
+    if !valid_key(&key) {
+        let e = ApiError::field(ErrorCode::InvalidField, "Idempotency-Key", "8-128 visible ASCII characters (a UUID)");
+        return Ok(answer(req, e));
+    }
+    let body = req.extract::<web::Bytes>().await?;
+    let sha = fingerprint(&req, &body);
+    let id = match claim(&state, who.user_id, &key, &req, &sha).await {
+        Ok(Claim::Run(id)) => id,
+        Ok(Claim::Replay(status, body)) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            let resp = HttpResponse::build(status)
+                .insert_header(("Idempotent-Replayed", "true"))
+                .content_type("application/json")
+                .body(body);
+            return Ok(req.into_response(resp));
+        }
+        Err(e) => return Ok(answer(req, e)),
+    };
+    req.set_payload(Payload::from(body));
+    let res = next.call(req).await?;
+    let status = res.status();
+    let (req, res) = res.into_parts();
+    let (res, body) = res.into_parts();
+    let bytes = actix_web::body::to_bytes(body).await.map_err(|e| actix_web::error::ErrorInternalServerError(e.into()))?;
+    if let Err(e) = settle(&state, id, status, &bytes).await {
+        // The write happened; failing to store its answer must not hide it.
+        tracing::error!("cannot store the answer for an idempotency key: {e}");
+    }
+    Ok(ServiceResponse::new(req, res.set_body(BoxBody::new(bytes))))
+}

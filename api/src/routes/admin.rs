@@ -1,0 +1,195 @@
+//! Administrators (`/admin`), three separate roles as MLPS level 3 expects: the
+//! security administrator manages accounts, the audit administrator reads the audit
+//! trail, the system administrator sees the rules in force. None of them reads
+//! enterprises' data.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::auth::origin;
+use crate::audit::{self, Entry};
+use crate::auth::{Caller, Function};
+use crate::entities::audit_log;
+use crate::error::{ApiError, ErrorBody, ErrorCode};
+use crate::people::{self, Account};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// 1-based page.
+    pub page: Option<u64>,
+    /// Page size, 1-200 (default 50).
+    pub per_page: Option<u64>,
+}
+
+fn paging(page: Option<u64>, per_page: Option<u64>) -> Result<(u64, u64), ApiError> {
+    let per_page = per_page.unwrap_or(50);
+    if !(1..=200).contains(&per_page) {
+        return Err(ApiError::field(ErrorCode::InvalidQuery, "per_page", "per_page: 1-200"));
+    }
+    Ok((page.unwrap_or(1).max(1), per_page))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountPage {
+    pub items: Vec<Account>,
+    pub page: u64,
+    pub per_page: u64,
+    pub total: u64,
+}
+
+/// Every account (phones masked).
+#[utoipa::path(
+    get, path = "/admin/users", tag = "admin", security(("bearer" = [])), params(PageQuery),
+    responses((status = 200, body = AccountPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
+)]
+pub async fn users(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Function::AdminAccounts)?;
+    let (page, per_page) = paging(query.page, query.per_page)?;
+    let (total, items) = people::accounts(&state, &caller, page, per_page, &origin(&req)).await?;
+    Ok(HttpResponse::Ok().json(AccountPage { items, page, per_page, total }))
+}
+
+/// Lifts an account's lockout after failed sign-ins.
+#[utoipa::path(
+    post, path = "/admin/users/{id}/unlock", tag = "admin", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "user id")),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+pub async fn unlock(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Function::AdminAccounts)?;
+    people::unlock(&state, &caller, *id, &origin(&req)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    pub page: Option<u64>,
+    pub per_page: Option<u64>,
+    /// Only this action (`auth.login`, `pii.read`, ...).
+    pub action: Option<String>,
+    /// Only this actor.
+    pub actor_id: Option<i64>,
+    /// Only records about this enterprise.
+    pub enterprise_id: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditRecord {
+    pub seq: i64,
+    pub at: chrono::DateTime<chrono::FixedOffset>,
+    pub actor_id: Option<i64>,
+    pub actor_role: String,
+    pub organisation_id: Option<i64>,
+    pub action: String,
+    pub object_kind: String,
+    pub object_id: Option<String>,
+    pub enterprise_id: Option<i64>,
+    pub region_code: Option<String>,
+    /// `ok`, `denied` or `failed`.
+    pub result: String,
+    pub request_id: Option<String>,
+    pub ip: Option<String>,
+    pub detail: Option<String>,
+    pub hash: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditPage {
+    pub items: Vec<AuditRecord>,
+    pub page: u64,
+    pub per_page: u64,
+    pub total: u64,
+}
+
+/// The audit trail, newest first. Reading it is itself recorded.
+#[utoipa::path(
+    get, path = "/admin/audit", tag = "admin", security(("bearer" = [])), params(AuditQuery),
+    responses((status = 200, body = AuditPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
+)]
+pub async fn audit_trail(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Function::AdminAudit)?;
+    let (page, per_page) = paging(query.page, query.per_page)?;
+    let mut q = audit_log::Entity::find();
+    if let Some(a) = &query.action {
+        q = q.filter(audit_log::Column::Action.eq(a.as_str()));
+    }
+    if let Some(a) = query.actor_id {
+        q = q.filter(audit_log::Column::ActorId.eq(a));
+    }
+    if let Some(e) = query.enterprise_id {
+        q = q.filter(audit_log::Column::EnterpriseId.eq(e));
+    }
+    let pages = q.order_by_desc(audit_log::Column::Seq).paginate(&state.db, per_page);
+    let total = pages.num_items().await?;
+    let items: Vec<AuditRecord> = pages
+        .fetch_page(page - 1)
+        .await?
+        .into_iter()
+        .map(|r| AuditRecord {
+            seq: r.seq,
+            at: r.created_at,
+            actor_id: r.actor_id,
+            actor_role: r.actor_role,
+            organisation_id: r.organisation_id,
+            action: r.action,
+            object_kind: r.object_kind,
+            object_id: r.object_id,
+            enterprise_id: r.enterprise_id,
+            region_code: r.region_code,
+            result: r.result,
+            request_id: r.request_id,
+            ip: r.ip,
+            detail: r.detail,
+            hash: r.hash,
+        })
+        .collect();
+    audit::append(
+        &state.db,
+        Entry::by(&caller, &origin(&req), "audit.read", "audit_log").detail(format!("page {page}, {} records", items.len())),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(AuditPage { items, page, per_page, total }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RuleFile {
+    /// Path under `rules/`, without extension.
+    pub file: String,
+    pub version: String,
+}
+
+/// The rule files in force and their versions.
+#[utoipa::path(
+    get, path = "/admin/rules", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, body = Vec<RuleFile>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
+)]
+pub async fn rules(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    caller.require(Function::AdminRules)?;
+    let files: Vec<RuleFile> = state
+        .catalog
+        .versions()
+        .into_iter()
+        .map(|(file, version)| RuleFile { file: file.to_string(), version: version.to_string() })
+        .collect();
+    Ok(HttpResponse::Ok().json(files))
+}
