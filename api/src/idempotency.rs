@@ -27,11 +27,12 @@ pub const HEADER: &str = "idempotency-key";
 /// retry calls `wx.login` again instead.
 const EXEMPT: &[&str] = &["/mp/auth/login"];
 
-fn fingerprint(req: &ServiceRequest, body: &[u8]) -> String {
+/// What a key is bound to: method, path with query, and body.
+pub fn fingerprint(method: &str, path_and_query: &str, body: &[u8]) -> String {
     let mut h = Sha256::new();
-    h.update(req.method().as_str());
+    h.update(method);
     h.update(b"\n");
-    h.update(req.uri().path_and_query().map_or(req.path(), |p| p.as_str()));
+    h.update(path_and_query);
     h.update(b"\n");
     h.update(body);
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
@@ -166,7 +167,7 @@ pub async fn middleware(
         return Ok(answer(req, e));
     }
     let body = req.extract::<web::Bytes>().await?;
-    let sha = fingerprint(&req, &body);
+    let sha = fingerprint(req.method().as_str(), req.uri().path_and_query().map_or(req.path(), |p| p.as_str()), &body);
     let id = match claim(&state, who.user_id, &key, &req, &sha).await {
         Ok(Claim::Run(id)) => id,
         Ok(Claim::Replay(status, body)) => {

@@ -12,6 +12,7 @@ mod demo;
 mod errors;
 mod harness;
 mod health;
+mod idempotency;
 mod import;
 mod limits;
 mod migrations;
