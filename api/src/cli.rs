@@ -184,7 +184,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 async fn migrate(settings: &Settings, action: MigrateAction) -> anyhow::Result<()> {
     let db = db::connect(settings).await?;
     match action {
-        MigrateAction::Up => Migrator::up(&db, None).await?,
+        MigrateAction::Up => db::migrate(&db, Some(settings.database.app_role.as_str())).await?,
         MigrateAction::Down => Migrator::down(&db, Some(1)).await?,
         MigrateAction::Reset => Migrator::reset(&db).await?,
         MigrateAction::Status => {

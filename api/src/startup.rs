@@ -31,7 +31,11 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<(DatabaseConnection,
     let catalog = Catalog::load(&settings.rules.dir)
         .map_err(|e| anyhow::anyhow!("rules in {} are invalid:\n{e}", settings.rules.dir.display()))?;
     let db = db::connect(settings).await?;
-    db::migrate(&db).await?;
+    if settings.database.migrate_on_start {
+        db::migrate(&db, Some(settings.database.app_role.as_str())).await?;
+    } else {
+        db::ensure_migrated(&db).await?;
+    }
     reference::sync_regions(&db, &catalog).await?;
     let vault = Vault::open(&settings.key_file())?;
     Ok((db, Arc::new(catalog), Arc::new(vault)))

@@ -84,3 +84,56 @@ both!(audit_removal, async |app: &TestApp| {
         v => panic!("{v:?}"),
     }
 });
+
+/// `url` signing in as `user` instead (trust authentication on the test server).
+fn as_user(url: &str, user: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let rest = rest.split_once('@').map_or(rest, |(_, host)| host);
+    format!("{scheme}://{user}@{rest}")
+}
+
+/// On PostgreSQL the service runs as a role of its own: it appends to the trail but
+/// cannot change, delete or truncate records, nor switch the guard triggers off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn app_role_cannot_rewrite_the_trail() {
+    let Some(db) = zhicha_tests::TestDb::create(zhicha_tests::Backend::Postgres).await else {
+        println!("skipped: postgres (set {})", zhicha_tests::PG_URL_VAR);
+        return;
+    };
+    let role = format!("zhicha_app_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let admin = zhicha_tests::admin_connect(&zhicha_tests::pg_admin_url().unwrap()).await.unwrap();
+    admin.execute_unprepared(&format!("CREATE ROLE {role} LOGIN")).await.unwrap();
+    let owner = db.connect().await;
+    zhicha_api::db::migrate(&owner, Some(&role)).await.unwrap();
+    owner.close().await.unwrap();
+
+    // The whole service starts as that role, without migrating, and writes the trail.
+    let keys = tempfile::tempdir().unwrap();
+    let mut settings = TestApp::settings(&as_user(&db.url, &role), &Default::default(), &keys.path().join("k.toml"));
+    settings.database.migrate_on_start = false;
+    let app = zhicha_api::startup::Application::build(settings).await.unwrap_or_else(|e| panic!("{e:#}"));
+    let conn = app.state.db.clone();
+    let server = app.into_server();
+    let handle = server.handle();
+    tokio::spawn(server);
+    handle.stop(false).await;
+    for n in 1..=3 {
+        audit::append(&conn, entry(n)).await.unwrap();
+    }
+    let pg = |sql: &str| Statement::from_string(DbBackend::Postgres, sql);
+    for sql in [
+        "UPDATE audit_log SET detail = 'x' WHERE seq = 2",
+        "DELETE FROM audit_log WHERE seq = 3",
+        "TRUNCATE audit_log",
+        "ALTER TABLE audit_log DISABLE TRIGGER ALL",
+        "DROP TRIGGER audit_log_append_only ON audit_log",
+        "DELETE FROM seaql_migrations",
+    ] {
+        let e = conn.execute_raw(pg(sql)).await.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("permission denied") || e.contains("must be owner"), "{sql}: {e}");
+    }
+    assert_eq!(audit::verify(&conn).await.unwrap(), Verdict::Intact { records: 3 });
+    conn.close().await.unwrap();
+    db.cleanup().await;
+    admin.execute_unprepared(&format!("DROP ROLE {role}")).await.unwrap();
+}

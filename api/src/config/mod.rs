@@ -88,6 +88,11 @@ pub struct DatabaseSettings {
     pub data_dir: PathBuf,
     pub max_connections: u32,
     pub busy_timeout_ms: u64,
+    /// Migrate at start-up (the embedded default). Off where the service runs as a
+    /// role that does not own the schema.
+    pub migrate_on_start: bool,
+    /// PostgreSQL: the service's own role, granted access after each migration.
+    pub app_role: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
