@@ -11,6 +11,7 @@ pub mod industry_code;
 pub mod mapping;
 pub mod names;
 pub mod region_code;
+pub mod risk;
 pub mod rule_error;
 pub mod severity;
 

@@ -1,0 +1,86 @@
+//! What the risk model reads: accidents and enterprises, in the source's own codes.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// One accident as the model sees it. Codes stay in the source's code system (for OSHA
+/// the 2-digit OIICS event), so recommendations and backtests speak the source's language.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Accident {
+    pub enterprise: String,
+    /// Industry code: GB/T 4754 (`C3311`) or NAICS digits (`331110`); see [`IndustryPath`].
+    pub industry: String,
+    pub region: Option<String>,
+    pub date: NaiveDate,
+    pub accident_type: Option<String>,
+    pub body_part: Option<String>,
+    pub job: Option<String>,
+    /// Serious injury, disability or death.
+    pub severe: bool,
+}
+
+/// An enterprise to score. Enterprises without accidents get their industry's rate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Enterprise {
+    pub key: String,
+    pub industry: String,
+    pub region: Option<String>,
+    /// Workers or insured workers, where known (reported, not yet used by the fit: the
+    /// development data has no exposure measure to learn its effect from).
+    pub workers: Option<f64>,
+}
+
+/// The levels of an industry code, coarse to fine, which the priors are smoothed down.
+/// GB/T 4754 `C3311` → `C`, `C33`, `C331`, `C3311`; NAICS `331110` → `33`, `331`, `3311`,
+/// `331110` (the 5-digit level adds little over 4 and 6); anything else is one level.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndustryPath {
+    pub levels: Vec<String>,
+}
+
+impl IndustryPath {
+    pub fn parse(code: &str) -> Self {
+        let code = code.trim();
+        let mut chars = code.chars();
+        let first = chars.next();
+        let digits_after = |skip: usize| code.len() > skip && code[skip..].bytes().all(|b| b.is_ascii_digit());
+        let cut = |lens: &[usize]| -> Vec<String> {
+            lens.iter().filter(|&&n| n <= code.len()).map(|&n| code[..n].to_string()).collect()
+        };
+        let levels = match first {
+            Some(c) if c.is_ascii_alphabetic() && digits_after(1) => cut(&[1, 3, 4, 5]),
+            Some(_) if digits_after(0) && code.len() >= 2 => {
+                let mut v = cut(&[2, 3, 4]);
+                if code.len() > 4 {
+                    v.push(code.to_string());
+                }
+                v
+            }
+            Some(_) => vec![code.to_string()],
+            None => Vec::new(),
+        };
+        Self { levels }
+    }
+
+    /// The peer group percentiles are taken in: the 2-digit division (GB/T 4754) or
+    /// sector (NAICS).
+    pub fn group(&self) -> Option<&str> {
+        self.levels.iter().find(|l| l.bytes().filter(u8::is_ascii_digit).count() == 2).map(String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_of_both_code_systems() {
+        assert_eq!(IndustryPath::parse("C3311").levels, ["C", "C33", "C331", "C3311"]);
+        assert_eq!(IndustryPath::parse("C33").levels, ["C", "C33"]);
+        assert_eq!(IndustryPath::parse("331110").levels, ["33", "331", "3311", "331110"]);
+        assert_eq!(IndustryPath::parse("33").levels, ["33"]);
+        assert_eq!(IndustryPath::parse("").levels, Vec::<String>::new());
+        assert_eq!(IndustryPath::parse("C3311").group(), Some("C33"));
+        assert_eq!(IndustryPath::parse("331110").group(), Some("33"));
+    }
+}
