@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
-use sea_orm_migration::MigrationName;
 use sea_orm_migration::MigratorTrait;
 use zhicha_migrations::Migrator;
 

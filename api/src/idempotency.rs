@@ -185,7 +185,8 @@ pub async fn middleware(
     let status = res.status();
     let (req, res) = res.into_parts();
     let (res, body) = res.into_parts();
-    let bytes = actix_web::body::to_bytes(body).await.map_err(|e| actix_web::error::ErrorInternalServerError(e.into()))?;
+    let bytes =
+        actix_web::body::to_bytes(body).await.map_err(|e| actix_web::error::ErrorInternalServerError(e.into()))?;
     if let Err(e) = settle(&state, id, status, &bytes).await {
         // The write happened; failing to store its answer must not hide it.
         tracing::error!("cannot store the answer for an idempotency key: {e}");

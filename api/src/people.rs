@@ -59,8 +59,9 @@ fn own_enterprise(caller: &Caller) -> Result<i64, ApiError> {
 /// Stores the caller's phone number from a WeChat phone-number code.
 pub async fn set_phone(state: &AppState, caller: &Caller, code: &str, origin: &Origin) -> Result<String, ApiError> {
     let raw = state.wechat.phone_number(code).await?;
-    let phone = normalise_phone(&raw)
-        .ok_or_else(|| ApiError::field(ErrorCode::InvalidField, "code", "WeChat gave a number that is not a mainland mobile"))?;
+    let phone = normalise_phone(&raw).ok_or_else(|| {
+        ApiError::field(ErrorCode::InvalidField, "code", "WeChat gave a number that is not a mainland mobile")
+    })?;
     let hash = state.vault.lookup_hash(&phone);
     let taken = users::Entity::find()
         .filter(users::Column::PhoneHash.eq(hash.clone()))
@@ -152,8 +153,11 @@ pub async fn accounts(
             second_factor: u.totp_secret.is_some(),
         });
     }
-    audit::append(&state.db, Entry::by(caller, origin, "pii.list", "user").detail(format!("page {page}, {} accounts", out.len())))
-        .await?;
+    audit::append(
+        &state.db,
+        Entry::by(caller, origin, "pii.list", "user").detail(format!("page {page}, {} accounts", out.len())),
+    )
+    .await?;
     Ok((total, out))
 }
 

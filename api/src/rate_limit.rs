@@ -1,5 +1,7 @@
-//! Rate limiting in process (one token bucket per access token, or per IP without
-//! one, plus a tighter one per IP for sign-in). Over the limit: 429 with Retry-After.
+//! Rate limiting: one token bucket per access token (or per IP without one), plus a
+//! tighter one per IP for sign-in. With `cache.redis_url` the buckets live in Redis
+//! and every instance of the service shares them; otherwise, and while Redis is
+//! unreachable, each process keeps its own. Over the limit: 429 with Retry-After.
 //! Health checks are exempt so an orchestrator never sees a false failure.
 
 use std::num::NonZeroU32;
@@ -12,15 +14,55 @@ use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError};
 use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use redis::aio::ConnectionManager;
 use serde_json::json;
 
 use crate::auth::tokens;
-use crate::config::LimitSettings;
+use crate::config::{CacheSettings, LimitSettings};
 use crate::error::{ApiError, ErrorCode};
+
+/// GCRA, the algorithm governor uses, kept in one Redis key per bucket: the key holds
+/// the theoretical arrival time in microseconds. Redis's own clock serves every
+/// instance, so their clocks need not agree. Returns microseconds to wait (0: go).
+const GCRA: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local interval = tonumber(ARGV[1])
+local tolerance = interval * (tonumber(ARGV[2]) - 1)
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local allow_at = tat - tolerance
+if now < allow_at then return allow_at - now end
+local next_tat = tat + interval
+redis.call('SET', KEYS[1], next_tat, 'PX', math.ceil((next_tat - now) / 1000) + 1000)
+return 0
+";
+
+/// A bucket's shape: one request every `interval_us`, up to `burst` at once.
+#[derive(Clone, Copy)]
+struct Shape {
+    interval_us: u64,
+    burst: u32,
+}
+
+impl Shape {
+    fn per_minute(n: u32, burst: u32) -> Self {
+        Shape { interval_us: 60_000_000 / u64::from(n.max(1)), burst: burst.max(1) }
+    }
+}
+
+struct Shared {
+    conn: ConnectionManager,
+    script: redis::Script,
+    prefix: String,
+}
 
 pub struct Limits {
     general: DefaultKeyedRateLimiter<String>,
     sign_in: DefaultKeyedRateLimiter<String>,
+    general_shape: Shape,
+    sign_in_shape: Shape,
+    shared: Option<Shared>,
     checks: AtomicU64,
 }
 
@@ -28,17 +70,81 @@ fn nz(n: u32) -> NonZeroU32 {
     NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
 }
 
+#[derive(Clone, Copy)]
+enum Bucket {
+    General,
+    SignIn,
+}
+
 impl Limits {
-    pub fn new(s: &LimitSettings) -> Arc<Self> {
-        Arc::new(Self {
+    /// In-process limits, or shared ones when Redis is configured (and reachable:
+    /// start-up fails rather than silently limiting per process).
+    pub async fn new(s: &LimitSettings, cache: &CacheSettings) -> anyhow::Result<Arc<Self>> {
+        let shared = match cache.redis_url.expose().as_str() {
+            "" => None,
+            url => {
+                let client = redis::Client::open(url).map_err(|e| anyhow::anyhow!("cache.redis_url: {e}"))?;
+                let conn = ConnectionManager::new(client)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot reach Redis (cache.redis_url): {e}"))?;
+                Some(Shared { conn, script: redis::Script::new(GCRA), prefix: format!("{}rl:", cache.key_prefix) })
+            }
+        };
+        Ok(Arc::new(Self {
             general: RateLimiter::keyed(Quota::per_minute(nz(s.requests_per_minute)).allow_burst(nz(s.burst))),
             sign_in: RateLimiter::keyed(Quota::per_minute(nz(s.sign_in_per_minute))),
+            general_shape: Shape::per_minute(s.requests_per_minute, s.burst),
+            sign_in_shape: Shape::per_minute(s.sign_in_per_minute, s.sign_in_per_minute),
+            shared,
             checks: AtomicU64::new(0),
-        })
+        }))
+    }
+
+    pub fn is_shared(&self) -> bool {
+        self.shared.is_some()
+    }
+
+    fn local(&self, bucket: Bucket, key: &str) -> Option<u64> {
+        let limiter = match bucket {
+            Bucket::General => &self.general,
+            Bucket::SignIn => &self.sign_in,
+        };
+        let now = limiter.clock().now();
+        limiter.check_key(&key.to_string()).err().map(|e| e.wait_time_from(now).as_secs() + 1)
+    }
+
+    /// Seconds to wait, if `key` is over its bucket's limit.
+    async fn over(&self, bucket: Bucket, key: &str) -> Option<u64> {
+        let Some(shared) = &self.shared else { return self.local(bucket, key) };
+        let shape = match bucket {
+            Bucket::General => self.general_shape,
+            Bucket::SignIn => self.sign_in_shape,
+        };
+        let name = match bucket {
+            Bucket::General => "g:",
+            Bucket::SignIn => "s:",
+        };
+        let mut conn = shared.conn.clone();
+        let waited: Result<u64, _> = shared
+            .script
+            .key(format!("{}{name}{key}", shared.prefix))
+            .arg(shape.interval_us)
+            .arg(shape.burst)
+            .invoke_async(&mut conn)
+            .await;
+        match waited {
+            Ok(0) => None,
+            Ok(us) => Some(us.div_ceil(1_000_000).max(1)),
+            Err(e) => {
+                // Better limited per process than not at all, or not serving.
+                tracing::error!("Redis rate limit unavailable, limiting in process: {e}");
+                self.local(bucket, key)
+            }
+        }
     }
 
     /// Seconds to wait, if `req` is over a limit.
-    fn check(&self, req: &ServiceRequest) -> Option<u64> {
+    async fn check(&self, req: &ServiceRequest) -> Option<u64> {
         let path = req.path();
         if path == "/healthz" || path == "/readyz" {
             return None;
@@ -52,15 +158,12 @@ impl Limits {
         let token =
             req.headers().get("authorization").and_then(|v| v.to_str().ok()).and_then(|h| h.strip_prefix("Bearer "));
         let key = token.map_or_else(|| format!("ip:{ip}"), |t| format!("token:{}", tokens::digest(t.trim())));
-        // Both limiters share the process-wide quanta clock; read it through one.
-        let now = self.general.clock().now();
-        let wait = |e: governor::NotUntil<_>| e.wait_time_from(now).as_secs() + 1;
-        if (path == "/auth/login" || path == "/auth/refresh" || path == "/mp/auth/login")
-            && let Err(e) = self.sign_in.check_key(&format!("ip:{ip}"))
+        if matches!(path, "/auth/login" | "/auth/refresh" | "/mp/auth/login")
+            && let Some(wait) = self.over(Bucket::SignIn, &format!("ip:{ip}")).await
         {
-            return Some(wait(e));
+            return Some(wait);
         }
-        self.general.check_key(&key).err().map(wait)
+        self.over(Bucket::General, &key).await
     }
 }
 
@@ -69,7 +172,11 @@ pub async fn middleware(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let limits = req.app_data::<actix_web::web::Data<Arc<Limits>>>().cloned();
-    if let Some(secs) = limits.and_then(|l| l.check(&req)) {
+    let wait = match limits {
+        Some(l) => l.check(&req).await,
+        None => None,
+    };
+    if let Some(secs) = wait {
         let err = ApiError::new(ErrorCode::RateLimited, format!("too many requests; retry in {secs} s"))
             .with_details(json!({ "retry_after_seconds": secs }));
         let resp: HttpResponse = err.error_response();

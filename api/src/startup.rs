@@ -63,7 +63,8 @@ impl Application {
         };
         let app_state = state.clone();
         // One set of buckets for all workers.
-        let limits = web::Data::new(rate_limit::Limits::new(&app_state.settings.limits));
+        let limits =
+            web::Data::new(rate_limit::Limits::new(&app_state.settings.limits, &app_state.settings.cache).await?);
         let server = HttpServer::new(move || {
             let limit = app_state.settings.server.max_body_bytes;
             App::new()

@@ -85,11 +85,11 @@ both!(audit_removal, async |app: &TestApp| {
     }
 });
 
-/// `url` signing in as `user` instead (trust authentication on the test server).
-fn as_user(url: &str, user: &str) -> String {
+/// `url` signing in as `user` with its password instead.
+fn as_user(url: &str, user: &str, password: &str) -> String {
     let (scheme, rest) = url.split_once("://").unwrap();
     let rest = rest.split_once('@').map_or(rest, |(_, host)| host);
-    format!("{scheme}://{user}@{rest}")
+    format!("{scheme}://{user}:{password}@{rest}")
 }
 
 /// On PostgreSQL the service runs as a role of its own: it appends to the trail but
@@ -102,14 +102,15 @@ async fn app_role_cannot_rewrite_the_trail() {
     };
     let role = format!("zhicha_app_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
     let admin = zhicha_tests::admin_connect(&zhicha_tests::pg_admin_url().unwrap()).await.unwrap();
-    admin.execute_unprepared(&format!("CREATE ROLE {role} LOGIN")).await.unwrap();
+    admin.execute_unprepared(&format!("CREATE ROLE {role} LOGIN PASSWORD '{role}'")).await.unwrap();
     let owner = db.connect().await;
     zhicha_api::db::migrate(&owner, Some(&role)).await.unwrap();
     owner.close().await.unwrap();
 
     // The whole service starts as that role, without migrating, and writes the trail.
     let keys = tempfile::tempdir().unwrap();
-    let mut settings = TestApp::settings(&as_user(&db.url, &role), &Default::default(), &keys.path().join("k.toml"));
+    let mut settings =
+        TestApp::settings(&as_user(&db.url, &role, &role), &Default::default(), &keys.path().join("k.toml"));
     settings.database.migrate_on_start = false;
     let app = zhicha_api::startup::Application::build(settings).await.unwrap_or_else(|e| panic!("{e:#}"));
     let conn = app.state.db.clone();

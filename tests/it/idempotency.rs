@@ -33,7 +33,12 @@ both!(idempotent_writes, Opts { demo: true, standin: true, ..Default::default() 
     assert!(stored.expires_at > (chrono::Utc::now() + chrono::Duration::hours(23)).fixed_offset(), "kept ≥ 24 h");
 
     // The same key with another request is refused.
-    let e = support::error(mp_post(app, "/mp/invites", &token, "key-aaaaaaaa-0001", json!({ "x": 1 })).await, 422, "idempotency_key_reused").await;
+    let e = support::error(
+        mp_post(app, "/mp/invites", &token, "key-aaaaaaaa-0001", json!({ "x": 1 })).await,
+        422,
+        "idempotency_key_reused",
+    )
+    .await;
     assert_eq!(e["details"]["field"], "Idempotency-Key");
     // No key, or a malformed one.
     let res = app.client.post(app.url("/mp/invites")).bearer_auth(&token).json(&json!({})).send().await.unwrap();
@@ -61,7 +66,10 @@ both!(idempotent_writes, Opts { demo: true, standin: true, ..Default::default() 
     support::error(res, 409, "request_in_progress").await;
     // A request left running by a dead server is taken over after a while.
     keys::Entity::update_many()
-        .col_expr(keys::Column::CreatedAt, Expr::value((chrono::Utc::now() - chrono::Duration::minutes(10)).fixed_offset()))
+        .col_expr(
+            keys::Column::CreatedAt,
+            Expr::value((chrono::Utc::now() - chrono::Duration::minutes(10)).fixed_offset()),
+        )
         .filter(keys::Column::Key.eq("key-inflight-0002"))
         .exec(&app.db)
         .await
@@ -72,7 +80,10 @@ both!(idempotent_writes, Opts { demo: true, standin: true, ..Default::default() 
 
     // Once expired, the key is free for a new write.
     keys::Entity::update_many()
-        .col_expr(keys::Column::ExpiresAt, Expr::value((chrono::Utc::now() - chrono::Duration::minutes(1)).fixed_offset()))
+        .col_expr(
+            keys::Column::ExpiresAt,
+            Expr::value((chrono::Utc::now() - chrono::Duration::minutes(1)).fixed_offset()),
+        )
         .exec(&app.db)
         .await
         .unwrap();

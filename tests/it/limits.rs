@@ -32,3 +32,35 @@ both!(sign_in_limited, Opts { limits: Some((60, 10, 2)), ..Default::default() },
     }
     assert_eq!(statuses, vec![401, 401, 429]);
 });
+
+/// With Redis, two instances of the service share one bucket per caller: what one
+/// admitted counts against the other, and sign-in limits hold across both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_buckets_are_shared_between_instances() {
+    let prefix = format!("zhicha-test-{}:", uuid::Uuid::new_v4().simple());
+    let opts = Opts { limits: Some((60, 3, 2)), redis_prefix: Some(prefix.clone()), ..Default::default() };
+    let Some(a) = TestApp::spawn(zhicha_tests::Backend::Sqlite, opts.clone()).await else {
+        println!("skipped: redis (set {})", zhicha_tests::REDIS_URL_VAR);
+        return;
+    };
+    let b = TestApp::spawn(zhicha_tests::Backend::Sqlite, opts).await.unwrap();
+    // One caller (a token: its own bucket, apart from the IP's) on both instances.
+    let token = format!("zat_{}", "2".repeat(64));
+    let get = |app: &TestApp| app.client.get(app.url("/v1/codes/region")).bearer_auth(&token).send();
+    assert_eq!(get(&a).await.unwrap().status(), 200);
+    assert_eq!(get(&b).await.unwrap().status(), 200);
+    assert_eq!(get(&a).await.unwrap().status(), 200);
+    let res = get(&b).await.unwrap();
+    let retry = res.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    support::error(res, 429, "rate_limited").await;
+    assert!(retry.is_some_and(|s| (1..=60).contains(&s)), "{retry:?}");
+    // Sign-in: two per minute per IP, across both instances.
+    let login = |app: &TestApp| {
+        app.client.post(app.url("/auth/login")).json(&json!({ "username": "x", "password": "y" })).send()
+    };
+    assert_eq!(login(&a).await.unwrap().status(), 401);
+    assert_eq!(login(&b).await.unwrap().status(), 401);
+    assert_eq!(login(&a).await.unwrap().status(), 429);
+    a.cleanup().await;
+    b.cleanup().await;
+}

@@ -2,9 +2,9 @@
 //! the answer against the policy table: a new route cannot escape it.
 
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use zhicha_api::auth::Role;
 use zhicha_api::auth::policy::{self, ROUTES};
 use zhicha_api::auth::service::{self, Origin};
-use zhicha_api::auth::Role;
 use zhicha_api::entities::{enterprises, users};
 use zhicha_api::routes::docs;
 use zhicha_tests::{Opts, TestApp, both};

@@ -47,14 +47,7 @@ pub async fn wx_login(app: &TestApp, code: &str) -> reqwest::Response {
 
 /// A POST as the mini-program sends it: bearer token and an idempotency key.
 pub async fn mp_post(app: &TestApp, path: &str, token: &str, key: &str, body: Value) -> reqwest::Response {
-    app.client
-        .post(app.url(path))
-        .bearer_auth(token)
-        .header("Idempotency-Key", key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
+    app.client.post(app.url(path)).bearer_auth(token).header("Idempotency-Key", key).json(&body).send().await.unwrap()
 }
 
 async fn get(app: &TestApp, path: &str, token: &str) -> reqwest::Response {
@@ -173,30 +166,47 @@ with_fake_wechat!(binding_and_invites, true, async |app: &TestApp, _fake: &FakeW
 
     let (officer, _) = access(app, "ok-new-officer").await;
     // Ownership fields cannot ride along in the body.
-    let res = mp_post(app, "/mp/bind", &officer, "bind-officer-0001", json!({ "code": code, "enterprise_id": other.id }))
-        .await;
+    let res =
+        mp_post(app, "/mp/bind", &officer, "bind-officer-0001", json!({ "code": code, "enterprise_id": other.id }))
+            .await;
     support::error(res, 422, "invalid_body").await;
     // Codes are case- and dash-insensitive; the holder's name is kept.
     let sloppy = code.to_lowercase().replace('-', " ");
-    let (status, _, bound) =
-        support::json(mp_post(app, "/mp/bind", &officer, "bind-officer-0002", json!({ "code": sloppy, "display_name": "张安全" })).await)
-            .await;
+    let (status, _, bound) = support::json(
+        mp_post(app, "/mp/bind", &officer, "bind-officer-0002", json!({ "code": sloppy, "display_name": "张安全" }))
+            .await,
+    )
+    .await;
     assert_eq!(status, 200, "{bound}");
     assert_eq!(bound["enterprise_id"], served.id);
     assert_eq!(bound["role"], "enterprise_officer");
     let (_, _, own) = support::json(get(app, "/mp/enterprise", &officer).await).await;
     assert_eq!(own["id"], served.id, "the binding takes effect on the same token");
     // Bound once: a second bind is a conflict; a used code is refused to anyone else.
-    support::error(mp_post(app, "/mp/bind", &officer, "bind-officer-0003", json!({ "code": code })).await, 409, "conflict")
-        .await;
+    support::error(
+        mp_post(app, "/mp/bind", &officer, "bind-officer-0003", json!({ "code": code })).await,
+        409,
+        "conflict",
+    )
+    .await;
     let (stranger, _) = access(app, "ok-stranger").await;
-    let e = support::error(mp_post(app, "/mp/bind", &stranger, "bind-stranger-01", json!({ "code": code })).await, 422, "invalid_binding_code").await;
+    let e = support::error(
+        mp_post(app, "/mp/bind", &stranger, "bind-stranger-01", json!({ "code": code })).await,
+        422,
+        "invalid_binding_code",
+    )
+    .await;
     assert_eq!(e["details"]["field"], "code");
-    support::error(mp_post(app, "/mp/bind", &stranger, "bind-stranger-02", json!({ "code": "ABCD-EFGH" })).await, 422, "invalid_binding_code")
-        .await;
+    support::error(
+        mp_post(app, "/mp/bind", &stranger, "bind-stranger-02", json!({ "code": "ABCD-EFGH" })).await,
+        422,
+        "invalid_binding_code",
+    )
+    .await;
 
     // The officer invites a responsible person, who binds as one.
-    let (status, _, invite) = support::json(mp_post(app, "/mp/invites", &officer, "invite-000000001", json!({})).await).await;
+    let (status, _, invite) =
+        support::json(mp_post(app, "/mp/invites", &officer, "invite-000000001", json!({})).await).await;
     assert_eq!(status, 201, "{invite}");
     assert_eq!(invite["role"], "responsible_person");
     assert_eq!(invite["enterprise_id"], served.id);
@@ -216,9 +226,14 @@ with_fake_wechat!(binding_and_invites, true, async |app: &TestApp, _fake: &FakeW
         .exec(&app.db)
         .await
         .unwrap();
-    support::error(mp_post(app, "/mp/bind", &stranger, "bind-stranger-03", json!({ "code": late["code"] })).await, 422, "invalid_binding_code")
-        .await;
-    let uses = audit_log::Entity::find().filter(audit_log::Column::Action.eq("binding_code.use")).all(&app.db).await.unwrap();
+    support::error(
+        mp_post(app, "/mp/bind", &stranger, "bind-stranger-03", json!({ "code": late["code"] })).await,
+        422,
+        "invalid_binding_code",
+    )
+    .await;
+    let uses =
+        audit_log::Entity::find().filter(audit_log::Column::Action.eq("binding_code.use")).all(&app.db).await.unwrap();
     assert_eq!(uses.iter().filter(|r| r.result == "ok").count(), 2);
     assert!(uses.iter().filter(|r| r.result == "denied").count() >= 2);
 });
@@ -228,15 +243,17 @@ fn chrono_past() -> sea_orm::prelude::DateTimeWithTimeZone {
 }
 
 with_fake_wechat!(phone_numbers, true, async |app: &TestApp, fake: &FakeWechat| {
-    let officer = users::Entity::find().filter(users::Column::WxOpenid.eq("demo-openid-demo-officer-e01")).one(&app.db).await;
+    let officer =
+        users::Entity::find().filter(users::Column::WxOpenid.eq("demo-openid-demo-officer-e01")).one(&app.db).await;
     let officer = officer.unwrap().unwrap();
     let mut o: users::ActiveModel = officer.clone().into();
     o.wx_openid = Set(Some("officer-e01".into()));
     o.update(&app.db).await.unwrap();
     let (token, _) = access(app, "ok-officer-e01").await;
-    let (status, _, saved) =
-        support::json(mp_post(app, "/mp/me/phone", &token, "phone-0000000001", json!({ "code": "phone-13812345678" })).await)
-            .await;
+    let (status, _, saved) = support::json(
+        mp_post(app, "/mp/me/phone", &token, "phone-0000000001", json!({ "code": "phone-13812345678" })).await,
+    )
+    .await;
     assert_eq!(status, 200, "{saved}");
     assert_eq!(saved["phone"], "138****5678");
     let u = users::Entity::find_by_id(officer.id).one(&app.db).await.unwrap().unwrap();
@@ -244,13 +261,18 @@ with_fake_wechat!(phone_numbers, true, async |app: &TestApp, fake: &FakeWechat| 
     assert_eq!(u.phone_hash.as_deref(), Some(app.state.vault.lookup_hash("13812345678").as_str()));
     // The access token is cached; an expired one is renewed once and the call retried.
     fake.counters.expire_token.store(true, std::sync::atomic::Ordering::SeqCst);
-    let (status, _, again) =
-        support::json(mp_post(app, "/mp/me/phone", &token, "phone-0000000002", json!({ "code": "phone-13912345678" })).await)
-            .await;
+    let (status, _, again) = support::json(
+        mp_post(app, "/mp/me/phone", &token, "phone-0000000002", json!({ "code": "phone-13912345678" })).await,
+    )
+    .await;
     assert_eq!(status, 200, "{again}");
     assert_eq!(fake.counters.tokens.load(std::sync::atomic::Ordering::SeqCst), 2);
-    support::error(mp_post(app, "/mp/me/phone", &token, "phone-0000000003", json!({ "code": "invalid" })).await, 401, "invalid_wechat_code")
-        .await;
+    support::error(
+        mp_post(app, "/mp/me/phone", &token, "phone-0000000003", json!({ "code": "invalid" })).await,
+        401,
+        "invalid_wechat_code",
+    )
+    .await;
     // The people list masks; the full number is read one at a time and audited.
     let (_, _, people) = support::json(get(app, "/mp/people", &token).await).await;
     let items = people["items"].as_array().unwrap();
@@ -288,9 +310,10 @@ both!(demo_stand_in, Opts { demo: true, standin: true, ..Default::default() }, a
     support::error(wx_login(app, "071x9Ga1").await, 401, "invalid_wechat_code").await;
     // A phone through the stand-in.
     let token = t["access_token"].as_str().unwrap();
-    let (status, _, p) =
-        support::json(mp_post(app, "/mp/me/phone", token, "standin-phone-01", json!({ "code": "demo-phone-13700001111" })).await)
-            .await;
+    let (status, _, p) = support::json(
+        mp_post(app, "/mp/me/phone", token, "standin-phone-01", json!({ "code": "demo-phone-13700001111" })).await,
+    )
+    .await;
     assert_eq!(status, 200, "{p}");
     assert_eq!(p["phone"], "137****1111");
 });

@@ -66,7 +66,9 @@ async fn session(q: web::Query<Vec<(String, String)>>, c: web::Data<Arc<Counters
             text(json!({ "openid": "slow-user", "session_key": SESSION_KEY }))
         }
         code => match code.strip_prefix("ok-") {
-            Some(openid) => text(json!({ "openid": openid, "session_key": SESSION_KEY, "unionid": format!("union-{openid}") })),
+            Some(openid) => {
+                text(json!({ "openid": openid, "session_key": SESSION_KEY, "unionid": format!("union-{openid}") }))
+            }
             None => err(40029, "invalid code"),
         },
     }

@@ -54,6 +54,23 @@ pub struct Opts {
     pub standin: bool,
     /// The base URL of a (fake) WeChat server, with [`fake_wechat::APP_ID`] and secret.
     pub wechat: Option<String>,
+    /// Rate limits in Redis (`ZHICHA_TEST_REDIS_URL`) under this key prefix; apps
+    /// given the same prefix share their buckets.
+    pub redis_prefix: Option<String>,
+}
+
+/// The environment variable naming a Redis server for the tests that need one.
+pub const REDIS_URL_VAR: &str = "ZHICHA_TEST_REDIS_URL";
+
+/// `ZHICHA_TEST_REDIS_URL`, or `None` (skip) outside CI; in CI its absence is an error.
+pub fn redis_url() -> Option<String> {
+    match std::env::var(REDIS_URL_VAR) {
+        Ok(u) if !u.trim().is_empty() => Some(u.trim().to_string()),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("CI requires Redis: .ci/run sets {REDIS_URL_VAR}")
+        }
+        _ => None,
+    }
 }
 
 /// The workspace root (`/work/main`).
@@ -241,6 +258,12 @@ impl TestApp {
             .merge(Serialized::default("demo.wechat_standin", opts.standin))
             // Test databases are thrown away: the stand-in may run on PostgreSQL too.
             .merge(Serialized::default("demo.wechat_standin_force", true));
+        let f = match (&opts.redis_prefix, redis_url()) {
+            (Some(prefix), Some(url)) => f
+                .merge(Serialized::default("cache.redis_url", url))
+                .merge(Serialized::default("cache.key_prefix", prefix)),
+            _ => f,
+        };
         let f = match &opts.wechat {
             Some(url) => f
                 .merge(Serialized::default("wechat.base_url", url))
@@ -262,6 +285,9 @@ impl TestApp {
     /// Starts the app on a fresh database; `None` when the backend is not available
     /// (PostgreSQL without `ZHICHA_TEST_PG_URL`, outside CI).
     pub async fn spawn(backend: Backend, opts: Opts) -> Option<Self> {
+        if opts.redis_prefix.is_some() && redis_url().is_none() {
+            return None;
+        }
         let test_db = TestDb::create(backend).await?;
         let keys =
             tempfile::Builder::new().prefix("zhicha-keys-").tempdir().expect("cannot create a temporary directory");

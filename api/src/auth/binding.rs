@@ -141,7 +141,9 @@ pub async fn bind(
     let Some(found) = found.filter(|c| c.used_at.is_none() && c.expires_at > now) else {
         audit::append(
             &state.db,
-            Entry::by(caller, origin, "binding_code.use", "binding_code").outcome(Outcome::Denied).detail("invalid code"),
+            Entry::by(caller, origin, "binding_code.use", "binding_code")
+                .outcome(Outcome::Denied)
+                .detail("invalid code"),
         )
         .await?;
         return Err(invalid());

@@ -127,7 +127,8 @@ pub async fn login(
     if let Some(u) = &user
         && let Some(secs) = locked_until(u, now)
     {
-        audit::append(&state.db, login_entry(Some(u), "auth.login", Outcome::Denied, origin, Some("locked".into()))).await?;
+        audit::append(&state.db, login_entry(Some(u), "auth.login", Outcome::Denied, origin, Some("locked".into())))
+            .await?;
         return Err(ApiError::new(ErrorCode::AccountLocked, "too many failed sign-ins; try again later")
             .with_details(json!({ "retry_after_seconds": secs })));
     }
@@ -193,7 +194,8 @@ pub async fn login(
         }
         m.update(&txn).await?;
         let detail = if lock { "wrong password or code; account locked" } else { "wrong password or code" };
-        audit::append(&txn, login_entry(Some(&user), "auth.login", Outcome::Failed, origin, Some(detail.into()))).await?;
+        audit::append(&txn, login_entry(Some(&user), "auth.login", Outcome::Failed, origin, Some(detail.into())))
+            .await?;
         txn.commit().await?;
         return Err(invalid());
     }

@@ -25,6 +25,7 @@ pub struct Settings {
     pub security: SecuritySettings,
     pub limits: LimitSettings,
     pub wechat: WechatSettings,
+    pub cache: CacheSettings,
     pub idempotency: IdempotencySettings,
     pub log: LogSettings,
 }
@@ -36,6 +37,15 @@ pub struct WechatSettings {
     pub app_id: String,
     pub app_secret: Secret<String>,
     pub timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSettings {
+    /// Empty: in process. `redis://host:6379/0`: shared by every instance.
+    pub redis_url: Secret<String>,
+    /// Prepended to every Redis key, so several deployments can share one server.
+    pub key_prefix: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -206,6 +216,10 @@ impl Settings {
         if !(self.wechat.base_url.starts_with("https://") || self.wechat.base_url.starts_with("http://")) {
             errors.push(format!("wechat.base_url: {:?} is not an http(s) URL", self.wechat.base_url));
         }
+        let redis = self.cache.redis_url.expose();
+        if !(redis.is_empty() || redis.starts_with("redis://")) {
+            errors.push(format!("cache.redis_url: {} is not a redis:// URL (TLS is not built in)", redact_url(redis)));
+        }
         if !(100..=60_000).contains(&self.wechat.timeout_ms) {
             errors.push("wechat.timeout_ms: must be 100-60000".to_string());
         }
@@ -358,11 +372,15 @@ mod tests {
         let pg = "postgres://zhicha@db/zhicha";
         assert_eq!(with(&[]).map(|s| s.wechat_standin()).ok(), Some(Ok(true)), "on for the embedded demo");
         let e = with(&[("database.url", pg)]).map(|s| s.wechat_standin()).ok();
-        assert!(matches!(e, Some(Err(m)) if m.contains("ZHICHA_DEMO__WECHAT_STANDIN")), "{e:?}");
-        let forced = with(&[("database.url", pg), ("demo.wechat_standin_force", "true")]).map(|s| s.wechat_standin());
-        assert_eq!(forced.ok(), Some(Ok(true)));
-        let off = with(&[("database.url", pg), ("demo.wechat_standin", "false")]).map(|s| s.wechat_standin());
-        assert_eq!(off.ok(), Some(Ok(false)));
+        assert!(matches!(&e, Some(Err(m)) if m.contains("ZHICHA_DEMO__WECHAT_STANDIN")), "{e:?}");
+        let on_pg = |key: &str, v: bool| {
+            let f = Figment::from(Toml::string(DEFAULTS))
+                .merge(Serialized::default("database.url", pg))
+                .merge(Serialized::default(key, v));
+            Settings::from_figment(f).map(|s| s.wechat_standin()).ok()
+        };
+        assert_eq!(on_pg("demo.wechat_standin_force", true), Some(Ok(true)));
+        assert_eq!(on_pg("demo.wechat_standin", false), Some(Ok(false)));
     }
 
     #[test]

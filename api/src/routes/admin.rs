@@ -165,7 +165,8 @@ pub async fn audit_trail(
         .collect();
     audit::append(
         &state.db,
-        Entry::by(&caller, &origin(&req), "audit.read", "audit_log").detail(format!("page {page}, {} records", items.len())),
+        Entry::by(&caller, &origin(&req), "audit.read", "audit_log")
+            .detail(format!("page {page}, {} records", items.len())),
     )
     .await?;
     Ok(HttpResponse::Ok().json(AuditPage { items, page, per_page, total }))

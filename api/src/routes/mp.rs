@@ -172,7 +172,11 @@ pub async fn invite(state: web::Data<AppState>, req: HttpRequest, caller: Caller
     get, path = "/mp/people", tag = "mini-program", security(("bearer" = [])),
     responses((status = 200, body = People), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
 )]
-pub async fn people_list(state: web::Data<AppState>, req: HttpRequest, caller: Caller) -> Result<HttpResponse, ApiError> {
+pub async fn people_list(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
     caller.require(Function::MpPeople)?;
     let items = people::of_enterprise(&state, &caller, &origin(&req)).await?;
     Ok(HttpResponse::Ok().json(People { items }))

@@ -134,7 +134,10 @@ impl Client {
     /// instance of the service shares without invalidating each other's.
     async fn access_token(&self, force: bool) -> Result<String, WechatError> {
         let mut cached = self.token.lock().await;
-        if !force && let Some((t, until)) = cached.as_ref() && Instant::now() < *until {
+        if !force
+            && let Some((t, until)) = cached.as_ref()
+            && Instant::now() < *until
+        {
             return Ok(t.clone());
         }
         let resp = self

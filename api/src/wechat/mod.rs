@@ -46,7 +46,8 @@ impl From<WechatError> for ApiError {
     #[track_caller]
     fn from(e: WechatError) -> Self {
         let busy = |msg: &str| {
-            ApiError::new(ErrorCode::WechatUnavailable, msg).with_details(json!({ "retry_after_seconds": BUSY_RETRY_SECONDS }))
+            ApiError::new(ErrorCode::WechatUnavailable, msg)
+                .with_details(json!({ "retry_after_seconds": BUSY_RETRY_SECONDS }))
         };
         match e {
             WechatError::InvalidCode(_) => ApiError::field(
