@@ -221,13 +221,17 @@ pub async fn sign_in_help(db: &DatabaseConnection, vault: &Vault, addr: &str) ->
             s.push_str(&format!("{:<46}TOTP secret {secret}\n", ""));
         }
     }
+    // The WeChat stand-in answers these codes (README: identity and access).
+    s.push_str(&format!(
+        "  mini-program (WeChat stand-in): curl -s -XPOST {addr}/mp/auth/login -H 'content-type: application/json' -d '{{\"code\":\"demo-officer-e01\"}}'\n"
+    ));
     for u in officers.iter().take(3) {
         let code = u.wx_openid.as_deref().unwrap_or("").trim_start_matches("demo-openid-");
-        s.push_str(&format!("    {:<20} wx code  {:<20} {} (WeChat sign-in: not yet)\n", u.role, code, u.display_name));
+        s.push_str(&format!("    {:<20} wx code  {:<20} {}\n", u.role, code, u.display_name));
     }
     if officers.len() > 3 {
         s.push_str(&format!(
-            "    … {} more officers (demo-officer-e01 … e{:02}) and two responsible persons each (demo-rp-eNN-1, -2)\n",
+            "    … {} more officers (demo-officer-e01 … e{:02}), two responsible persons each (demo-rp-eNN-1, -2); any other demo-<name> is a new unbound user\n",
             officers.len() - 3,
             officers.len()
         ));
