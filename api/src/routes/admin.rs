@@ -9,10 +9,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::origin;
+use super::paging::paging;
 use crate::audit::{self, Entry};
 use crate::auth::{Caller, Function};
 use crate::entities::audit_log;
-use crate::error::{ApiError, ErrorBody, ErrorCode};
+use crate::error::{ApiError, ErrorBody};
 use crate::people::{self, Account};
 use crate::state::AppState;
 
@@ -23,14 +24,6 @@ pub struct PageQuery {
     pub page: Option<u64>,
     /// Page size, 1-200 (default 50).
     pub per_page: Option<u64>,
-}
-
-fn paging(page: Option<u64>, per_page: Option<u64>) -> Result<(u64, u64), ApiError> {
-    let per_page = per_page.unwrap_or(50);
-    if !(1..=200).contains(&per_page) {
-        return Err(ApiError::field(ErrorCode::InvalidQuery, "per_page", "per_page: 1-200"));
-    }
-    Ok((page.unwrap_or(1).max(1), per_page))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

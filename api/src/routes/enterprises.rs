@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{Caller, Function};
 use crate::entities::enterprises;
-use crate::error::{ApiError, ErrorBody, ErrorCode};
+use crate::error::{ApiError, ErrorBody};
 use crate::scope;
 use crate::state::AppState;
 
@@ -78,11 +78,7 @@ pub async fn list(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Function::GovEnterprises)?;
-    let per_page = query.per_page.unwrap_or(50);
-    if !(1..=200).contains(&per_page) {
-        return Err(ApiError::field(ErrorCode::InvalidQuery, "per_page", "per_page: 1-200"));
-    }
-    let page = query.page.unwrap_or(1).max(1);
+    let (page, per_page) = super::paging::paging(query.page, query.per_page)?;
     let mut q = scope::enterprises(&caller)?;
     if let Some(d) = &query.division {
         q = q.filter(enterprises::Column::IndustryDivision.eq(d.as_str()));

@@ -10,6 +10,7 @@ pub mod enterprises;
 pub mod expert;
 pub mod health;
 pub mod mp;
+pub mod paging;
 
 use actix_web::middleware::from_fn;
 use actix_web::web;
