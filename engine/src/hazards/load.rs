@@ -10,10 +10,10 @@ use toml::Spanned;
 use super::dedup;
 use super::model::{HazardItem, HazardLibrary, Status};
 use super::raw::RawFile;
-use super::validate::{self, Context, FileCheck};
+use super::validate::{self, Context, FileCheck, Lines};
 use super::vocabulary::{Sources, Vocabulary, toml_error};
 use crate::catalog::Catalog;
-use crate::rule_error::{RuleError, RuleErrors, line_of};
+use crate::rule_error::{RuleError, RuleErrors};
 
 pub const VOCABULARY: &str = "hazards/vocabulary.toml";
 pub const SOURCES: &str = "hazards/sources.toml";
@@ -110,6 +110,9 @@ pub fn from_texts(
     let mut at: Vec<(usize, usize)> = Vec::new();
     let mut file_versions = Vec::new();
     let mut hash = Fnv::new();
+    for t in [vocabulary, sources] {
+        hash.write(t.text.as_bytes());
+    }
     for (fi, f) in files.iter().enumerate() {
         hash.write(f.rel.to_string_lossy().as_bytes());
         hash.write(f.text.as_bytes());
@@ -120,20 +123,21 @@ pub fn from_texts(
                 continue;
             }
         };
-        let mut fc = FileCheck { file: &f.path, rel: &f.rel, text: &f.text, errors: &mut errors };
-        let header_ok = check_header(&mut fc, &raw);
+        let lines = Lines::new(&f.text);
+        let mut fc = FileCheck { file: &f.path, rel: &f.rel, lines: &lines, errors: &mut errors };
+        let header_ok = check_header(&mut fc, &raw, &f.text);
         let defaults = raw.defaults.unwrap_or_default();
         for (name, span) in defaults.item_only_fields() {
-            let line = line_of(&f.text, span.start);
+            let line = lines.of(span.start);
             fc.errors.push(RuleError::new(&f.path, line, format!("`{name}` belongs to an item, not to [defaults]")));
         }
         if raw.item.is_empty() {
             fc.errors.push(RuleError::new(&f.path, 0, "the file has no [[item]]"));
         }
         for it in raw.item {
-            let item_line = line_of(&f.text, it.span().start);
+            let item_line = lines.of(it.span().start);
             let merged = it.into_inner().merged(&defaults);
-            let id_line = merged.id.as_ref().map_or(item_line, |s| line_of(&f.text, s.span().start));
+            let id_line = merged.id.as_ref().map_or(item_line, |s| lines.of(s.span().start));
             if let Some(item) = validate::item(&ctx, &mut fc, id_line, raw.id_prefix.get_ref(), &merged) {
                 items.push(item);
                 at.push((fi, id_line));
@@ -171,11 +175,11 @@ pub fn from_texts(
     Ok(HazardLibrary { version, items, vocabulary: vocab, sources: srcs, files: file_versions, index })
 }
 
-fn check_header(fc: &mut FileCheck<'_>, raw: &RawFile) -> bool {
+fn check_header(fc: &mut FileCheck<'_>, raw: &RawFile, text: &str) -> bool {
     let mut ok = true;
     let mut blank = |s: &Spanned<String>, name: &str, fc: &mut FileCheck<'_>| {
         if s.get_ref().trim().is_empty() {
-            let line = line_of(fc.text, s.span().start);
+            let line = fc.lines.of(s.span().start);
             fc.errors.push(RuleError::new(fc.file, line, format!("empty `{name}`")));
             ok = false;
         }
@@ -185,12 +189,12 @@ fn check_header(fc: &mut FileCheck<'_>, raw: &RawFile) -> bool {
     blank(&raw.id_prefix, "id_prefix", fc);
     let p = raw.id_prefix.get_ref();
     if !p.is_empty() && !validate::id_is_well_formed(&format!("{p}0001")) {
-        let line = line_of(fc.text, raw.id_prefix.span().start);
+        let line = fc.lines.of(raw.id_prefix.span().start);
         fc.errors.push(RuleError::new(fc.file, line, format!("id_prefix {p:?} is not of the form HZ-AREA-")));
         ok = false;
     }
     // A `# version:` comment on top, as on every rule file, must agree with the key.
-    if let Some(v) = fc.text.lines().next().and_then(|l| l.strip_prefix("# version:"))
+    if let Some(v) = text.lines().next().and_then(|l| l.strip_prefix("# version:"))
         && v.trim() != raw.version.get_ref().trim()
     {
         fc.errors.push(RuleError::new(fc.file, 1, format!("`# version:` {:?} differs from `version`", v.trim())));

@@ -12,7 +12,7 @@ use super::raw::RawItem;
 use super::vocabulary::{Sources, Vocabulary};
 use crate::catalog::Catalog;
 use crate::codes::CodeTable;
-use crate::rule_error::{RuleError, line_of};
+use crate::rule_error::RuleError;
 
 pub const TITLE_MAX_CHARS: usize = 60;
 pub const DEADLINE_MAX_DAYS: i64 = 365;
@@ -25,18 +25,33 @@ pub struct Context<'a> {
     pub sources: &'a Sources,
 }
 
+/// Byte offset → 1-based line, by binary search over the line starts (a file holds
+/// hundreds of items with a dozen spanned fields each; scanning from the top per field
+/// would be quadratic).
+pub struct Lines(Vec<usize>);
+
+impl Lines {
+    pub fn new(text: &str) -> Self {
+        Self(std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect())
+    }
+
+    pub fn of(&self, offset: usize) -> usize {
+        self.0.partition_point(|&start| start <= offset)
+    }
+}
+
 /// One item file being checked: where its problems go.
 pub struct FileCheck<'a> {
     pub file: &'a Path,
     /// Path relative to the rules directory, for [`Origin`].
     pub rel: &'a Path,
-    pub text: &'a str,
+    pub lines: &'a Lines,
     pub errors: &'a mut Vec<RuleError>,
 }
 
 impl FileCheck<'_> {
     fn line<T>(&self, s: &Spanned<T>) -> usize {
-        line_of(self.text, s.span().start)
+        self.lines.of(s.span().start)
     }
 
     fn err(&mut self, line: usize, reason: impl Into<String>) {
