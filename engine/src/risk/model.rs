@@ -344,6 +344,84 @@ pub(crate) fn percentiles(values: &[f64], keys: &[Option<&str>]) -> Vec<Option<f
 mod tests {
     use super::*;
 
+    use crate::risk::{Accident, Enterprise};
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    /// Two industries over 2023–2024: in C33 every enterprise repeats, in C13 none does;
+    /// enterprise k of each has k accidents a year.
+    fn history() -> Vec<Accident> {
+        let mut out = Vec::new();
+        for (industry, per_year) in [("C3311", [2, 3, 4, 5, 6, 2, 3, 4, 5, 6, 8, 9]), ("C1311", [1; 12])] {
+            for (k, n) in per_year.iter().enumerate() {
+                for year in [2023, 2024] {
+                    for j in 0..*n {
+                        out.push(Accident {
+                            enterprise: format!("{industry}-{k}"),
+                            industry: industry.into(),
+                            region: Some("640200".into()),
+                            date: NaiveDate::from_ymd_opt(year, 1 + (j * 5 + k as u32) % 12, 1).unwrap(),
+                            accident_type: Some(if j % 3 == 0 { "09" } else { "03" }.into()),
+                            body_part: None,
+                            job: None,
+                            severe: j == 4,
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn scores_rise_with_own_history_and_a_new_enterprise_gets_its_industry() {
+        let new = |key: &str, industry: &str| Enterprise {
+            key: key.into(),
+            industry: industry.into(),
+            region: Some("640200".into()),
+            workers: None,
+        };
+        let listed = [new("new-33", "C3311"), new("new-13", "C1311")];
+        let a = assess(&history(), &listed, d("2025-01-01"), &RiskConfig::default()).unwrap();
+        let get = |k: &str| a.scores.iter().find(|s| s.enterprise == k).unwrap();
+        assert_eq!(a.scores.len(), 26);
+        assert_eq!(a.model.plan.train_target, (d("2024-01-01"), d("2025-01-01")));
+        // More own accidents, higher score, within one industry.
+        assert!(get("C3311-11").expected_accidents > get("C3311-0").expected_accidents);
+        // New enterprises are scored, below those with history, and by their industry.
+        let (n33, n13) = (get("new-33"), get("new-13"));
+        assert_eq!(n33.history_accidents, 0);
+        assert!(n33.expected_accidents > 0.0 && n33.expected_accidents < get("C3311-0").expected_accidents);
+        assert!(n33.expected_accidents > n13.expected_accidents);
+        for s in &a.scores {
+            assert!((0.0..1.0).contains(&s.p_any) && s.p_serious <= s.p_any);
+            let total: f64 = s.mix.accident_types.iter().map(|t| t.p).sum();
+            assert!((total - 1.0).abs() < 1e-9, "{total}");
+            assert!(s.industry_percentile.is_some() && s.region_percentile.is_some());
+        }
+        // The repeat industry's new enterprise sits below every enterprise with history there.
+        assert!(n33.industry_percentile.unwrap() < 10.0);
+        assert!(matches!(get("C3311-11").factors[0].kind, crate::risk::FactorKind::OwnHistory { accidents: 9, .. }));
+    }
+
+    #[test]
+    fn backtest_scores_the_history_window_and_compares_four_predictors() {
+        let config = RiskConfig { horizon_months: 6, ..RiskConfig::default() };
+        let bt = crate::risk::backtest(&history(), d("2024-07-01"), &config).unwrap();
+        assert_eq!(bt.rows.len(), 24);
+        let names: Vec<&str> = bt.metrics.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["model", "last_period", "industry_mean", "buhlmann"]);
+        let row = bt.rows.iter().find(|r| r.enterprise == "C3311-11").unwrap();
+        assert_eq!(row.top_types, ["03", "09"]);
+        assert!(row.actual_accidents.is_some_and(|n| n > 0));
+        // Without records after the cutoff there is nothing to compare with.
+        let past: Vec<_> = history().into_iter().filter(|a| a.date < d("2024-07-01")).collect();
+        let bt = crate::risk::backtest(&past, d("2024-07-01"), &config).unwrap();
+        assert!(bt.metrics.is_empty() && bt.rows.iter().all(|r| r.actual_accidents.is_none()));
+    }
+
     #[test]
     fn percentiles_count_half_the_ties() {
         let p = percentiles(&[1.0, 2.0, 2.0, 5.0, 9.0], &[Some("a"), Some("a"), Some("a"), Some("a"), None]);
