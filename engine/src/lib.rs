@@ -10,6 +10,7 @@ pub mod hazards;
 pub mod industry_code;
 pub mod mapping;
 pub mod names;
+pub mod recommend;
 pub mod region_code;
 pub mod risk;
 pub mod rule_error;

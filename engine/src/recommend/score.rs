@@ -1,0 +1,89 @@
+//! The score of an applicable item: a product of factors, each near 1 unless its input
+//! says something. Kept as named constants so the ranking can be reasoned about and
+//! changed in one place.
+
+use super::explain::{GateBasis, MatchLevel};
+use super::input::{MajorHazardStatus, Mark, PeerCounts};
+
+/// Gain per unit of exposure share matched, per dimension (accident type, body part,
+/// job). The accident type says what kind of accident an item prevents, so it leads;
+/// body parts and jobs refine it.
+pub const EXPOSURE_GAIN: [f64; 3] = [3.0, 1.0, 1.5];
+
+/// Exposure factor: 1 + Σ gain·(matched share / √listed). Dividing by the square root of
+/// the number of categories an item lists keeps broad items (four accident types) from
+/// outranking specific ones just by listing more.
+pub fn exposure(matched: [f64; 3], listed: [usize; 3]) -> f64 {
+    let mut x = 1.0;
+    for d in 0..3 {
+        if listed[d] > 0 {
+            x += EXPOSURE_GAIN[d] * matched[d] / (listed[d] as f64).sqrt();
+        }
+    }
+    x
+}
+
+/// The library's weight (0, 10] is the author's judgement of importance; its square root
+/// keeps a weight-3 item from drowning the enterprise's own exposure.
+pub fn weight(w: f64) -> f64 {
+    w.sqrt()
+}
+
+/// Industry-specific items before general ones.
+pub fn industry(level: MatchLevel) -> f64 {
+    match level {
+        MatchLevel::General => 1.0,
+        MatchLevel::Section => 1.15,
+        MatchLevel::Division => 1.3,
+        MatchLevel::Group => 1.4,
+        MatchLevel::Class => 1.5,
+    }
+}
+
+/// A declared condition is certain; an assumed one may not exist at this enterprise.
+pub fn gate(basis: Option<GateBasis>) -> f64 {
+    match basis {
+        None => 1.0,
+        Some(GateBasis::Declared) => 1.2,
+        Some(GateBasis::Assumed) => 0.75,
+    }
+}
+
+/// Major-grade items rank up, more so at a major hazard installation or a key enterprise.
+pub fn major(major_grade: bool, status: MajorHazardStatus) -> f64 {
+    match (major_grade, status.installation, status.key_enterprise) {
+        (false, _, _) => 1.0,
+        (true, true, _) => 1.5,
+        (true, false, true) => 1.35,
+        (true, false, false) => 1.2,
+    }
+}
+
+/// Pseudo-checks of the pooled rate added to an item's own peer counts.
+pub const PEER_PRIOR: f64 = 10.0;
+/// Pooled find rate when no peer has checked anything yet.
+pub const PEER_DEFAULT_RATE: f64 = 0.3;
+pub const PEER_MIN: f64 = 0.6;
+pub const PEER_MAX: f64 = 1.6;
+
+/// Smoothed find rate and the factor: √(rate / pooled), clamped, times a discount for
+/// the share of peers that found the item not applicable.
+pub fn peers(c: &PeerCounts, pooled: f64) -> (f64, f64) {
+    let checked = f64::from(c.found) + f64::from(c.not_found);
+    let rate = (f64::from(c.found) + PEER_PRIOR * pooled) / (checked + PEER_PRIOR);
+    let found = (rate / pooled).sqrt().clamp(PEER_MIN, PEER_MAX);
+    let na = f64::from(c.not_applicable) / (checked + f64::from(c.not_applicable) + PEER_PRIOR);
+    (rate, found * (1.0 - 0.5 * na))
+}
+
+/// This enterprise's last mark: a found hazard is checked again (was it rectified?); an
+/// item marked not applicable with a reason goes far down, without one less so.
+pub fn own(mark: Option<&Mark>) -> f64 {
+    match mark {
+        None => 1.0,
+        Some(Mark::Found) => 1.3,
+        Some(Mark::NotFound) => 0.9,
+        Some(Mark::NotApplicable { reason }) if !reason.trim().is_empty() => 0.2,
+        Some(Mark::NotApplicable { .. }) => 0.6,
+    }
+}
