@@ -56,6 +56,8 @@ impl Application {
         let listener = TcpListener::bind(&settings.server.addr)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.server.addr))?;
         let addr = listener.local_addr()?;
+        // Risk refits: at start-up when stale, then on schedule (one at a time across instances).
+        crate::scoring::job::spawn(db.clone(), settings.risk.clone());
         let state = AppState { db, catalog, settings: Arc::new(settings), vault, wechat };
         let workers = match state.settings.server.workers {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),

@@ -9,6 +9,7 @@ mod m20261122_000002_accidents;
 mod m20261122_000003_inspection;
 mod m20261122_000004_governance;
 mod m20261122_000005_platform;
+mod m20261122_000006_risk;
 
 pub use m20261122_000005_platform::GENESIS as AUDIT_GENESIS;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_inspection::Migration),
             Box::new(m20261122_000004_governance::Migration),
             Box::new(m20261122_000005_platform::Migration),
+            Box::new(m20261122_000006_risk::Migration),
         ]
     }
 }

@@ -19,5 +19,6 @@ mod migrations;
 mod openapi;
 mod pii;
 mod policy;
+mod risk;
 mod support;
 mod wechat;

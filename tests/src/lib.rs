@@ -256,6 +256,8 @@ impl TestApp {
             .merge(Serialized::default("auth.argon2_iterations", 1))
             .merge(Serialized::default("security.key_file", key_file))
             .merge(Serialized::default("demo.wechat_standin", opts.standin))
+            // Tests refit when they mean to, not at every start.
+            .merge(Serialized::default("risk.refit_on_start", false))
             // Test databases are thrown away: the stand-in may run on PostgreSQL too.
             .merge(Serialized::default("demo.wechat_standin_force", true));
         let f = match (&opts.redis_prefix, redis_url()) {
@@ -324,6 +326,14 @@ impl TestApp {
             zhicha_api::seed::demo::load(&self.db, &s.catalog, &s.settings.demo.dir, &s.settings.auth, &s.vault)
                 .await
                 .unwrap_or_else(|e| panic!("demo seed: {e:#}"));
+        }
+    }
+
+    /// A connection of its own to the app's database (another "instance").
+    pub async fn test_db_connect(&self) -> DatabaseConnection {
+        match &self.test_db {
+            Some(db) => db.connect().await,
+            None => panic!("the test database is gone"),
         }
     }
 

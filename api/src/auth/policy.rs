@@ -70,6 +70,8 @@ pub const ROUTES: &[(&str, &str, Option<Function>)] = &[
     ("get", "/gov/enterprises", Some(Function::GovEnterprises)),
     ("get", "/gov/enterprises/{id}", Some(Function::GovEnterprises)),
     ("post", "/gov/enterprises/{id}/binding-codes", Some(Function::GovBindingCodes)),
+    ("get", "/gov/enterprises/{id}/risk", Some(Function::GovEnterprises)),
+    ("get", "/mp/risk", Some(Function::MpOwnEnterprise)),
     ("post", "/mp/auth/login", None),
     ("get", "/mp/enterprise", Some(Function::MpOwnEnterprise)),
     ("post", "/mp/bind", Some(Function::MpBind)),

@@ -26,6 +26,7 @@ pub struct Settings {
     pub limits: LimitSettings,
     pub wechat: WechatSettings,
     pub cache: CacheSettings,
+    pub risk: RiskSettings,
     pub idempotency: IdempotencySettings,
     pub log: LogSettings,
 }
@@ -37,6 +38,14 @@ pub struct WechatSettings {
     pub app_id: String,
     pub app_secret: Secret<String>,
     pub timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RiskSettings {
+    pub horizon_months: u32,
+    pub refit_interval_hours: u64,
+    pub refit_on_start: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -219,6 +228,9 @@ impl Settings {
         let redis = self.cache.redis_url.expose();
         if !(redis.is_empty() || redis.starts_with("redis://")) {
             errors.push(format!("cache.redis_url: {} is not a redis:// URL (TLS is not built in)", redact_url(redis)));
+        }
+        if !(1..=36).contains(&self.risk.horizon_months) || self.risk.refit_interval_hours == 0 {
+            errors.push("risk: horizon_months 1-36, refit_interval_hours at least 1".to_string());
         }
         if !(100..=60_000).contains(&self.wechat.timeout_ms) {
             errors.push("wechat.timeout_ms: must be 100-60000".to_string());

@@ -71,6 +71,8 @@ pub enum Relation {
     Regions,
     #[sea_orm(has_many = "super::reports::Entity")]
     Reports,
+    #[sea_orm(has_many = "super::risk_scores::Entity")]
+    RiskScores,
     #[sea_orm(has_many = "super::tasks::Entity")]
     Tasks,
     #[sea_orm(has_many = "super::users::Entity")]
@@ -152,6 +154,12 @@ impl Related<super::regions::Entity> for Entity {
 impl Related<super::reports::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::Reports.def()
+    }
+}
+
+impl Related<super::risk_scores::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::RiskScores.def()
     }
 }
 

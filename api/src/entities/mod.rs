@@ -30,5 +30,7 @@ pub mod rectifications;
 pub mod regions;
 pub mod report_receipts;
 pub mod reports;
+pub mod risk_fits;
+pub mod risk_scores;
 pub mod tasks;
 pub mod users;

@@ -28,5 +28,7 @@ pub use super::rectifications::Entity as Rectifications;
 pub use super::regions::Entity as Regions;
 pub use super::report_receipts::Entity as ReportReceipts;
 pub use super::reports::Entity as Reports;
+pub use super::risk_fits::Entity as RiskFits;
+pub use super::risk_scores::Entity as RiskScores;
 pub use super::tasks::Entity as Tasks;
 pub use super::users::Entity as Users;

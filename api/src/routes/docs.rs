@@ -5,7 +5,7 @@ use utoipa::OpenApi;
 use utoipa_scalar::{Scalar, Servable};
 
 use crate::error::{ErrorBody, ErrorCode, ErrorDetail};
-use crate::routes::{admin, auth, binding, codes, enterprises, expert, health, mp};
+use crate::routes::{admin, auth, binding, codes, enterprises, expert, health, mp, risk};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -13,7 +13,7 @@ use crate::routes::{admin, auth, binding, codes, enterprises, expert, health, mp
     paths(
         health::healthz, health::readyz, spec_yaml, codes::list, codes::crosswalk,
         auth::login, auth::refresh, auth::logout, auth::me,
-        enterprises::list, enterprises::get, enterprises::own, binding::issue,
+        enterprises::list, enterprises::get, enterprises::own, binding::issue, risk::of_enterprise, risk::own,
         mp::login, mp::bind, mp::phone, mp::invite, mp::people_list, mp::person_phone,
         expert::tasks,
         admin::users, admin::unlock, admin::audit_trail, admin::rules,

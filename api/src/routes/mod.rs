@@ -11,6 +11,7 @@ pub mod expert;
 pub mod health;
 pub mod mp;
 pub mod paging;
+pub mod risk;
 
 use actix_web::middleware::from_fn;
 use actix_web::web;
@@ -33,13 +34,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::scope("/gov")
                 .service(web::resource("/enterprises").route(web::get().to(enterprises::list)))
                 .service(web::resource("/enterprises/{id}").route(web::get().to(enterprises::get)))
-                .service(web::resource("/enterprises/{id}/binding-codes").route(web::post().to(binding::issue))),
+                .service(web::resource("/enterprises/{id}/binding-codes").route(web::post().to(binding::issue)))
+                .service(web::resource("/enterprises/{id}/risk").route(web::get().to(risk::of_enterprise))),
         )
         .service(
             web::scope("/mp")
                 .wrap(from_fn(idempotency::middleware))
                 .service(web::resource("/auth/login").route(web::post().to(mp::login)))
                 .service(web::resource("/enterprise").route(web::get().to(enterprises::own)))
+                .service(web::resource("/risk").route(web::get().to(risk::own)))
                 .service(web::resource("/bind").route(web::post().to(mp::bind)))
                 .service(web::resource("/me/phone").route(web::post().to(mp::phone)))
                 .service(web::resource("/invites").route(web::post().to(mp::invite)))

@@ -1,0 +1,46 @@
+//! Risk scores as bureaus and enterprises see them: the current fit only.
+
+use actix_web::{HttpResponse, web};
+use sea_orm::{ColumnTrait, QueryFilter};
+
+use crate::auth::{Caller, Function};
+use crate::entities::enterprises;
+use crate::error::{ApiError, ErrorBody};
+use crate::scope;
+use crate::scoring::{self, RiskView};
+use crate::state::AppState;
+
+async fn view(state: &AppState, caller: &Caller, id: Option<i64>) -> Result<RiskView, ApiError> {
+    let mut q = scope::enterprises(caller)?;
+    if let Some(id) = id {
+        q = q.filter(enterprises::Column::Id.eq(id));
+    }
+    let e = q.one(&state.db).await?.ok_or_else(|| ApiError::not_found("enterprise"))?;
+    scoring::current(&state.db, e.id).await?.ok_or_else(|| ApiError::not_found("risk score (no fit yet)"))
+}
+
+/// An enterprise's risk in the caller's jurisdiction: expected accidents, chances,
+/// percentiles, exposure mix and the factors behind them.
+#[utoipa::path(
+    get, path = "/gov/enterprises/{id}/risk", tag = "bureau", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "enterprise id")),
+    responses((status = 200, body = RiskView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+pub async fn of_enterprise(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Function::GovEnterprises)?;
+    Ok(HttpResponse::Ok().json(view(&state, &caller, Some(*id)).await?))
+}
+
+/// The caller's own enterprise's risk.
+#[utoipa::path(
+    get, path = "/mp/risk", tag = "mini-program", security(("bearer" = [])),
+    responses((status = 200, body = RiskView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+pub async fn own(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    caller.require(Function::MpOwnEnterprise)?;
+    Ok(HttpResponse::Ok().json(view(&state, &caller, None).await?))
+}

@@ -1,0 +1,212 @@
+//! One refit: read every enterprise and accident, fit and score off the async
+//! workers, then store the fit and its scores and make it current, all in one
+//! transaction. On PostgreSQL a transaction-scoped advisory lock lets one instance
+//! refit at a time; the others skip and read its result. In process a mutex does the
+//! same for overlapping triggers.
+
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QuerySelect,
+    Statement,
+    TransactionTrait,
+};
+use tokio::sync::Mutex;
+use zhicha_engine::risk::{self, RiskConfig, RiskError};
+
+use crate::entities::{accidents, enterprises, risk_fits, risk_scores};
+
+/// Advisory-lock key of the refit ("zhicha refit" as a number).
+pub const LOCK_KEY: i64 = 0x7a68_6963_6861_7266;
+
+static IN_PROCESS: Mutex<()> = Mutex::const_new(());
+
+/// Why a refit ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    Import,
+    Schedule,
+    Startup,
+    Manual,
+}
+
+impl Trigger {
+    fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Import => "import",
+            Trigger::Schedule => "schedule",
+            Trigger::Startup => "startup",
+            Trigger::Manual => "manual",
+        }
+    }
+}
+
+/// What a refit did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refit {
+    Fitted { fit_id: i64, enterprises: usize, accidents: usize, duration_ms: u128 },
+    /// Another refit holds the lock; its result will be current.
+    Busy,
+    /// Not enough history to fit (a new installation); nothing changed.
+    TooLittleData(String),
+}
+
+type AccidentRow = (i64, NaiveDate, Option<String>, Option<String>, Option<String>, String);
+type EnterpriseRow = (i64, Option<String>, Option<String>, Option<i32>);
+
+/// Refits every enterprise with accidents before `cutoff` (usually today).
+pub async fn refit(
+    db: &DatabaseConnection,
+    trigger: Trigger,
+    cutoff: NaiveDate,
+    config: &RiskConfig,
+) -> anyhow::Result<Refit> {
+    let Ok(_local) = IN_PROCESS.try_lock() else { return Ok(Refit::Busy) };
+    let started = Instant::now();
+    let txn = db.begin().await?;
+    if txn.get_database_backend() == DbBackend::Postgres {
+        let sql = format!("SELECT pg_try_advisory_xact_lock({LOCK_KEY}) AS locked");
+        let row = txn.query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await?;
+        if !row.and_then(|r| r.try_get::<bool>("", "locked").ok()).unwrap_or(false) {
+            txn.rollback().await?;
+            return Ok(Refit::Busy);
+        }
+    }
+    let firms: Vec<EnterpriseRow> = enterprises::Entity::find()
+        .select_only()
+        .columns([
+            enterprises::Column::Id,
+            enterprises::Column::IndustryCode,
+            enterprises::Column::RegionCode,
+            enterprises::Column::InsuredWorkers,
+        ])
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    let industry_of: std::collections::HashMap<i64, (String, Option<String>)> =
+        firms.iter().map(|(id, ind, reg, _)| (*id, (ind.clone().unwrap_or_default(), reg.clone()))).collect();
+    let rows: Vec<AccidentRow> = accidents::Entity::find()
+        .select_only()
+        .columns([
+            accidents::Column::EnterpriseId,
+            accidents::Column::OccurredOn,
+            accidents::Column::AccidentTypeGb86,
+            accidents::Column::BodyPartGb86,
+            accidents::Column::Job,
+            accidents::Column::Severity,
+        ])
+        .filter(accidents::Column::OccurredOn.lt(cutoff))
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    let n_accidents = rows.len();
+    let config = config.clone();
+    // Fitting is CPU work: off the async workers.
+    let assessed = tokio::task::spawn_blocking(move || {
+        let accidents: Vec<risk::Accident> = rows
+            .into_iter()
+            .map(|(id, date, kind, part, job, severity)| {
+                let (industry, region) = industry_of.get(&id).cloned().unwrap_or_default();
+                risk::Accident {
+                    enterprise: id.to_string(),
+                    industry,
+                    region,
+                    date,
+                    accident_type: kind,
+                    body_part: part,
+                    job,
+                    severe: severity != "minor",
+                }
+            })
+            .collect();
+        let list: Vec<risk::Enterprise> = firms
+            .into_iter()
+            .map(|(id, industry, region, workers)| risk::Enterprise {
+                key: id.to_string(),
+                industry: industry.unwrap_or_default(),
+                region,
+                workers: workers.map(f64::from),
+            })
+            .collect();
+        risk::assess(&accidents, &list, cutoff, &config)
+    })
+    .await?;
+    let assessment = match assessed {
+        Ok(a) => a,
+        Err(RiskError::TooLittleData(why)) => {
+            txn.rollback().await?;
+            return Ok(Refit::TooLittleData(why));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    risk_fits::Entity::update_many()
+        .col_expr(risk_fits::Column::State, Expr::value("superseded"))
+        .filter(risk_fits::Column::State.eq("current"))
+        .exec(&txn)
+        .await?;
+    let n_scores = assessment.scores.len();
+    let fit = risk_fits::Entity::insert(risk_fits::ActiveModel {
+        model_version: Set(assessment.model.version.clone()),
+        cutoff: Set(cutoff),
+        horizon_months: Set(i32::try_from(assessment.model.plan.horizon_months).unwrap_or(12)),
+        trigger: Set(trigger.as_str().to_string()),
+        state: Set("current".to_string()),
+        accidents_used: Set(i32::try_from(n_accidents).unwrap_or(i32::MAX)),
+        enterprises_scored: Set(i32::try_from(n_scores).unwrap_or(i32::MAX)),
+        duration_ms: Set(0),
+        model: Set(serde_json::to_string(&assessment.model)?),
+        ..Default::default()
+    })
+    .exec(&txn)
+    .await?
+    .last_insert_id;
+    let mut batch = Vec::with_capacity(500);
+    for s in assessment.scores {
+        let Ok(enterprise_id) = s.enterprise.parse::<i64>() else { continue };
+        batch.push(risk_scores::ActiveModel {
+            fit_id: Set(fit),
+            enterprise_id: Set(enterprise_id),
+            history_accidents: Set(i32::try_from(s.history_accidents).unwrap_or(i32::MAX)),
+            history_serious: Set(i32::try_from(s.history_serious).unwrap_or(i32::MAX)),
+            expected_accidents: Set(s.expected_accidents),
+            p_any: Set(s.p_any),
+            p_serious: Set(s.p_serious),
+            industry_percentile: Set(s.industry_percentile),
+            region_percentile: Set(s.region_percentile),
+            mix: Set(serde_json::to_string(&s.mix)?),
+            factors: Set(serde_json::to_string(&describe(&s.factors))?),
+            ..Default::default()
+        });
+        // Bounded statements: PostgreSQL allows 65,535 parameters per statement.
+        if batch.len() == 500 {
+            risk_scores::Entity::insert_many(std::mem::take(&mut batch)).exec_without_returning(&txn).await?;
+        }
+    }
+    if !batch.is_empty() {
+        risk_scores::Entity::insert_many(batch).exec_without_returning(&txn).await?;
+    }
+    let duration_ms = started.elapsed().as_millis();
+    risk_fits::Entity::update_many()
+        .col_expr(risk_fits::Column::DurationMs, Expr::value(i32::try_from(duration_ms).unwrap_or(i32::MAX)))
+        .filter(risk_fits::Column::Id.eq(fit))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(Refit::Fitted { fit_id: fit, enterprises: n_scores, accidents: n_accidents, duration_ms })
+}
+
+/// Factors as stored: the data plus the one-line reading.
+fn describe(factors: &[risk::Factor]) -> Vec<serde_json::Value> {
+    factors
+        .iter()
+        .map(|f| {
+            let mut v = serde_json::to_value(f).unwrap_or_default();
+            if let Some(o) = v.as_object_mut() {
+                o.insert("text".into(), serde_json::Value::String(f.describe()));
+            }
+            v
+        })
+        .collect()
+}
