@@ -18,6 +18,7 @@ pub mod reference;
 pub mod request_id;
 pub mod routes;
 pub mod scope;
+pub mod scoring;
 pub mod seed;
 pub mod startup;
 pub mod state;
