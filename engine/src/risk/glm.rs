@@ -39,12 +39,14 @@ impl PoissonGlm {
             return Err(RiskError::TooLittleData("no training row has a following accident".into()));
         }
         let q = p + 1;
+        let constant: f64 = y.iter().map(|&v| if v > 0.0 { v * v.ln() - v } else { 0.0 }).sum();
         let mut beta = vec![0.0; q];
         beta[0] = mean.ln();
         let mut last: Option<(Vec<f64>, f64)> = None;
         let mut halvings = 0;
         for iter in 1..=MAX_ITER {
-            let pass = accumulate(x, y, &beta, p);
+            let mut pass = accumulate(x, y, &beta, p);
+            pass.deviance = 2.0 * (constant + pass.deviance);
             // A Newton step that raised the deviance is halved back toward the last point.
             if let Some((prev, prev_dev)) = &last
                 && pass.deviance > prev_dev * (1.0 + 1e-10) + 1e-10
@@ -77,10 +79,6 @@ impl PoissonGlm {
     pub fn mean(&self, x: &[f64]) -> f64 {
         self.linear(x).exp()
     }
-}
-
-fn linear(beta: &[f64], row: &[f64]) -> f64 {
-    beta.iter().zip(row).map(|(b, v)| b * v).sum()
 }
 
 /// One pass over the rows at `beta`: deviance, gradient Xᵀ(y − μ) and the lower
@@ -121,22 +119,28 @@ fn accumulate(x: &[f64], y: &[f64], beta: &[f64], p: usize) -> Pass {
     }
 }
 
+/// Deviance is accumulated as Σ(μ − yη); the part that does not depend on β,
+/// Σ(y ln y − y), is added by the caller, which keeps a logarithm out of the loop.
 fn accumulate_rows(x: &[f64], y: &[f64], beta: &[f64], p: usize) -> Pass {
     let q = p + 1;
     let mut hessian = vec![0.0; q * q];
     let mut gradient = vec![0.0; q];
     let mut deviance = 0.0;
-    let mut row = vec![1.0; q];
-    for (i, &yi) in y.iter().enumerate() {
-        row[1..].copy_from_slice(&x[i * p..(i + 1) * p]);
-        let mu = linear(beta, &row).exp();
-        deviance += 2.0 * (if yi > 0.0 { yi * (yi / mu).ln() } else { 0.0 } - (yi - mu));
+    let (b0, b) = (beta[0], &beta[1..]);
+    for (xi, &yi) in x.chunks_exact(p.max(1)).zip(y) {
+        let eta = b0 + b.iter().zip(xi).map(|(u, v)| u * v).sum::<f64>();
+        let mu = eta.exp();
+        deviance += mu - yi * eta;
         let r = yi - mu;
-        for a in 0..q {
-            gradient[a] += row[a] * r;
-            let wa = mu * row[a];
-            for b in 0..=a {
-                hessian[a * q + b] += wa * row[b];
+        gradient[0] += r;
+        hessian[0] += mu;
+        for (a, &xa) in xi.iter().enumerate() {
+            gradient[a + 1] += xa * r;
+            let wa = mu * xa;
+            let h = &mut hessian[(a + 1) * q..(a + 1) * q + a + 2];
+            h[0] += wa;
+            for (hb, &xb) in h[1..].iter_mut().zip(&xi[..=a]) {
+                *hb += wa * xb;
             }
         }
     }
