@@ -263,10 +263,10 @@ async fn audit_verify(settings: &Settings) -> anyhow::Result<()> {
 }
 
 fn rules_check(settings: &Settings) -> anyhow::Result<()> {
-    match Catalog::load(&settings.rules.dir) {
-        Ok(c) => {
-            for (table, version) in c.versions() {
-                println!("ok  {table}  version {version}");
+    match crate::rules::load(&settings.rules.dir) {
+        Ok(r) => {
+            for line in crate::rules::summary(&r) {
+                println!("{line}");
             }
             Ok(())
         }

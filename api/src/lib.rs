@@ -17,6 +17,7 @@ pub mod rate_limit;
 pub mod reference;
 pub mod request_id;
 pub mod routes;
+pub mod rules;
 pub mod scope;
 pub mod scoring;
 pub mod seed;

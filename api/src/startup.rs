@@ -15,7 +15,7 @@ use crate::extract;
 use crate::pii::Vault;
 use crate::state::AppState;
 use crate::wechat::Wechat;
-use crate::{auth, db, rate_limit, reference, request_id, routes, seed};
+use crate::{auth, db, rate_limit, rules, reference, request_id, routes, seed};
 
 pub struct Application {
     server: Server,
@@ -28,8 +28,9 @@ pub struct Application {
 /// Loads and validates everything `serve` needs before it listens: an invalid rules
 /// library or an unreachable database stops start-up.
 pub async fn prepare(settings: &Settings) -> anyhow::Result<(DatabaseConnection, Arc<Catalog>, Arc<Vault>)> {
-    let catalog = Catalog::load(&settings.rules.dir)
-        .map_err(|e| anyhow::anyhow!("rules in {} are invalid:\n{e}", settings.rules.dir.display()))?;
+    let catalog = rules::load_once(&settings.rules.dir)
+        .map_err(|e| anyhow::anyhow!("rules in {} are invalid:\n{e}", settings.rules.dir.display()))?
+        .catalog;
     let db = db::connect(settings).await?;
     if settings.database.migrate_on_start {
         db::migrate(&db, Some(settings.database.app_role.as_str())).await?;
@@ -38,7 +39,7 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<(DatabaseConnection,
     }
     reference::sync_regions(&db, &catalog).await?;
     let vault = Vault::open(&settings.key_file())?;
-    Ok((db, Arc::new(catalog), Arc::new(vault)))
+    Ok((db, catalog, Arc::new(vault)))
 }
 
 impl Application {
@@ -46,6 +47,7 @@ impl Application {
         // Checked first: a stand-in refused with a production database stops start-up.
         let wechat = Arc::new(Wechat::from_settings(&settings)?);
         let (db, catalog, vault) = prepare(&settings).await?;
+        let loaded = rules::load_once(&settings.rules.dir).map_err(|e| anyhow::anyhow!("rules: {e}"))?;
         // The embedded default shows a living system; a production database is seeded
         // only on request (`zhicha seed demo`).
         let mut demo_loaded = false;
@@ -58,7 +60,15 @@ impl Application {
         let addr = listener.local_addr()?;
         // Risk refits: at start-up when stale, then on schedule (one at a time across instances).
         crate::scoring::job::spawn(db.clone(), settings.risk.clone());
-        let state = AppState { db, catalog, settings: Arc::new(settings), vault, wechat };
+        let state = AppState {
+            db,
+            catalog,
+            hazards: loaded.hazards,
+            profiles: loaded.profiles,
+            settings: Arc::new(settings),
+            vault,
+            wechat,
+        };
         let workers = match state.settings.server.workers {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,

@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 use zhicha_engine::Catalog;
+use zhicha_engine::hazards::HazardLibrary;
+use zhicha_engine::recommend::IndustryProfiles;
 
 use crate::config::Settings;
 use crate::pii::Vault;
@@ -13,6 +15,8 @@ use crate::wechat::Wechat;
 pub struct AppState {
     pub db: DatabaseConnection,
     pub catalog: Arc<Catalog>,
+    pub hazards: Arc<HazardLibrary>,
+    pub profiles: Arc<IndustryProfiles>,
     pub settings: Arc<Settings>,
     pub vault: Arc<Vault>,
     pub wechat: Arc<Wechat>,

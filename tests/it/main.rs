@@ -20,5 +20,6 @@ mod openapi;
 mod pii;
 mod policy;
 mod risk;
+mod rules;
 mod support;
 mod wechat;

@@ -1,0 +1,62 @@
+//! Everything under `rules/`, loaded and validated together: code tables and
+//! crosswalks, the hazard library and the industry profiles the ranking reads. An
+//! invalid file stops start-up; nothing is served from half a library.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use zhicha_engine::hazards::{self, HazardLibrary};
+use zhicha_engine::recommend::IndustryProfiles;
+use zhicha_engine::{Catalog, RuleErrors};
+
+/// The loaded rules.
+pub struct Rules {
+    pub catalog: Arc<Catalog>,
+    pub hazards: Arc<HazardLibrary>,
+    pub profiles: Arc<IndustryProfiles>,
+}
+
+impl Clone for Rules {
+    fn clone(&self) -> Self {
+        Self { catalog: self.catalog.clone(), hazards: self.hazards.clone(), profiles: self.profiles.clone() }
+    }
+}
+
+/// Loads and validates every rule file; all problems at once, each as file:line.
+pub fn load(dir: &Path) -> Result<Rules, RuleErrors> {
+    let catalog = Catalog::load(dir)?;
+    let library = hazards::load(dir, &catalog)?;
+    let profiles = IndustryProfiles::load(dir, &library.vocabulary, &catalog)?;
+    Ok(Rules { catalog: Arc::new(catalog), hazards: Arc::new(library), profiles: Arc::new(profiles) })
+}
+
+static LOADED: Mutex<Option<HashMap<PathBuf, Rules>>> = Mutex::new(None);
+
+/// [`load`], once per directory per process: the service reads its rules at start-up
+/// and does not watch them (restart to apply an edit), so an application built again in
+/// the same process (the tests) need not parse 1,500 items again.
+pub fn load_once(dir: &Path) -> Result<Rules, RuleErrors> {
+    let key = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    if let Ok(guard) = LOADED.lock()
+        && let Some(r) = guard.as_ref().and_then(|m| m.get(&key))
+    {
+        return Ok(r.clone());
+    }
+    let rules = load(dir)?;
+    if let Ok(mut guard) = LOADED.lock() {
+        guard.get_or_insert_with(HashMap::new).insert(key, rules.clone());
+    }
+    Ok(rules)
+}
+
+/// What `zhicha rules check` prints for valid rules: every file with its version.
+pub fn summary(r: &Rules) -> Vec<String> {
+    let mut out: Vec<String> = r.catalog.versions().into_iter().map(|(t, v)| format!("ok  {t}  version {v}")).collect();
+    for (file, version) in &r.hazards.files {
+        out.push(format!("ok  {}  version {version}", file.display()));
+    }
+    let active = r.hazards.active().count();
+    out.push(format!("hazard library {}: {} items, {active} active", r.hazards.version, r.hazards.items.len()));
+    out
+}
