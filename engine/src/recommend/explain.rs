@@ -8,6 +8,7 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use super::input::Mark;
+use crate::hazards::{IndustryPattern, LegalBasis};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -33,10 +34,10 @@ pub enum ExposureSource {
 
 /// One exposure category the item addresses.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Driver {
+pub struct Driver<'a> {
     pub dimension: Dimension,
-    pub code: String,
-    pub name: String,
+    pub code: &'a str,
+    pub name: &'a str,
     pub share: f64,
     pub source: ExposureSource,
 }
@@ -58,12 +59,12 @@ pub enum MatchLevel {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct IndustryMatch {
+pub struct IndustryMatch<'a> {
     pub level: MatchLevel,
     /// The item's pattern that matched.
-    pub pattern: String,
-    /// Name of the matched section or division (GB/T 4754).
-    pub name: String,
+    pub pattern: &'a IndustryPattern,
+    /// Name of the matched section or division (GB/T 4754), `各行业` for `*`.
+    pub name: &'a str,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -83,9 +84,9 @@ pub enum GateBasis {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct GateMatch {
+pub struct GateMatch<'a> {
     pub kind: GateKind,
-    pub term: String,
+    pub term: &'a str,
     pub basis: GateBasis,
 }
 
@@ -99,20 +100,12 @@ pub struct PeerRate {
     pub pooled: f64,
 }
 
-/// A cited document and article.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Citation {
-    pub source: String,
-    pub document: String,
-    pub article: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct MajorNote {
+pub struct MajorNote<'a> {
     /// The item's default grade is 重大事故隐患.
     pub major_grade: bool,
     /// The determination standard (重大事故隐患判定标准) it cites, if any.
-    pub standard: Option<Citation>,
+    pub standard: Option<&'a LegalBasis>,
     pub installation: bool,
     pub key_enterprise: bool,
 }
@@ -135,16 +128,18 @@ impl Factors {
     }
 }
 
+/// Borrows its texts from the library and catalog, so explaining 600 items costs a few
+/// small vectors and one sentence each.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Explanation {
-    /// Largest share first within each dimension.
-    pub drivers: Vec<Driver>,
-    pub industry: IndustryMatch,
-    pub gates: Vec<GateMatch>,
+pub struct Explanation<'a> {
+    /// Accident types, then body parts, then jobs; largest share first within each.
+    pub drivers: Vec<Driver<'a>>,
+    pub industry: IndustryMatch<'a>,
+    pub gates: Vec<GateMatch<'a>>,
     pub peers: Option<PeerRate>,
     pub own: Option<Mark>,
-    pub major: Option<MajorNote>,
-    pub legal_basis: Vec<Citation>,
+    pub major: Option<MajorNote<'a>>,
+    pub legal_basis: &'a [LegalBasis],
     pub factors: Factors,
     pub sentence: String,
 }
@@ -153,93 +148,93 @@ fn pct(x: f64) -> u32 {
     (x * 100.0).round() as u32
 }
 
-fn drivers_text(out: &mut String, label: &str, ds: &[&Driver]) {
-    out.push_str(label);
-    for (i, d) in ds.iter().enumerate() {
-        if i > 0 {
-            out.push('、');
+/// Appends clauses separated by `；`.
+struct Clauses(String);
+
+impl Clauses {
+    fn next(&mut self) -> &mut String {
+        if !self.0.is_empty() {
+            self.0.push('；');
         }
-        let _ = write!(out, "{}（{}%）", d.name, pct(d.share));
+        &mut self.0
+    }
+
+    fn drivers(&mut self, label: &str, ds: &[Driver<'_>], dim: Dimension) {
+        let mut first = true;
+        for d in ds.iter().filter(|d| d.dimension == dim) {
+            let out = if first { self.next() } else { &mut self.0 };
+            out.push_str(if first { label } else { "、" });
+            let _ = write!(out, "{}（{}%）", d.name, pct(d.share));
+            first = false;
+        }
+    }
+
+    fn gates(&mut self, gates: &[GateMatch<'_>], basis: GateBasis, before: &str, after: &str) {
+        let mut first = true;
+        for g in gates.iter().filter(|g| g.basis == basis) {
+            let out = if first { self.next() } else { &mut self.0 };
+            out.push_str(if first { before } else { "、" });
+            out.push_str(g.term);
+            first = false;
+        }
+        if !first {
+            self.0.push_str(after);
+        }
     }
 }
 
 /// One sentence from the structured explanation, clauses joined by `；`.
-pub fn sentence(x: &Explanation) -> String {
-    let mut clauses: Vec<String> = Vec::with_capacity(8);
-    let of = |d: Dimension| x.drivers.iter().filter(|v| v.dimension == d).collect::<Vec<_>>();
-    let types = of(Dimension::AccidentType);
-    if let Some(first) = types.first() {
-        let mut c = String::new();
-        let label = match first.source {
-            ExposureSource::Enterprise => "针对本企业主要事故类型",
-            ExposureSource::IndustryDefault => "针对本行业常见事故类型",
-        };
-        drivers_text(&mut c, label, &types);
-        clauses.push(c);
-    }
-    let parts = of(Dimension::BodyPart);
-    if !parts.is_empty() {
-        let mut c = String::new();
-        drivers_text(&mut c, "受伤部位", &parts);
-        clauses.push(c);
-    }
-    let jobs = of(Dimension::Job);
-    if !jobs.is_empty() {
-        let mut c = String::new();
-        drivers_text(&mut c, "涉及岗位", &jobs);
-        clauses.push(c);
-    }
-    clauses.push(match x.industry.level {
-        MatchLevel::General => "各行业通用检查项".to_string(),
-        MatchLevel::Section => format!("{}通用检查项", x.industry.name),
-        MatchLevel::Division => format!("{}专项检查项", x.industry.name),
-        MatchLevel::Group | MatchLevel::Class => format!("{}（{}）专项检查项", x.industry.name, x.industry.pattern),
-    });
-    let terms = |basis: GateBasis| {
-        x.gates.iter().filter(|g| g.basis == basis).map(|g| g.term.as_str()).collect::<Vec<_>>().join("、")
+pub fn sentence(x: &Explanation<'_>) -> String {
+    let mut c = Clauses(String::with_capacity(384));
+    let label = match x.drivers.first().map(|d| d.source) {
+        Some(ExposureSource::IndustryDefault) => "针对本行业常见事故类型",
+        _ => "针对本企业主要事故类型",
     };
-    let declared = terms(GateBasis::Declared);
-    if !declared.is_empty() {
-        clauses.push(format!("企业已申报涉及{declared}"));
-    }
-    let assumed = terms(GateBasis::Assumed);
-    if !assumed.is_empty() {
-        clauses.push(format!("本行业企业普遍涉及{assumed}（未申报，不涉及可标记不适用）"));
-    }
+    c.drivers(label, &x.drivers, Dimension::AccidentType);
+    c.drivers("受伤部位", &x.drivers, Dimension::BodyPart);
+    c.drivers("涉及岗位", &x.drivers, Dimension::Job);
+    let out = c.next();
+    let _ = match x.industry.level {
+        MatchLevel::General => write!(out, "各行业通用检查项"),
+        MatchLevel::Section => write!(out, "{}通用检查项", x.industry.name),
+        MatchLevel::Division => write!(out, "{}专项检查项", x.industry.name),
+        MatchLevel::Group | MatchLevel::Class => write!(out, "{}（{}）专项检查项", x.industry.name, x.industry.pattern),
+    };
+    c.gates(&x.gates, GateBasis::Declared, "企业已申报涉及", "");
+    c.gates(&x.gates, GateBasis::Assumed, "本行业企业普遍涉及", "（未申报，不涉及可标记不适用）");
     if let Some(m) = &x.major {
         if m.major_grade {
-            let mut c = "属重大事故隐患判定项".to_string();
-            if let Some(s) = &m.standard {
-                let _ = write!(c, "（《{}》{}）", s.document, s.article);
+            let out = c.next();
+            out.push_str("属重大事故隐患判定项");
+            if let Some(s) = m.standard {
+                let _ = write!(out, "（《{}》{}）", s.document, s.article);
             }
-            clauses.push(c);
         }
         if m.installation {
-            clauses.push("本企业构成重大危险源，优先排查".to_string());
+            c.next().push_str("本企业构成重大危险源，优先排查");
         } else if m.key_enterprise && m.major_grade {
-            clauses.push("本企业为重点企业，优先排查".to_string());
+            c.next().push_str("本企业为重点企业，优先排查");
         }
     }
     if let Some(p) = &x.peers {
         let checked = p.found + p.not_found;
         if checked > 0 {
-            clauses.push(format!("同行业企业发现率{}%（{}/{}）", pct(p.rate), p.found, checked));
+            let _ = write!(c.next(), "同行业企业发现率{}%（{}/{}）", pct(p.rate), p.found, checked);
         }
     }
     match &x.own {
-        Some(Mark::Found) => clauses.push("上轮检查发现此隐患，复查整改效果".to_string()),
-        Some(Mark::NotFound) => clauses.push("上轮检查未发现".to_string()),
+        Some(Mark::Found) => c.next().push_str("上轮检查发现此隐患，复查整改效果"),
+        Some(Mark::NotFound) => c.next().push_str("上轮检查未发现"),
         Some(Mark::NotApplicable { reason }) if !reason.trim().is_empty() => {
-            clauses.push(format!("上轮标记不适用（{}），本轮降序", reason.trim()));
+            let _ = write!(c.next(), "上轮标记不适用（{}），本轮降序", reason.trim());
         }
-        Some(Mark::NotApplicable { .. }) => clauses.push("上轮标记不适用（未说明理由），本轮降序".to_string()),
+        Some(Mark::NotApplicable { .. }) => c.next().push_str("上轮标记不适用（未说明理由），本轮降序"),
         None => {}
     }
-    let standard = x.major.as_ref().and_then(|m| m.standard.as_ref());
+    let standard = x.major.as_ref().and_then(|m| m.standard);
     if let Some(b) = x.legal_basis.iter().find(|b| Some(*b) != standard) {
-        clauses.push(format!("依据《{}》{}", b.document, b.article));
+        let _ = write!(c.next(), "依据《{}》{}", b.document, b.article);
     }
-    let mut s = clauses.join("；");
-    s.push('。');
-    s
+    c.0.push('。');
+    c.0
 }

@@ -1,7 +1,7 @@
 //! What a recommendation round is computed from: the enterprise's profile and exposure,
 //! its peers' feedback and its own feedback on earlier rounds.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -127,7 +127,9 @@ pub struct PeerCounts {
 /// Peer feedback of one industry, per item id.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PeerFeedback {
-    counts: BTreeMap<String, PeerCounts>,
+    /// Hashed: ranking looks up every applicable item. The pooled rate is a sum of
+    /// integers, so iteration order cannot change it.
+    counts: HashMap<String, PeerCounts>,
     pooled: Option<f64>,
 }
 
@@ -137,7 +139,7 @@ impl PeerFeedback {
             .values()
             .fold((0u64, 0u64), |(f, c), n| (f + u64::from(n.found), c + u64::from(n.found + n.not_found)));
         let pooled = (checked > 0).then(|| found as f64 / checked as f64);
-        Self { counts, pooled }
+        Self { counts: counts.into_iter().collect(), pooled }
     }
 
     pub fn get(&self, id: &str) -> Option<&PeerCounts> {

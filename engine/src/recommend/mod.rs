@@ -15,6 +15,8 @@
 //! Use: [`IndustryProfiles::load`], then [`Recommender::new`] and [`Recommender::rank`].
 
 mod explain;
+mod gates;
+mod index;
 mod input;
 mod output;
 mod profiles;
@@ -25,8 +27,8 @@ mod score;
 mod tests;
 
 pub use explain::{
-    Citation, Dimension, Driver, Explanation, ExposureSource, Factors, GateBasis, GateKind, GateMatch, IndustryMatch,
-    MajorNote, MatchLevel, PeerRate, sentence,
+    Dimension, Driver, Explanation, ExposureSource, Factors, GateBasis, GateKind, GateMatch, IndustryMatch, MajorNote,
+    MatchLevel, PeerRate, sentence,
 };
 pub use input::{
     Declared, Enterprise, Exposure, MajorHazardStatus, Mark, Options, OwnFeedback, PeerCounts, PeerFeedback, Weighted,

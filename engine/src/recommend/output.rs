@@ -7,16 +7,16 @@ use super::explain::{Explanation, GateKind};
 use crate::hazards::Grade;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Recommendation {
-    pub item_id: String,
+pub struct Recommendation<'a> {
+    pub item_id: &'a str,
     pub item_version: u32,
-    pub title: String,
-    pub area: String,
+    pub title: &'a str,
+    pub area: &'a str,
     pub grade: Grade,
     pub score: f64,
     /// 1-based priority over every applicable item.
     pub rank: u32,
-    pub explanation: Explanation,
+    pub explanation: Explanation<'a>,
 }
 
 /// A gate term that would bring in items if the enterprise declared it.
@@ -40,12 +40,13 @@ pub struct Shortfall {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Ranking {
-    pub library_version: String,
-    pub profiles_version: String,
+/// Borrows from the library, catalog and profiles it was ranked against.
+pub struct Ranking<'a> {
+    pub library_version: &'a str,
+    pub profiles_version: &'a str,
     pub industry: String,
     /// Every applicable item, best first; no item twice.
-    pub items: Vec<Recommendation>,
+    pub items: Vec<Recommendation<'a>>,
     /// The first `round_len` items make the round.
     pub round_len: usize,
     pub shortfall: Option<Shortfall>,
@@ -55,37 +56,37 @@ pub struct Ranking {
 
 /// Items of one area, best first.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AreaGroup<'a> {
+pub struct AreaGroup<'r, 'a> {
     pub area: &'a str,
-    pub items: Vec<&'a Recommendation>,
+    pub items: Vec<&'r Recommendation<'a>>,
 }
 
-impl Ranking {
-    pub fn round(&self) -> &[Recommendation] {
+impl<'a> Ranking<'a> {
+    pub fn round(&self) -> &[Recommendation<'a>] {
         &self.items[..self.round_len.min(self.items.len())]
     }
 
     /// The round grouped by area; groups ordered by their best item.
-    pub fn round_by_area(&self) -> Vec<AreaGroup<'_>> {
+    pub fn round_by_area(&self) -> Vec<AreaGroup<'_, 'a>> {
         group_by_area(self.round())
     }
 }
 
 /// Groups ranked items by area, keeping each group's order and ordering groups by their
 /// best (first-seen) item.
-pub fn group_by_area(items: &[Recommendation]) -> Vec<AreaGroup<'_>> {
-    let mut groups: Vec<AreaGroup<'_>> = Vec::new();
+pub fn group_by_area<'r, 'a>(items: &'r [Recommendation<'a>]) -> Vec<AreaGroup<'r, 'a>> {
+    let mut groups: Vec<AreaGroup<'r, 'a>> = Vec::new();
     for r in items {
         match groups.iter_mut().find(|g| g.area == r.area) {
             Some(g) => g.items.push(r),
-            None => groups.push(AreaGroup { area: &r.area, items: vec![r] }),
+            None => groups.push(AreaGroup { area: r.area, items: vec![r] }),
         }
     }
     groups
 }
 
 /// The grouped round flattened in display order (area by area).
-pub fn display_order<'a>(groups: &[AreaGroup<'a>]) -> Vec<&'a Recommendation> {
+pub fn display_order<'r, 'a>(groups: &[AreaGroup<'r, 'a>]) -> Vec<&'r Recommendation<'a>> {
     groups.iter().flat_map(|g| g.items.iter().copied()).collect()
 }
 

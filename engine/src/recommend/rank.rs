@@ -1,101 +1,62 @@
 //! Ranking every applicable item of the library for one enterprise.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use super::explain::{
-    Citation, Dimension, Driver, Explanation, ExposureSource, Factors, GateBasis, GateKind, GateMatch, IndustryMatch,
-    MajorNote, MatchLevel, PeerRate, sentence,
+    Dimension, Driver, Explanation, ExposureSource, Factors, GateBasis, GateKind, GateMatch, IndustryMatch, MajorNote,
+    MatchLevel, PeerRate, sentence,
 };
-use super::input::{Declared, Enterprise, Mark, Options, OwnFeedback, PeerFeedback, Weighted};
+use super::gates::{Gate, Gates, KindInput, State};
+use super::index::{Index, Prepared};
+use super::input::{Enterprise, Mark, Options, OwnFeedback, PeerFeedback, Weighted};
 use super::output::{Ranking, Recommendation, Shortfall, Unlock};
 use super::profiles::{IndustryProfiles, Typical, specificity};
 use super::score;
 use crate::catalog::Catalog;
-use crate::hazards::{Grade, HazardItem, HazardLibrary, IndustryPattern, Status};
+use crate::hazards::{Grade, HazardLibrary, IndustryPattern, Status};
 
 /// Condition implied by [`MajorHazardStatus::installation`](super::MajorHazardStatus).
 const MAJOR_HAZARD_CONDITION: &str = "重大危险源";
-/// Sources whose document title contains this are major-hazard determination standards.
-const DETERMINATION_STANDARD: &str = "隐患判定标准";
 /// Unlock suggestions listed in a shortfall.
 const UNLOCKS_SHOWN: usize = 5;
 const SUPERSESSION_STEPS: usize = 16;
+const GATE_KINDS: [GateKind; 2] = [GateKind::Condition, GateKind::Equipment];
 
-/// The library, catalog and industry profiles a ranking reads; cheap to build.
+/// The library, catalog and industry profiles a ranking reads, with the active items
+/// indexed once (well under a millisecond); build it once per library and rank many
+/// enterprises with it.
 pub struct Recommender<'a> {
     library: &'a HazardLibrary,
     catalog: &'a Catalog,
     profiles: &'a IndustryProfiles,
-    active: Vec<&'a HazardItem>,
-    standards: HashSet<&'a str>,
-}
-
-/// The enterprise's position on one gate vocabulary.
-struct Gates<'e> {
-    present: Vec<&'e str>,
-    absent: Vec<&'e str>,
-    assumed: Vec<&'e str>,
-}
-
-impl<'e> Gates<'e> {
-    fn new(
-        d: &'e Declared,
-        typical: &[&'e str],
-        implied: Option<&'e str>,
-        known: impl Fn(&str) -> bool,
-        what: &str,
-        warnings: &mut Vec<String>,
-    ) -> Self {
-        let mut check = |list: &'e [String]| -> Vec<&'e str> {
-            let mut out = Vec::new();
-            for t in list.iter().map(|s| s.trim()) {
-                if known(t) {
-                    out.push(t);
-                } else {
-                    warnings.push(format!("{what} {t:?} is not in vocabulary.toml; ignored"));
-                }
-            }
-            out
-        };
-        let mut present = check(&d.present);
-        let absent: Vec<&str> = check(&d.absent).into_iter().filter(|t| !present.contains(t)).collect();
-        if let Some(t) = implied
-            && !present.contains(&t)
-        {
-            present.push(t);
-        }
-        let assumed = if d.complete {
-            Vec::new()
-        } else {
-            typical.iter().copied().filter(|t| !present.contains(t) && !absent.contains(t)).collect()
-        };
-        Self { present, absent, assumed }
-    }
-
-    /// How an item's gate list is met: `Ok(None)` no gate, `Ok(Some(..))` met with the
-    /// terms that met it, `Err(terms)` not met, with the terms that could still meet it.
-    fn check<'i>(&self, terms: &'i [String]) -> Result<Option<(GateBasis, Vec<&'i str>)>, Vec<&'i str>> {
-        if terms.is_empty() {
-            return Ok(None);
-        }
-        let declared: Vec<&str> = terms.iter().map(String::as_str).filter(|t| self.present.contains(t)).collect();
-        if !declared.is_empty() {
-            return Ok(Some((GateBasis::Declared, declared)));
-        }
-        let assumed: Vec<&str> = terms.iter().map(String::as_str).filter(|t| self.assumed.contains(t)).collect();
-        if !assumed.is_empty() {
-            return Ok(Some((GateBasis::Assumed, assumed)));
-        }
-        Err(terms.iter().map(String::as_str).filter(|t| !self.absent.contains(t)).collect())
-    }
+    index: Index<'a>,
 }
 
 /// An exposure category resolved against the catalog or vocabulary.
 struct Category {
-    code: String,
-    name: String,
+    id: u16,
     share: f64,
     source: ExposureSource,
+}
+
+/// An applicable item after pass 1.
+struct Candidate<'a> {
+    pos: usize,
+    best: &'a IndustryPattern,
+    met: [Gate; 2],
+    score: f64,
+    factors: Factors,
+}
+
+/// Everything about the enterprise that does not depend on the item.
+struct Context<'a, 'x> {
+    gates: Gates,
+    exposure: [Vec<Category>; 3],
+    marks: Vec<Option<&'x Mark>>,
+    peers: &'x PeerFeedback,
+    pooled: f64,
+    names: IndustryNames<'a>,
+    enterprise: &'x Enterprise,
 }
 
 fn match_level(p: &IndustryPattern) -> MatchLevel {
@@ -119,92 +80,96 @@ fn pattern_matches(p: &IndustryPattern, section: char, digits: &str) -> bool {
 
 impl<'a> Recommender<'a> {
     pub fn new(library: &'a HazardLibrary, catalog: &'a Catalog, profiles: &'a IndustryProfiles) -> Self {
-        let standards = library
-            .sources
-            .list
-            .iter()
-            .filter(|s| s.document.contains(DETERMINATION_STANDARD))
-            .map(|s| s.id.as_str())
-            .collect();
-        Self { library, catalog, profiles, active: library.active().collect(), standards }
+        Self { library, catalog, profiles, index: Index::new(library, catalog) }
     }
 
     /// Every applicable active item for `enterprise`, scored and ranked (best first, ties
     /// by id), with the round cut at `options`. The same inputs give the same output.
-    pub fn rank(&self, enterprise: &Enterprise, peers: &PeerFeedback, own: &OwnFeedback, options: &Options) -> Ranking {
+    pub fn rank(
+        &self,
+        enterprise: &Enterprise,
+        peers: &PeerFeedback,
+        own: &OwnFeedback,
+        options: &Options,
+    ) -> Ranking<'a> {
         let code = &enterprise.industry;
         let code_text = code.to_string();
         let section = code.section();
         let digits = code_text.get(1..).unwrap_or("");
         let typical = self.profiles.typical(code);
-        let vocab = &self.library.vocabulary;
         let mut warnings = Vec::new();
-        let implied = enterprise.major_hazard.installation.then_some(MAJOR_HAZARD_CONDITION);
-        let conditions = Gates::new(
-            &enterprise.conditions,
-            &typical.conditions,
-            implied,
-            |t| vocab.has_condition(t),
-            "condition",
+        let gates = Gates::new(
+            [
+                KindInput {
+                    declared: &enterprise.conditions,
+                    typical: &typical.conditions,
+                    implied: enterprise.major_hazard.installation.then_some(MAJOR_HAZARD_CONDITION),
+                    names: &self.index.terms[0],
+                    what: "condition",
+                },
+                KindInput {
+                    declared: &enterprise.equipment,
+                    typical: &typical.equipment,
+                    implied: None,
+                    names: &self.index.terms[1],
+                    what: "equipment",
+                },
+            ],
             &mut warnings,
         );
-        let equipment = Gates::new(
-            &enterprise.equipment,
-            &typical.equipment,
-            None,
-            |t| vocab.has_equipment(t),
-            "equipment",
-            &mut warnings,
-        );
-        let exposure = self.exposure(enterprise, &typical, &mut warnings);
-        let own = self.own_marks(own);
-        let pooled = peers.pooled_rate().unwrap_or(score::PEER_DEFAULT_RATE).clamp(0.01, 0.99);
-        let names = IndustryNames::new(self.catalog, section, code.division());
+        let cx = Context {
+            gates,
+            exposure: self.exposure(enterprise, &typical, &mut warnings),
+            marks: self.own_marks(own),
+            peers,
+            pooled: peers.pooled_rate().unwrap_or(score::PEER_DEFAULT_RATE).clamp(0.01, 0.99),
+            names: IndustryNames::new(self.catalog, section, code.division()),
+            enterprise,
+        };
 
-        let mut items = Vec::new();
+        // Pass 1: applicability, gates and score, without building explanations.
+        let mut candidates: Vec<Candidate<'a>> = Vec::with_capacity(self.index.items.len());
         let mut gated_out = 0usize;
         let mut unlock_counts: BTreeMap<(GateKind, &str), usize> = BTreeMap::new();
-        for &item in &self.active {
-            let Some(best) = item
+        for (pos, p) in self.index.items.iter().enumerate() {
+            let Some(best) = p
+                .item
                 .applicability
                 .industries
                 .iter()
-                .filter(|p| pattern_matches(p, section, digits))
-                .max_by_key(|p| specificity(p))
+                .filter(|x| pattern_matches(x, section, digits))
+                .max_by_key(|x| specificity(x))
             else {
                 continue;
             };
-            let a = &item.applicability;
-            let (c, q) = (conditions.check(&a.conditions), equipment.check(&a.equipment));
-            let (c, q) = match (c, q) {
-                (Ok(c), Ok(q)) => (c, q),
-                (c, q) => {
-                    gated_out += 1;
-                    for (kind, r) in [(GateKind::Condition, c), (GateKind::Equipment, q)] {
-                        for t in r.err().unwrap_or_default() {
-                            *unlock_counts.entry((kind, t)).or_default() += 1;
-                        }
+            let met = [cx.gates.check(0, &p.gates[0]), cx.gates.check(1, &p.gates[1])];
+            if met.contains(&Gate::Closed) {
+                gated_out += 1;
+                for (k, m) in met.iter().enumerate() {
+                    if *m != Gate::Closed {
+                        continue;
                     }
-                    continue;
+                    for &t in p.gates[k].iter().filter(|&&t| cx.gates.state(k, t) == State::Unknown) {
+                        let name = self.index.terms[k][usize::from(t)];
+                        *unlock_counts.entry((GATE_KINDS[k], name)).or_default() += 1;
+                    }
                 }
-            };
-            items.push(self.recommend(
-                item,
-                best,
-                [c, q],
-                &exposure,
-                &names,
-                peers,
-                pooled,
-                own.get(item.id.as_str()),
-                enterprise,
-            ));
+                continue;
+            }
+            let factors = self.factors(p, best, met, &cx, cx.marks[pos]);
+            candidates.push(Candidate { pos, best, met, score: factors.product(), factors });
         }
+        candidates.sort_by(|a, b| {
+            let id = |c: &Candidate<'_>| self.index.items[c.pos].item.id.as_str();
+            b.score.total_cmp(&a.score).then_with(|| id(a).cmp(id(b)))
+        });
+        // Pass 2: explanations, in rank order.
+        let items: Vec<Recommendation<'a>> = candidates
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| self.explain(c, u32::try_from(i + 1).unwrap_or(u32::MAX), &cx))
+            .collect();
 
-        items.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.item_id.cmp(&b.item_id)));
-        for (i, r) in items.iter_mut().enumerate() {
-            r.rank = u32::try_from(i + 1).unwrap_or(u32::MAX);
-        }
         let round_len = items.len().min(options.max_items.max(options.min_items));
         let shortfall = (items.len() < options.min_items).then(|| {
             let mut unlocks: Vec<Unlock> = unlock_counts
@@ -213,11 +178,11 @@ impl<'a> Recommender<'a> {
                 .collect();
             unlocks.sort_by(|a, b| b.items.cmp(&a.items).then_with(|| a.term.cmp(&b.term)));
             unlocks.truncate(UNLOCKS_SHOWN);
-            shortfall(&code_text, names.division.as_deref(), items.len(), options.min_items, gated_out, unlocks)
+            shortfall(&code_text, cx.names.division, items.len(), options.min_items, gated_out, unlocks)
         });
         Ranking {
-            library_version: self.library.version.clone(),
-            profiles_version: self.profiles.version.clone(),
+            library_version: &self.library.version,
+            profiles_version: &self.profiles.version,
             industry: code_text,
             items,
             round_len,
@@ -226,110 +191,99 @@ impl<'a> Recommender<'a> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn recommend(
-        &self,
-        item: &HazardItem,
-        best: &IndustryPattern,
-        gates: [Option<(GateBasis, Vec<&str>)>; 2],
-        exposure: &[Vec<Category>; 3],
-        names: &IndustryNames,
-        peers: &PeerFeedback,
-        pooled: f64,
-        mark: Option<&&Mark>,
-        enterprise: &Enterprise,
-    ) -> Recommendation {
-        let mut drivers = Vec::new();
+    /// Exposure shares the item addresses, per dimension.
+    fn matched(&self, p: &Prepared<'a>, cx: &Context<'a, '_>) -> [f64; 3] {
         let mut matched = [0.0; 3];
-        let lists: [&[String]; 3] = [&item.accident_types_86, &item.body_parts, &item.applicability.jobs];
+        for (d, m) in matched.iter_mut().enumerate() {
+            *m = cx.exposure[d].iter().filter(|c| p.codes[d].contains(&c.id)).map(|c| c.share).sum();
+        }
+        matched
+    }
+
+    fn factors(
+        &self,
+        p: &Prepared<'a>,
+        best: &IndustryPattern,
+        met: [Gate; 2],
+        cx: &Context<'a, '_>,
+        mark: Option<&Mark>,
+    ) -> Factors {
+        let item = p.item;
+        let basis = met.iter().filter_map(|m| if let Gate::Met(b) = m { Some(*b) } else { None }).min();
+        Factors {
+            weight: score::weight(item.weight),
+            exposure: score::exposure(self.matched(p, cx), p.listed),
+            industry: score::industry(match_level(best)),
+            gate: score::gate(basis),
+            major: score::major(item.grade == Grade::Major, cx.enterprise.major_hazard),
+            peers: cx.peers.get(&item.id).map_or(1.0, |c| score::peers(c, cx.pooled).1),
+            own: score::own(mark),
+        }
+    }
+
+    fn explain(&self, c: Candidate<'a>, rank: u32, cx: &Context<'a, '_>) -> Recommendation<'a> {
+        let p = &self.index.items[c.pos];
+        let item = p.item;
+        let mut drivers = Vec::new();
         for (d, dim) in Dimension::ALL.into_iter().enumerate() {
-            for cat in &exposure[d] {
-                let hit = lists[d].contains(&cat.code) || (d == 0 && item.accident_types_2025.contains(&cat.code));
-                if hit {
-                    matched[d] += cat.share;
-                    drivers.push(Driver {
-                        dimension: dim,
-                        code: cat.code.clone(),
-                        name: cat.name.clone(),
-                        share: cat.share,
-                        source: cat.source,
-                    });
-                }
+            for cat in cx.exposure[d].iter().filter(|cat| p.codes[d].contains(&cat.id)) {
+                let (code, name) = self.index.dims[d].entries[usize::from(cat.id)];
+                drivers.push(Driver { dimension: dim, code, name, share: cat.share, source: cat.source });
             }
         }
-        let level = match_level(best);
-        let industry = IndustryMatch { level, pattern: best.to_string(), name: names.of(level) };
-        let mut gate_matches = Vec::new();
-        let mut basis: Option<GateBasis> = None;
-        for (kind, g) in [GateKind::Condition, GateKind::Equipment].into_iter().zip(gates) {
-            if let Some((b, terms)) = g {
-                basis = Some(basis.map_or(b, |x| x.min(b)));
-                gate_matches.extend(terms.into_iter().map(|t| GateMatch { kind, term: t.to_string(), basis: b }));
+        let level = match_level(c.best);
+        let mut gates = Vec::new();
+        for (k, m) in c.met.into_iter().enumerate() {
+            let Gate::Met(b) = m else { continue };
+            let want = if b == GateBasis::Declared { State::Declared } else { State::Assumed };
+            for &t in p.gates[k].iter().filter(|&&t| cx.gates.state(k, t) == want) {
+                gates.push(GateMatch { kind: GATE_KINDS[k], term: self.index.terms[k][usize::from(t)], basis: b });
             }
         }
-        let legal_basis: Vec<Citation> = item
-            .legal_basis
-            .iter()
-            .map(|b| Citation { source: b.source.clone(), document: b.document.clone(), article: b.article.clone() })
-            .collect();
         let major_grade = item.grade == Grade::Major;
-        let standard = legal_basis.iter().find(|b| self.standards.contains(b.source.as_str())).cloned();
-        let status = enterprise.major_hazard;
-        let major = (major_grade || standard.is_some()).then_some(MajorNote {
+        let status = cx.enterprise.major_hazard;
+        let major = (major_grade || p.standard.is_some()).then_some(MajorNote {
             major_grade,
-            standard,
+            standard: p.standard,
             installation: status.installation,
             key_enterprise: status.key_enterprise,
         });
-        let (peer_rate, peer_factor) = match peers.get(&item.id) {
-            Some(c) => {
-                let (rate, f) = score::peers(c, pooled);
-                let p =
-                    PeerRate { found: c.found, not_found: c.not_found, not_applicable: c.not_applicable, rate, pooled };
-                (Some(p), f)
-            }
-            None => (None, 1.0),
-        };
-        let own = mark.map(|m| (*m).clone());
-        let factors = Factors {
-            weight: score::weight(item.weight),
-            exposure: score::exposure(matched, lists.map(<[String]>::len)),
-            industry: score::industry(level),
-            gate: score::gate(basis),
-            major: score::major(major_grade, status),
-            peers: peer_factor,
-            own: score::own(own.as_ref()),
-        };
-        let score = factors.product();
+        let peers = cx.peers.get(&item.id).map(|n| PeerRate {
+            found: n.found,
+            not_found: n.not_found,
+            not_applicable: n.not_applicable,
+            rate: score::peers(n, cx.pooled).0,
+            pooled: cx.pooled,
+        });
         let mut explanation = Explanation {
             drivers,
-            industry,
-            gates: gate_matches,
-            peers: peer_rate,
-            own,
+            industry: IndustryMatch { level, pattern: c.best, name: cx.names.of(level) },
+            gates,
+            peers,
+            own: cx.marks[c.pos].cloned(),
             major,
-            legal_basis,
-            factors,
+            legal_basis: &item.legal_basis,
+            factors: c.factors,
             sentence: String::new(),
         };
         explanation.sentence = sentence(&explanation);
         Recommendation {
-            item_id: item.id.clone(),
+            item_id: &item.id,
             item_version: item.version,
-            title: item.title.clone(),
-            area: item.area.clone(),
+            title: &item.title,
+            area: &item.area,
             grade: item.grade,
-            score,
-            rank: 0,
+            score: c.score,
+            rank,
             explanation,
         }
     }
 
     /// Per dimension, the enterprise's categories or else the industry default, resolved
-    /// to names; jobs as written are mapped to the vocabulary's canonical job.
+    /// to ids; jobs as written are mapped to the vocabulary's canonical job.
     fn exposure(&self, e: &Enterprise, typical: &Typical<'_>, warnings: &mut Vec<String>) -> [Vec<Category>; 3] {
         let mut out: [Vec<Category>; 3] = Default::default();
-        for d in 0..3 {
+        for (d, out) in out.iter_mut().enumerate() {
             let own = e.exposure.dimension(d);
             let (list, source): (&[Weighted], _) = if own.is_empty() {
                 (typical.mix[d].map_or(&[][..], |(m, _)| m), ExposureSource::IndustryDefault)
@@ -337,40 +291,30 @@ impl<'a> Recommender<'a> {
                 (own, ExposureSource::Enterprise)
             };
             for w in list.iter().filter(|w| w.share > 0.0 && w.share.is_finite()) {
-                let resolved = match d {
-                    0 => self.accident_type(&w.code),
-                    1 => self.catalog.body_part.get(w.code.trim()).map(|c| (c.code.clone(), c.name_zh.clone())),
-                    _ => self.library.vocabulary.job(&w.code).map(|j| (j.to_string(), j.to_string())),
-                };
-                let Some((code, name)) = resolved else {
+                let written = w.code.trim();
+                let code = if d == 2 { self.library.vocabulary.job(written) } else { Some(written) };
+                let Some(id) = code.and_then(|c| self.index.dims[d].id(c)) else {
                     let what = ["accident type", "body part", "job"][d];
                     warnings.push(format!("{what} {:?} of the exposure is not known; ignored", w.code));
                     continue;
                 };
-                match out[d].iter_mut().find(|c| c.code == code) {
+                match out.iter_mut().find(|c| c.id == id) {
                     Some(c) => c.share += w.share,
-                    None => out[d].push(Category { code, name, share: w.share, source }),
+                    None => out.push(Category { id, share: w.share, source }),
                 }
             }
-            out[d].sort_by(|a, b| b.share.total_cmp(&a.share).then_with(|| a.code.cmp(&b.code)));
+            let entries = &self.index.dims[d].entries;
+            out.sort_by(|a, b| {
+                b.share.total_cmp(&a.share).then_with(|| entries[usize::from(a.id)].0.cmp(entries[usize::from(b.id)].0))
+            });
         }
         out
     }
 
-    /// A GB 6441-86 code, or a GB 6441-2025 category name.
-    fn accident_type(&self, code: &str) -> Option<(String, String)> {
-        let code = code.trim();
-        self.catalog
-            .accident_type_86
-            .get(code)
-            .or_else(|| self.catalog.accident_type_2025.get(code))
-            .map(|c| (c.code.clone(), c.name_zh.clone()))
-    }
-
-    /// Marks by item id, a superseded item's mark carried to its successor unless the
-    /// successor has its own.
-    fn own_marks<'o>(&self, own: &'o OwnFeedback) -> BTreeMap<&'a str, &'o Mark> {
-        let mut out = BTreeMap::new();
+    /// Marks by item position, a superseded item's mark carried to its successor unless
+    /// the successor has its own.
+    fn own_marks<'o>(&self, own: &'o OwnFeedback) -> Vec<Option<&'o Mark>> {
+        let mut out = vec![None; self.index.items.len()];
         let mut carried = Vec::new();
         for (id, mark) in own {
             let Some(mut item) = self.library.get(id) else { continue };
@@ -381,38 +325,39 @@ impl<'a> Recommender<'a> {
                     _ => break,
                 }
             }
+            let Some(&pos) = self.index.position.get(item.id.as_str()) else { continue };
             if direct {
-                out.insert(item.id.as_str(), mark);
+                out[pos] = Some(mark);
             } else {
-                carried.push((item.id.as_str(), mark));
+                carried.push((pos, mark));
             }
         }
-        for (id, mark) in carried {
-            out.entry(id).or_insert(mark);
+        for (pos, mark) in carried {
+            out[pos].get_or_insert(mark);
         }
         out
     }
 }
 
 /// GB/T 4754 names of the enterprise's section and division.
-struct IndustryNames {
-    section: Option<String>,
-    division: Option<String>,
+struct IndustryNames<'a> {
+    section: Option<&'a str>,
+    division: Option<&'a str>,
 }
 
-impl IndustryNames {
-    fn new(catalog: &Catalog, section: char, division: &str) -> Self {
-        let name = |c: &str| catalog.industry.get(c).map(|e| e.name_zh.clone());
+impl<'a> IndustryNames<'a> {
+    fn new(catalog: &'a Catalog, section: char, division: &str) -> Self {
+        let name = |c: &str| catalog.industry.get(c).map(|e| e.name_zh.as_str());
         Self { section: name(&section.to_string()), division: name(division) }
     }
 
-    fn of(&self, level: MatchLevel) -> String {
+    fn of(&self, level: MatchLevel) -> &'a str {
         let name = match level {
             MatchLevel::General => None,
-            MatchLevel::Section => self.section.clone(),
-            _ => self.division.clone(),
+            MatchLevel::Section => self.section,
+            _ => self.division,
         };
-        name.unwrap_or_else(|| "各行业".to_string())
+        name.unwrap_or("各行业")
     }
 }
 

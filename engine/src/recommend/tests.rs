@@ -111,7 +111,7 @@ fn not_applicable_with_a_reason_ranks_an_item_down() {
     let e = chemical();
     let (peers, none) = no_feedback();
     let before = r.rank(&e, &peers, &none, &Options::default());
-    let top = before.items[0].item_id.clone();
+    let top = before.items[0].item_id.to_string();
     let mut own = OwnFeedback::new();
     own.insert(top.clone(), Mark::NotApplicable { reason: "本厂无此装置".into() });
     let after = r.rank(&e, &peers, &own, &Options::default());
@@ -124,7 +124,7 @@ fn not_applicable_with_a_reason_ranks_an_item_down() {
     let vague = r.rank(&e, &peers, &own, &Options::default());
     assert!(rank_of(&vague, &top) > 1 && rank_of(&vague, &top) < rank_of(&after, &top));
     // A found item rises or stays.
-    let mid = before.items[40].item_id.clone();
+    let mid = before.items[40].item_id.to_string();
     own.clear();
     own.insert(mid.clone(), Mark::Found);
     let found = r.rank(&e, &peers, &own, &Options::default());
@@ -157,7 +157,7 @@ fn a_machinery_heavy_mix_ranks_machinery_items_up() {
         .flat_map(|x| &x.explanation.drivers)
         .find(|d| d.code == "03")
         .unwrap_or_else(|| panic!("no 03 driver"));
-    assert_eq!((d.name.as_str(), d.share, d.source), ("机械伤害", 0.70, ExposureSource::Enterprise));
+    assert_eq!((d.name, d.share, d.source), ("机械伤害", 0.70, ExposureSource::Enterprise));
 }
 
 /// Divisions of the key industries of the brief: mining 06–12, manufacturing 13–43,
@@ -171,7 +171,7 @@ fn assert_full_round(r: &Ranking, label: &str) {
     assert!(r.round().len() >= 150, "{label}: {} items", r.round().len());
     let mut seen = HashSet::new();
     for x in &r.items {
-        assert!(seen.insert(x.item_id.as_str()), "{label}: {} twice", x.item_id);
+        assert!(seen.insert(x.item_id), "{label}: {} twice", x.item_id);
         assert!(!x.explanation.sentence.is_empty() && !x.explanation.legal_basis.is_empty(), "{label}: {}", x.item_id);
         assert!(x.score.is_finite() && x.score > 0.0, "{label}: {}", x.item_id);
     }
@@ -257,8 +257,8 @@ fn peers_finding_an_item_often_rank_it_up() {
     let e = chemical();
     let none = OwnFeedback::new();
     let base = r.rank(&e, &PeerFeedback::default(), &none, &Options::default());
-    let mid = base.items[120].item_id.clone();
-    let low = base.items[60].item_id.clone();
+    let mid = base.items[120].item_id.to_string();
+    let low = base.items[60].item_id.to_string();
     let mut counts = BTreeMap::new();
     // Pooled rate (24 + 1 + 15) / (30 + 30 + 40) = 0.4; the item's (24 + 10·0.4) / (30 + 10).
     counts.insert(mid.clone(), PeerCounts { found: 24, not_found: 6, not_applicable: 0 });
@@ -332,7 +332,7 @@ fn risk_mix_converts_to_exposure() {
         .iter()
         .flat_map(|i| &i.explanation.drivers)
         .filter(|d| d.dimension == Dimension::Job)
-        .map(|d| d.code.as_str())
+        .map(|d| d.code)
         .collect();
     assert_eq!(jobs, HashSet::from(["焊工"]));
 }
