@@ -21,5 +21,6 @@ mod pii;
 mod policy;
 mod risk;
 mod rules;
+mod storage;
 mod support;
 mod wechat;
