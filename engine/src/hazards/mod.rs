@@ -8,6 +8,7 @@
 //! Call [`load`] with the rules directory and the [`Catalog`](crate::Catalog).
 
 mod dedup;
+pub mod import;
 pub mod industry_pattern;
 mod load;
 pub mod model;
