@@ -15,6 +15,7 @@ pub mod import;
 pub mod people;
 pub mod pii;
 pub mod rate_limit;
+pub mod recommendations;
 pub mod reference;
 pub mod request_id;
 pub mod routes;

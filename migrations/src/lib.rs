@@ -10,6 +10,7 @@ mod m20261122_000003_inspection;
 mod m20261122_000004_governance;
 mod m20261122_000005_platform;
 mod m20261122_000006_risk;
+mod m20261122_000007_feedback;
 
 pub use m20261122_000005_platform::GENESIS as AUDIT_GENESIS;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_governance::Migration),
             Box::new(m20261122_000005_platform::Migration),
             Box::new(m20261122_000006_risk::Migration),
+            Box::new(m20261122_000007_feedback::Migration),
         ]
     }
 }

@@ -19,6 +19,7 @@ mod migrations;
 mod openapi;
 mod pii;
 mod policy;
+mod recommend;
 mod risk;
 mod rules;
 mod storage;

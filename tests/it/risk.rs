@@ -2,7 +2,9 @@
 //! instances, and read through the API within the caller's scope.
 
 use chrono::Utc;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, Statement, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, Statement, TransactionTrait,
+};
 use zhicha_api::entities::{enterprises, risk_fits, risk_scores};
 use zhicha_api::scoring::{self, Refit, Trigger};
 use zhicha_engine::risk::RiskConfig;
@@ -22,11 +24,16 @@ both!(refit_and_read, Opts { demo: true, ..Default::default() }, async |app: &Te
     assert!(accidents > 200, "{accidents}");
     let scores = risk_scores::Entity::find().filter(risk_scores::Column::FitId.eq(fit_id)).all(&app.db).await.unwrap();
     assert_eq!(scores.len(), firms);
-    assert!(scores.iter().all(|s| s.expected_accidents > 0.0 && (0.0..1.0).contains(&s.p_any) && s.p_serious <= s.p_any));
+    assert!(
+        scores.iter().all(|s| s.expected_accidents > 0.0 && (0.0..1.0).contains(&s.p_any) && s.p_serious <= s.p_any)
+    );
 
     // Two triggers at once: one fits, the other stands aside.
     let (a, b) = tokio::join!(fit(app), fit(app));
-    assert!(matches!((&a, &b), (Refit::Fitted { .. }, Refit::Busy) | (Refit::Busy, Refit::Fitted { .. })), "{a:?} {b:?}");
+    assert!(
+        matches!((&a, &b), (Refit::Fitted { .. }, Refit::Busy) | (Refit::Busy, Refit::Fitted { .. })),
+        "{a:?} {b:?}"
+    );
     let current = risk_fits::Entity::find().filter(risk_fits::Column::State.eq("current")).all(&app.db).await.unwrap();
     assert_eq!(current.len(), 1, "exactly one current fit");
     assert_ne!(current[0].id, fit_id, "the newer fit replaced the first");
@@ -44,7 +51,8 @@ both!(refit_and_read, Opts { demo: true, ..Default::default() }, async |app: &Te
 
     // Read through the API: a bureau in its city, an officer its own enterprise.
     let token = crate::wechat::staff_token(app, "hrss.city").await;
-    let e = enterprises::Entity::find().filter(enterprises::Column::IsKey.eq(true)).one(&app.db).await.unwrap().unwrap();
+    let e =
+        enterprises::Entity::find().filter(enterprises::Column::IsKey.eq(true)).one(&app.db).await.unwrap().unwrap();
     let res = app.client.get(app.url(&format!("/gov/enterprises/{}/risk", e.id))).bearer_auth(&token).send().await;
     let (status, _, risk) = support::json(res.unwrap()).await;
     assert_eq!(status, 200, "{risk}");

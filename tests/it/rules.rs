@@ -49,9 +49,13 @@ async fn a_broken_hazard_file_stops_start_up() {
 
     let keys = tempfile::tempdir().unwrap();
     let db = tmp.path().join("t.db");
-    let mut settings =
-        TestApp::settings(&format!("sqlite://{}?mode=rwc", db.display()), &Opts::default(), &keys.path().join("k.toml"));
+    let mut settings = TestApp::settings(
+        &format!("sqlite://{}?mode=rwc", db.display()),
+        &Opts::default(),
+        &keys.path().join("k.toml"),
+    );
     settings.rules.dir = dir;
-    let err = zhicha_api::startup::Application::build(settings).await.err().map(|e| format!("{e:#}")).unwrap_or_default();
+    let err =
+        zhicha_api::startup::Application::build(settings).await.err().map(|e| format!("{e:#}")).unwrap_or_default();
     assert!(err.contains("electrical.toml"), "{err}");
 }

@@ -17,6 +17,8 @@ pub enum Function {
     GovEnterprises,
     /// `POST /gov/enterprises/{id}/binding-codes`: codes that bind an officer.
     GovBindingCodes,
+    /// `POST /mp/recommendations[/{id}/feedback]`: generate rounds, answer items.
+    MpRecommend,
     /// `POST /mp/bind`: a new WeChat account binds with a code.
     MpBind,
     /// `POST /mp/me/phone`: the caller's own phone number, through WeChat.
@@ -47,6 +49,7 @@ pub const POLICY: &[(Function, &[Role])] = &[
     (Function::MpBind, &[EnterpriseOfficer, ResponsiblePerson]),
     (Function::MpPhone, &[EnterpriseOfficer, ResponsiblePerson, Expert]),
     (Function::MpInvite, &[EnterpriseOfficer]),
+    (Function::MpRecommend, &[EnterpriseOfficer]),
     (Function::MpPeople, &[EnterpriseOfficer]),
     (Function::ExpertTasks, &[Expert]),
     // Three administrators, three separate powers.
@@ -72,6 +75,12 @@ pub const ROUTES: &[(&str, &str, Option<Function>)] = &[
     ("post", "/gov/enterprises/{id}/binding-codes", Some(Function::GovBindingCodes)),
     ("get", "/gov/enterprises/{id}/risk", Some(Function::GovEnterprises)),
     ("get", "/mp/risk", Some(Function::MpOwnEnterprise)),
+    ("get", "/gov/enterprises/{id}/recommendations", Some(Function::GovEnterprises)),
+    ("get", "/gov/enterprises/{id}/recommendations/{round_id}", Some(Function::GovEnterprises)),
+    ("post", "/mp/recommendations", Some(Function::MpRecommend)),
+    ("get", "/mp/recommendations", Some(Function::MpOwnEnterprise)),
+    ("get", "/mp/recommendations/{id}", Some(Function::MpOwnEnterprise)),
+    ("post", "/mp/recommendations/{id}/feedback", Some(Function::MpRecommend)),
     ("post", "/mp/auth/login", None),
     ("get", "/mp/enterprise", Some(Function::MpOwnEnterprise)),
     ("post", "/mp/bind", Some(Function::MpBind)),

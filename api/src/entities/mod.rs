@@ -23,6 +23,7 @@ pub mod inspection_items;
 pub mod inspections;
 pub mod organisations;
 pub mod outbox;
+pub mod recommendation_feedback;
 pub mod recommendation_rounds;
 pub mod recommendations;
 pub mod rectification_updates;

@@ -21,6 +21,7 @@ pub use super::inspection_items::Entity as InspectionItems;
 pub use super::inspections::Entity as Inspections;
 pub use super::organisations::Entity as Organisations;
 pub use super::outbox::Entity as Outbox;
+pub use super::recommendation_feedback::Entity as RecommendationFeedback;
 pub use super::recommendation_rounds::Entity as RecommendationRounds;
 pub use super::recommendations::Entity as Recommendations;
 pub use super::rectification_updates::Entity as RectificationUpdates;

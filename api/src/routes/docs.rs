@@ -5,7 +5,7 @@ use utoipa::OpenApi;
 use utoipa_scalar::{Scalar, Servable};
 
 use crate::error::{ErrorBody, ErrorCode, ErrorDetail};
-use crate::routes::{admin, auth, binding, codes, enterprises, expert, health, mp, risk};
+use crate::routes::{admin, auth, binding, codes, enterprises, expert, health, mp, recommend, risk};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -14,6 +14,7 @@ use crate::routes::{admin, auth, binding, codes, enterprises, expert, health, mp
         health::healthz, health::readyz, spec_yaml, codes::list, codes::crosswalk,
         auth::login, auth::refresh, auth::logout, auth::me,
         enterprises::list, enterprises::get, enterprises::own, binding::issue, risk::of_enterprise, risk::own,
+        recommend::generate, recommend::rounds, recommend::round, recommend::feedback, recommend::gov_rounds, recommend::gov_round,
         mp::login, mp::bind, mp::phone, mp::invite, mp::people_list, mp::person_phone,
         expert::tasks,
         admin::users, admin::unlock, admin::audit_trail, admin::rules,

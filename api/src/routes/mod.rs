@@ -11,6 +11,7 @@ pub mod expert;
 pub mod health;
 pub mod mp;
 pub mod paging;
+pub mod recommend;
 pub mod risk;
 
 use actix_web::middleware::from_fn;
@@ -35,7 +36,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/enterprises").route(web::get().to(enterprises::list)))
                 .service(web::resource("/enterprises/{id}").route(web::get().to(enterprises::get)))
                 .service(web::resource("/enterprises/{id}/binding-codes").route(web::post().to(binding::issue)))
-                .service(web::resource("/enterprises/{id}/risk").route(web::get().to(risk::of_enterprise))),
+                .service(web::resource("/enterprises/{id}/risk").route(web::get().to(risk::of_enterprise)))
+                .service(web::resource("/enterprises/{id}/recommendations").route(web::get().to(recommend::gov_rounds)))
+                .service(
+                    web::resource("/enterprises/{id}/recommendations/{round_id}")
+                        .route(web::get().to(recommend::gov_round)),
+                ),
         )
         .service(
             web::scope("/mp")
@@ -43,6 +49,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/auth/login").route(web::post().to(mp::login)))
                 .service(web::resource("/enterprise").route(web::get().to(enterprises::own)))
                 .service(web::resource("/risk").route(web::get().to(risk::own)))
+                .service(
+                    web::resource("/recommendations")
+                        .route(web::get().to(recommend::rounds))
+                        .route(web::post().to(recommend::generate)),
+                )
+                .service(web::resource("/recommendations/{id}").route(web::get().to(recommend::round)))
+                .service(web::resource("/recommendations/{id}/feedback").route(web::post().to(recommend::feedback)))
                 .service(web::resource("/bind").route(web::post().to(mp::bind)))
                 .service(web::resource("/me/phone").route(web::post().to(mp::phone)))
                 .service(web::resource("/invites").route(web::post().to(mp::invite)))

@@ -29,7 +29,9 @@ async fn run(db: &DatabaseConnection, trigger: Trigger, s: &RiskSettings) {
 async fn stale(db: &DatabaseConnection, hours: u64) -> bool {
     let current = risk_fits::Entity::find().filter(risk_fits::Column::State.eq("current")).one(db).await;
     match current {
-        Ok(Some(f)) => (Utc::now() - f.created_at.with_timezone(&Utc)).num_hours() >= i64::try_from(hours).unwrap_or(24),
+        Ok(Some(f)) => {
+            (Utc::now() - f.created_at.with_timezone(&Utc)).num_hours() >= i64::try_from(hours).unwrap_or(24)
+        }
         Ok(None) => true,
         Err(_) => false,
     }

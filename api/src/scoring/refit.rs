@@ -9,9 +9,8 @@ use std::time::Instant;
 use chrono::NaiveDate;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QuerySelect,
-    Statement,
-    TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
+    QuerySelect, Statement, TransactionTrait,
 };
 use tokio::sync::Mutex;
 use zhicha_engine::risk::{self, RiskConfig, RiskError};
@@ -46,7 +45,12 @@ impl Trigger {
 /// What a refit did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Refit {
-    Fitted { fit_id: i64, enterprises: usize, accidents: usize, duration_ms: u128 },
+    Fitted {
+        fit_id: i64,
+        enterprises: usize,
+        accidents: usize,
+        duration_ms: u128,
+    },
     /// Another refit holds the lock; its result will be current.
     Busy,
     /// Not enough history to fit (a new installation); nothing changed.

@@ -1,0 +1,475 @@
+//! Recommendation rounds: the enterprise's ranked checklist from the hazard library,
+//! stored with every item's rank, score and explanation, and the feedback officers give
+//! per item (found / not found / not applicable with a reason), which feeds the next
+//! round and the peers of the same industry.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::Utc;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, FromQueryResult, JoinType, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+use zhicha_engine::IndustryCode;
+use zhicha_engine::recommend::{self, Exposure, Mark, Options, PeerCounts, PeerFeedback, Recommender};
+use zhicha_engine::risk::Mix;
+
+use crate::audit::{self, Entry};
+use crate::auth::Caller;
+use crate::auth::service::Origin;
+use crate::entities::{
+    enterprises, hazard_items, recommendation_feedback as feedback, recommendation_rounds, recommendations,
+};
+use crate::error::{ApiError, ErrorCode};
+use crate::state::AppState;
+use crate::{scope, scoring};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Round {
+    pub id: i64,
+    pub enterprise_id: i64,
+    pub created_at: chrono::DateTime<chrono::FixedOffset>,
+    pub item_count: i32,
+    pub library_version: String,
+    /// The risk model whose exposure mix ranked it (`none` without a fit).
+    pub model_version: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Generated {
+    #[serde(flatten)]
+    pub round: Round,
+    /// Why the round holds fewer than 150 items, when it does.
+    #[schema(value_type = Option<Object>)]
+    pub shortfall: Option<Value>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Item {
+    pub recommendation_id: i64,
+    pub rank: i32,
+    pub score: f64,
+    /// Library item id (`HZ-ELEC-0011`) and version.
+    pub item_id: String,
+    pub item_version: i32,
+    pub title: String,
+    pub area: String,
+    /// `general` or `major`.
+    pub grade: String,
+    pub check_point: String,
+    pub check_method: String,
+    pub pass_criteria: String,
+    /// Why it is on the list: drivers, industry match, peers, legal basis, a sentence.
+    #[schema(value_type = Object)]
+    pub explanation: Value,
+    /// The enterprise's answer, once given.
+    pub feedback: Option<String>,
+    pub feedback_reason: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AreaCount {
+    pub area: String,
+    pub items: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoundPage {
+    pub round: Round,
+    /// Areas in order of their best item, with their sizes.
+    pub areas: Vec<AreaCount>,
+    pub items: Vec<Item>,
+    pub page: u64,
+    pub per_page: u64,
+    pub total: u64,
+}
+
+/// One answer for one recommended item.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Answer {
+    pub item_id: String,
+    /// `found`, `not_found` or `not_applicable`.
+    pub result: String,
+    /// Required for `not_applicable` (why the item does not apply here).
+    pub reason: Option<String>,
+}
+
+fn round_of(r: recommendation_rounds::Model) -> Round {
+    Round {
+        id: r.id,
+        enterprise_id: r.enterprise_id,
+        created_at: r.created_at,
+        item_count: r.item_count,
+        library_version: r.library_version,
+        model_version: r.model_version,
+    }
+}
+
+async fn enterprise(state: &AppState, caller: &Caller, id: Option<i64>) -> Result<enterprises::Model, ApiError> {
+    let mut q = scope::enterprises(caller)?;
+    if let Some(id) = id {
+        q = q.filter(enterprises::Column::Id.eq(id));
+    }
+    q.one(&state.db).await?.ok_or_else(|| ApiError::not_found("enterprise"))
+}
+
+#[derive(FromQueryResult)]
+struct PeerRow {
+    item_code: String,
+    result: String,
+    n: i64,
+}
+
+/// Feedback of other enterprises of the same GB/T 4754 division, per item.
+async fn peers(state: &AppState, e: &enterprises::Model) -> Result<PeerFeedback, ApiError> {
+    let Some(division) = &e.industry_division else { return Ok(PeerFeedback::default()) };
+    let rows = feedback::Entity::find()
+        .select_only()
+        .column(feedback::Column::ItemCode)
+        .column(feedback::Column::Result)
+        .column_as(feedback::Column::Id.count(), "n")
+        .join(JoinType::InnerJoin, feedback::Relation::Enterprises.def())
+        .filter(enterprises::Column::IndustryDivision.eq(division.as_str()))
+        .filter(feedback::Column::EnterpriseId.ne(e.id))
+        .group_by(feedback::Column::ItemCode)
+        .group_by(feedback::Column::Result)
+        .into_model::<PeerRow>()
+        .all(&state.db)
+        .await?;
+    let mut counts: BTreeMap<String, PeerCounts> = BTreeMap::new();
+    for r in rows {
+        let c = counts.entry(r.item_code).or_default();
+        let n = u32::try_from(r.n).unwrap_or(u32::MAX);
+        match r.result.as_str() {
+            "found" => c.found += n,
+            "not_found" => c.not_found += n,
+            _ => c.not_applicable += n,
+        }
+    }
+    Ok(PeerFeedback::new(counts))
+}
+
+/// The enterprise's latest answer per item.
+async fn own(state: &AppState, enterprise_id: i64) -> Result<BTreeMap<String, Mark>, ApiError> {
+    let rows = feedback::Entity::find()
+        .filter(feedback::Column::EnterpriseId.eq(enterprise_id))
+        .order_by_asc(feedback::Column::UpdatedAt)
+        .order_by_asc(feedback::Column::Id)
+        .all(&state.db)
+        .await?;
+    let mut out = BTreeMap::new();
+    for r in rows {
+        let mark = match r.result.as_str() {
+            "found" => Mark::Found,
+            "not_found" => Mark::NotFound,
+            _ => Mark::NotApplicable { reason: r.reason.unwrap_or_default() },
+        };
+        out.insert(r.item_code, mark);
+    }
+    Ok(out)
+}
+
+/// A ranked row, owned, as the engine produced it.
+struct Ranked {
+    item_id: String,
+    rank: u32,
+    score: f64,
+    explanation: Value,
+}
+
+/// Generates and stores a new round for the caller's enterprise (or `id` in scope).
+pub async fn generate(
+    state: &AppState,
+    caller: &Caller,
+    id: Option<i64>,
+    origin: &Origin,
+) -> Result<Generated, ApiError> {
+    let e = enterprise(state, caller, id).await?;
+    let code = e.industry_code.as_deref().unwrap_or_default();
+    let industry = IndustryCode::parse(code).map_err(|_| {
+        ApiError::new(
+            ErrorCode::Conflict,
+            "the enterprise has no GB/T 4754 industry code; the service organisation sets it",
+        )
+    })?;
+    let risk = scoring::current(&state.db, e.id).await?;
+    let mut profile = recommend::Enterprise::new(industry);
+    profile.major_hazard.key_enterprise = e.is_key;
+    if let Some(mix) = risk.as_ref().and_then(|r| serde_json::from_value::<Mix>(r.mix.clone()).ok()) {
+        profile.exposure = Exposure::from_mix(&mix);
+    }
+    let model_version = risk.as_ref().map_or("none".to_string(), |r| r.model_version.clone());
+    let (peer, mine) = (peers(state, &e).await?, own(state, e.id).await?);
+    let (library, catalog, profiles) = (state.hazards.clone(), state.catalog.clone(), state.profiles.clone());
+    // Ranking is CPU work over the whole library: off the async workers.
+    let (ranked, shortfall) = tokio::task::spawn_blocking(move || {
+        let recommender = Recommender::new(&library, &catalog, &profiles);
+        let ranking = recommender.rank(&profile, &peer, &mine, &Options::default());
+        let rows: Vec<Ranked> = ranking
+            .round()
+            .iter()
+            .map(|r| Ranked {
+                item_id: r.item_id.to_string(),
+                rank: r.rank,
+                score: r.score,
+                explanation: serde_json::to_value(&r.explanation).unwrap_or_default(),
+            })
+            .collect();
+        (rows, ranking.shortfall.as_ref().and_then(|s| serde_json::to_value(s).ok()))
+    })
+    .await
+    .map_err(ApiError::internal)?;
+
+    let txn = state.db.begin().await?;
+    // The item versions the round points at, stored once each.
+    let library_version = state.hazards.version.clone();
+    let wanted: Vec<&str> = ranked.iter().map(|r| r.item_id.as_str()).collect();
+    let mut rows = Vec::new();
+    for id in &wanted {
+        let Some(item) = state.hazards.get(id) else { continue };
+        rows.push(hazard_items::ActiveModel {
+            code: Set(item.id.clone()),
+            version: Set(i32::try_from(item.version).unwrap_or(i32::MAX)),
+            status: Set("active".to_string()),
+            title: Set(item.title.clone()),
+            default_grade: Set(format!("{:?}", item.grade).to_lowercase()),
+            weight: Set(item.weight),
+            definition: Set(serde_json::to_value(item).map_err(ApiError::internal)?),
+            library_version: Set(library_version.clone()),
+            ..Default::default()
+        });
+    }
+    for chunk in rows.chunks(200) {
+        hazard_items::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::columns([hazard_items::Column::Code, hazard_items::Column::Version])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    let ids: HashMap<(String, i32), i64> = hazard_items::Entity::find()
+        .filter(hazard_items::Column::Code.is_in(wanted.iter().copied()))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|h| ((h.code, h.version), h.id))
+        .collect();
+    let round = recommendation_rounds::ActiveModel {
+        enterprise_id: Set(e.id),
+        model_version: Set(model_version.chars().take(32).collect()),
+        library_version: Set(library_version.chars().take(32).collect()),
+        item_count: Set(i32::try_from(ranked.len()).unwrap_or(i32::MAX)),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let mut recs = Vec::with_capacity(ranked.len());
+    for r in &ranked {
+        let version = state.hazards.get(&r.item_id).map_or(0, |i| i32::try_from(i.version).unwrap_or(0));
+        let Some(hazard) = ids.get(&(r.item_id.clone(), version)) else { continue };
+        recs.push(recommendations::ActiveModel {
+            round_id: Set(round.id),
+            enterprise_id: Set(e.id),
+            hazard_item_id: Set(*hazard),
+            rank: Set(i32::try_from(r.rank).unwrap_or(i32::MAX)),
+            score: Set(r.score),
+            reasons: Set(r.explanation.clone()),
+            ..Default::default()
+        });
+    }
+    for chunk in recs.chunks(200) {
+        recommendations::Entity::insert_many(chunk.to_vec()).exec_without_returning(&txn).await?;
+    }
+    audit::append(
+        &txn,
+        Entry::by(caller, origin, "recommendation.generate", "recommendation_round")
+            .object(round.id)
+            .enterprise(e.id)
+            .detail(format!("{} items", ranked.len())),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Generated { round: round_of(round), shortfall })
+}
+
+/// The rounds of the caller's enterprise (or `id` in scope), newest first.
+pub async fn rounds(state: &AppState, caller: &Caller, id: Option<i64>) -> Result<Vec<Round>, ApiError> {
+    let e = enterprise(state, caller, id).await?;
+    Ok(recommendation_rounds::Entity::find()
+        .filter(recommendation_rounds::Column::EnterpriseId.eq(e.id))
+        .order_by_desc(recommendation_rounds::Column::Id)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(round_of)
+        .collect())
+}
+
+async fn round_in_scope(
+    state: &AppState,
+    caller: &Caller,
+    enterprise_id: Option<i64>,
+    round_id: i64,
+) -> Result<(enterprises::Model, recommendation_rounds::Model), ApiError> {
+    let e = enterprise(state, caller, enterprise_id).await?;
+    let round = recommendation_rounds::Entity::find_by_id(round_id)
+        .filter(recommendation_rounds::Column::EnterpriseId.eq(e.id))
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("recommendation round"))?;
+    Ok((e, round))
+}
+
+/// One page of a round, in priority order, optionally one area only.
+pub async fn page(
+    state: &AppState,
+    caller: &Caller,
+    enterprise_id: Option<i64>,
+    round_id: i64,
+    area: Option<&str>,
+    (page, per_page): (u64, u64),
+) -> Result<RoundPage, ApiError> {
+    let (_, round) = round_in_scope(state, caller, enterprise_id, round_id).await?;
+    let all = recommendations::Entity::find()
+        .filter(recommendations::Column::RoundId.eq(round.id))
+        .find_also_related(hazard_items::Entity)
+        .order_by_asc(recommendations::Column::Rank)
+        .all(&state.db)
+        .await?;
+    let answers: HashMap<i64, feedback::Model> = feedback::Entity::find()
+        .filter(feedback::Column::RoundId.eq(round.id))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|f| (f.recommendation_id, f))
+        .collect();
+    let mut areas: Vec<AreaCount> = Vec::new();
+    let mut items = Vec::new();
+    for (r, h) in all {
+        let Some(h) = h else { continue };
+        let def = &h.definition;
+        let text = |k: &str| def.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+        let item_area = text("area");
+        match areas.iter_mut().find(|a| a.area == item_area) {
+            Some(a) => a.items += 1,
+            None => areas.push(AreaCount { area: item_area.clone(), items: 1 }),
+        }
+        if area.is_some_and(|a| a != item_area) {
+            continue;
+        }
+        let answer = answers.get(&r.id);
+        items.push(Item {
+            recommendation_id: r.id,
+            rank: r.rank,
+            score: r.score,
+            item_id: h.code.clone(),
+            item_version: h.version,
+            title: h.title.clone(),
+            area: item_area,
+            grade: h.default_grade.clone(),
+            check_point: text("check_point"),
+            check_method: text("check_method"),
+            pass_criteria: text("pass_criteria"),
+            explanation: r.reasons.clone(),
+            feedback: answer.map(|a| a.result.clone()),
+            feedback_reason: answer.and_then(|a| a.reason.clone()),
+        });
+    }
+    let total = items.len() as u64;
+    let start = usize::try_from((page - 1) * per_page).unwrap_or(usize::MAX);
+    let items = items.into_iter().skip(start).take(usize::try_from(per_page).unwrap_or(50)).collect();
+    Ok(RoundPage { round: round_of(round), areas, items, page, per_page, total })
+}
+
+/// Records answers for items of a round, all or none: every answer is checked first.
+pub async fn answer(
+    state: &AppState,
+    caller: &Caller,
+    round_id: i64,
+    answers: &[Answer],
+    origin: &Origin,
+) -> Result<usize, ApiError> {
+    if answers.is_empty() || answers.len() > 500 {
+        return Err(ApiError::field(ErrorCode::InvalidField, "answers", "1-500 answers per request"));
+    }
+    let (e, round) = round_in_scope(state, caller, None, round_id).await?;
+    let recs: HashMap<String, i64> = recommendations::Entity::find()
+        .filter(recommendations::Column::RoundId.eq(round.id))
+        .find_also_related(hazard_items::Entity)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .filter_map(|(r, h)| h.map(|h| (h.code, r.id)))
+        .collect();
+    let mut rows = Vec::with_capacity(answers.len());
+    for (i, a) in answers.iter().enumerate() {
+        let field = |f: &str| format!("answers[{i}].{f}");
+        let Some(rec) = recs.get(&a.item_id) else {
+            return Err(ApiError::field(ErrorCode::InvalidField, &field("item_id"), "not an item of this round"));
+        };
+        if !["found", "not_found", "not_applicable"].contains(&a.result.as_str()) {
+            return Err(ApiError::field(
+                ErrorCode::InvalidField,
+                &field("result"),
+                "found, not_found or not_applicable",
+            ));
+        }
+        let reason = a.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+        if a.result == "not_applicable" && reason.is_none() {
+            return Err(ApiError::field(ErrorCode::InvalidField, &field("reason"), "say why the item does not apply"));
+        }
+        if reason.is_some_and(|r| r.chars().count() > 500) {
+            return Err(ApiError::field(ErrorCode::InvalidField, &field("reason"), "at most 500 characters"));
+        }
+        rows.push(feedback::ActiveModel {
+            recommendation_id: Set(*rec),
+            round_id: Set(round.id),
+            enterprise_id: Set(e.id),
+            item_code: Set(a.item_id.clone()),
+            result: Set(a.result.clone()),
+            reason: Set(reason.map(str::to_string)),
+            marked_by: Set(caller.user_id),
+            updated_at: Set(Utc::now().fixed_offset()),
+            ..Default::default()
+        });
+    }
+    let txn = state.db.begin().await?;
+    let n = rows.len();
+    for chunk in rows.chunks(200) {
+        feedback::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::column(feedback::Column::RecommendationId)
+                    .update_columns([
+                        feedback::Column::Result,
+                        feedback::Column::Reason,
+                        feedback::Column::MarkedBy,
+                        feedback::Column::UpdatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    audit::append(
+        &txn,
+        Entry::by(caller, origin, "recommendation.feedback", "recommendation_round")
+            .object(round.id)
+            .enterprise(e.id)
+            .detail(format!("{n} answers")),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(n)
+}
+
+/// How many items of a round have an answer (for progress).
+pub async fn answered(state: &AppState, round_id: i64) -> Result<u64, ApiError> {
+    Ok(feedback::Entity::find().filter(feedback::Column::RoundId.eq(round_id)).count(&state.db).await?)
+}

@@ -1,0 +1,125 @@
+//! Recommendation rounds through the API: every demo enterprise gets ≥150 distinct,
+//! explained items; feedback is checked whole and moves the next round; other
+//! enterprises' rounds read as not found.
+
+use std::collections::HashSet;
+
+use chrono::Utc;
+use serde_json::{Value, json};
+use zhicha_api::scoring::{self, Trigger};
+use zhicha_engine::risk::RiskConfig;
+use zhicha_tests::{Opts, TestApp, both};
+
+use crate::support;
+use crate::wechat::{mp_post, wx_login};
+
+async fn officer(app: &TestApp, n: usize) -> String {
+    let (status, _, t) = support::json(wx_login(app, &format!("demo-officer-e{n:02}")).await).await;
+    assert_eq!(status, 200, "{t}");
+    t["access_token"].as_str().unwrap().to_string()
+}
+
+async fn get(app: &TestApp, path: &str, token: &str) -> (u16, Value) {
+    let (s, _, b) = support::json(app.client.get(app.url(path)).bearer_auth(token).send().await.unwrap()).await;
+    (s, b)
+}
+
+async fn items(app: &TestApp, token: &str, round: i64) -> Vec<Value> {
+    let (s, page) = get(app, &format!("/mp/recommendations/{round}?per_page=200"), token).await;
+    assert_eq!(s, 200, "{page}");
+    page["items"].as_array().unwrap().clone()
+}
+
+both!(
+    every_demo_enterprise_gets_a_round,
+    Opts { demo: true, standin: true, limits: Some((6000, 1000, 1000)), ..Default::default() },
+    async |app: &TestApp| {
+        app.ensure_demo().await;
+        scoring::refit(&app.db, Trigger::Manual, Utc::now().date_naive(), &RiskConfig::default()).await.unwrap();
+        for n in 1..=30 {
+            let token = officer(app, n).await;
+            let res = mp_post(app, "/mp/recommendations", &token, &format!("round-e{n:02}-000001"), json!({})).await;
+            let (s, _, round) = support::json(res).await;
+            assert_eq!(s, 201, "e{n:02}: {round}");
+            let count = round["item_count"].as_i64().unwrap();
+            assert!(count >= 150, "e{n:02}: {count} items; {round}");
+            let list = items(app, &token, round["id"].as_i64().unwrap()).await;
+            assert_eq!(list.len() as i64, count.min(200));
+            let ids: HashSet<&str> = list.iter().map(|i| i["item_id"].as_str().unwrap()).collect();
+            assert_eq!(ids.len(), list.len(), "e{n:02}: an item twice");
+            for i in &list {
+                let sentence = i["explanation"]["sentence"].as_str().unwrap_or_default();
+                assert!(!sentence.is_empty(), "e{n:02}: {} has no explanation", i["item_id"]);
+            }
+            let ranks: Vec<i64> = list.iter().map(|i| i["rank"].as_i64().unwrap()).collect();
+            assert!(ranks.windows(2).all(|w| w[0] < w[1]), "priority order");
+        }
+    }
+);
+
+both!(
+    feedback_moves_the_next_round,
+    Opts { demo: true, standin: true, ..Default::default() },
+    async |app: &TestApp| {
+        app.ensure_demo().await;
+        let token = officer(app, 1).await;
+        let (_, _, first) =
+            support::json(mp_post(app, "/mp/recommendations", &token, "round-a-0000001", json!({})).await).await;
+        let round = first["round"].as_i64().or(first["id"].as_i64()).unwrap();
+        let list = items(app, &token, round).await;
+        let top = list[0]["item_id"].as_str().unwrap().to_string();
+        let path = format!("/mp/recommendations/{round}/feedback");
+
+        // Checked whole: one bad answer and nothing is stored.
+        let bad = json!({ "answers": [
+            { "item_id": top, "result": "found" },
+            { "item_id": list[1]["item_id"], "result": "not_applicable" }
+        ]});
+        let e = support::error(mp_post(app, &path, &token, "feedback-000001", bad).await, 422, "invalid_field").await;
+        assert_eq!(e["details"]["field"], "answers[1].reason");
+        let e = support::error(
+            mp_post(
+                app,
+                &path,
+                &token,
+                "feedback-000002",
+                json!({ "answers": [{ "item_id": "HZ-NOPE-0001", "result": "found" }] }),
+            )
+            .await,
+            422,
+            "invalid_field",
+        )
+        .await;
+        assert_eq!(e["details"]["field"], "answers[0].item_id");
+        assert!(items(app, &token, round).await.iter().all(|i| i["feedback"].is_null()), "nothing half-stored");
+
+        let good = json!({ "answers": [
+            { "item_id": top, "result": "not_applicable", "reason": "本企业无此设备" },
+            { "item_id": list[1]["item_id"], "result": "found" }
+        ]});
+        let (s, _, saved) = support::json(mp_post(app, &path, &token, "feedback-000003", good).await).await;
+        assert_eq!(s, 200, "{saved}");
+        assert_eq!(saved["answered"], 2);
+        let after = items(app, &token, round).await;
+        assert_eq!(after[0]["feedback"], "not_applicable");
+        assert_eq!(after[0]["feedback_reason"], "本企业无此设备");
+
+        // The next round ranks the not-applicable item lower.
+        let (_, _, next) =
+            support::json(mp_post(app, "/mp/recommendations", &token, "round-a-0000002", json!({})).await).await;
+        let next_list = items(app, &token, next["id"].as_i64().unwrap()).await;
+        let pos = next_list.iter().position(|i| i["item_id"] == top.as_str());
+        assert!(pos.is_none_or(|p| p > 0), "{top} fell from first place: {pos:?}");
+
+        // Another enterprise's officer cannot see this round; the city bureau can.
+        let other = officer(app, 2).await;
+        let (s, _) = get(app, &format!("/mp/recommendations/{round}"), &other).await;
+        assert_eq!(s, 404);
+        let bureau = crate::wechat::staff_token(app, "hrss.city").await;
+        let (_, _, me) =
+            support::json(app.client.get(app.url("/mp/enterprise")).bearer_auth(&token).send().await.unwrap()).await;
+        let (s, page) = get(app, &format!("/gov/enterprises/{}/recommendations/{round}", me["id"]), &bureau).await;
+        assert_eq!(s, 200, "{page}");
+        assert_eq!(page["items"][0]["feedback"], "not_applicable");
+    }
+);
