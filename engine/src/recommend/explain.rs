@@ -148,6 +148,9 @@ fn pct(x: f64) -> u32 {
     (x * 100.0).round() as u32
 }
 
+/// Categories per dimension named in the sentence (all of them stay in `drivers`).
+const SENTENCE_DRIVERS: usize = 3;
+
 /// Appends clauses separated by `；`.
 struct Clauses(String);
 
@@ -161,7 +164,7 @@ impl Clauses {
 
     fn drivers(&mut self, label: &str, ds: &[Driver<'_>], dim: Dimension) {
         let mut first = true;
-        for d in ds.iter().filter(|d| d.dimension == dim) {
+        for d in ds.iter().filter(|d| d.dimension == dim).take(SENTENCE_DRIVERS) {
             let out = if first { self.next() } else { &mut self.0 };
             out.push_str(if first { label } else { "、" });
             let _ = write!(out, "{}（{}%）", d.name, pct(d.share));
