@@ -228,6 +228,10 @@ async fn import_accidents(
     let (db, catalog, _) = startup::prepare(settings).await?;
     let summary = import::run(&db, &catalog, profile, mapping, file, import::Progress::Terminal).await?;
     println!("{summary}");
+    // New accidents change every enterprise's risk: refit now rather than at the schedule.
+    if summary.imported > 0 {
+        println!("{}", crate::scoring::job::run(&db, crate::scoring::Trigger::Import, &settings.risk).await);
+    }
     Ok(())
 }
 
