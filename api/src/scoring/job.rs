@@ -7,7 +7,7 @@ use chrono::Utc;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use zhicha_engine::risk::RiskConfig;
 
-use super::refit::{Refit, Trigger, refit};
+use super::refit::{Refit, Trigger, default_cutoff, refit};
 use crate::config::RiskSettings;
 use crate::entities::risk_fits;
 
@@ -15,14 +15,29 @@ pub fn config_of(s: &RiskSettings) -> RiskConfig {
     RiskConfig { horizon_months: s.horizon_months, ..RiskConfig::default() }
 }
 
-async fn run(db: &DatabaseConnection, trigger: Trigger, s: &RiskSettings) {
-    match refit(db, trigger, Utc::now().date_naive(), &config_of(s)).await {
-        Ok(Refit::Fitted { fit_id, enterprises, accidents, duration_ms }) => {
-            tracing::info!(fit_id, enterprises, accidents, duration_ms, "risk refit done")
-        }
-        Ok(Refit::Busy) => tracing::info!("risk refit skipped: another one is running"),
-        Ok(Refit::TooLittleData(why)) => tracing::info!("risk refit skipped: {why}"),
-        Err(e) => tracing::error!("risk refit failed: {e:#}"),
+/// Refits now and says what happened, for the log or the terminal.
+pub async fn run(db: &DatabaseConnection, trigger: Trigger, s: &RiskSettings) -> String {
+    let cutoff = match default_cutoff(db).await {
+        Ok(c) => c,
+        Err(e) => return format!("risk refit failed: {e:#}"),
+    };
+    let said = match refit(db, trigger, cutoff, &config_of(s)).await {
+        Ok(Refit::Fitted { fit_id, enterprises, accidents, duration_ms }) => format!(
+            "risk refit {fit_id} (cutoff {cutoff}): {enterprises} enterprises from {accidents} accidents in {duration_ms} ms"
+        ),
+        Ok(Refit::Busy) => "risk refit skipped: another one is running; the next one includes everything".to_string(),
+        Ok(Refit::TooLittleData(why)) => format!("risk refit skipped: {why}"),
+        Err(e) => format!("risk refit failed: {e:#}"),
+    };
+    said
+}
+
+async fn run_logged(db: &DatabaseConnection, trigger: Trigger, s: &RiskSettings) {
+    let said = run(db, trigger, s).await;
+    if said.contains("failed") {
+        tracing::error!("{said}");
+    } else {
+        tracing::info!("{said}");
     }
 }
 
@@ -41,12 +56,12 @@ async fn stale(db: &DatabaseConnection, hours: u64) -> bool {
 pub fn spawn(db: DatabaseConnection, s: RiskSettings) {
     tokio::spawn(async move {
         if s.refit_on_start && stale(&db, s.refit_interval_hours).await {
-            run(&db, Trigger::Startup, &s).await;
+            run_logged(&db, Trigger::Startup, &s).await;
         }
         let every = Duration::from_secs(s.refit_interval_hours.max(1) * 3600);
         loop {
             tokio::time::sleep(every).await;
-            run(&db, Trigger::Schedule, &s).await;
+            run_logged(&db, Trigger::Schedule, &s).await;
         }
     });
 }

@@ -5,7 +5,7 @@
 pub mod job;
 mod refit;
 
-pub use refit::{LOCK_KEY, Refit, Trigger, refit};
+pub use refit::{LOCK_KEY, Refit, Trigger, default_cutoff, refit};
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::Serialize;

@@ -60,7 +60,21 @@ pub enum Refit {
 type AccidentRow = (i64, NaiveDate, Option<String>, Option<String>, Option<String>, String);
 type EnterpriseRow = (i64, Option<String>, Option<String>, Option<i32>);
 
-/// Refits every enterprise with accidents before `cutoff` (usually today).
+/// The cutoff a live refit uses: the day after the newest accident on record, but not
+/// after today, so a history imported in bulk (the latest record weeks or years old)
+/// is scored on its own recent window rather than an empty one.
+pub async fn default_cutoff(db: &DatabaseConnection) -> anyhow::Result<NaiveDate> {
+    let today = chrono::Utc::now().date_naive();
+    let newest: Option<Option<NaiveDate>> = accidents::Entity::find()
+        .select_only()
+        .column_as(accidents::Column::OccurredOn.max(), "newest")
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(newest.flatten().and_then(|d| d.succ_opt()).map_or(today, |d| d.min(today)))
+}
+
+/// Refits every enterprise with accidents before `cutoff` (see [`default_cutoff`]).
 pub async fn refit(
     db: &DatabaseConnection,
     trigger: Trigger,
