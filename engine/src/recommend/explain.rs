@@ -148,6 +148,28 @@ fn pct(x: f64) -> u32 {
     (x * 100.0).round() as u32
 }
 
+/// Appends pieces without the formatting machinery: the sentence is built for every
+/// applicable item of every enterprise, so this is the ranking's hot path.
+fn push(out: &mut String, pieces: &[&str]) {
+    for p in pieces {
+        out.push_str(p);
+    }
+}
+
+fn push_u32(out: &mut String, n: u32) {
+    let mut digits = [0u8; 10];
+    let (mut i, mut n) = (digits.len(), n);
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(digits[i..].iter().map(|&b| char::from(b)));
+}
+
 /// Categories per dimension named in the sentence (all of them stay in `drivers`).
 const SENTENCE_DRIVERS: usize = 3;
 
@@ -167,7 +189,9 @@ impl Clauses {
         for d in ds.iter().filter(|d| d.dimension == dim).take(SENTENCE_DRIVERS) {
             let out = if first { self.next() } else { &mut self.0 };
             out.push_str(if first { label } else { "、" });
-            let _ = write!(out, "{}（{}%）", d.name, pct(d.share));
+            push(out, &[d.name, "（"]);
+            push_u32(out, pct(d.share));
+            out.push_str("%）");
             first = false;
         }
     }
@@ -197,12 +221,14 @@ pub fn sentence(x: &Explanation<'_>) -> String {
     c.drivers("受伤部位", &x.drivers, Dimension::BodyPart);
     c.drivers("涉及岗位", &x.drivers, Dimension::Job);
     let out = c.next();
-    let _ = match x.industry.level {
-        MatchLevel::General => write!(out, "各行业通用检查项"),
-        MatchLevel::Section => write!(out, "{}通用检查项", x.industry.name),
-        MatchLevel::Division => write!(out, "{}专项检查项", x.industry.name),
-        MatchLevel::Group | MatchLevel::Class => write!(out, "{}（{}）专项检查项", x.industry.name, x.industry.pattern),
-    };
+    match x.industry.level {
+        MatchLevel::General => out.push_str("各行业通用检查项"),
+        MatchLevel::Section => push(out, &[x.industry.name, "通用检查项"]),
+        MatchLevel::Division => push(out, &[x.industry.name, "专项检查项"]),
+        MatchLevel::Group | MatchLevel::Class => {
+            let _ = write!(out, "{}（{}）专项检查项", x.industry.name, x.industry.pattern);
+        }
+    }
     c.gates(&x.gates, GateBasis::Declared, "企业已申报涉及", "");
     c.gates(&x.gates, GateBasis::Assumed, "本行业企业普遍涉及", "（未申报，不涉及可标记不适用）");
     if let Some(m) = &x.major {
@@ -210,7 +236,7 @@ pub fn sentence(x: &Explanation<'_>) -> String {
             let out = c.next();
             out.push_str("属重大事故隐患判定项");
             if let Some(s) = m.standard {
-                let _ = write!(out, "（《{}》{}）", s.document, s.article);
+                push(out, &["（《", &s.document, "》", &s.article, "）"]);
             }
         }
         if m.installation {
@@ -236,7 +262,7 @@ pub fn sentence(x: &Explanation<'_>) -> String {
     }
     let standard = x.major.as_ref().and_then(|m| m.standard);
     if let Some(b) = x.legal_basis.iter().find(|b| Some(*b) != standard) {
-        let _ = write!(c.next(), "依据《{}》{}", b.document, b.article);
+        push(c.next(), &["依据《", &b.document, "》", &b.article]);
     }
     c.0.push('。');
     c.0

@@ -8,7 +8,7 @@ use super::explain::{
 };
 use super::gates::{Gate, Gates, KindInput, State};
 use super::index::{Index, Prepared};
-use super::input::{Enterprise, Mark, Options, OwnFeedback, PeerFeedback, Weighted};
+use super::input::{Enterprise, Mark, Options, OwnFeedback, PeerCounts, PeerFeedback, Weighted};
 use super::output::{Ranking, Recommendation, Shortfall, Unlock};
 use super::profiles::{IndustryProfiles, Typical, specificity};
 use super::score;
@@ -40,10 +40,11 @@ struct Category {
 }
 
 /// An applicable item after pass 1.
-struct Candidate<'a> {
+struct Candidate<'a, 'x> {
     pos: usize,
     best: &'a IndustryPattern,
     met: [Gate; 2],
+    peers: Option<&'x PeerCounts>,
     score: f64,
     factors: Factors,
 }
@@ -128,7 +129,7 @@ impl<'a> Recommender<'a> {
         };
 
         // Pass 1: applicability, gates and score, without building explanations.
-        let mut candidates: Vec<Candidate<'a>> = Vec::with_capacity(self.index.items.len());
+        let mut candidates: Vec<Candidate<'a, '_>> = Vec::with_capacity(self.index.items.len());
         let mut gated_out = 0usize;
         let mut unlock_counts: BTreeMap<(GateKind, &str), usize> = BTreeMap::new();
         for (pos, p) in self.index.items.iter().enumerate() {
@@ -156,11 +157,12 @@ impl<'a> Recommender<'a> {
                 }
                 continue;
             }
-            let factors = self.factors(p, best, met, &cx, cx.marks[pos]);
-            candidates.push(Candidate { pos, best, met, score: factors.product(), factors });
+            let peer = cx.peers.get(&p.item.id);
+            let factors = self.factors(p, best, met, peer, &cx, cx.marks[pos]);
+            candidates.push(Candidate { pos, best, met, peers: peer, score: factors.product(), factors });
         }
         candidates.sort_by(|a, b| {
-            let id = |c: &Candidate<'_>| self.index.items[c.pos].item.id.as_str();
+            let id = |c: &Candidate<'_, '_>| self.index.items[c.pos].item.id.as_str();
             b.score.total_cmp(&a.score).then_with(|| id(a).cmp(id(b)))
         });
         // Pass 2: explanations, in rank order.
@@ -205,6 +207,7 @@ impl<'a> Recommender<'a> {
         p: &Prepared<'a>,
         best: &IndustryPattern,
         met: [Gate; 2],
+        peer: Option<&PeerCounts>,
         cx: &Context<'a, '_>,
         mark: Option<&Mark>,
     ) -> Factors {
@@ -216,12 +219,12 @@ impl<'a> Recommender<'a> {
             industry: score::industry(match_level(best)),
             gate: score::gate(basis),
             major: score::major(item.grade == Grade::Major, cx.enterprise.major_hazard),
-            peers: cx.peers.get(&item.id).map_or(1.0, |c| score::peers(c, cx.pooled).1),
+            peers: peer.map_or(1.0, |c| score::peers(c, cx.pooled).1),
             own: score::own(mark),
         }
     }
 
-    fn explain(&self, c: Candidate<'a>, rank: u32, cx: &Context<'a, '_>) -> Recommendation<'a> {
+    fn explain(&self, c: Candidate<'a, '_>, rank: u32, cx: &Context<'a, '_>) -> Recommendation<'a> {
         let p = &self.index.items[c.pos];
         let item = p.item;
         let mut drivers = Vec::new();
@@ -248,7 +251,7 @@ impl<'a> Recommender<'a> {
             installation: status.installation,
             key_enterprise: status.key_enterprise,
         });
-        let peers = cx.peers.get(&item.id).map(|n| PeerRate {
+        let peers = c.peers.map(|n| PeerRate {
             found: n.found,
             not_found: n.not_found,
             not_applicable: n.not_applicable,

@@ -8,7 +8,7 @@ use super::input::{MajorHazardStatus, Mark, PeerCounts};
 /// Gain per unit of exposure share matched, per dimension (accident type, body part,
 /// job). The accident type says what kind of accident an item prevents, so it leads;
 /// body parts and jobs refine it.
-pub const EXPOSURE_GAIN: [f64; 3] = [3.0, 1.0, 1.5];
+pub const EXPOSURE_GAIN: [f64; 3] = [4.0, 1.0, 1.5];
 
 /// Exposure factor: 1 + Σ gain·(matched share / √listed). Dividing by the square root of
 /// the number of categories an item lists keeps broad items (four accident types) from
@@ -23,10 +23,13 @@ pub fn exposure(matched: [f64; 3], listed: [usize; 3]) -> f64 {
     x
 }
 
-/// The library's weight (0, 10] is the author's judgement of importance; its square root
-/// keeps a weight-3 item from drowning the enterprise's own exposure.
+/// The library's weight (0, 10] is the author's judgement of importance (the major-hazard
+/// determination items carry 3, most others 1–1.5); damped so that a weight-3 item does not
+/// drown the enterprise's own exposure: 3 → 1.55, 1.2 → 1.08.
+pub const WEIGHT_EXPONENT: f64 = 0.4;
+
 pub fn weight(w: f64) -> f64 {
-    w.sqrt()
+    w.powf(WEIGHT_EXPONENT)
 }
 
 /// Industry-specific items before general ones.
@@ -49,13 +52,13 @@ pub fn gate(basis: Option<GateBasis>) -> f64 {
     }
 }
 
-/// Major-grade items rank up, more so at a major hazard installation or a key enterprise.
+/// Major-grade items rank up at a major hazard installation or a key enterprise; elsewhere
+/// their library weight already ranks them.
 pub fn major(major_grade: bool, status: MajorHazardStatus) -> f64 {
     match (major_grade, status.installation, status.key_enterprise) {
-        (false, _, _) => 1.0,
-        (true, true, _) => 1.5,
-        (true, false, true) => 1.35,
-        (true, false, false) => 1.2,
+        (false, _, _) | (true, false, false) => 1.0,
+        (true, true, _) => 1.3,
+        (true, false, true) => 1.15,
     }
 }
 

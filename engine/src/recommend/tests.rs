@@ -337,18 +337,75 @@ fn risk_mix_converts_to_exposure() {
     assert_eq!(jobs, HashSet::from(["焊工"]));
 }
 
-/// Prints the head of a demo enterprise's round (`cargo test -p zhicha-engine
-/// recommend::tests::example -- --nocapture`).
-#[test]
-fn example_round_for_a_chemical_enterprise() {
-    let (peers, own) = no_feedback();
-    let ranking = recommender().rank(&Enterprise::new(code("C2614")), &peers, &own, &Options::default());
-    println!("C2614 (industry defaults, no history): {} applicable, round {}", ranking.items.len(), ranking.round_len);
-    for x in &ranking.items[..15] {
+/// The exposure of demo enterprise `credit` as the risk model would give it: its own
+/// accidents in `seeds/demo/accidents.csv` shrunk toward the industry default with 20
+/// pseudo-accidents (the model's `mix_weight`).
+fn demo_exposure(credit: &str, typical: &Typical<'_>) -> Exposure {
+    let text = std::fs::read_to_string(rules_dir().join("../seeds/demo/accidents.csv"))
+        .unwrap_or_else(|e| panic!("demo accidents: {e}"));
+    let mut reader = csv::ReaderBuilder::new().comment(Some(b'#')).from_reader(text.as_bytes());
+    let mut own: [BTreeMap<String, f64>; 3] = Default::default();
+    let mut n = 0.0;
+    for rec in reader.records() {
+        let rec = rec.unwrap_or_else(|e| panic!("{e}"));
+        if rec.get(1) != Some(credit) {
+            continue;
+        }
+        n += 1.0;
+        for (d, col) in [4, 5, 7].into_iter().enumerate() {
+            *own[d].entry(rec.get(col).unwrap_or_default().to_string()).or_default() += 1.0;
+        }
+    }
+    let prior = 20.0;
+    let mut dims: [Vec<Weighted>; 3] = Default::default();
+    for (d, out) in dims.iter_mut().enumerate() {
+        let mut p: BTreeMap<String, f64> = BTreeMap::new();
+        for (c, k) in &own[d] {
+            *p.entry(c.clone()).or_default() += k / (n + prior);
+        }
+        for w in typical.mix[d].map_or(&[][..], |(m, _)| m) {
+            *p.entry(w.code.clone()).or_default() += prior * w.share / (n + prior);
+        }
+        *out = p.into_iter().map(|(code, share)| Weighted { code, share }).collect();
+        out.sort_by(|a, b| b.share.total_cmp(&a.share).then_with(|| a.code.cmp(&b.code)));
+        out.truncate(10);
+    }
+    let [accident_types, body_parts, jobs] = dims;
+    Exposure { accident_types, body_parts, jobs }
+}
+
+fn print_head(label: &str, ranking: &Ranking<'_>, n: usize) {
+    println!("{label}: {} applicable, round {}", ranking.items.len(), ranking.round_len);
+    for x in &ranking.items[..n] {
         println!(
             "{:>3} {:6.3} {} [{}] {}\n    {}",
             x.rank, x.score, x.item_id, x.area, x.title, x.explanation.sentence
         );
     }
-    assert_full_round(&ranking, "C2614");
+}
+
+/// Prints the head of demo enterprise e01's round, new and with its history
+/// (`cargo test -p zhicha-engine recommend::tests::example -- --nocapture`).
+#[test]
+fn example_round_for_a_chemical_enterprise() {
+    let (peers, own) = no_feedback();
+    let r = recommender();
+    let new = r.rank(&Enterprise::new(code("C2614")), &peers, &own, &Options::default());
+    print_head("C2614 without history (industry defaults)", &new, 15);
+    assert_full_round(&new, "C2614");
+
+    let mut e01 = Enterprise::new(code("C2614"));
+    e01.exposure = demo_exposure("91640200MA7600011Q", &fixture().profiles.typical(&e01.industry));
+    e01.major_hazard = MajorHazardStatus { installation: true, key_enterprise: true };
+    println!("e01 exposure: {:?}", e01.exposure.accident_types);
+    let ranking = r.rank(&e01, &peers, &own, &Options::default());
+    print_head("demo e01 宁夏石嘴山恒源化工 (C2614, 10 accidents, major hazard installation)", &ranking, 15);
+    assert_full_round(&ranking, "e01");
+    // Its own history (machinery 31%) brings machinery items among the major-hazard ones.
+    let head = &ranking.items[..15];
+    let machinery = head.iter().filter(|x| x.explanation.drivers.iter().any(|d| d.code == "03")).count();
+    let major = head.iter().filter(|x| x.grade == crate::hazards::Grade::Major).count();
+    assert!(machinery >= 3 && major >= 5, "{machinery} machinery, {major} major in the top 15");
+    let new_machinery = new.items[..15].iter().filter(|x| x.area == "机械防护").count();
+    assert!(head.iter().filter(|x| x.area == "机械防护").count() > new_machinery);
 }
