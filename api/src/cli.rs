@@ -13,6 +13,9 @@ use crate::import::{self, Profile};
 use crate::startup::{self, Application};
 use crate::{audit, db, routes, seed, telemetry};
 
+#[path = "engine_cmd/mod.rs"]
+mod engine_cmd;
+
 #[derive(Parser)]
 #[command(name = "zhicha", version, about = "Workplace-hazard self-inspection and risk-triggered governance")]
 struct Cli {
@@ -64,6 +67,11 @@ enum Command {
     Rules {
         #[command(subcommand)]
         what: RulesWhat,
+    },
+    /// Risk model: backtest on an accident file.
+    Engine {
+        #[command(subcommand)]
+        what: engine_cmd::EngineWhat,
     },
 }
 
@@ -156,6 +164,7 @@ pub fn main() -> ExitCode {
             Command::Openapi { out, check } => openapi(out.as_deref(), check),
             Command::Rules { what: RulesWhat::Check } => rules_check(&settings),
             Command::Audit { what: AuditWhat::Verify } => audit_verify(&settings).await,
+            Command::Engine { what } => engine_cmd::run(&settings, what),
         }
     });
     match result {
