@@ -214,8 +214,8 @@ impl Clauses {
 pub fn sentence(x: &Explanation<'_>) -> String {
     let mut c = Clauses(String::with_capacity(384));
     let label = match x.drivers.first().map(|d| d.source) {
-        Some(ExposureSource::IndustryDefault) => "针对本行业常见事故类型",
-        _ => "针对本企业主要事故类型",
+        Some(ExposureSource::IndustryDefault) => "对应本行业常见事故类型",
+        _ => "对应本企业事故类型",
     };
     c.drivers(label, &x.drivers, Dimension::AccidentType);
     c.drivers("受伤部位", &x.drivers, Dimension::BodyPart);
