@@ -123,3 +123,63 @@ both!(
         assert_eq!(page["items"][0]["feedback"], "not_applicable");
     }
 );
+
+/// Every enterprise imported from the OSHA 2015 file with a mapped industry gets a round
+/// of at least 150 distinct, explained items. Which items apply depends only on the
+/// industry code (and declared gates, none here), so one ranking per distinct code
+/// covers every enterprise with that code; exposure only reorders them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_osha_enterprise_gets_a_round() {
+    use sea_orm::{EntityTrait, QuerySelect};
+    use zhicha_api::entities::enterprises;
+    use zhicha_engine::IndustryCode;
+    use zhicha_engine::recommend::{Enterprise, Options, PeerFeedback, Recommender};
+
+    let Some(file) = zhicha_tests::shared_data("osha_severe_injury_2015.csv") else { return };
+    let db = zhicha_tests::TestDb::create(zhicha_tests::Backend::Sqlite).await.unwrap();
+    let conn = db.connect().await;
+    zhicha_api::db::migrate(&conn, None).await.unwrap();
+    let rules = zhicha_api::rules::load_once(&zhicha_tests::rules_dir()).unwrap();
+    let profile = zhicha_api::import::Profile::OshaSir;
+    zhicha_api::import::run(&conn, &rules.catalog, profile, None, &file, zhicha_api::import::Progress::Hidden)
+        .await
+        .unwrap();
+    let codes: Vec<Option<String>> = enterprises::Entity::find()
+        .select_only()
+        .column(enterprises::Column::IndustryCode)
+        .into_tuple()
+        .all(&conn)
+        .await
+        .unwrap();
+    let total = codes.len();
+    let mut distinct: Vec<String> = codes.iter().flatten().cloned().collect();
+    distinct.sort();
+    distinct.dedup();
+    let unmapped = codes.iter().filter(|c| c.is_none()).count();
+    // NAICS 999999 (unclassified) and an empty code: no industry to rank by.
+    assert!(unmapped <= 2, "{unmapped} of {total} enterprises have no GB/T 4754 code");
+    let recommender = Recommender::new(&rules.hazards, &rules.catalog, &rules.profiles);
+    for code in &distinct {
+        let industry = IndustryCode::parse(code).unwrap_or_else(|e| panic!("{code}: {e}"));
+        let ranking = recommender.rank(
+            &Enterprise::new(industry),
+            &PeerFeedback::default(),
+            &Default::default(),
+            &Options::default(),
+        );
+        let round = ranking.round();
+        assert!(round.len() >= 150, "{code}: {} items; {:?}", round.len(), ranking.shortfall);
+        let mut ids: Vec<&str> = round.iter().map(|r| r.item_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), round.len(), "{code}: an item twice");
+        assert!(round.iter().all(|r| !r.explanation.sentence.is_empty()), "{code}: an item without a reason");
+    }
+    println!(
+        "{} of {total} OSHA enterprises over {} industry codes: every round ≥ 150 items",
+        total - unmapped,
+        distinct.len()
+    );
+    conn.close().await.unwrap();
+    db.cleanup().await;
+}
