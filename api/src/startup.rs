@@ -15,7 +15,7 @@ use crate::extract;
 use crate::pii::Vault;
 use crate::state::AppState;
 use crate::wechat::Wechat;
-use crate::{auth, db, rate_limit, rules, reference, request_id, routes, seed};
+use crate::{auth, db, rate_limit, reference, request_id, routes, rules, seed};
 
 pub struct Application {
     server: Server,
