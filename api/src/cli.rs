@@ -126,6 +126,13 @@ enum AuditWhat {
 enum RulesWhat {
     /// Validate every rule file; each problem is printed as file:line: reason.
     Check,
+    /// Store another organisation's hazard library (CSV or JSON) as draft items for
+    /// review, read through a column mapping (example: seeds/hazard-import-example/).
+    ImportHazards {
+        #[arg(long)]
+        mapping: PathBuf,
+        file: PathBuf,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -163,6 +170,9 @@ pub fn main() -> ExitCode {
             }
             Command::Openapi { out, check } => openapi(out.as_deref(), check),
             Command::Rules { what: RulesWhat::Check } => rules_check(&settings),
+            Command::Rules { what: RulesWhat::ImportHazards { mapping, file } } => {
+                import_hazards(&settings, &mapping, &file).await
+            }
             Command::Audit { what: AuditWhat::Verify } => audit_verify(&settings).await,
             Command::Engine { what } => engine_cmd::run(&settings, what),
         }
@@ -273,6 +283,25 @@ async fn audit_verify(settings: &Settings) -> anyhow::Result<()> {
             anyhow::bail!("audit trail broken at {which}: {reason}")
         }
     }
+}
+
+async fn import_hazards(settings: &Settings, mapping: &Path, file: &Path) -> anyhow::Result<()> {
+    let rules = crate::rules::load(&settings.rules.dir).map_err(|e| anyhow::anyhow!("rules: {e}"))?;
+    let db = db::connect(settings).await?;
+    db::migrate(&db, Some(settings.database.app_role.as_str())).await?;
+    let o = crate::hazard_import::drafts(&db, &rules, mapping, file).await?;
+    for r in &o.rejected {
+        eprintln!("rejected: {r}");
+    }
+    println!(
+        "{} rows: {} draft items stored, {} already stored, {} problems in rejected rows (batch {})",
+        o.rows,
+        o.stored,
+        o.unchanged,
+        o.rejected.len(),
+        o.batch
+    );
+    Ok(())
 }
 
 fn rules_check(settings: &Settings) -> anyhow::Result<()> {

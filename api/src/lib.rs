@@ -11,6 +11,7 @@ pub mod error;
 pub mod evidence;
 pub mod extract;
 pub mod idempotency;
+pub mod hazard_import;
 pub mod import;
 pub mod people;
 pub mod pii;

@@ -59,3 +59,48 @@ async fn a_broken_hazard_file_stops_start_up() {
         zhicha_api::startup::Application::build(settings).await.err().map(|e| format!("{e:#}")).unwrap_or_default();
     assert!(err.contains("electrical.toml"), "{err}");
 }
+
+/// Another organisation's library lands as drafts; a broken row is reported by line
+/// while the others are kept; a second file may not take the first one's ids.
+#[tokio::test]
+async fn a_third_party_library_lands_as_drafts() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use zhicha_api::entities::hazard_items;
+
+    let example = zhicha_tests::workspace_dir().join("seeds/hazard-import-example");
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = tmp.path().join("hazards.csv");
+    let mut text = std::fs::read_to_string(example.join("hazards.csv")).unwrap();
+    let last = text.lines().last().unwrap().to_string();
+    // The same row again with an accident type no edition has.
+    let broken: Vec<String> = last.split(',').map(str::to_string).collect();
+    let type_col =
+        text.lines().find(|l| l.starts_with("序号")).unwrap().split(',').position(|c| c == "事故类型").unwrap();
+    let mut row = broken.clone();
+    row[0] = "999".into();
+    row[2] = "示例：编造的事故类型".into();
+    row[type_col] = "99".into();
+    text.push_str(&row.join(","));
+    text.push('\n');
+    std::fs::write(&csv, &text).unwrap();
+    let broken_line = text.lines().count();
+
+    let db = zhicha_tests::TestDb::create(zhicha_tests::Backend::Sqlite).await.unwrap();
+    let conn = db.connect().await;
+    zhicha_api::db::migrate(&conn, None).await.unwrap();
+    let rules = zhicha_api::rules::load_once(&rules_dir()).unwrap();
+    let o = zhicha_api::hazard_import::drafts(&conn, &rules, &example.join("mapping.toml"), &csv).await.unwrap();
+    assert_eq!(o.stored, 15, "{o:?}");
+    assert!(o.rejected.iter().any(|r| r.contains(&format!("hazards.csv:{broken_line}"))), "{o:?}");
+    let drafts =
+        hazard_items::Entity::find().filter(hazard_items::Column::Status.eq("draft")).all(&conn).await.unwrap();
+    assert_eq!(drafts.len(), 15);
+
+    // A different file with the same id prefix would reuse the ids: refused, nothing stored.
+    std::fs::write(&csv, text.replace("示例", "另一示例")).unwrap();
+    let e = zhicha_api::hazard_import::drafts(&conn, &rules, &example.join("mapping.toml"), &csv).await;
+    assert!(e.as_ref().err().is_some_and(|e| e.to_string().contains("id_prefix")), "{e:?}");
+    assert_eq!(hazard_items::Entity::find().all(&conn).await.unwrap().len(), 15);
+    conn.close().await.unwrap();
+    db.cleanup().await;
+}
