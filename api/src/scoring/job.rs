@@ -21,15 +21,14 @@ pub async fn run(db: &DatabaseConnection, trigger: Trigger, s: &RiskSettings) ->
         Ok(c) => c,
         Err(e) => return format!("risk refit failed: {e:#}"),
     };
-    let said = match refit(db, trigger, cutoff, &config_of(s)).await {
+    match refit(db, trigger, cutoff, &config_of(s)).await {
         Ok(Refit::Fitted { fit_id, enterprises, accidents, duration_ms }) => format!(
             "risk refit {fit_id} (cutoff {cutoff}): {enterprises} enterprises from {accidents} accidents in {duration_ms} ms"
         ),
         Ok(Refit::Busy) => "risk refit skipped: another one is running; the next one includes everything".to_string(),
         Ok(Refit::TooLittleData(why)) => format!("risk refit skipped: {why}"),
         Err(e) => format!("risk refit failed: {e:#}"),
-    };
-    said
+    }
 }
 
 async fn run_logged(db: &DatabaseConnection, trigger: Trigger, s: &RiskSettings) {
