@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod codes;
 pub mod credit_code;
 mod csv_file;
+pub mod findings;
 pub mod hazards;
 pub mod industry_code;
 pub mod mapping;
