@@ -57,6 +57,9 @@ impl Finding {
         let mut f = self.clone();
         f.state = outcome.state;
         f.version = outcome.version;
+        if outcome.withdraw_extension {
+            f.pending_extension = None;
+        }
         match &outcome.effect {
             Some(Effect::Assigned { assignee, deadline, plan }) => {
                 f.assignee = Some(*assignee);
@@ -250,6 +253,10 @@ pub struct Outcome {
     /// The new `findings.version`.
     pub version: i32,
     pub effect: Option<Effect>,
+    /// The finding leaves rectification (submitted or cancelled) while an extension
+    /// request is pending: the request is moot and the caller closes its row. The
+    /// table's statuses have no `withdrawn`; `refused`, decided by this actor, fits.
+    pub withdraw_extension: bool,
     pub history: HistoryRow,
 }
 

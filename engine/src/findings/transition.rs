@@ -77,6 +77,7 @@ pub fn apply(
         state: transition.to,
         version: current.version.saturating_add(1),
         effect,
+        withdraw_extension: current.pending_extension.is_some() && !transition.to.is_open_rectification(),
         history: HistoryRow {
             actor_id: user,
             actor_role: actor.role,
