@@ -10,6 +10,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 
+pub use crate::storage::{EvidenceSettings, S3Settings, StorageBackend, StorageSettings};
 pub use secret::Secret;
 
 const DEFAULTS: &str = include_str!("defaults.toml");
@@ -27,6 +28,8 @@ pub struct Settings {
     pub wechat: WechatSettings,
     pub cache: CacheSettings,
     pub risk: RiskSettings,
+    pub storage: StorageSettings,
+    pub evidence: EvidenceSettings,
     pub idempotency: IdempotencySettings,
     pub log: LogSettings,
 }
@@ -182,7 +185,12 @@ impl Settings {
             None => {}
         }
         Ok(f.merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database.url".into()))
-            .merge(Env::prefixed("ZHICHA_").split("__").ignore(&["CONFIG", "TEST_PG_URL"])))
+            .merge(
+            Env::prefixed("ZHICHA_")
+                // `ZHICHA_CONFIG` names the file; `ZHICHA_TEST_*` belong to the test suite.
+                .filter(|k| k != "config" && !k.as_str().to_ascii_lowercase().starts_with("test_"))
+                .split("__"),
+        ))
     }
 
     /// Extracts and checks settings from any figment (tests build their own).
@@ -229,6 +237,8 @@ impl Settings {
         if !(redis.is_empty() || redis.starts_with("redis://")) {
             errors.push(format!("cache.redis_url: {} is not a redis:// URL (TLS is not built in)", redact_url(redis)));
         }
+        errors.extend(self.storage.problems());
+        errors.extend(self.evidence.problems());
         if !(1..=36).contains(&self.risk.horizon_months) || self.risk.refit_interval_hours == 0 {
             errors.push("risk: horizon_months 1-36, refit_interval_hours at least 1".to_string());
         }
@@ -363,6 +373,8 @@ mod tests {
             jail.set_env("ZHICHA_LOG__LEVEL", "warn");
             jail.set_env("DATABASE_URL", "postgres://zhicha:pw@db/zhicha");
             jail.set_env("ZHICHA_TEST_PG_URL", "postgres://ignored");
+            jail.set_env("ZHICHA_TEST_REDIS_URL", "redis://ignored");
+            jail.set_env("ZHICHA_TEST_S3_URL", "http://ignored");
             let s = Settings::load(None).map_err(|e| e.to_string())?;
             assert_eq!(s.server.addr, "0.0.0.0:9000", "from the file");
             assert_eq!(s.log.level, "warn", "the environment wins over the file");

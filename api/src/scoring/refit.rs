@@ -60,18 +60,19 @@ pub enum Refit {
 type AccidentRow = (i64, NaiveDate, Option<String>, Option<String>, Option<String>, String);
 type EnterpriseRow = (i64, Option<String>, Option<String>, Option<i32>);
 
-/// The cutoff a live refit uses: the day after the newest accident on record, but not
-/// after today, so a history imported in bulk (the latest record weeks or years old)
-/// is scored on its own recent window rather than an empty one.
+/// The cutoff a live refit uses: the day after the newest accident on record (the
+/// cutoff day itself is excluded), but not after tomorrow, so a history imported in bulk
+/// (the latest record weeks or years old) is scored on its own recent window rather
+/// than an empty one.
 pub async fn default_cutoff(db: &DatabaseConnection) -> anyhow::Result<NaiveDate> {
-    let today = chrono::Utc::now().date_naive();
+    let tomorrow = chrono::Utc::now().date_naive() + chrono::Days::new(1);
     let newest: Option<Option<NaiveDate>> = accidents::Entity::find()
         .select_only()
         .column_as(accidents::Column::OccurredOn.max(), "newest")
         .into_tuple()
         .one(db)
         .await?;
-    Ok(newest.flatten().and_then(|d| d.succ_opt()).map_or(today, |d| d.min(today)))
+    Ok(newest.flatten().and_then(|d| d.succ_opt()).map_or(tomorrow, |d| d.min(tomorrow)))
 }
 
 /// Refits every enterprise with accidents before `cutoff` (see [`default_cutoff`]).
