@@ -184,8 +184,7 @@ impl Settings {
             None if Path::new("zhicha.toml").exists() => f = f.merge(Toml::file_exact("zhicha.toml")),
             None => {}
         }
-        Ok(f.merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database.url".into()))
-            .merge(
+        Ok(f.merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database.url".into())).merge(
             Env::prefixed("ZHICHA_")
                 // `ZHICHA_CONFIG` names the file; `ZHICHA_TEST_*` belong to the test suite.
                 .filter(|k| k != "config" && !k.as_str().to_ascii_lowercase().starts_with("test_"))
