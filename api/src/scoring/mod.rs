@@ -34,8 +34,9 @@ pub struct RiskView {
     pub p_any: f64,
     /// Probability of a serious injury or death over the horizon.
     pub p_serious: f64,
-    /// Share of the industry's enterprises scoring lower (0-1).
+    /// Percent of the industry's enterprises scoring lower (0-100).
     pub industry_percentile: Option<f64>,
+    /// The same within its region (GB/T 2260).
     pub region_percentile: Option<f64>,
     /// Accident types (GB 6441-86), body parts and jobs the enterprise is most exposed to.
     #[schema(value_type = Object)]
