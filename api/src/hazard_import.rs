@@ -5,12 +5,51 @@
 use std::path::Path;
 
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    TransactionTrait,
+};
 use sha2::{Digest, Sha256};
+use zhicha_engine::hazards::HazardItem;
 use zhicha_engine::hazards::import::{ImportMapping, import};
 
 use crate::entities::hazard_items;
 use crate::rules::Rules;
+
+/// Stores these item versions in `hazard_items` (a version already there is kept as it
+/// is: an item's text never changes without a new version).
+pub async fn store_items(
+    db: &impl ConnectionTrait,
+    items: &[&HazardItem],
+    status: &str,
+    library_version: &str,
+) -> Result<(), DbErr> {
+    let mut rows = Vec::with_capacity(items.len());
+    for item in items {
+        rows.push(hazard_items::ActiveModel {
+            code: Set(item.id.clone()),
+            version: Set(i32::try_from(item.version).unwrap_or(i32::MAX)),
+            status: Set(status.to_string()),
+            title: Set(item.title.clone()),
+            default_grade: Set(format!("{:?}", item.grade).to_lowercase()),
+            weight: Set(item.weight),
+            definition: Set(serde_json::to_value(item).map_err(|e| DbErr::Custom(e.to_string()))?),
+            library_version: Set(library_version.to_string()),
+            ..Default::default()
+        });
+    }
+    for chunk in rows.chunks(200) {
+        hazard_items::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::columns([hazard_items::Column::Code, hazard_items::Column::Version])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
 
 #[derive(Debug)]
 pub struct Outcome {
@@ -43,30 +82,8 @@ pub async fn drafts(db: &DatabaseConnection, rules: &Rules, mapping: &Path, file
             t.library_version
         );
     }
-    let mut rows = Vec::with_capacity(report.items.len());
-    for i in &report.items {
-        rows.push(hazard_items::ActiveModel {
-            code: Set(i.item.id.clone()),
-            version: Set(i32::try_from(i.item.version).unwrap_or(1)),
-            status: Set("draft".to_string()),
-            title: Set(i.item.title.clone()),
-            default_grade: Set(format!("{:?}", i.item.grade).to_lowercase()),
-            weight: Set(i.item.weight),
-            definition: Set(serde_json::to_value(&i.item)?),
-            library_version: Set(batch.clone()),
-            ..Default::default()
-        });
-    }
-    for chunk in rows.chunks(200) {
-        hazard_items::Entity::insert_many(chunk.to_vec())
-            .on_conflict(
-                OnConflict::columns([hazard_items::Column::Code, hazard_items::Column::Version])
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .exec_without_returning(&txn)
-            .await?;
-    }
+    let items: Vec<&HazardItem> = report.items.iter().map(|i| &i.item).collect();
+    store_items(&txn, &items, "draft", &batch).await?;
     txn.commit().await?;
     Ok(Outcome {
         rows: report.rows,

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 use zhicha_engine::IndustryCode;
+use zhicha_engine::hazards::HazardItem;
 use zhicha_engine::recommend::{self, Exposure, Mark, Options, PeerCounts, PeerFeedback, Recommender};
 use zhicha_engine::risk::Mix;
 
@@ -229,31 +230,8 @@ pub async fn generate(
     // The item versions the round points at, stored once each.
     let library_version = state.hazards.version.clone();
     let wanted: Vec<&str> = ranked.iter().map(|r| r.item_id.as_str()).collect();
-    let mut rows = Vec::new();
-    for id in &wanted {
-        let Some(item) = state.hazards.get(id) else { continue };
-        rows.push(hazard_items::ActiveModel {
-            code: Set(item.id.clone()),
-            version: Set(i32::try_from(item.version).unwrap_or(i32::MAX)),
-            status: Set("active".to_string()),
-            title: Set(item.title.clone()),
-            default_grade: Set(format!("{:?}", item.grade).to_lowercase()),
-            weight: Set(item.weight),
-            definition: Set(serde_json::to_value(item).map_err(ApiError::internal)?),
-            library_version: Set(library_version.clone()),
-            ..Default::default()
-        });
-    }
-    for chunk in rows.chunks(200) {
-        hazard_items::Entity::insert_many(chunk.to_vec())
-            .on_conflict(
-                OnConflict::columns([hazard_items::Column::Code, hazard_items::Column::Version])
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .exec_without_returning(&txn)
-            .await?;
-    }
+    let items: Vec<&HazardItem> = wanted.iter().filter_map(|id| state.hazards.get(id)).collect();
+    crate::hazard_import::store_items(&txn, &items, "active", &library_version).await?;
     let ids: HashMap<(String, i32), i64> = hazard_items::Entity::find()
         .filter(hazard_items::Column::Code.is_in(wanted.iter().copied()))
         .all(&txn)
