@@ -11,10 +11,7 @@ use zhicha_migrations::Migrator;
 use crate::config::{Settings, redact_url};
 use crate::import::{self, Profile};
 use crate::startup::{self, Application};
-use crate::{audit, db, routes, seed, telemetry};
-
-#[path = "engine_cmd/mod.rs"]
-mod engine_cmd;
+use crate::{audit, db, engine_cmd, routes, seed, telemetry};
 
 #[derive(Parser)]
 #[command(name = "zhicha", version, about = "Workplace-hazard self-inspection and risk-triggered governance")]

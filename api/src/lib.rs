@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod engine_cmd;
 pub mod entities;
 pub mod error;
 pub mod evidence;
