@@ -28,5 +28,6 @@ pub mod seed;
 pub mod startup;
 pub mod state;
 pub mod storage;
+pub mod targets;
 pub mod telemetry;
 pub mod wechat;

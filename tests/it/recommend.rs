@@ -183,3 +183,53 @@ async fn every_osha_enterprise_gets_a_round() {
     conn.close().await.unwrap();
     db.cleanup().await;
 }
+
+both!(targets_are_live, Opts { demo: true, standin: true, ..Default::default() }, async |app: &TestApp| {
+    use sea_orm::{ActiveValue::Set, EntityTrait};
+    use zhicha_api::entities::findings;
+
+    app.ensure_demo().await;
+    let token = officer(app, 3).await;
+    let (s, t) = get(app, "/mp/targets", &token).await;
+    assert_eq!(s, 200, "{t}");
+    assert_eq!((t["recommended"].as_u64(), t["found"].as_u64()), (Some(0), Some(0)));
+    assert!(t["rectified_share"].is_null() && t["recommended_met"] == false);
+
+    let (_, _, round) =
+        support::json(mp_post(app, "/mp/recommendations", &token, "targets-round-01", json!({})).await).await;
+    let (_, _, me) =
+        support::json(app.client.get(app.url("/mp/enterprise")).bearer_auth(&token).send().await.unwrap()).await;
+    let enterprise = me["id"].as_i64().unwrap();
+    let (_, _, who) =
+        support::json(app.client.get(app.url("/auth/me")).bearer_auth(&token).send().await.unwrap()).await;
+    // 60 hazards found, 49 of them accepted; a draft and a cancelled one do not count.
+    let states =
+        std::iter::repeat_n("accepted", 49).chain(std::iter::repeat_n("to_rectify", 11)).chain(["draft", "cancelled"]);
+    let rows: Vec<findings::ActiveModel> = states
+        .map(|st| findings::ActiveModel {
+            enterprise_id: Set(enterprise),
+            location: Set("车间".into()),
+            description: Set("测试隐患".into()),
+            grade: Set("general".into()),
+            accident_types: Set(json!(["03"])),
+            state: Set(st.into()),
+            reported_by: Set(who["user_id"].as_i64().unwrap()),
+            ..Default::default()
+        })
+        .collect();
+    findings::Entity::insert_many(rows).exec_without_returning(&app.db).await.unwrap();
+    let (_, t) = get(app, "/mp/targets", &token).await;
+    assert_eq!(t["recommended"], round["item_count"]);
+    assert_eq!(t["recommended_met"], true);
+    assert_eq!((t["found"].as_u64(), t["rectified"].as_u64()), (Some(60), Some(49)), "{t}");
+    assert_eq!(t["found_met"], true);
+    let share = t["rectified_share"].as_f64().unwrap();
+    assert!((share - 49.0 / 60.0).abs() < 1e-9 && t["rectified_met"] == true, "{t}");
+
+    // The bureau sees the same; another city's enterprise reads as not found.
+    let bureau = crate::wechat::staff_token(app, "emergency.city").await;
+    let (s, g) = get(app, &format!("/gov/enterprises/{enterprise}/targets"), &bureau).await;
+    assert_eq!((s, &g["found"]), (200, &json!(60)));
+    let (s, _) = get(app, "/gov/enterprises/999999/targets", &bureau).await;
+    assert_eq!(s, 404);
+});

@@ -75,6 +75,8 @@ pub const ROUTES: &[(&str, &str, Option<Function>)] = &[
     ("post", "/gov/enterprises/{id}/binding-codes", Some(Function::GovBindingCodes)),
     ("get", "/gov/enterprises/{id}/risk", Some(Function::GovEnterprises)),
     ("get", "/mp/risk", Some(Function::MpOwnEnterprise)),
+    ("get", "/gov/enterprises/{id}/targets", Some(Function::GovEnterprises)),
+    ("get", "/mp/targets", Some(Function::MpOwnEnterprise)),
     ("get", "/gov/enterprises/{id}/recommendations", Some(Function::GovEnterprises)),
     ("get", "/gov/enterprises/{id}/recommendations/{round_id}", Some(Function::GovEnterprises)),
     ("post", "/mp/recommendations", Some(Function::MpRecommend)),

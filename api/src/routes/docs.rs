@@ -13,7 +13,7 @@ use crate::routes::{admin, auth, binding, codes, enterprises, expert, health, mp
     paths(
         health::healthz, health::readyz, spec_yaml, codes::list, codes::crosswalk,
         auth::login, auth::refresh, auth::logout, auth::me,
-        enterprises::list, enterprises::get, enterprises::own, binding::issue, risk::of_enterprise, risk::own,
+        enterprises::list, enterprises::get, enterprises::own, binding::issue, risk::of_enterprise, risk::own, risk::gov_targets, risk::own_targets,
         recommend::generate, recommend::rounds, recommend::round, recommend::feedback, recommend::gov_rounds, recommend::gov_round,
         mp::login, mp::bind, mp::phone, mp::invite, mp::people_list, mp::person_phone,
         expert::tasks,

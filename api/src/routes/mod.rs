@@ -37,6 +37,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/enterprises/{id}").route(web::get().to(enterprises::get)))
                 .service(web::resource("/enterprises/{id}/binding-codes").route(web::post().to(binding::issue)))
                 .service(web::resource("/enterprises/{id}/risk").route(web::get().to(risk::of_enterprise)))
+                .service(web::resource("/enterprises/{id}/targets").route(web::get().to(risk::gov_targets)))
                 .service(web::resource("/enterprises/{id}/recommendations").route(web::get().to(recommend::gov_rounds)))
                 .service(
                     web::resource("/enterprises/{id}/recommendations/{round_id}")
@@ -49,6 +50,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/auth/login").route(web::post().to(mp::login)))
                 .service(web::resource("/enterprise").route(web::get().to(enterprises::own)))
                 .service(web::resource("/risk").route(web::get().to(risk::own)))
+                .service(web::resource("/targets").route(web::get().to(risk::own_targets)))
                 .service(
                     web::resource("/recommendations")
                         .route(web::get().to(recommend::rounds))

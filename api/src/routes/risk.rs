@@ -1,4 +1,5 @@
-//! Risk scores as bureaus and enterprises see them: the current fit only.
+//! Risk scores (the current fit only) and programme targets, as bureaus and
+//! enterprises see them.
 
 use actix_web::{HttpResponse, web};
 use sea_orm::{ColumnTrait, QueryFilter};
@@ -43,4 +44,39 @@ pub async fn of_enterprise(
 pub async fn own(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     caller.require(Function::MpOwnEnterprise)?;
     Ok(HttpResponse::Ok().json(view(&state, &caller, None).await?))
+}
+
+async fn targets_of(state: &AppState, caller: &Caller, id: Option<i64>) -> Result<crate::targets::Targets, ApiError> {
+    let mut q = scope::enterprises(caller)?;
+    if let Some(id) = id {
+        q = q.filter(enterprises::Column::Id.eq(id));
+    }
+    let e = q.one(&state.db).await?.ok_or_else(|| ApiError::not_found("enterprise"))?;
+    crate::targets::of(state, e.id).await
+}
+
+/// The programme targets of an enterprise in the caller's jurisdiction, live: ≥150
+/// recommended items, ≥50 hazards found, ≥80% of them rectified.
+#[utoipa::path(
+    get, path = "/gov/enterprises/{id}/targets", tag = "bureau", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "enterprise id")),
+    responses((status = 200, body = crate::targets::Targets), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+pub async fn gov_targets(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Function::GovEnterprises)?;
+    Ok(HttpResponse::Ok().json(targets_of(&state, &caller, Some(*id)).await?))
+}
+
+/// The caller's own enterprise's programme targets, live.
+#[utoipa::path(
+    get, path = "/mp/targets", tag = "mini-program", security(("bearer" = [])),
+    responses((status = 200, body = crate::targets::Targets), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+pub async fn own_targets(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    caller.require(Function::MpOwnEnterprise)?;
+    Ok(HttpResponse::Ok().json(targets_of(&state, &caller, None).await?))
 }

@@ -1,0 +1,66 @@
+//! The programme's targets per enterprise, computed live from the records: at least
+//! 150 recommended items, at least 50 hazards found, at least 80% of found hazards
+//! rectified (accepted, 销号).
+
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::entities::{findings, recommendation_feedback as feedback, recommendation_rounds};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub const RECOMMENDED_TARGET: u64 = 150;
+pub const FOUND_TARGET: u64 = 50;
+pub const RECTIFIED_TARGET: f64 = 0.8;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Targets {
+    pub enterprise_id: i64,
+    /// Items in the latest recommendation round (target ≥ 150).
+    pub recommended: u64,
+    /// Recommended items the enterprise has answered.
+    pub answered: u64,
+    /// Hazards found: findings past draft and not cancelled (target ≥ 50).
+    pub found: u64,
+    /// Of those, accepted after rectification (销号).
+    pub rectified: u64,
+    /// rectified / found, when any was found (target ≥ 0.8).
+    pub rectified_share: Option<f64>,
+    pub recommended_met: bool,
+    pub found_met: bool,
+    pub rectified_met: bool,
+}
+
+/// Targets of `enterprise_id`; callers check the enterprise is in scope first.
+pub async fn of(state: &AppState, enterprise_id: i64) -> Result<Targets, ApiError> {
+    let latest = recommendation_rounds::Entity::find()
+        .filter(recommendation_rounds::Column::EnterpriseId.eq(enterprise_id))
+        .order_by_desc(recommendation_rounds::Column::Id)
+        .one(&state.db)
+        .await?;
+    let recommended = latest.as_ref().map_or(0, |r| u64::try_from(r.item_count).unwrap_or(0));
+    let answered = match &latest {
+        Some(r) => feedback::Entity::find().filter(feedback::Column::RoundId.eq(r.id)).count(&state.db).await?,
+        None => 0,
+    };
+    let counted = || {
+        findings::Entity::find()
+            .filter(findings::Column::EnterpriseId.eq(enterprise_id))
+            .filter(findings::Column::State.is_not_in(["draft", "cancelled"]))
+    };
+    let found = counted().count(&state.db).await?;
+    let rectified = counted().filter(findings::Column::State.eq("accepted")).count(&state.db).await?;
+    let rectified_share = (found > 0).then(|| rectified as f64 / found as f64);
+    Ok(Targets {
+        enterprise_id,
+        recommended,
+        answered,
+        found,
+        rectified,
+        rectified_share,
+        recommended_met: recommended >= RECOMMENDED_TARGET,
+        found_met: found >= FOUND_TARGET,
+        rectified_met: rectified_share.is_some_and(|s| s >= RECTIFIED_TARGET),
+    })
+}
