@@ -2,7 +2,7 @@
 //! workers, then store the fit and its scores and make it current, all in one
 //! transaction. On PostgreSQL a transaction-scoped advisory lock lets one instance
 //! refit at a time; the others skip and read its result. In process a mutex does the
-//! same for overlapping triggers.
+//! same, per database, for overlapping triggers.
 
 use std::time::Instant;
 
@@ -12,7 +12,6 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
     QuerySelect, Statement, TransactionTrait,
 };
-use tokio::sync::Mutex;
 use zhicha_engine::risk::{self, RiskConfig, RiskError};
 
 use crate::entities::{accidents, enterprises, risk_fits, risk_scores};
@@ -20,7 +19,42 @@ use crate::entities::{accidents, enterprises, risk_fits, risk_scores};
 /// Advisory-lock key of the refit ("zhicha refit" as a number).
 pub const LOCK_KEY: i64 = 0x7a68_6963_6861_7266;
 
-static IN_PROCESS: Mutex<()> = Mutex::const_new(());
+/// Databases this process is refitting now. Keyed by database, not one flag for the
+/// process, so several applications in one process (the tests) do not block each other.
+static RUNNING: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Marks a database as being refitted until dropped.
+struct Running(String);
+
+impl Running {
+    fn claim(key: String) -> Option<Self> {
+        let mut running = RUNNING.lock().ok()?;
+        if running.contains(&key) {
+            return None;
+        }
+        running.push(key.clone());
+        Some(Running(key))
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(mut running) = RUNNING.lock() {
+            running.retain(|k| *k != self.0);
+        }
+    }
+}
+
+/// Which database `db` is: its name on PostgreSQL, its file on SQLite.
+async fn database_key(db: &DatabaseConnection) -> anyhow::Result<String> {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => "SELECT current_database() AS name",
+        _ => "SELECT file AS name FROM pragma_database_list WHERE name = 'main'",
+    };
+    let row = db.query_one_raw(Statement::from_string(backend, sql)).await?;
+    Ok(row.and_then(|r| r.try_get::<String>("", "name").ok()).unwrap_or_default())
+}
 
 /// Why a refit ran.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +116,7 @@ pub async fn refit(
     cutoff: NaiveDate,
     config: &RiskConfig,
 ) -> anyhow::Result<Refit> {
-    let Ok(_local) = IN_PROCESS.try_lock() else { return Ok(Refit::Busy) };
+    let Some(_running) = Running::claim(database_key(db).await?) else { return Ok(Refit::Busy) };
     let started = Instant::now();
     let txn = db.begin().await?;
     if txn.get_database_backend() == DbBackend::Postgres {
@@ -228,4 +262,20 @@ fn describe(factors: &[risk::Factor]) -> Vec<serde_json::Value> {
             v
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_refit_per_database_in_a_process() {
+        let first = Running::claim("db-a".into());
+        assert!(first.is_some());
+        assert!(Running::claim("db-a".into()).is_none(), "a second refit of the same database stands aside");
+        let other = Running::claim("db-b".into());
+        assert!(other.is_some(), "another database is not blocked");
+        drop(first);
+        assert!(Running::claim("db-a".into()).is_some(), "free again once the first is done");
+    }
 }
