@@ -112,11 +112,7 @@ fn round_of(r: recommendation_rounds::Model) -> Round {
 }
 
 async fn enterprise(state: &AppState, caller: &Caller, id: Option<i64>) -> Result<enterprises::Model, ApiError> {
-    let mut q = scope::enterprises(caller)?;
-    if let Some(id) = id {
-        q = q.filter(enterprises::Column::Id.eq(id));
-    }
-    q.one(&state.db).await?.ok_or_else(|| ApiError::not_found("enterprise"))
+    scope::enterprise(&state.db, caller, id).await
 }
 
 #[derive(FromQueryResult)]

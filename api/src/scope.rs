@@ -1,11 +1,25 @@
 //! Enterprise queries filtered by the caller's scope in SQL: a row outside the scope
 //! is never loaded, so it reads as not found.
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Select};
 
 use crate::auth::{Caller, Scope};
 use crate::entities::enterprises;
 use crate::error::{ApiError, ErrorCode};
+
+/// One enterprise in the caller's scope: `id`, or without one the caller's own (an
+/// enterprise account's scope holds exactly one). Anything else reads as not found.
+pub async fn enterprise(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    id: Option<i64>,
+) -> Result<enterprises::Model, ApiError> {
+    let mut q = enterprises(caller)?;
+    if let Some(id) = id {
+        q = q.filter(enterprises::Column::Id.eq(id));
+    }
+    q.one(db).await?.ok_or_else(|| ApiError::not_found("enterprise"))
+}
 
 pub fn enterprises(caller: &Caller) -> Result<Select<enterprises::Entity>, ApiError> {
     let q = enterprises::Entity::find();

@@ -91,11 +91,7 @@ pub async fn issue(
         }
     }
     // Out of the caller's scope reads as not found.
-    let enterprise = scope::enterprises(caller)?
-        .filter(crate::entities::enterprises::Column::Id.eq(enterprise_id))
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("enterprise"))?;
+    let enterprise = scope::enterprise(&state.db, caller, Some(enterprise_id)).await?;
     let code = new_code().map_err(ApiError::internal)?;
     let expires_at = Utc::now() + Duration::hours(state.settings.auth.binding_code_hours);
     let txn = state.db.begin().await?;

@@ -100,8 +100,7 @@ pub async fn list(
 )]
 pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     caller.require(Function::GovEnterprises)?;
-    let found = scope::enterprises(&caller)?.filter(enterprises::Column::Id.eq(*id)).one(&state.db).await?;
-    let e = found.ok_or_else(|| ApiError::not_found("enterprise"))?;
+    let e = scope::enterprise(&state.db, &caller, Some(*id)).await?;
     Ok(HttpResponse::Ok().json(Enterprise::from(e)))
 }
 
@@ -112,7 +111,6 @@ pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>)
 )]
 pub async fn own(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     caller.require(Function::MpOwnEnterprise)?;
-    let found = scope::enterprises(&caller)?.one(&state.db).await?;
-    let e = found.ok_or_else(|| ApiError::not_found("enterprise"))?;
+    let e = scope::enterprise(&state.db, &caller, None).await?;
     Ok(HttpResponse::Ok().json(Enterprise::from(e)))
 }

@@ -2,21 +2,15 @@
 //! enterprises see them.
 
 use actix_web::{HttpResponse, web};
-use sea_orm::{ColumnTrait, QueryFilter};
 
 use crate::auth::{Caller, Function};
-use crate::entities::enterprises;
 use crate::error::{ApiError, ErrorBody};
 use crate::scope;
 use crate::scoring::{self, RiskView};
 use crate::state::AppState;
 
 async fn view(state: &AppState, caller: &Caller, id: Option<i64>) -> Result<RiskView, ApiError> {
-    let mut q = scope::enterprises(caller)?;
-    if let Some(id) = id {
-        q = q.filter(enterprises::Column::Id.eq(id));
-    }
-    let e = q.one(&state.db).await?.ok_or_else(|| ApiError::not_found("enterprise"))?;
+    let e = scope::enterprise(&state.db, caller, id).await?;
     scoring::current(&state.db, e.id).await?.ok_or_else(|| ApiError::not_found("risk score (no fit yet)"))
 }
 
@@ -47,11 +41,7 @@ pub async fn own(state: web::Data<AppState>, caller: Caller) -> Result<HttpRespo
 }
 
 async fn targets_of(state: &AppState, caller: &Caller, id: Option<i64>) -> Result<crate::targets::Targets, ApiError> {
-    let mut q = scope::enterprises(caller)?;
-    if let Some(id) = id {
-        q = q.filter(enterprises::Column::Id.eq(id));
-    }
-    let e = q.one(&state.db).await?.ok_or_else(|| ApiError::not_found("enterprise"))?;
+    let e = scope::enterprise(&state.db, caller, id).await?;
     crate::targets::of(state, e.id).await
 }
 
