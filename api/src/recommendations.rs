@@ -111,10 +111,6 @@ fn round_of(r: recommendation_rounds::Model) -> Round {
     }
 }
 
-async fn enterprise(state: &AppState, caller: &Caller, id: Option<i64>) -> Result<enterprises::Model, ApiError> {
-    scope::enterprise(&state.db, caller, id).await
-}
-
 #[derive(FromQueryResult)]
 struct PeerRow {
     item_code: String,
@@ -186,7 +182,7 @@ pub async fn generate(
     id: Option<i64>,
     origin: &Origin,
 ) -> Result<Generated, ApiError> {
-    let e = enterprise(state, caller, id).await?;
+    let e = scope::enterprise(&state.db, caller, id).await?;
     let code = e.industry_code.as_deref().unwrap_or_default();
     let industry = IndustryCode::parse(code).map_err(|_| {
         ApiError::new(
@@ -275,7 +271,7 @@ pub async fn generate(
 
 /// The rounds of the caller's enterprise (or `id` in scope), newest first.
 pub async fn rounds(state: &AppState, caller: &Caller, id: Option<i64>) -> Result<Vec<Round>, ApiError> {
-    let e = enterprise(state, caller, id).await?;
+    let e = scope::enterprise(&state.db, caller, id).await?;
     Ok(recommendation_rounds::Entity::find()
         .filter(recommendation_rounds::Column::EnterpriseId.eq(e.id))
         .order_by_desc(recommendation_rounds::Column::Id)
@@ -292,7 +288,7 @@ async fn round_in_scope(
     enterprise_id: Option<i64>,
     round_id: i64,
 ) -> Result<(enterprises::Model, recommendation_rounds::Model), ApiError> {
-    let e = enterprise(state, caller, enterprise_id).await?;
+    let e = scope::enterprise(&state.db, caller, enterprise_id).await?;
     let round = recommendation_rounds::Entity::find_by_id(round_id)
         .filter(recommendation_rounds::Column::EnterpriseId.eq(e.id))
         .one(&state.db)
