@@ -50,8 +50,13 @@ error_codes! {
     NotFound = 404, "not_found", "No such resource in the caller's scope.";
     MethodNotAllowed = 405, "method_not_allowed", "The resource does not support this method.";
     Conflict = 409, "conflict", "The resource changed or is in a state that forbids this.";
+    InvalidState = 409, "invalid_state", "The action is not allowed in the resource's current state; `details.state` names that state.";
+    VersionConflict = 409, "version_conflict", "Someone changed the resource since it was read; `details.current_version` is its version now: re-read it and decide again.";
     RequestInProgress = 409, "request_in_progress", "A request with this Idempotency-Key is still running; retry shortly.";
     PayloadTooLarge = 413, "payload_too_large", "The body exceeds the size limit.";
+    NotAnImage = 415, "not_an_image", "The upload is not a JPEG, PNG or WebP image, judged by its content rather than its name or declared type.";
+    ImageRejected = 422, "image_rejected", "The image is empty, cannot be decoded, or exceeds the dimension or memory limits (a decompression bomb).";
+    UploadIncomplete = 422, "upload_incomplete", "The presigned upload's object never arrived, has expired, or differs from what was signed; upload again.";
     RateLimited = 429, "rate_limited", "Too many requests; wait as long as Retry-After says.";
     UnsupportedMediaType = 415, "unsupported_media_type", "The body must be sent as application/json.";
     InvalidBody = 422, "invalid_body", "The JSON is well-formed but a field is missing, unknown or of the wrong type.";
@@ -60,6 +65,7 @@ error_codes! {
     IdempotencyKeyReused = 422, "idempotency_key_reused", "The Idempotency-Key was used before with a different request.";
     IdempotencyKeyRequired = 428, "idempotency_key_required", "Mini-program writes need an Idempotency-Key header (a fresh UUID per write, reused on retry).";
     DatabaseUnavailable = 503, "database_unavailable", "The database cannot be reached; retry later.";
+    StorageUnavailable = 503, "storage_unavailable", "Object storage cannot be reached; nothing was recorded, retry later.";
     WechatUnavailable = 503, "wechat_unavailable", "WeChat is busy, slow or not configured; retry after Retry-After seconds.";
     Internal = 500, "internal", "An unexpected error; the request id finds it in the server log.";
 }

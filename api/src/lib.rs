@@ -28,6 +28,7 @@ pub mod seed;
 pub mod startup;
 pub mod state;
 pub mod storage;
+pub mod sync;
 pub mod targets;
 pub mod telemetry;
 pub mod wechat;

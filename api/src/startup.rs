@@ -55,6 +55,9 @@ impl Application {
             seed::demo::load(&db, &catalog, &settings.demo.dir, &settings.auth, &vault).await?;
             demo_loaded = true;
         }
+        // An S3 store that does not answer stops start-up, as an unreachable database does.
+        let store = crate::storage::open(&settings.storage)?;
+        store.ping().await.map_err(|e| anyhow::anyhow!("object storage ({}) does not answer: {e}", store.backend()))?;
         let listener = TcpListener::bind(&settings.server.addr)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.server.addr))?;
         let addr = listener.local_addr()?;
@@ -68,6 +71,7 @@ impl Application {
             settings: Arc::new(settings),
             vault,
             wechat,
+            store,
         };
         let workers = match state.settings.server.workers {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),

@@ -9,6 +9,7 @@ use zhicha_engine::recommend::IndustryProfiles;
 
 use crate::config::Settings;
 use crate::pii::Vault;
+use crate::storage::ObjectStore;
 use crate::wechat::Wechat;
 
 #[derive(Clone)]
@@ -20,4 +21,6 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub vault: Arc<Vault>,
     pub wechat: Arc<Wechat>,
+    /// Photo evidence and rendered reports.
+    pub store: Arc<dyn ObjectStore>,
 }

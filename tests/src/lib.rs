@@ -57,6 +57,38 @@ pub struct Opts {
     /// Rate limits in Redis (`ZHICHA_TEST_REDIS_URL`) under this key prefix; apps
     /// given the same prefix share their buckets.
     pub redis_prefix: Option<String>,
+    /// Photo evidence in the S3-compatible server of `ZHICHA_TEST_S3_URL`, in a bucket
+    /// of this test's own, instead of a local directory.
+    pub s3: bool,
+}
+
+/// The environment variable naming an S3-compatible server
+/// (`http://ACCESS_KEY:SECRET_KEY@127.0.0.1:PORT`).
+pub const S3_URL_VAR: &str = "ZHICHA_TEST_S3_URL";
+
+/// `ZHICHA_TEST_S3_URL`, or `None` (skip) outside CI; in CI its absence is an error.
+pub fn s3_url() -> Option<String> {
+    match std::env::var(S3_URL_VAR) {
+        Ok(u) if !u.trim().is_empty() => Some(u.trim().to_string()),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("CI requires an S3-compatible server: .ci/run sets {S3_URL_VAR}")
+        }
+        _ => None,
+    }
+}
+
+/// Storage settings for `bucket` on the S3 server of `url` (its credentials in the URL).
+pub fn s3_settings(url: &str, bucket: &str) -> zhicha_api::storage::S3Settings {
+    let u = reqwest::Url::parse(url).unwrap_or_else(|e| panic!("{S3_URL_VAR}: {e}"));
+    zhicha_api::storage::S3Settings {
+        endpoint: format!("{}://{}:{}", u.scheme(), u.host_str().unwrap(), u.port_or_known_default().unwrap()),
+        region: "us-east-1".into(),
+        bucket: bucket.to_string(),
+        access_key_id: u.username().to_string(),
+        secret_access_key: zhicha_api::config::Secret::new(u.password().unwrap_or_default().to_string()),
+        path_style: true,
+        timeout_ms: 10_000,
+    }
 }
 
 /// The environment variable naming a Redis server for the tests that need one.
@@ -240,6 +272,7 @@ impl TestApp {
     /// Settings for a test app on `database_url`: port 0, the repository's rules and
     /// demo seed, one worker.
     pub fn settings(database_url: &str, opts: &Opts, key_file: &std::path::Path) -> Settings {
+        let objects = key_file.parent().map_or_else(|| PathBuf::from("objects"), |d| d.join("objects"));
         let root = workspace_dir();
         // The built-in defaults only: the developer's zhicha.toml and ZHICHA_* stay out.
         let f = Settings::defaults()
@@ -255,6 +288,7 @@ impl TestApp {
             .merge(Serialized::default("auth.argon2_memory_kib", 64))
             .merge(Serialized::default("auth.argon2_iterations", 1))
             .merge(Serialized::default("security.key_file", key_file))
+            .merge(Serialized::default("storage.local_dir", objects))
             .merge(Serialized::default("demo.wechat_standin", opts.standin))
             // Tests refit when they mean to, not at every start.
             .merge(Serialized::default("risk.refit_on_start", false))
@@ -290,10 +324,24 @@ impl TestApp {
         if opts.redis_prefix.is_some() && redis_url().is_none() {
             return None;
         }
+        let s3 = match opts.s3 {
+            true => Some(s3_url()?),
+            false => None,
+        };
         let test_db = TestDb::create(backend).await?;
         let keys =
             tempfile::Builder::new().prefix("zhicha-keys-").tempdir().expect("cannot create a temporary directory");
-        let settings = Self::settings(&test_db.url, &opts, &keys.path().join("keys.toml"));
+        let mut settings = Self::settings(&test_db.url, &opts, &keys.path().join("keys.toml"));
+        if let Some(url) = s3 {
+            let bucket = format!("zhicha-test-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+            let s3 = s3_settings(&url, &bucket);
+            zhicha_api::storage::S3Store::new(&s3)
+                .create_bucket_if_missing()
+                .await
+                .unwrap_or_else(|e| panic!("cannot create the test bucket on {S3_URL_VAR}: {e}"));
+            settings.storage.backend = zhicha_api::storage::StorageBackend::S3;
+            settings.storage.s3 = s3;
+        }
         // Quiet by default; `TEST_LOG=debug cargo test …` shows the server's log.
         if let Ok(level) = std::env::var("TEST_LOG") {
             let level = if level.is_empty() || level == "1" { "info".to_string() } else { level };

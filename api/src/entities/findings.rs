@@ -22,6 +22,8 @@ pub struct Model {
     pub reported_by: i64,
     pub version: i32,
     pub updated_at: DateTimeWithTimeZone,
+    pub client_id: Option<String>,
+    pub origin: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

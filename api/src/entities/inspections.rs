@@ -15,6 +15,8 @@ pub struct Model {
     pub started_by: i64,
     pub submitted_at: Option<DateTimeWithTimeZone>,
     pub version: i32,
+    pub client_id: Option<String>,
+    pub closed_at: Option<DateTimeWithTimeZone>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -17,6 +17,8 @@ pub struct Model {
     pub last_error: Option<String>,
     pub locked_until: Option<DateTimeWithTimeZone>,
     pub dispatched_at: Option<DateTimeWithTimeZone>,
+    #[sea_orm(unique)]
+    pub dedupe_key: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

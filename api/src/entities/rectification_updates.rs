@@ -13,6 +13,8 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub note: String,
     pub progress_pct: Option<i16>,
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub evidence_ids: Option<Json>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
