@@ -42,6 +42,9 @@ impl MigrationTrait for Migration {
             Table::alter().table("rectification_updates").add_column(json_binary_null("evidence_ids")).to_owned(),
         )
         .await?;
+        // Extensions and progress leave the state as it is: the history names the action.
+        m.alter_table(Table::alter().table("finding_transitions").add_column(string_len_null("action", 32)).to_owned())
+            .await?;
         m.create_index(unique("inspections", &["enterprise_id", "client_id"])).await?;
         m.create_index(unique("findings", &["enterprise_id", "client_id"])).await?;
 
@@ -235,6 +238,7 @@ impl MigrationTrait for Migration {
         m.drop_index(Index::drop().name("ux_findings_enterprise_id_client_id").table("findings").to_owned()).await?;
         m.drop_index(Index::drop().name("ux_inspections_enterprise_id_client_id").table("inspections").to_owned())
             .await?;
+        m.alter_table(Table::alter().table("finding_transitions").drop_column("action").to_owned()).await?;
         m.alter_table(Table::alter().table("rectification_updates").drop_column("evidence_ids").to_owned()).await?;
         m.alter_table(Table::alter().table("findings").drop_column("origin").to_owned()).await?;
         m.alter_table(Table::alter().table("inspections").drop_column("closed_at").to_owned()).await?;

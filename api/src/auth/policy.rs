@@ -19,6 +19,13 @@ pub enum Function {
     GovBindingCodes,
     /// `POST /mp/recommendations[/{id}/feedback]`: generate rounds, answer items.
     MpRecommend,
+    /// `POST /mp/inspections[/{id}/marks|close]`: start, mark and close rounds.
+    MpInspect,
+    /// `POST /mp/findings`: report a hazard.
+    MpReportFinding,
+    /// `POST /mp/findings/{id}/actions|progress`: move a finding through its states;
+    /// the state machine further checks role and identity per action.
+    MpFindingAction,
     /// `POST /mp/bind`: a new WeChat account binds with a code.
     MpBind,
     /// `POST /mp/me/phone`: the caller's own phone number, through WeChat.
@@ -50,6 +57,9 @@ pub const POLICY: &[(Function, &[Role])] = &[
     (Function::MpPhone, &[EnterpriseOfficer, ResponsiblePerson, Expert]),
     (Function::MpInvite, &[EnterpriseOfficer]),
     (Function::MpRecommend, &[EnterpriseOfficer]),
+    (Function::MpInspect, &[EnterpriseOfficer]),
+    (Function::MpReportFinding, &[EnterpriseOfficer]),
+    (Function::MpFindingAction, &[EnterpriseOfficer, ResponsiblePerson]),
     (Function::MpPeople, &[EnterpriseOfficer]),
     (Function::ExpertTasks, &[Expert]),
     // Three administrators, three separate powers.
@@ -83,6 +93,19 @@ pub const ROUTES: &[(&str, &str, Option<Function>)] = &[
     ("get", "/mp/recommendations", Some(Function::MpOwnEnterprise)),
     ("get", "/mp/recommendations/{id}", Some(Function::MpOwnEnterprise)),
     ("post", "/mp/recommendations/{id}/feedback", Some(Function::MpRecommend)),
+    ("post", "/mp/inspections", Some(Function::MpInspect)),
+    ("get", "/mp/inspections", Some(Function::MpOwnEnterprise)),
+    ("get", "/mp/inspections/{id}", Some(Function::MpOwnEnterprise)),
+    ("post", "/mp/inspections/{id}/marks", Some(Function::MpInspect)),
+    ("post", "/mp/inspections/{id}/close", Some(Function::MpInspect)),
+    ("post", "/mp/findings", Some(Function::MpReportFinding)),
+    ("get", "/mp/findings", Some(Function::MpOwnEnterprise)),
+    ("get", "/mp/findings/{id}", Some(Function::MpOwnEnterprise)),
+    ("post", "/mp/findings/{id}/actions", Some(Function::MpFindingAction)),
+    ("post", "/mp/findings/{id}/progress", Some(Function::MpFindingAction)),
+    ("get", "/mp/sync", Some(Function::MpOwnEnterprise)),
+    ("get", "/gov/enterprises/{id}/findings", Some(Function::GovEnterprises)),
+    ("get", "/gov/enterprises/{id}/findings/{finding_id}", Some(Function::GovEnterprises)),
     ("post", "/mp/auth/login", None),
     ("get", "/mp/enterprise", Some(Function::MpOwnEnterprise)),
     ("post", "/mp/bind", Some(Function::MpBind)),

@@ -15,6 +15,7 @@ pub struct Model {
     pub actor_role: String,
     #[sea_orm(column_type = "Text", nullable)]
     pub note: Option<String>,
+    pub action: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -5,7 +5,9 @@ use utoipa::OpenApi;
 use utoipa_scalar::{Scalar, Servable};
 
 use crate::error::{ErrorBody, ErrorCode, ErrorDetail};
-use crate::routes::{admin, auth, binding, codes, enterprises, expert, health, mp, recommend, risk};
+use crate::routes::{
+    admin, auth, binding, codes, enterprises, expert, findings, health, inspections, mp, recommend, risk, sync,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -15,6 +17,9 @@ use crate::routes::{admin, auth, binding, codes, enterprises, expert, health, mp
         auth::login, auth::refresh, auth::logout, auth::me,
         enterprises::list, enterprises::get, enterprises::own, binding::issue, risk::of_enterprise, risk::own, risk::gov_targets, risk::own_targets,
         recommend::generate, recommend::rounds, recommend::round, recommend::feedback, recommend::gov_rounds, recommend::gov_round,
+        inspections::start, inspections::list, inspections::get, inspections::mark, inspections::close,
+        findings::create, findings::list, findings::get, findings::act, findings::progress, findings::gov_list, findings::gov_get,
+        sync::changes,
         mp::login, mp::bind, mp::phone, mp::invite, mp::people_list, mp::person_phone,
         expert::tasks,
         admin::users, admin::unlock, admin::audit_trail, admin::rules,

@@ -8,11 +8,14 @@ pub mod codes;
 pub mod docs;
 pub mod enterprises;
 pub mod expert;
+pub mod findings;
 pub mod health;
+pub mod inspections;
 pub mod mp;
 pub mod paging;
 pub mod recommend;
 pub mod risk;
+pub mod sync;
 
 use actix_web::middleware::from_fn;
 use actix_web::web;
@@ -42,6 +45,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(
                     web::resource("/enterprises/{id}/recommendations/{round_id}")
                         .route(web::get().to(recommend::gov_round)),
+                )
+                .service(web::resource("/enterprises/{id}/findings").route(web::get().to(findings::gov_list)))
+                .service(
+                    web::resource("/enterprises/{id}/findings/{finding_id}").route(web::get().to(findings::gov_get)),
                 ),
         )
         .service(
@@ -58,6 +65,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .service(web::resource("/recommendations/{id}").route(web::get().to(recommend::round)))
                 .service(web::resource("/recommendations/{id}/feedback").route(web::post().to(recommend::feedback)))
+                .service(
+                    web::resource("/inspections")
+                        .route(web::get().to(inspections::list))
+                        .route(web::post().to(inspections::start)),
+                )
+                .service(web::resource("/inspections/{id}").route(web::get().to(inspections::get)))
+                .service(web::resource("/inspections/{id}/marks").route(web::post().to(inspections::mark)))
+                .service(web::resource("/inspections/{id}/close").route(web::post().to(inspections::close)))
+                .service(
+                    web::resource("/findings")
+                        .route(web::get().to(findings::list))
+                        .route(web::post().to(findings::create)),
+                )
+                .service(web::resource("/findings/{id}").route(web::get().to(findings::get)))
+                .service(web::resource("/findings/{id}/actions").route(web::post().to(findings::act)))
+                .service(web::resource("/findings/{id}/progress").route(web::post().to(findings::progress)))
+                .service(web::resource("/sync").route(web::get().to(sync::changes)))
                 .service(web::resource("/bind").route(web::post().to(mp::bind)))
                 .service(web::resource("/me/phone").route(web::post().to(mp::phone)))
                 .service(web::resource("/invites").route(web::post().to(mp::invite)))

@@ -1,0 +1,489 @@
+//! One step of the state machine through the database: gather the engine's view of the
+//! finding, let `zhicha_engine::findings::apply` decide, write its outcome in one
+//! transaction (the `findings` update is conditional on the version read, so two people
+//! acting at once cannot both win).
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, TransactionTrait,
+};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use zhicha_engine::findings::{
+    self as machine, Action, ActionBody, Actor, Effect, Finding, ItemDefaults, Outcome, PendingExtension, Role, State,
+    TransitionError,
+};
+use zhicha_engine::hazards::Grade;
+
+use super::view::{FindingDetail, detail};
+use crate::audit::{self, Entry};
+use crate::auth::Caller;
+use crate::auth::service::Origin;
+use crate::entities::{
+    deadline_extensions, evidence, finding_transitions, findings, hazard_items, rectification_updates, rectifications,
+    users,
+};
+use crate::error::{ApiError, ErrorCode};
+use crate::state::AppState;
+use crate::sync;
+
+/// `{"version": 3, "action": "assign", "assignee": 12, "deadline": "2026-12-20", "plan": {…}}`;
+/// the fields besides `version` and `action` depend on the action (see the state table).
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(value_type = Object)]
+pub struct ActRequest(pub serde_json::Value);
+
+/// The fields each action takes besides `version` and `action`.
+fn fields_of(action: &str) -> Option<&'static [&'static str]> {
+    Some(match action {
+        "submit" | "mark_overdue" => &[],
+        "assign" => &["assignee", "deadline", "plan"],
+        "submit_rectification" => &["note", "evidence_ids"],
+        "accept" | "approve_extension" => &["note"],
+        "reject" | "refuse_extension" | "cancel" => &["reason"],
+        "request_extension" => &["deadline", "reason"],
+        "reopen" => &["reason", "deadline"],
+        _ => return None,
+    })
+}
+
+impl ActRequest {
+    /// The action, with unknown fields refused (the engine's type flattens its body,
+    /// which would let them pass silently).
+    pub fn parse(&self) -> Result<Action, ApiError> {
+        let obj = self.0.as_object().ok_or_else(|| ApiError::new(ErrorCode::InvalidBody, "send a JSON object"))?;
+        let name = obj
+            .get("action")
+            .and_then(|a| a.as_str())
+            .ok_or_else(|| ApiError::field(ErrorCode::InvalidBody, "action", "missing field `action`"))?;
+        let allowed = fields_of(name)
+            .ok_or_else(|| ApiError::field(ErrorCode::InvalidBody, "action", format!("unknown action `{name}`")))?;
+        if let Some(k) = obj.keys().find(|k| !(*k == "version" || *k == "action" || allowed.contains(&k.as_str()))) {
+            return Err(ApiError::field(ErrorCode::InvalidBody, k, format!("unknown field `{k}` for `{name}`")));
+        }
+        let bytes = serde_json::to_vec(&self.0).map_err(ApiError::internal)?;
+        crate::extract::parse::<Action>(&bytes)
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProgressRequest {
+    /// What was done (1-2000 characters).
+    pub note: String,
+    /// 0-99; 100 is reached by submitting the rectification.
+    pub progress_pct: Option<i16>,
+    /// Progress photos of this finding (phase `progress` or `after`).
+    #[serde(default)]
+    pub evidence_ids: Vec<i64>,
+}
+
+pub(super) fn engine_role(caller: &Caller) -> Result<Role, ApiError> {
+    use crate::auth::Role as R;
+    match caller.role {
+        R::EnterpriseOfficer => Ok(Role::EnterpriseOfficer),
+        R::ResponsiblePerson => Ok(Role::ResponsiblePerson),
+        R::Expert => Ok(Role::Expert),
+        _ => Err(ApiError::new(ErrorCode::Forbidden, "only enterprise staff and experts act on findings")),
+    }
+}
+
+pub(super) fn transition_error(e: TransitionError) -> ApiError {
+    let msg = e.to_string();
+    match e {
+        TransitionError::IllegalState { state, action } => ApiError::new(ErrorCode::InvalidState, msg)
+            .with_details(serde_json::json!({ "state": state.as_str(), "action": action.as_str() })),
+        TransitionError::StaleVersion { current, .. } => ApiError::new(ErrorCode::VersionConflict, msg)
+            .with_details(serde_json::json!({ "current_version": current })),
+        TransitionError::Forbidden { .. } => ApiError::new(ErrorCode::Forbidden, msg),
+        TransitionError::Invalid { field, .. } => ApiError::field(ErrorCode::InvalidField, field, msg),
+    }
+}
+
+/// The engine's view of `f`, gathered from its rectification, pending extension,
+/// latest rectifier and library item.
+async fn load(db: &impl ConnectionTrait, state: &AppState, f: &findings::Model) -> Result<Finding, ApiError> {
+    let parse_state = State::parse(&f.state)
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("finding {} has unknown state {}", f.id, f.state)))?;
+    let grade = Grade::parse(&f.grade)
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("finding {} has unknown grade {}", f.id, f.grade)))?;
+    let rect = rectifications::Entity::find().filter(rectifications::Column::FindingId.eq(f.id)).one(db).await?;
+    let pending_extension = match &rect {
+        Some(r) => deadline_extensions::Entity::find()
+            .filter(deadline_extensions::Column::RectificationId.eq(r.id))
+            .filter(deadline_extensions::Column::Status.eq("pending"))
+            .one(db)
+            .await?
+            .map(|x| PendingExtension { requested_by: x.requested_by, deadline: x.requested_deadline }),
+        None => None,
+    };
+    let rectifier = finding_transitions::Entity::find()
+        .filter(finding_transitions::Column::FindingId.eq(f.id))
+        .filter(finding_transitions::Column::ToState.eq(State::RectificationSubmitted.as_str()))
+        .order_by_desc(finding_transitions::Column::Id)
+        .one(db)
+        .await?
+        .and_then(|t| t.actor_id);
+    let item = match f.hazard_item_id {
+        Some(h) => {
+            hazard_items::Entity::find_by_id(h).one(db).await?.and_then(|h| state.hazards.get(&h.code)).map(|i| {
+                ItemDefaults {
+                    deadline_days: i.rectification.deadline_days,
+                    plan_required: i.rectification.plan_required,
+                }
+            })
+        }
+        None => None,
+    };
+    Ok(Finding {
+        state: parse_state,
+        grade,
+        version: f.version,
+        assignee: rect.as_ref().map(|r| r.assignee_id),
+        rectifier: rectifier.filter(|_| parse_state == State::RectificationSubmitted || rect.is_some()),
+        deadline: rect.as_ref().map(|r| r.deadline),
+        plan_present: rect.as_ref().is_some_and(|r| r.plan_responsibility.is_some() && r.plan_measures.is_some()),
+        item,
+        pending_extension,
+    })
+}
+
+/// Checks what only the database knows: the assignee works for the enterprise, the
+/// photos are this finding's.
+async fn check_references(db: &impl ConnectionTrait, f: &findings::Model, body: &ActionBody) -> Result<(), ApiError> {
+    match body {
+        ActionBody::Assign { assignee, .. } => {
+            let ok = users::Entity::find_by_id(*assignee)
+                .filter(users::Column::EnterpriseId.eq(f.enterprise_id))
+                .filter(users::Column::Role.is_in(["responsible_person", "enterprise_officer"]))
+                .filter(users::Column::Status.eq("active"))
+                .count(db)
+                .await?;
+            if ok == 0 {
+                return Err(ApiError::field(
+                    ErrorCode::InvalidField,
+                    "assignee",
+                    "not an active officer or responsible person of this enterprise",
+                ));
+            }
+        }
+        ActionBody::SubmitRectification { evidence_ids, .. } => {
+            check_photos(db, f, evidence_ids, &["after"], "evidence_ids").await?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+async fn check_photos(
+    db: &impl ConnectionTrait,
+    f: &findings::Model,
+    ids: &[i64],
+    phases: &[&str],
+    field: &str,
+) -> Result<(), ApiError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let found = evidence::Entity::find()
+        .filter(evidence::Column::Id.is_in(ids.to_vec()))
+        .filter(evidence::Column::EnterpriseId.eq(f.enterprise_id))
+        .filter(evidence::Column::OwnerKind.eq("finding"))
+        .filter(evidence::Column::OwnerId.eq(f.id))
+        .filter(evidence::Column::Phase.is_in(phases.to_vec()))
+        .count(db)
+        .await?;
+    if found != ids.len() as u64 {
+        return Err(ApiError::field(
+            ErrorCode::InvalidField,
+            field,
+            format!("every id must be a {} photo uploaded for this finding", phases.join(" or ")),
+        ));
+    }
+    Ok(())
+}
+
+/// Applies `action` by the caller to finding `id` of the caller's enterprise.
+pub async fn act(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    action: &Action,
+    origin: &Origin,
+) -> Result<FindingDetail, ApiError> {
+    let actor = Actor::user(caller.user_id, engine_role(caller)?);
+    let f = super::in_scope(&state.db, caller, None, id).await?;
+    let current = load(&state.db, state, &f).await?;
+    let now = Utc::now();
+    let outcome = machine::apply(&current, action, &actor, now).map_err(transition_error)?;
+    check_references(&state.db, &f, &action.body).await?;
+    let txn = state.db.begin().await?;
+    let written = write(&txn, &f, &outcome, now).await?;
+    let entry = Entry::by(caller, origin, &format!("finding.{}", outcome.history.action.as_str()), "finding")
+        .object(f.id)
+        .enterprise(f.enterprise_id)
+        .detail(format!("{} -> {}", f.state, outcome.state.as_str()));
+    audit::append(&txn, entry).await?;
+    txn.commit().await?;
+    detail(&state.db, written).await
+}
+
+/// The overdue job's step for one finding: the system marks it overdue if it still is
+/// `to_rectify` past its deadline. `Ok(false)` when someone else changed it first.
+pub async fn mark_overdue(state: &AppState, f: &findings::Model, now: DateTime<Utc>) -> Result<bool, ApiError> {
+    let current = load(&state.db, state, f).await?;
+    let action = Action { version: f.version, body: ActionBody::MarkOverdue };
+    let Ok(outcome) = machine::apply(&current, &action, &Actor::system(), now) else { return Ok(false) };
+    let txn = state.db.begin().await?;
+    match write(&txn, f, &outcome, now).await {
+        Ok(_) => {}
+        Err(e) if e.code == ErrorCode::VersionConflict => return Ok(false),
+        Err(e) => return Err(e),
+    }
+    let entry = audit::Entry {
+        actor_id: None,
+        actor_role: "system".to_string(),
+        organisation_id: None,
+        action: "finding.mark_overdue".to_string(),
+        object_kind: "finding".to_string(),
+        object_id: Some(f.id.to_string()),
+        enterprise_id: Some(f.enterprise_id),
+        region_code: None,
+        outcome: audit::Outcome::Ok,
+        request_id: None,
+        ip: None,
+        detail: outcome.history.note.clone(),
+    };
+    audit::append(&txn, entry).await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// Writes `outcome` for `f`: the version-checked update, the effect on the
+/// rectification records, the history row and the sync feed.
+async fn write(
+    txn: &DatabaseTransaction,
+    f: &findings::Model,
+    outcome: &Outcome,
+    now: DateTime<Utc>,
+) -> Result<findings::Model, ApiError> {
+    let at = now.fixed_offset();
+    let updated = findings::Entity::update_many()
+        .col_expr(findings::Column::State, Expr::value(outcome.state.as_str()))
+        .col_expr(findings::Column::Version, Expr::value(outcome.version))
+        .col_expr(findings::Column::UpdatedAt, Expr::value(at))
+        .filter(findings::Column::Id.eq(f.id))
+        .filter(findings::Column::Version.eq(f.version))
+        .exec(txn)
+        .await?;
+    if updated.rows_affected != 1 {
+        let now_version = findings::Entity::find_by_id(f.id).one(txn).await?.map_or(f.version, |r| r.version);
+        return Err(ApiError::new(ErrorCode::VersionConflict, "the finding changed while this request ran")
+            .with_details(serde_json::json!({ "current_version": now_version })));
+    }
+    let rect = rectifications::Entity::find().filter(rectifications::Column::FindingId.eq(f.id)).one(txn).await?;
+    let rect_id = || {
+        rect.as_ref()
+            .map(|r| r.id)
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("finding {} has no rectification row", f.id)))
+    };
+    let set_rect = |r: rectifications::ActiveModel| async move {
+        let mut r = r;
+        r.updated_at = Set(at);
+        r.update(txn).await
+    };
+    match &outcome.effect {
+        Some(Effect::Assigned { assignee, deadline, plan }) => {
+            let mut row = rectifications::ActiveModel {
+                created_at: Set(at),
+                finding_id: Set(f.id),
+                enterprise_id: Set(f.enterprise_id),
+                assignee_id: Set(*assignee),
+                deadline: Set(*deadline),
+                status: Set("open".to_string()),
+                plan_responsibility: Set(plan.as_ref().map(|p| p.responsibility.clone())),
+                plan_measures: Set(plan.as_ref().map(|p| p.measures.clone())),
+                plan_funds_fen: Set(plan.as_ref().map(|p| p.funds_fen)),
+                plan_deadline: Set(plan.as_ref().map(|p| p.deadline)),
+                plan_contingency: Set(plan.as_ref().map(|p| p.contingency.clone())),
+                accepted_by: Set(None),
+                accepted_at: Set(None),
+                version: Set(1),
+                updated_at: Set(at),
+                ..Default::default()
+            };
+            match &rect {
+                // Assigned once before (a reopened-then-cancelled path cannot assign
+                // again, but keep one row per finding whatever happens).
+                Some(r) => {
+                    row.id = Set(r.id);
+                    row.created_at = sea_orm::ActiveValue::NotSet;
+                    row.update(txn).await?;
+                }
+                None => {
+                    row.insert(txn).await?;
+                }
+            }
+        }
+        Some(Effect::RectificationSubmitted { rectifier, note, evidence_ids }) => {
+            let id = rect_id()?;
+            rectification_updates::ActiveModel {
+                created_at: Set(at),
+                rectification_id: Set(id),
+                author_id: Set(*rectifier),
+                note: Set(note.clone()),
+                progress_pct: Set(Some(100)),
+                evidence_ids: Set(Some(serde_json::json!(evidence_ids))),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?;
+            set_rect(rectifications::ActiveModel {
+                id: Set(id),
+                status: Set("submitted".to_string()),
+                ..Default::default()
+            })
+            .await?;
+        }
+        Some(Effect::RectificationStatus { status, accepted_by, accepted_at }) => {
+            set_rect(rectifications::ActiveModel {
+                id: Set(rect_id()?),
+                status: Set(status.as_str().to_string()),
+                accepted_by: Set(*accepted_by),
+                accepted_at: Set(accepted_at.map(|t| t.fixed_offset())),
+                ..Default::default()
+            })
+            .await?;
+        }
+        Some(Effect::ExtensionRequested { requested_by, deadline, reason }) => {
+            deadline_extensions::ActiveModel {
+                created_at: Set(at),
+                rectification_id: Set(rect_id()?),
+                requested_by: Set(*requested_by),
+                requested_deadline: Set(*deadline),
+                reason: Set(reason.clone()),
+                status: Set("pending".to_string()),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?;
+        }
+        Some(Effect::ExtensionDecided { approved, decided_by, decided_at, new_deadline }) => {
+            let id = rect_id()?;
+            close_pending(txn, id, if *approved { "approved" } else { "refused" }, *decided_by, *decided_at).await?;
+            if let Some(d) = new_deadline {
+                set_rect(rectifications::ActiveModel { id: Set(id), deadline: Set(*d), ..Default::default() }).await?;
+            }
+        }
+        Some(Effect::Reopened { deadline }) => {
+            set_rect(rectifications::ActiveModel {
+                id: Set(rect_id()?),
+                status: Set("open".to_string()),
+                deadline: Set(*deadline),
+                accepted_by: Set(None),
+                accepted_at: Set(None),
+                ..Default::default()
+            })
+            .await?;
+        }
+        None => {}
+    }
+    if outcome.withdraw_extension
+        && let Some(r) = &rect
+    {
+        let by = outcome.history.actor_id.unwrap_or(r.assignee_id);
+        close_pending(txn, r.id, "refused", by, now).await?;
+    }
+    let h = &outcome.history;
+    finding_transitions::ActiveModel {
+        created_at: Set(at),
+        finding_id: Set(f.id),
+        from_state: Set(h.from_state.map(|s| s.as_str().to_string())),
+        to_state: Set(h.to_state.as_str().to_string()),
+        actor_id: Set(h.actor_id),
+        actor_role: Set(h.actor_role.as_str().to_string()),
+        note: Set(h.note.clone()),
+        action: Set(Some(h.action.as_str().to_string())),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    sync::record(txn, f.enterprise_id, sync::Kind::Finding, f.id).await?;
+    findings::Entity::find_by_id(f.id).one(txn).await?.ok_or_else(|| ApiError::not_found("finding"))
+}
+
+async fn close_pending(
+    txn: &DatabaseTransaction,
+    rectification_id: i64,
+    status: &str,
+    by: i64,
+    at: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    deadline_extensions::Entity::update_many()
+        .col_expr(deadline_extensions::Column::Status, Expr::value(status))
+        .col_expr(deadline_extensions::Column::DecidedBy, Expr::value(by))
+        .col_expr(deadline_extensions::Column::DecidedAt, Expr::value(at.fixed_offset()))
+        .filter(deadline_extensions::Column::RectificationId.eq(rectification_id))
+        .filter(deadline_extensions::Column::Status.eq("pending"))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// A progress note from the assignee, with photos, while the rectification is owed.
+pub async fn progress(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    req: &ProgressRequest,
+    origin: &Origin,
+) -> Result<FindingDetail, ApiError> {
+    let f = super::in_scope(&state.db, caller, None, id).await?;
+    let current = load(&state.db, state, &f).await?;
+    if !current.state.is_open_rectification() {
+        return Err(ApiError::new(ErrorCode::InvalidState, format!("cannot report progress on a {} finding", f.state))
+            .with_details(serde_json::json!({ "state": f.state })));
+    }
+    if current.assignee != Some(caller.user_id) {
+        return Err(ApiError::new(ErrorCode::Forbidden, "only the assignee reports progress"));
+    }
+    let note = req.note.trim();
+    if note.is_empty() || note.chars().count() > machine::TEXT_MAX_CHARS {
+        return Err(ApiError::field(ErrorCode::InvalidField, "note", "1-2000 characters"));
+    }
+    if req.progress_pct.is_some_and(|p| !(0..=99).contains(&p)) {
+        return Err(ApiError::field(ErrorCode::InvalidField, "progress_pct", "0-99"));
+    }
+    if req.evidence_ids.len() > machine::EVIDENCE_MAX {
+        return Err(ApiError::field(ErrorCode::InvalidField, "evidence_ids", "at most 50 photos"));
+    }
+    check_photos(&state.db, &f, &req.evidence_ids, &["progress", "after"], "evidence_ids").await?;
+    let rect = rectifications::Entity::find()
+        .filter(rectifications::Column::FindingId.eq(f.id))
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("finding {} has no rectification", f.id)))?;
+    let now = Utc::now().fixed_offset();
+    let txn = state.db.begin().await?;
+    rectification_updates::ActiveModel {
+        created_at: Set(now),
+        rectification_id: Set(rect.id),
+        author_id: Set(caller.user_id),
+        note: Set(note.to_string()),
+        progress_pct: Set(req.progress_pct),
+        evidence_ids: Set(Some(serde_json::json!(req.evidence_ids))),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    sync::record(&txn, f.enterprise_id, sync::Kind::Finding, f.id).await?;
+    audit::append(
+        &txn,
+        Entry::by(caller, origin, "finding.progress", "finding").object(f.id).enterprise(f.enterprise_id),
+    )
+    .await?;
+    txn.commit().await?;
+    detail(&state.db, f).await
+}

@@ -1,0 +1,230 @@
+//! Reporting a finding: during a round (against one of its items, which becomes
+//! `found`) or on its own; as a draft or submitted at once. The phone names it with a
+//! `client_id`, so an offline queue replayed later makes it once.
+
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use zhicha_engine::findings::{self as machine, Actor, State};
+use zhicha_engine::hazards::Grade;
+
+use super::act::engine_role;
+use super::view::{FindingDetail, detail};
+use crate::audit::{self, Entry};
+use crate::auth::Caller;
+use crate::auth::service::Origin;
+use crate::entities::{finding_transitions, findings, hazard_items, inspection_items, inspections};
+use crate::error::{ApiError, ErrorCode};
+use crate::hazard_import::store_items;
+use crate::inspections::check_client_id;
+use crate::state::AppState;
+use crate::{scope, sync};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewFinding {
+    /// The phone's id for this finding; sending it again returns the same finding.
+    pub client_id: String,
+    /// The round it was found in.
+    pub inspection_id: Option<i64>,
+    /// The round's checklist item it answers (marked `found`); implies the round.
+    pub inspection_item_id: Option<i64>,
+    /// A library item (`HZ-ELEC-0011`) when not given through `inspection_item_id`.
+    pub item_id: Option<String>,
+    /// Where: workshop, line, equipment (1-200 characters).
+    pub location: String,
+    /// What is wrong (1-2000 characters).
+    pub description: String,
+    /// `general` or `major`; defaults to the library item's grade.
+    pub grade: Option<String>,
+    /// GB 6441-86 accident-type codes; default to the library item's.
+    pub accident_types: Option<Vec<String>>,
+    /// Submit at once instead of keeping a draft.
+    #[serde(default)]
+    pub submit: bool,
+}
+
+fn text(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
+    let v = value.trim();
+    if v.is_empty() || v.chars().count() > max {
+        return Err(ApiError::field(ErrorCode::InvalidField, field, format!("1-{max} characters")));
+    }
+    Ok(v.to_string())
+}
+
+/// Creates the finding; `Ok((detail, false))` when `client_id` names one already made.
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    req: &NewFinding,
+    origin: &Origin,
+) -> Result<(FindingDetail, bool), ApiError> {
+    check_client_id(&req.client_id)?;
+    let e = scope::enterprise(&state.db, caller, None).await?;
+    let existing = || async {
+        findings::Entity::find()
+            .filter(findings::Column::EnterpriseId.eq(e.id))
+            .filter(findings::Column::ClientId.eq(req.client_id.as_str()))
+            .one(&state.db)
+            .await
+    };
+    if let Some(f) = existing().await? {
+        return Ok((detail(&state.db, f).await?, false));
+    }
+    let actor = Actor::user(caller.user_id, engine_role(caller)?);
+    let now = Utc::now();
+    let initial = if req.submit { State::Submitted } else { State::Draft };
+    let history = machine::created(&actor, initial, now).map_err(super::act::transition_error)?;
+    let location = text("location", &req.location, 200)?;
+    let description = text("description", &req.description, 2000)?;
+
+    // The round and checklist item, both of this enterprise and the round still open.
+    let mut inspection_id = req.inspection_id;
+    let mut item_row = None;
+    if let Some(item_id) = req.inspection_item_id {
+        let item = inspection_items::Entity::find_by_id(item_id).one(&state.db).await?;
+        let item = item.ok_or_else(|| ApiError::field(ErrorCode::NotFound, "inspection_item_id", "no such item"))?;
+        if inspection_id.is_some_and(|i| i != item.inspection_id) {
+            return Err(ApiError::field(ErrorCode::InvalidField, "inspection_item_id", "not an item of inspection_id"));
+        }
+        inspection_id = Some(item.inspection_id);
+        item_row = Some(item);
+    }
+    if let Some(i) = inspection_id {
+        let round = inspections::Entity::find_by_id(i)
+            .filter(inspections::Column::EnterpriseId.eq(e.id))
+            .one(&state.db)
+            .await?
+            .ok_or_else(|| ApiError::field(ErrorCode::NotFound, "inspection_id", "no such round of this enterprise"))?;
+        if round.status != "open" {
+            return Err(ApiError::new(ErrorCode::InvalidState, "the round is closed")
+                .with_details(serde_json::json!({ "state": round.status, "field": "inspection_id" })));
+        }
+    }
+
+    // The library item: through the checklist, or named.
+    let lib_item = match (&item_row, &req.item_id) {
+        (Some(row), _) => match row.hazard_item_id {
+            Some(h) => {
+                hazard_items::Entity::find_by_id(h).one(&state.db).await?.and_then(|h| state.hazards.get(&h.code))
+            }
+            None => None,
+        },
+        (None, Some(code)) => Some(
+            state
+                .hazards
+                .get(code)
+                .ok_or_else(|| ApiError::field(ErrorCode::InvalidField, "item_id", "not an item of the library"))?,
+        ),
+        (None, None) => None,
+    };
+    let grade = match (&req.grade, lib_item) {
+        (Some(g), _) => {
+            Grade::parse(g).ok_or_else(|| ApiError::field(ErrorCode::InvalidField, "grade", "general or major"))?
+        }
+        (None, Some(item)) => item.grade,
+        (None, None) => {
+            return Err(ApiError::field(
+                ErrorCode::InvalidField,
+                "grade",
+                "general or major (no library item to take it from)",
+            ));
+        }
+    };
+    let accident_types = match (&req.accident_types, lib_item) {
+        (Some(codes), _) => {
+            if codes.len() > 20 {
+                return Err(ApiError::field(ErrorCode::InvalidField, "accident_types", "at most 20 codes"));
+            }
+            for (i, c) in codes.iter().enumerate() {
+                if !state.catalog.accident_type_86.contains(c) {
+                    return Err(ApiError::field(
+                        ErrorCode::InvalidField,
+                        &format!("accident_types[{i}]"),
+                        "not a GB 6441-86 accident-type code (01-20)",
+                    ));
+                }
+            }
+            codes.clone()
+        }
+        (None, Some(item)) => item.accident_types_86.clone(),
+        (None, None) => Vec::new(),
+    };
+
+    let txn = state.db.begin().await?;
+    let hazard_item_id = match lib_item {
+        Some(item) => {
+            store_items(&txn, &[item], "active", &state.hazards.version).await?;
+            hazard_items::Entity::find()
+                .filter(hazard_items::Column::Code.eq(item.id.as_str()))
+                .filter(hazard_items::Column::Version.eq(i32::try_from(item.version).unwrap_or(i32::MAX)))
+                .one(&txn)
+                .await?
+                .map(|h| h.id)
+        }
+        None => None,
+    };
+    let row = findings::ActiveModel {
+        created_at: Set(now.fixed_offset()),
+        enterprise_id: Set(e.id),
+        inspection_id: Set(inspection_id),
+        inspection_item_id: Set(item_row.as_ref().map(|i| i.id)),
+        hazard_item_id: Set(hazard_item_id),
+        location: Set(location),
+        description: Set(description),
+        grade: Set(grade.as_str().to_string()),
+        accident_types: Set(serde_json::json!(accident_types)),
+        state: Set(initial.as_str().to_string()),
+        reported_by: Set(caller.user_id),
+        version: Set(1),
+        updated_at: Set(now.fixed_offset()),
+        client_id: Set(Some(req.client_id.clone())),
+        origin: Set(if caller.role == crate::auth::Role::Expert { "expert" } else { "self" }.to_string()),
+        ..Default::default()
+    };
+    let row = match row.insert(&txn).await {
+        Ok(r) => r,
+        Err(err) => {
+            // Two replays racing: the other made it; answer with that one.
+            drop(txn);
+            if let Some(f) = existing().await? {
+                return Ok((detail(&state.db, f).await?, false));
+            }
+            return Err(err.into());
+        }
+    };
+    finding_transitions::ActiveModel {
+        created_at: Set(now.fixed_offset()),
+        finding_id: Set(row.id),
+        from_state: Set(None),
+        to_state: Set(history.to_state.as_str().to_string()),
+        actor_id: Set(history.actor_id),
+        actor_role: Set(history.actor_role.as_str().to_string()),
+        note: Set(None),
+        action: Set(Some("report".to_string())),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    if let Some(item) = &item_row {
+        inspection_items::ActiveModel {
+            id: Set(item.id),
+            result: Set("found".to_string()),
+            reason: Set(None),
+            checked_by: Set(Some(caller.user_id)),
+            checked_at: Set(Some(now.fixed_offset())),
+            ..Default::default()
+        }
+        .update(&txn)
+        .await?;
+    }
+    sync::record(&txn, e.id, sync::Kind::Finding, row.id).await?;
+    audit::append(
+        &txn,
+        Entry::by(caller, origin, "finding.report", "finding").object(row.id).enterprise(e.id).detail(initial.as_str()),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((detail(&state.db, row).await?, true))
+}

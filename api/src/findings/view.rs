@@ -1,0 +1,258 @@
+//! What the API shows of a finding: the row, its rectification, pending extension,
+//! history and photos.
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::entities::{
+    deadline_extensions, evidence, finding_transitions, findings, hazard_items, rectification_updates, rectifications,
+};
+use crate::error::ApiError;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FindingView {
+    pub id: i64,
+    pub client_id: Option<String>,
+    pub enterprise_id: i64,
+    pub inspection_id: Option<i64>,
+    pub inspection_item_id: Option<i64>,
+    /// Library item id (`HZ-ELEC-0011`) when the finding is one of the library's.
+    pub item_id: Option<String>,
+    pub location: String,
+    pub description: String,
+    /// `general` (一般隐患) or `major` (重大隐患).
+    pub grade: String,
+    /// GB 6441-86 accident-type codes the hazard could lead to.
+    pub accident_types: Vec<String>,
+    /// `draft`, `submitted`, `to_rectify`, `overdue`, `rectification_submitted`, `accepted`, `cancelled`.
+    pub state: String,
+    /// `self` (the enterprise) or `expert`.
+    pub origin: String,
+    pub reported_by: i64,
+    /// Send it back with every action (optimistic concurrency).
+    pub version: i32,
+    pub created_at: DateTime<FixedOffset>,
+    pub updated_at: DateTime<FixedOffset>,
+    pub rectification: Option<RectificationView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanView {
+    pub responsibility: Option<String>,
+    pub measures: Option<String>,
+    pub funds_fen: Option<i64>,
+    pub deadline: Option<NaiveDate>,
+    pub contingency: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RectificationView {
+    pub assignee_id: i64,
+    /// The last day (China time) to finish; overdue from the next day.
+    pub deadline: NaiveDate,
+    /// `open`, `submitted`, `accepted` or `rejected`.
+    pub status: String,
+    /// The 五落实 plan, when one was given.
+    pub plan: Option<PlanView>,
+    pub accepted_by: Option<i64>,
+    pub accepted_at: Option<DateTime<FixedOffset>>,
+    pub pending_extension: Option<ExtensionView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExtensionView {
+    pub id: i64,
+    pub requested_by: i64,
+    pub requested_deadline: NaiveDate,
+    pub reason: String,
+    /// `pending`, `approved` or `refused`.
+    pub status: String,
+    pub decided_by: Option<i64>,
+    pub decided_at: Option<DateTime<FixedOffset>>,
+    pub created_at: DateTime<FixedOffset>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryView {
+    pub at: DateTime<FixedOffset>,
+    pub action: Option<String>,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub actor_id: Option<i64>,
+    pub actor_role: String,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProgressView {
+    pub id: i64,
+    pub author_id: i64,
+    pub note: String,
+    pub progress_pct: Option<i16>,
+    pub evidence_ids: Vec<i64>,
+    pub created_at: DateTime<FixedOffset>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PhotoRef {
+    pub id: i64,
+    /// `before`, `progress` or `after`.
+    pub phase: String,
+    pub sha256: String,
+    pub captured_at: Option<DateTime<FixedOffset>>,
+    pub received_at: DateTime<FixedOffset>,
+    /// Why the photo may not be what it claims (time or place far off), if anything.
+    #[schema(value_type = Vec<Object>)]
+    pub flags: Value,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FindingDetail {
+    #[serde(flatten)]
+    pub finding: FindingView,
+    pub history: Vec<HistoryView>,
+    pub progress: Vec<ProgressView>,
+    pub extensions: Vec<ExtensionView>,
+    pub photos: Vec<PhotoRef>,
+}
+
+pub(super) fn extension_view(x: deadline_extensions::Model) -> ExtensionView {
+    ExtensionView {
+        id: x.id,
+        requested_by: x.requested_by,
+        requested_deadline: x.requested_deadline,
+        reason: x.reason,
+        status: x.status,
+        decided_by: x.decided_by,
+        decided_at: x.decided_at,
+        created_at: x.created_at,
+    }
+}
+
+/// The finding with its rectification (two queries, no history).
+pub async fn finding_view(db: &impl ConnectionTrait, f: findings::Model) -> Result<FindingView, ApiError> {
+    let item_id = match f.hazard_item_id {
+        Some(h) => hazard_items::Entity::find_by_id(h).one(db).await?.map(|h| h.code),
+        None => None,
+    };
+    let rect = rectifications::Entity::find().filter(rectifications::Column::FindingId.eq(f.id)).one(db).await?;
+    let rectification = match rect {
+        Some(r) => {
+            let pending = deadline_extensions::Entity::find()
+                .filter(deadline_extensions::Column::RectificationId.eq(r.id))
+                .filter(deadline_extensions::Column::Status.eq("pending"))
+                .one(db)
+                .await?
+                .map(extension_view);
+            let has_plan = r.plan_responsibility.is_some() || r.plan_measures.is_some();
+            Some(RectificationView {
+                assignee_id: r.assignee_id,
+                deadline: r.deadline,
+                status: r.status,
+                plan: has_plan.then(|| PlanView {
+                    responsibility: r.plan_responsibility,
+                    measures: r.plan_measures,
+                    funds_fen: r.plan_funds_fen,
+                    deadline: r.plan_deadline,
+                    contingency: r.plan_contingency,
+                }),
+                accepted_by: r.accepted_by,
+                accepted_at: r.accepted_at,
+                pending_extension: pending,
+            })
+        }
+        None => None,
+    };
+    let accident_types = serde_json::from_value(f.accident_types).unwrap_or_default();
+    Ok(FindingView {
+        id: f.id,
+        client_id: f.client_id,
+        enterprise_id: f.enterprise_id,
+        inspection_id: f.inspection_id,
+        inspection_item_id: f.inspection_item_id,
+        item_id,
+        location: f.location,
+        description: f.description,
+        grade: f.grade,
+        accident_types,
+        state: f.state,
+        origin: f.origin,
+        reported_by: f.reported_by,
+        version: f.version,
+        created_at: f.created_at,
+        updated_at: f.updated_at,
+        rectification,
+    })
+}
+
+pub async fn detail(db: &impl ConnectionTrait, f: findings::Model) -> Result<FindingDetail, ApiError> {
+    let id = f.id;
+    let finding = finding_view(db, f).await?;
+    let history = finding_transitions::Entity::find()
+        .filter(finding_transitions::Column::FindingId.eq(id))
+        .order_by_asc(finding_transitions::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| HistoryView {
+            at: t.created_at,
+            action: t.action,
+            from_state: t.from_state,
+            to_state: t.to_state,
+            actor_id: t.actor_id,
+            actor_role: t.actor_role,
+            note: t.note,
+        })
+        .collect();
+    let rect = rectifications::Entity::find().filter(rectifications::Column::FindingId.eq(id)).one(db).await?;
+    let (progress, extensions) = match rect {
+        Some(r) => {
+            let progress = rectification_updates::Entity::find()
+                .filter(rectification_updates::Column::RectificationId.eq(r.id))
+                .order_by_asc(rectification_updates::Column::Id)
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|u| ProgressView {
+                    id: u.id,
+                    author_id: u.author_id,
+                    note: u.note,
+                    progress_pct: u.progress_pct,
+                    evidence_ids: u.evidence_ids.and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default(),
+                    created_at: u.created_at,
+                })
+                .collect();
+            let extensions = deadline_extensions::Entity::find()
+                .filter(deadline_extensions::Column::RectificationId.eq(r.id))
+                .order_by_asc(deadline_extensions::Column::Id)
+                .all(db)
+                .await?
+                .into_iter()
+                .map(extension_view)
+                .collect();
+            (progress, extensions)
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+    let photos = evidence::Entity::find()
+        .filter(evidence::Column::EnterpriseId.eq(finding.enterprise_id))
+        .filter(evidence::Column::OwnerKind.eq("finding"))
+        .filter(evidence::Column::OwnerId.eq(id))
+        .order_by_asc(evidence::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| PhotoRef {
+            id: e.id,
+            phase: e.phase,
+            sha256: e.sha256,
+            captured_at: e.captured_at,
+            received_at: e.received_at,
+            flags: e.flags,
+        })
+        .collect();
+    Ok(FindingDetail { finding, history, progress, extensions, photos })
+}
