@@ -21,6 +21,7 @@ pub mod pii;
 pub mod rate_limit;
 pub mod recommendations;
 pub mod reference;
+pub mod reminders;
 pub mod request_id;
 pub mod routes;
 pub mod rules;

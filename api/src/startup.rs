@@ -73,6 +73,8 @@ impl Application {
             wechat,
             store,
         };
+        // The rectification clock: overdue marking, reminders, sending.
+        crate::reminders::spawn(state.clone());
         let workers = match state.settings.server.workers {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,

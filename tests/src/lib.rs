@@ -289,6 +289,8 @@ impl TestApp {
             .merge(Serialized::default("auth.argon2_iterations", 1))
             .merge(Serialized::default("security.key_file", key_file))
             .merge(Serialized::default("storage.local_dir", objects))
+            // Tests run the rectification clock when they mean to (`reminders::tick`).
+            .merge(Serialized::default("reminders.interval_seconds", 3600))
             .merge(Serialized::default("demo.wechat_standin", opts.standin))
             // Tests refit when they mean to, not at every start.
             .merge(Serialized::default("risk.refit_on_start", false))

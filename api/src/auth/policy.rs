@@ -30,6 +30,8 @@ pub enum Function {
     MpBind,
     /// `POST /mp/me/phone`: the caller's own phone number, through WeChat.
     MpPhone,
+    /// `POST /mp/me/subscriptions`: consent to reminder messages.
+    MpSubscribe,
     /// `POST /mp/invites`: an officer invites responsible persons.
     MpInvite,
     /// `GET /mp/people[/{id}/phone]`: the enterprise's people and their phones.
@@ -56,6 +58,7 @@ pub const POLICY: &[(Function, &[Role])] = &[
     (Function::MpBind, &[EnterpriseOfficer, ResponsiblePerson]),
     (Function::MpPhone, &[EnterpriseOfficer, ResponsiblePerson, Expert]),
     (Function::MpInvite, &[EnterpriseOfficer]),
+    (Function::MpSubscribe, &[EnterpriseOfficer, ResponsiblePerson, Expert]),
     (Function::MpRecommend, &[EnterpriseOfficer]),
     (Function::MpInspect, &[EnterpriseOfficer]),
     (Function::MpReportFinding, &[EnterpriseOfficer]),
@@ -110,6 +113,7 @@ pub const ROUTES: &[(&str, &str, Option<Function>)] = &[
     ("get", "/mp/enterprise", Some(Function::MpOwnEnterprise)),
     ("post", "/mp/bind", Some(Function::MpBind)),
     ("post", "/mp/me/phone", Some(Function::MpPhone)),
+    ("post", "/mp/me/subscriptions", Some(Function::MpSubscribe)),
     ("post", "/mp/invites", Some(Function::MpInvite)),
     ("get", "/mp/people", Some(Function::MpPeople)),
     ("get", "/mp/people/{id}/phone", Some(Function::MpPeople)),

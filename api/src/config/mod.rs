@@ -31,6 +31,7 @@ pub struct Settings {
     pub storage: StorageSettings,
     pub evidence: EvidenceSettings,
     pub idempotency: IdempotencySettings,
+    pub reminders: ReminderSettings,
     pub log: LogSettings,
 }
 
@@ -58,6 +59,15 @@ pub struct CacheSettings {
     pub redis_url: Secret<String>,
     /// Prepended to every Redis key, so several deployments can share one server.
     pub key_prefix: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReminderSettings {
+    pub interval_seconds: u64,
+    pub template_id: String,
+    pub page: String,
+    pub max_attempts: i32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -246,6 +256,9 @@ impl Settings {
         }
         if self.idempotency.keep_hours < 24 || self.idempotency.stale_after_seconds < 10 {
             errors.push("idempotency: keep_hours at least 24, stale_after_seconds at least 10".to_string());
+        }
+        if !(5..=3600).contains(&self.reminders.interval_seconds) || !(1..=20).contains(&self.reminders.max_attempts) {
+            errors.push("reminders: interval_seconds 5-3600, max_attempts 1-20".to_string());
         }
         if !["text", "json"].contains(&self.log.format.as_str()) {
             errors.push(format!("log.format: {:?} is neither \"text\" nor \"json\"", self.log.format));

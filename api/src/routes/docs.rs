@@ -20,7 +20,7 @@ use crate::routes::{
         inspections::start, inspections::list, inspections::get, inspections::mark, inspections::close,
         findings::create, findings::list, findings::get, findings::act, findings::progress, findings::gov_list, findings::gov_get,
         sync::changes,
-        mp::login, mp::bind, mp::phone, mp::invite, mp::people_list, mp::person_phone,
+        mp::login, mp::bind, mp::phone, mp::subscribe, mp::invite, mp::people_list, mp::person_phone,
         expert::tasks,
         admin::users, admin::unlock, admin::audit_trail, admin::rules,
     ),

@@ -84,6 +84,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/sync").route(web::get().to(sync::changes)))
                 .service(web::resource("/bind").route(web::post().to(mp::bind)))
                 .service(web::resource("/me/phone").route(web::post().to(mp::phone)))
+                .service(web::resource("/me/subscriptions").route(web::post().to(mp::subscribe)))
                 .service(web::resource("/invites").route(web::post().to(mp::invite)))
                 .service(web::resource("/people").route(web::get().to(mp::people_list)))
                 .service(web::resource("/people/{id}/phone").route(web::get().to(mp::person_phone))),

@@ -13,6 +13,7 @@ use crate::auth::{Caller, Function, Scope, wechat_login};
 use crate::error::{ApiError, ErrorBody, ErrorCode};
 use crate::extract::Json;
 use crate::people::{self, Person};
+use crate::reminders::{self, SubscriptionRequest, Subscriptions};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -200,4 +201,24 @@ pub async fn person_phone(
     caller.require(Function::MpPeople)?;
     let phone = people::phone_of(&state, &caller, *id, &origin(&req)).await?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(FullPhone { phone }))
+}
+
+/// Records what `wx.requestSubscribeMessage` returned: each acceptance lets the server
+/// send one rectification reminder to the caller.
+#[utoipa::path(
+    post, path = "/mp/me/subscriptions", tag = "mini-program", request_body = SubscriptionRequest,
+    security(("bearer" = [])),
+    params(("Idempotency-Key" = String, Header, description = "a fresh UUID per write, the same on retry")),
+    responses(
+        (status = 200, body = Subscriptions),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 428, body = ErrorBody),
+    )
+)]
+pub async fn subscribe(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<SubscriptionRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Function::MpSubscribe)?;
+    Ok(HttpResponse::Ok().json(reminders::add_credits(&state.db, &caller, &body.0).await?))
 }

@@ -193,4 +193,47 @@ impl Client {
             return Ok(info.pure_phone_number);
         }
     }
+
+    /// Sends a one-time subscription message (`/cgi-bin/message/subscribe/send`).
+    /// errcode 43101 means the user has no acceptance left for the template.
+    pub async fn subscribe_send(&self, message: &serde_json::Value) -> Result<SendOutcome, WechatError> {
+        let mut force = false;
+        loop {
+            let token = self.access_token(force).await?;
+            let resp = self
+                .http
+                .post(format!("{}/cgi-bin/message/subscribe/send", self.base))
+                .query(&[("access_token", token.as_str())])
+                .json(message)
+                .send()
+                .await
+                .map_err(transport)?;
+            let a: SendAnswer = Self::read(resp).await?;
+            if stale_token(a.errcode) && !force {
+                force = true;
+                continue;
+            }
+            return match a.errcode {
+                0 => Ok(SendOutcome::Sent),
+                43101 => Ok(SendOutcome::NotSubscribed),
+                code => Err(classify(code, &a.errmsg)),
+            };
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct SendAnswer {
+    #[serde(default)]
+    errcode: i64,
+    #[serde(default)]
+    errmsg: String,
+}
+
+/// What WeChat did with a subscription message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendOutcome {
+    Sent,
+    /// The user has not accepted (or has used up) this template's messages.
+    NotSubscribed,
 }

@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::config::Settings;
 use crate::error::{ApiError, ErrorCode};
 
-pub use client::Client;
+pub use client::{Client, SendOutcome};
 
 /// Who a `wx.login` code belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,6 +115,18 @@ impl Wechat {
         match self {
             Wechat::Api(c) => c.phone_number(code).await,
             Wechat::StandIn => standin::phone_number(code),
+            Wechat::Off => Err(WechatError::NotConfigured),
+        }
+    }
+
+    /// Sends a subscription message; the stand-in only logs it.
+    pub async fn subscribe_send(&self, message: &serde_json::Value) -> Result<SendOutcome, WechatError> {
+        match self {
+            Wechat::Api(c) => c.subscribe_send(message).await,
+            Wechat::StandIn => {
+                tracing::info!("WeChat stand-in: subscription message {message}");
+                Ok(SendOutcome::Sent)
+            }
             Wechat::Off => Err(WechatError::NotConfigured),
         }
     }
