@@ -152,7 +152,7 @@ pub async fn finding_view(db: &impl ConnectionTrait, f: findings::Model) -> Resu
                 assignee_id: r.assignee_id,
                 deadline: r.deadline,
                 status: r.status,
-                plan: has_plan.then(|| PlanView {
+                plan: has_plan.then_some(PlanView {
                     responsibility: r.plan_responsibility,
                     measures: r.plan_measures,
                     funds_fen: r.plan_funds_fen,

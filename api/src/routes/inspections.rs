@@ -101,7 +101,8 @@ pub async fn mark(
     responses(
         (status = 200, body = InspectionView),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, description = "items unmarked, drafts left, or a stale version", body = ErrorBody), (status = 428, body = ErrorBody),
+        (status = 409, description = "items unmarked, drafts left, or a stale version", body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 428, body = ErrorBody),
     )
 )]
 pub async fn close(
