@@ -8,6 +8,7 @@
 mod audit;
 mod auth;
 mod codes;
+mod crash;
 mod demo;
 mod errors;
 mod findings;

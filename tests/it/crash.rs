@@ -1,0 +1,240 @@
+//! Killing the server mid-write loses nothing it acknowledged and leaves no half
+//! record. The server runs as a real child process (this test binary re-run as
+//! `crash::child_server`, which boots through `Application::build` like `zhicha
+//! serve`); phones write findings concurrently until it is killed with SIGKILL; a new
+//! server on the same database then shows every acknowledged write, nothing partial,
+//! and replays of the unacknowledged ones make each exactly once.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::{Value, json};
+use zhicha_api::startup::Application;
+use zhicha_tests::{Backend, Opts, TestApp, TestDb};
+
+const DB: &str = "ZHICHA_CRASH_DB";
+const DIR: &str = "ZHICHA_CRASH_DIR";
+const ADDR: &str = "ZHICHA_CRASH_ADDR";
+
+/// The server of the crash test, in a process of its own; does nothing unless the
+/// crash test started it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "run by crash tests as their child server process"]
+async fn child_server() {
+    let (Ok(db), Ok(dir), Ok(addr)) = (std::env::var(DB), std::env::var(DIR), std::env::var(ADDR)) else { return };
+    let dir = std::path::PathBuf::from(dir);
+    let opts = Opts { demo: true, standin: true, limits: Some((100_000, 10_000, 10_000)), ..Default::default() };
+    let mut settings = TestApp::settings(&db, &opts, &dir.join("keys.toml"));
+    settings.server.addr = addr;
+    settings.server.workers = 2;
+    let app = Application::build(settings).await.expect("child server starts");
+    app.run_until_stopped().await.expect("child server runs");
+}
+
+struct ChildServer {
+    child: Child,
+}
+
+impl ChildServer {
+    fn start(db: &str, dir: &std::path::Path, addr: &str) -> Self {
+        let exe = std::env::current_exe().unwrap();
+        let child = Command::new(exe)
+            .args(["--exact", "crash::child_server", "--ignored", "--nocapture", "--test-threads", "1"])
+            .env(DB, db)
+            .env(DIR, dir)
+            .env(ADDR, addr)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn the child server");
+        Self { child }
+    }
+
+    fn kill(&mut self) {
+        // SIGKILL: no shutdown hook runs, as when the machine loses power.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ChildServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn free_addr() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().to_string()
+}
+
+async fn wait_ready(client: &reqwest::Client, base: &str) {
+    for _ in 0..300 {
+        if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the child server did not become ready");
+}
+
+/// A write the phone made: its idempotency key, body and, once acknowledged, the id.
+#[derive(Clone, Debug)]
+struct Write {
+    key: String,
+    body: Value,
+}
+
+async fn run(backend: Backend) {
+    let Some(test_db) = TestDb::create(backend).await else {
+        println!("skipped: {}", backend.name());
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = test_db.connect().await;
+    if backend == Backend::Postgres {
+        // `serve` loads the demo only into an empty SQLite database; PostgreSQL is seeded.
+        let s = TestApp::settings(&test_db.url, &Opts::default(), &dir.path().join("keys.toml"));
+        zhicha_api::db::migrate(&db, None).await.unwrap();
+        let rules = zhicha_api::rules::load_once(&s.rules.dir).unwrap();
+        let vault = zhicha_api::pii::Vault::open(&s.key_file()).unwrap();
+        zhicha_api::reference::sync_regions(&db, &rules.catalog).await.unwrap();
+        zhicha_api::seed::demo::load(&db, &rules.catalog, &s.demo.dir, &s.auth, &vault).await.unwrap();
+    }
+    let addr = free_addr();
+    let base = format!("http://{addr}");
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap();
+    let mut server = ChildServer::start(&test_db.url, dir.path(), &addr);
+    wait_ready(&client, &base).await;
+
+    let login = client.post(format!("{base}/mp/auth/login")).json(&json!({"code": "demo-officer-e03"})).send().await;
+    let token = login.unwrap().json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_string();
+
+    // Four phones write until the server dies under them.
+    let acked: Arc<Mutex<BTreeMap<String, i64>>> = Arc::default();
+    let sent: Arc<Mutex<Vec<Write>>> = Arc::default();
+    let mut phones = Vec::new();
+    for p in 0..4 {
+        let (client, base, token, acked, sent) =
+            (client.clone(), base.clone(), token.clone(), acked.clone(), sent.clone());
+        phones.push(tokio::spawn(async move {
+            for n in 0.. {
+                let w = Write {
+                    key: uuid::Uuid::new_v4().to_string(),
+                    body: json!({
+                        "client_id": format!("crash-p{p}-{n:05}"), "location": format!("车间{p}-{n}"),
+                        "description": "安全防护装置缺失", "grade": "general", "accident_types": ["03"], "submit": true,
+                    }),
+                };
+                sent.lock().unwrap().push(w.clone());
+                let res = client
+                    .post(format!("{base}/mp/findings"))
+                    .bearer_auth(&token)
+                    .header("Idempotency-Key", &w.key)
+                    .json(&w.body)
+                    .send()
+                    .await;
+                match res {
+                    Ok(r) if r.status().as_u16() == 201 => {
+                        let Ok(v) = r.json::<Value>().await else { break };
+                        let id = v["id"].as_i64().unwrap();
+                        acked.lock().unwrap().insert(w.body["client_id"].as_str().unwrap().to_string(), id);
+                    }
+                    Ok(r) => panic!("unexpected answer while the server is up: {}", r.status()),
+                    // The server is gone.
+                    Err(_) => break,
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    server.kill();
+    for p in phones {
+        p.await.unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+    let sent = sent.lock().unwrap().clone();
+    assert!(acked.len() >= 10, "the phones wrote before the kill: {}", acked.len());
+    assert!(sent.len() > acked.len(), "some writes were in flight");
+    println!(
+        "{}: {} findings acknowledged, {} in flight at the kill",
+        backend.name(),
+        acked.len(),
+        sent.len() - acked.len()
+    );
+
+    // What the database holds after the kill, before any server touches it again.
+    let count = |sql: &str| {
+        let db = &db;
+        let sql = sql.to_string();
+        async move {
+            let row = db.query_one_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
+            row.try_get_by_index::<i64>(0).unwrap()
+        }
+    };
+    let stored: BTreeSet<i64> = {
+        let rows = db
+            .query_all_raw(Statement::from_string(db.get_database_backend(), "SELECT id FROM findings"))
+            .await
+            .unwrap();
+        rows.iter().map(|r| r.try_get_by_index::<i64>(0).unwrap()).collect()
+    };
+    for (client_id, id) in &acked {
+        assert!(stored.contains(id), "acknowledged finding {client_id} ({id}) was lost");
+    }
+    // No half record: every finding has its history row and its sync entry.
+    assert_eq!(
+        count("SELECT count(*) FROM findings f WHERE NOT EXISTS (SELECT 1 FROM finding_transitions t WHERE t.finding_id = f.id)").await,
+        0
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM findings f WHERE NOT EXISTS (SELECT 1 FROM sync_log s WHERE s.kind = 'finding' AND s.object_id = f.id)").await,
+        0
+    );
+
+    // A new server on the same database; the phones replay everything they sent.
+    let mut server = ChildServer::start(&test_db.url, dir.path(), &addr);
+    wait_ready(&client, &base).await;
+    for w in &sent {
+        let post = |key: String| {
+            client
+                .post(format!("{base}/mp/findings"))
+                .bearer_auth(&token)
+                .header("Idempotency-Key", key)
+                .json(&w.body)
+                .send()
+        };
+        let mut r = post(w.key.clone()).await.unwrap();
+        if r.status().as_u16() == 409 {
+            // Its first run died with the server; the key stays taken until it is
+            // stale, so the phone sends the same finding under a new key.
+            r = post(uuid::Uuid::new_v4().to_string()).await.unwrap();
+        }
+        let status = r.status().as_u16();
+        let v: Value = r.json().await.unwrap();
+        assert!(status == 200 || status == 201, "replay: {status} {v}");
+        if let Some(id) = acked.get(w.body["client_id"].as_str().unwrap()) {
+            assert_eq!(v["id"].as_i64(), Some(*id), "a replay of an acknowledged write finds it");
+        }
+    }
+    let total = count("SELECT count(*) FROM findings").await;
+    assert_eq!(total, sent.len() as i64, "each write exactly once");
+    let distinct = count("SELECT count(DISTINCT client_id) FROM findings").await;
+    assert_eq!(distinct, total);
+    server.kill();
+    let _ = db.close().await;
+    test_db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn killed_mid_write_loses_nothing_sqlite() {
+    run(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn killed_mid_write_loses_nothing_postgres() {
+    run(Backend::Postgres).await;
+}
