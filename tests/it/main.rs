@@ -22,6 +22,7 @@ mod openapi;
 mod pii;
 mod policy;
 mod recommend;
+mod reminders;
 mod risk;
 mod rules;
 mod storage;

@@ -2,6 +2,9 @@
 //! `jscode2session`, `stable_token` and `getuserphonenumber`: HTTP 200 with an
 //! `errcode` for failures, as WeChat does, plus slow and broken answers.
 //!
+//! `subscribe/send` records each message; it can be told to answer busy (-1) or
+//! "the user has not subscribed" (43101) for the next sends.
+//!
 //! `js_code` values: `ok-<openid>`, `invalid` (40029), `used` (40163), `blocked`
 //! (40226), `busy` (-1), `freq` (45011), `slow` (answers after 5 s), `http500`,
 //! `garbage` (not JSON). Phone codes: `phone-<number>`, `invalid`.
@@ -27,7 +30,16 @@ pub struct Counters {
     pub phones: AtomicUsize,
     /// Answer the next phone request with 40001 (access token expired).
     pub expire_token: AtomicBool,
+    /// Subscription messages received, as sent.
+    pub messages: std::sync::Mutex<Vec<Value>>,
+    /// Answer this many next subscription sends with -1 (busy).
+    pub busy_sends: AtomicUsize,
+    /// Answer the next subscription send with 43101 (not subscribed).
+    pub refuse_send: AtomicBool,
 }
+
+/// The reminder template id the test apps are configured with.
+pub const TEMPLATE_ID: &str = "tmpl-rectification-reminder";
 
 pub struct FakeWechat {
     pub addr: SocketAddr,
@@ -107,6 +119,29 @@ async fn phone(
     }
 }
 
+async fn subscribe_send(
+    q: web::Query<Vec<(String, String)>>,
+    body: web::Json<Value>,
+    c: web::Data<Arc<Counters>>,
+) -> HttpResponse {
+    let token = q.iter().find(|(n, _)| n == "access_token").map(|(_, v)| v.clone()).unwrap_or_default();
+    if !token.starts_with("token-") {
+        return err(40001, "invalid credential");
+    }
+    if c.busy_sends.load(Ordering::SeqCst) > 0 {
+        c.busy_sends.fetch_sub(1, Ordering::SeqCst);
+        return err(-1, "system error");
+    }
+    if c.refuse_send.swap(false, Ordering::SeqCst) {
+        return err(43101, "user refuse to accept the msg");
+    }
+    if body["template_id"] != TEMPLATE_ID || body["touser"].as_str().is_none_or(str::is_empty) {
+        return err(40037, "invalid template_id");
+    }
+    c.messages.lock().expect("messages").push(body.into_inner());
+    text(json!({ "errcode": 0, "errmsg": "ok" }))
+}
+
 impl FakeWechat {
     pub async fn start() -> Self {
         let counters = Arc::new(Counters::default());
@@ -117,6 +152,7 @@ impl FakeWechat {
                 .route("/sns/jscode2session", web::get().to(session))
                 .route("/cgi-bin/stable_token", web::post().to(stable_token))
                 .route("/wxa/business/getuserphonenumber", web::post().to(phone))
+                .route("/cgi-bin/message/subscribe/send", web::post().to(subscribe_send))
         })
         .workers(1)
         .bind("127.0.0.1:0")

@@ -307,7 +307,8 @@ impl TestApp {
                 .merge(Serialized::default("wechat.base_url", url))
                 .merge(Serialized::default("wechat.app_id", fake_wechat::APP_ID))
                 .merge(Serialized::default("wechat.app_secret", fake_wechat::APP_SECRET))
-                .merge(Serialized::default("wechat.timeout_ms", 800)),
+                .merge(Serialized::default("wechat.timeout_ms", 800))
+                .merge(Serialized::default("reminders.template_id", fake_wechat::TEMPLATE_ID)),
             None => f,
         };
         let f = match opts.limits {
