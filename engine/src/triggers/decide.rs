@@ -18,8 +18,7 @@ use crate::findings::{deadline_passed, local_date, overdue_at};
 /// state) is never opened again.
 pub fn evaluate(state: &EnterpriseState, rules: &TriggerRules, now: DateTime<Utc>) -> Vec<Decision> {
     let today = local_date(now);
-    let known: HashMap<&str, &EscalationRecord> =
-        state.escalations.iter().map(|e| (e.cause_key.as_str(), e)).collect();
+    let known: HashMap<&str, &EscalationRecord> = state.escalations.iter().map(|e| (e.cause_key.as_str(), e)).collect();
     let mut out = Vec::new();
     for rule in &rules.rules {
         for subject in candidates(rule, state, now, today) {
@@ -103,11 +102,8 @@ fn follow_up(
             if late.is_empty() {
                 continue;
             }
-            let target = if e.parent.is_none() {
-                rule.escalate_to
-            } else {
-                rules.level(e.level).and_then(|l| l.escalate_to)
-            };
+            let target =
+                if e.parent.is_none() { rule.escalate_to } else { rules.level(e.level).and_then(|l| l.escalate_to) };
             let Some(level) = target.and_then(|t| rules.level(t)).filter(|l| l.level > e.level) else { continue };
             let key = escalated_key(&e.cause_key, level.level);
             if known.contains_key(key.as_str()) {

@@ -114,8 +114,7 @@ fn measure(c: &Comparison, s: &Scope<'_>) -> (Option<f64>, Vec<i64>) {
                 .filter(|f| f.open && finding_passes(f, p))
                 .filter(|f| {
                     f.deadline.is_some_and(|d| {
-                        deadline_passed(d, s.now)
-                            && (s.today - d).num_days() >= i64::from(p.min_age_days.unwrap_or(0))
+                        deadline_passed(d, s.now) && (s.today - d).num_days() >= i64::from(p.min_age_days.unwrap_or(0))
                     })
                 })
                 .count(),
@@ -147,9 +146,7 @@ fn measure(c: &Comparison, s: &Scope<'_>) -> (Option<f64>, Vec<i64>) {
             )
         }
         Metric::OpenTasks => count(s.tasks.iter().filter(|t| t.status.is_pending()).count()),
-        Metric::DoneTasks => {
-            count(s.tasks.iter().filter(|t| t.status == super::state::TaskStatus::Done).count())
-        }
+        Metric::DoneTasks => count(s.tasks.iter().filter(|t| t.status == super::state::TaskStatus::Done).count()),
     }
 }
 

@@ -116,7 +116,11 @@ pub fn from_texts(levels: &Text, files: &[Text], catalog: &Catalog) -> Result<Tr
         }
     }
     if files.is_empty() {
-        errors.push(RuleError::new(levels.path.parent().unwrap_or(Path::new(DIR)), 0, "no rule files beside levels.toml"));
+        errors.push(RuleError::new(
+            levels.path.parent().unwrap_or(Path::new(DIR)),
+            0,
+            "no rule files beside levels.toml",
+        ));
     }
     if !errors.is_empty() {
         return Err(RuleErrors(errors));

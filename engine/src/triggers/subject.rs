@@ -9,17 +9,35 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Subject {
-    Accident { id: i64 },
+    Accident {
+        id: i64,
+    },
     /// Repeats of one accident type; `generation` counts this rule's escalations for the
     /// type, so a new cluster after the last one closed is a new cause.
-    AccidentType { code: String, generation: u32 },
-    BodyPart { code: String, generation: u32 },
-    Finding { id: i64 },
-    ExpertVisit { id: i64 },
-    Checkpoint { id: String },
-    Report { period: String },
+    AccidentType {
+        code: String,
+        generation: u32,
+    },
+    BodyPart {
+        code: String,
+        generation: u32,
+    },
+    Finding {
+        id: i64,
+    },
+    ExpertVisit {
+        id: i64,
+    },
+    Checkpoint {
+        id: String,
+    },
+    Report {
+        period: String,
+    },
     /// A calendar year (`2026`), quarter (`2026Q4`) or month (`2026-11`).
-    Period { label: String },
+    Period {
+        label: String,
+    },
 }
 
 impl fmt::Display for Subject {

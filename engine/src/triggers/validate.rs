@@ -67,7 +67,13 @@ impl Check<'_> {
         }
     }
 
-    fn parsed<T>(&mut self, f: &Spanned<String>, name: &str, parse: impl Fn(&str) -> Option<T>, known: &str) -> Option<T> {
+    fn parsed<T>(
+        &mut self,
+        f: &Spanned<String>,
+        name: &str,
+        parse: impl Fn(&str) -> Option<T>,
+        known: &str,
+    ) -> Option<T> {
         let v = parse(f.get_ref().trim());
         if v.is_none() {
             let l = self.at(f);
@@ -314,9 +320,9 @@ fn params(c: &mut Check<'_>, r: &RawCondition, metric: Metric) -> Option<Params>
         (None, Some(m)) => c.int(m, "window_months", 1..=WINDOW_MAX_MONTHS).map(Window::Months),
         (None, None) => None,
     };
-    out.severity = list(c, &r.severity, "severity", |s| Severity::parse(s).ok_or_else(|| {
-        format!("expected {}", names(&Severity::ALL, Severity::as_str))
-    }));
+    out.severity = list(c, &r.severity, "severity", |s| {
+        Severity::parse(s).ok_or_else(|| format!("expected {}", names(&Severity::ALL, Severity::as_str)))
+    });
     let types = &c.catalog.accident_type_86;
     let known: HashSet<String> = types.entries.iter().map(|e| e.code.clone()).collect();
     out.accident_types = list(c, &r.accident_types, "accident_types", |s| {
