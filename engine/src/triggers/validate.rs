@@ -309,8 +309,7 @@ fn params(c: &mut Check<'_>, r: &RawCondition, metric: Metric) -> Option<Params>
             c.err(l, format!("`{}` does not apply to metric `{}`", p.as_str(), metric.as_str()));
         }
     }
-    let mut out = Params::default();
-    out.window = match (&r.window_days, &r.window_months) {
+    let window = match (&r.window_days, &r.window_months) {
         (Some(d), Some(_)) => {
             let l = c.at(d);
             c.err(l, "give `window_days` or `window_months`, not both");
@@ -320,40 +319,46 @@ fn params(c: &mut Check<'_>, r: &RawCondition, metric: Metric) -> Option<Params>
         (None, Some(m)) => c.int(m, "window_months", 1..=WINDOW_MAX_MONTHS).map(Window::Months),
         (None, None) => None,
     };
-    out.severity = list(c, &r.severity, "severity", |s| {
+    let severity = list(c, &r.severity, "severity", |s| {
         Severity::parse(s).ok_or_else(|| format!("expected {}", names(&Severity::ALL, Severity::as_str)))
     });
-    let types = &c.catalog.accident_type_86;
-    let known: HashSet<String> = types.entries.iter().map(|e| e.code.clone()).collect();
-    out.accident_types = list(c, &r.accident_types, "accident_types", |s| {
-        if known.contains(s) { Ok(s.to_string()) } else { Err("not a GB 6441-86 accident type code (01..20)".into()) }
+    let catalog = c.catalog;
+    let accident_types = list(c, &r.accident_types, "accident_types", |s| {
+        let known = catalog.accident_type_86.contains(s);
+        if known { Ok(s.to_string()) } else { Err("not a GB 6441-86 accident type code (01..20)".into()) }
     });
-    let parts: HashSet<String> = c.catalog.body_part.entries.iter().map(|e| e.code.clone()).collect();
-    out.body_parts = list(c, &r.body_parts, "body_parts", |s| {
-        if parts.contains(s) { Ok(s.to_string()) } else { Err("not a GB 6441-86 body part code (A1.01..A1.15)".into()) }
+    let body_parts = list(c, &r.body_parts, "body_parts", |s| {
+        let known = catalog.body_part.contains(s);
+        if known { Ok(s.to_string()) } else { Err("not a GB 6441-86 body part code (A1.01..A1.15)".into()) }
     });
-    out.max_disability_grade =
-        r.max_disability_grade.as_ref().and_then(|f| c.int(f, "max_disability_grade", 1..=10)).map(|n| n as u8);
-    out.grade = r.grade.as_ref().and_then(|f| c.parsed(f, "grade", Grade::parse, "general or major"));
-    out.min_age_days = r.min_age_days.as_ref().and_then(|f| c.int(f, "min_age_days", 0..=WINDOW_MAX_DAYS));
-    out.self_reported = r.self_reported.as_ref().map(|f| *f.get_ref());
-    out.scope = r
-        .scope
+    let max_disability_grade = r
+        .max_disability_grade
         .as_ref()
-        .and_then(|f| {
-            c.parsed(
-                f,
-                "scope",
-                |s| match s {
-                    "industry" => Some(PercentileScope::Industry),
-                    "region" => Some(PercentileScope::Region),
-                    _ => None,
-                },
-                "industry or region",
-            )
-        })
-        .unwrap_or_default();
-    out.min_days_late = r.min_days_late.as_ref().and_then(|f| c.int(f, "min_days_late", 1..=WINDOW_MAX_DAYS));
+        .and_then(|f| c.int(f, "max_disability_grade", 1..=10))
+        .and_then(|n| u8::try_from(n).ok());
+    let grade = r.grade.as_ref().and_then(|f| c.parsed(f, "grade", Grade::parse, "general or major"));
+    let min_age_days = r.min_age_days.as_ref().and_then(|f| c.int(f, "min_age_days", 0..=WINDOW_MAX_DAYS));
+    let scope = r.scope.as_ref().and_then(|f| {
+        let parse = |s: &str| match s {
+            "industry" => Some(PercentileScope::Industry),
+            "region" => Some(PercentileScope::Region),
+            _ => None,
+        };
+        c.parsed(f, "scope", parse, "industry or region")
+    });
+    let min_days_late = r.min_days_late.as_ref().and_then(|f| c.int(f, "min_days_late", 1..=WINDOW_MAX_DAYS));
+    let out = Params {
+        window,
+        severity,
+        accident_types,
+        body_parts,
+        max_disability_grade,
+        grade,
+        min_age_days,
+        self_reported: r.self_reported.as_ref().map(|f| *f.get_ref()),
+        scope: scope.unwrap_or_default(),
+        min_days_late,
+    };
     (c.errors.len() == before).then_some(out)
 }
 
