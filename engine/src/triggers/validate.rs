@@ -108,9 +108,11 @@ pub(super) fn levels(c: &mut Check<'_>, raw: &RawLevels) -> Vec<Level> {
         if c.errors.len() > before {
             continue;
         }
-        if let (Some(level), Some(name), Some(task), Some(due_days)) = (level, name, task, due_days) {
+        if let (Some(level), Some(name), Some(task), Some(due_days)) =
+            (level.and_then(|n| u8::try_from(n).ok()), name, task, due_days)
+        {
             let checklist = r.checklist.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
-            out.push(Level { level: level as u8, name, task, due_days, checklist, escalate_to });
+            out.push(Level { level, name, task, due_days, checklist, escalate_to });
         }
     }
     // A level that failed its own checks is already reported; only report absent ones.
