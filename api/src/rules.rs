@@ -1,5 +1,6 @@
 //! Everything under `rules/`, loaded and validated together: code tables and
-//! crosswalks, the hazard library and the industry profiles the ranking reads. An
+//! crosswalks, the hazard library, the industry profiles the ranking reads and the
+//! trigger rules of the escalation ladder. An
 //! invalid file stops start-up; nothing is served from half a library.
 
 use std::collections::HashMap;
@@ -8,6 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use zhicha_engine::hazards::{self, HazardLibrary};
 use zhicha_engine::recommend::IndustryProfiles;
+use zhicha_engine::triggers::{self, TriggerRules};
 use zhicha_engine::{Catalog, RuleErrors};
 
 /// The loaded rules.
@@ -15,11 +17,17 @@ pub struct Rules {
     pub catalog: Arc<Catalog>,
     pub hazards: Arc<HazardLibrary>,
     pub profiles: Arc<IndustryProfiles>,
+    pub triggers: Arc<TriggerRules>,
 }
 
 impl Clone for Rules {
     fn clone(&self) -> Self {
-        Self { catalog: self.catalog.clone(), hazards: self.hazards.clone(), profiles: self.profiles.clone() }
+        Self {
+            catalog: self.catalog.clone(),
+            hazards: self.hazards.clone(),
+            profiles: self.profiles.clone(),
+            triggers: self.triggers.clone(),
+        }
     }
 }
 
@@ -28,7 +36,13 @@ pub fn load(dir: &Path) -> Result<Rules, RuleErrors> {
     let catalog = Catalog::load(dir)?;
     let library = hazards::load(dir, &catalog)?;
     let profiles = IndustryProfiles::load(dir, &library.vocabulary, &catalog)?;
-    Ok(Rules { catalog: Arc::new(catalog), hazards: Arc::new(library), profiles: Arc::new(profiles) })
+    let triggers = triggers::load(dir, &catalog)?;
+    Ok(Rules {
+        catalog: Arc::new(catalog),
+        hazards: Arc::new(library),
+        profiles: Arc::new(profiles),
+        triggers: Arc::new(triggers),
+    })
 }
 
 static LOADED: Mutex<Option<HashMap<PathBuf, Rules>>> = Mutex::new(None);
@@ -58,5 +72,14 @@ pub fn summary(r: &Rules) -> Vec<String> {
     }
     let active = r.hazards.active().count();
     out.push(format!("hazard library {}: {} items, {active} active", r.hazards.version, r.hazards.items.len()));
+    for (file, version) in &r.triggers.files {
+        out.push(format!("ok  {}  version {version}", file.display()));
+    }
+    out.push(format!(
+        "trigger rules {}: {} rules on {} levels",
+        r.triggers.version,
+        r.triggers.rules.len(),
+        r.triggers.levels.len()
+    ));
     out
 }

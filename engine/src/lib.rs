@@ -16,6 +16,7 @@ pub mod region_code;
 pub mod risk;
 pub mod rule_error;
 pub mod severity;
+pub mod triggers;
 
 pub use catalog::Catalog;
 pub use codes::CodeSystem;

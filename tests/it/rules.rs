@@ -24,6 +24,34 @@ fn the_committed_rules_load() {
     assert!(r.hazards.active().count() >= 1500);
     let summary = zhicha_api::rules::summary(&r);
     assert!(summary.iter().any(|l| l.contains("hazards/general/electrical.toml")), "{summary:?}");
+    assert!(summary.iter().any(|l| l.contains("triggers/ladder.toml")), "{summary:?}");
+    assert!(r.triggers.rules.len() >= 15);
+}
+
+#[tokio::test]
+async fn a_broken_trigger_file_stops_start_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("rules");
+    copy_dir(&rules_dir(), &dir);
+    let file = dir.join("triggers/ladder.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let (line, _) = text.lines().enumerate().find(|(_, l)| l.contains(r#"metric = "risk_percentile""#)).unwrap();
+    std::fs::write(&file, text.replacen(r#"metric = "risk_percentile""#, r#"metric = "risk_score""#, 1)).unwrap();
+
+    let e = zhicha_api::rules::load(&dir).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(e.contains(&format!("ladder.toml:{}: `metric` \"risk_score\"", line + 1)), "{e}");
+
+    let keys = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("t.db");
+    let mut settings = TestApp::settings(
+        &format!("sqlite://{}?mode=rwc", db.display()),
+        &Opts::default(),
+        &keys.path().join("k.toml"),
+    );
+    settings.rules.dir = dir;
+    let err =
+        zhicha_api::startup::Application::build(settings).await.err().map(|e| format!("{e:#}")).unwrap_or_default();
+    assert!(err.contains("ladder.toml"), "{err}");
 }
 
 #[tokio::test]
