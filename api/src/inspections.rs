@@ -396,6 +396,7 @@ pub async fn mark(
         }
     }
     let bumped = bump(&txn, &i, None).await?;
+    crate::progress::refresh(&txn, i.enterprise_id).await?;
     sync::record(&txn, i.enterprise_id, sync::Kind::Inspection, i.id).await?;
     audit::append(
         &txn,
@@ -406,6 +407,7 @@ pub async fn mark(
     )
     .await?;
     txn.commit().await?;
+    crate::dashboard::touch_enterprise(state, i.enterprise_id).await;
     view(&state.db, bumped).await
 }
 

@@ -265,7 +265,9 @@ pub async fn generate(
             .detail(format!("{} items", ranked.len())),
     )
     .await?;
+    crate::progress::refresh(&txn, e.id).await?;
     txn.commit().await?;
+    crate::dashboard::touch_enterprise(state, e.id).await;
     Ok(Generated { round: round_of(round), shortfall })
 }
 
@@ -435,7 +437,9 @@ pub async fn answer(
             .detail(format!("{n} answers")),
     )
     .await?;
+    crate::progress::refresh(&txn, e.id).await?;
     txn.commit().await?;
+    crate::dashboard::touch_enterprise(state, e.id).await;
     Ok(n)
 }
 

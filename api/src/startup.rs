@@ -58,6 +58,7 @@ impl Application {
         // An S3 store that does not answer stops start-up, as an unreachable database does.
         let store = crate::storage::open(&settings.storage)?;
         store.ping().await.map_err(|e| anyhow::anyhow!("object storage ({}) does not answer: {e}", store.backend()))?;
+        let dashboard = Arc::new(crate::dashboard::DashboardCache::new(&settings.cache).await?);
         let listener = TcpListener::bind(&settings.server.addr)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.server.addr))?;
         let addr = listener.local_addr()?;
@@ -72,6 +73,7 @@ impl Application {
             vault,
             wechat,
             store,
+            dashboard,
         };
         // The rectification clock: overdue marking, reminders, sending.
         crate::reminders::spawn(state.clone());

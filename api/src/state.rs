@@ -23,4 +23,6 @@ pub struct AppState {
     pub wechat: Arc<Wechat>,
     /// Photo evidence and rendered reports.
     pub store: Arc<dyn ObjectStore>,
+    /// Dashboard answers per region, invalidated by writes.
+    pub dashboard: Arc<crate::dashboard::DashboardCache>,
 }

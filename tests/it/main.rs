@@ -9,6 +9,7 @@ mod audit;
 mod auth;
 mod codes;
 mod crash;
+mod dashboard;
 mod demo;
 mod errors;
 mod findings;

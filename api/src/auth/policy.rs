@@ -15,6 +15,8 @@ pub enum Function {
     MpOwnEnterprise,
     /// `GET /gov/enterprises[/{id}]`: enterprises in the caller's jurisdiction.
     GovEnterprises,
+    /// `GET /gov/dashboard/…`: the region's progress (bureaus).
+    GovDashboard,
     /// `POST /gov/enterprises/{id}/binding-codes`: codes that bind an officer.
     GovBindingCodes,
     /// `POST /mp/recommendations[/{id}/feedback]`: generate rounds, answer items.
@@ -54,6 +56,7 @@ pub const POLICY: &[(Function, &[Role])] = &[
     (Function::MpOwnEnterprise, &[EnterpriseOfficer, ResponsiblePerson]),
     (Function::GovEnterprises, &[HrssBureau, EmergencyBureau, ServiceOrg]),
     (Function::GovBindingCodes, &[ServiceOrg]),
+    (Function::GovDashboard, &[HrssBureau, EmergencyBureau]),
     // A new WeChat account is an officer bound to nothing until it binds.
     (Function::MpBind, &[EnterpriseOfficer, ResponsiblePerson]),
     (Function::MpPhone, &[EnterpriseOfficer, ResponsiblePerson, Expert]),
@@ -83,6 +86,8 @@ pub const ROUTES: &[(&str, &str, Option<Function>)] = &[
     ("post", "/auth/refresh", None),
     ("post", "/auth/logout", Some(Function::OwnSession)),
     ("get", "/auth/me", Some(Function::OwnSession)),
+    ("get", "/gov/dashboard/summary", Some(Function::GovDashboard)),
+    ("get", "/gov/dashboard/enterprises", Some(Function::GovDashboard)),
     ("get", "/gov/enterprises", Some(Function::GovEnterprises)),
     ("get", "/gov/enterprises/{id}", Some(Function::GovEnterprises)),
     ("post", "/gov/enterprises/{id}/binding-codes", Some(Function::GovBindingCodes)),

@@ -8,6 +8,7 @@ pub mod audit_log;
 pub mod auth_sessions;
 pub mod binding_codes;
 pub mod deadline_extensions;
+pub mod enterprise_progress;
 pub mod enterprises;
 pub mod escalations;
 pub mod evidence;

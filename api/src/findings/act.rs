@@ -227,6 +227,7 @@ pub async fn act(
         .detail(format!("{} -> {}", f.state, outcome.state.as_str()));
     audit::append(&txn, entry).await?;
     txn.commit().await?;
+    crate::dashboard::touch_enterprise(state, f.enterprise_id).await;
     detail(&state.db, written).await
 }
 
@@ -258,6 +259,7 @@ pub async fn mark_overdue(state: &AppState, f: &findings::Model, now: DateTime<U
     };
     audit::append(&txn, entry).await?;
     txn.commit().await?;
+    crate::dashboard::touch_enterprise(state, f.enterprise_id).await;
     Ok(true)
 }
 
@@ -411,6 +413,7 @@ async fn write(
     .insert(txn)
     .await?;
     sync::record(txn, f.enterprise_id, sync::Kind::Finding, f.id).await?;
+    crate::progress::refresh(txn, f.enterprise_id).await?;
     findings::Entity::find_by_id(f.id).one(txn).await?.ok_or_else(|| ApiError::not_found("finding"))
 }
 

@@ -220,11 +220,13 @@ pub async fn create(
         .await?;
     }
     sync::record(&txn, e.id, sync::Kind::Finding, row.id).await?;
+    crate::progress::refresh(&txn, e.id).await?;
     audit::append(
         &txn,
         Entry::by(caller, origin, "finding.report", "finding").object(row.id).enterprise(e.id).detail(initial.as_str()),
     )
     .await?;
     txn.commit().await?;
+    crate::dashboard::touch_enterprise(state, e.id).await;
     Ok((detail(&state.db, row).await?, true))
 }

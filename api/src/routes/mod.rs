@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod binding;
 pub mod codes;
+pub mod dashboard;
 pub mod docs;
 pub mod enterprises;
 pub mod expert;
@@ -36,6 +37,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(
             web::scope("/gov")
+                .service(web::resource("/dashboard/summary").route(web::get().to(dashboard::summary)))
+                .service(web::resource("/dashboard/enterprises").route(web::get().to(dashboard::enterprises)))
                 .service(web::resource("/enterprises").route(web::get().to(enterprises::list)))
                 .service(web::resource("/enterprises/{id}").route(web::get().to(enterprises::get)))
                 .service(web::resource("/enterprises/{id}/binding-codes").route(web::post().to(binding::issue)))

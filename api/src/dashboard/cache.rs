@@ -1,0 +1,116 @@
+//! Dashboard answers cached per region and invalidated by the writes that change them.
+//!
+//! Each city has a generation number; a write to one of its enterprises bumps it (and
+//! its province's), and a cached answer is keyed by the generations it was computed
+//! under, so a stale answer is never found again. With `cache.redis_url` the
+//! generations and answers live in Redis and every instance shares them; otherwise in
+//! this process, where other instances' writes are caught by a short lifetime.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use redis::AsyncCommands;
+use redis::aio::ConnectionManager;
+use serde_json::Value;
+
+use crate::config::CacheSettings;
+
+/// How long an answer lives at most, whatever happens.
+const TTL: Duration = Duration::from_secs(30);
+const LOCAL_MAX: usize = 2_000;
+
+pub struct DashboardCache {
+    redis: Option<(ConnectionManager, String)>,
+    generations: Mutex<HashMap<String, u64>>,
+    answers: Mutex<HashMap<String, (Instant, Value)>>,
+}
+
+impl DashboardCache {
+    pub async fn new(s: &CacheSettings) -> anyhow::Result<Self> {
+        let url = s.redis_url.expose();
+        let redis = if url.is_empty() {
+            None
+        } else {
+            let client = redis::Client::open(url.as_str()).map_err(|e| anyhow::anyhow!("cache.redis_url: {e}"))?;
+            let conn = ConnectionManager::new(client).await.map_err(|e| anyhow::anyhow!("cache.redis_url: {e}"))?;
+            Some((conn, format!("{}dash:", s.key_prefix)))
+        };
+        Ok(Self { redis, generations: Mutex::default(), answers: Mutex::default() })
+    }
+
+    /// The scopes a region code belongs to: its province and its city.
+    fn scopes(region_code: &str) -> Vec<String> {
+        [2, 4].iter().filter_map(|n| region_code.get(..*n)).map(str::to_string).collect()
+    }
+
+    /// Something changed for an enterprise in `region_code`.
+    pub async fn touch(&self, region_code: &str) {
+        let scopes = Self::scopes(region_code);
+        if let Some((conn, prefix)) = &self.redis {
+            let mut conn = conn.clone();
+            for s in &scopes {
+                let r: redis::RedisResult<u64> = conn.incr(format!("{prefix}gen:{s}"), 1).await;
+                if let Err(e) = r {
+                    tracing::warn!("dashboard cache: cannot bump generation {s}: {e}");
+                }
+            }
+            return;
+        }
+        if let Ok(mut g) = self.generations.lock() {
+            for s in scopes {
+                *g.entry(s).or_insert(0) += 1;
+            }
+        }
+    }
+
+    async fn generation(&self, scope: &str) -> Option<u64> {
+        if let Some((conn, prefix)) = &self.redis {
+            let mut conn = conn.clone();
+            return conn.get::<_, Option<u64>>(format!("{prefix}gen:{scope}")).await.ok().map(|g| g.unwrap_or(0));
+        }
+        self.generations.lock().ok().map(|g| g.get(scope).copied().unwrap_or(0))
+    }
+
+    /// The full key of an answer for `scope` (a region prefix): the request and the
+    /// generations of the scope and of every city under a province.
+    async fn key(&self, scope: &str, request: &str) -> Option<String> {
+        // A province's figures change with any of its cities: its own generation is
+        // bumped by every write in it, so one number covers them.
+        let g = self.generation(scope).await?;
+        Some(format!("{scope}:{g}:{request}"))
+    }
+
+    pub async fn get(&self, scope: &str, request: &str) -> Option<Value> {
+        let key = self.key(scope, request).await?;
+        if let Some((conn, prefix)) = &self.redis {
+            let mut conn = conn.clone();
+            let text: Option<String> = conn.get(format!("{prefix}a:{key}")).await.ok()?;
+            return text.and_then(|t| serde_json::from_str(&t).ok());
+        }
+        let answers = self.answers.lock().ok()?;
+        answers.get(&key).filter(|(at, _)| at.elapsed() < TTL).map(|(_, v)| v.clone())
+    }
+
+    pub async fn put(&self, scope: &str, request: &str, value: &Value) {
+        let Some(key) = self.key(scope, request).await else { return };
+        if let Some((conn, prefix)) = &self.redis {
+            let mut conn = conn.clone();
+            let r: redis::RedisResult<()> =
+                conn.set_ex(format!("{prefix}a:{key}"), value.to_string(), TTL.as_secs()).await;
+            if let Err(e) = r {
+                tracing::warn!("dashboard cache: cannot store an answer: {e}");
+            }
+            return;
+        }
+        if let Ok(mut answers) = self.answers.lock() {
+            if answers.len() >= LOCAL_MAX {
+                answers.retain(|_, (at, _)| at.elapsed() < TTL);
+                if answers.len() >= LOCAL_MAX {
+                    answers.clear();
+                }
+            }
+            answers.insert(key, (Instant::now(), value.clone()));
+        }
+    }
+}

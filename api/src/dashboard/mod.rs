@@ -1,0 +1,64 @@
+//! The bureaus' dashboard (`/gov/dashboard/…`): a city's or a province's progress
+//! against the programme targets, always within the caller's region (in SQL), from
+//! the per-enterprise roll-up `enterprise_progress`, cached per region and invalidated
+//! by the writes that change it.
+
+mod cache;
+mod enterprises;
+mod summary;
+
+pub use cache::DashboardCache;
+pub use enterprises::{EnterprisePage, EnterpriseProgress, ListQuery, list};
+pub use summary::{CityProgress, Count, Progress, Summary, summary};
+
+use sea_orm::EntityTrait;
+
+use crate::auth::{Caller, Scope};
+use crate::entities::enterprises as enterprise_rows;
+use crate::error::{ApiError, ErrorCode};
+use crate::state::AppState;
+
+/// The caller's region and its prefix, narrowed to `region` when given (it must lie
+/// inside the caller's; anything else reads as not found).
+pub fn region_of(caller: &Caller, region: Option<&str>) -> Result<(String, String), ApiError> {
+    let Scope::Region(r) = caller.scope else {
+        return Err(ApiError::new(ErrorCode::Forbidden, "the dashboard is for bureaus of a region"));
+    };
+    let own = r.scope_prefix();
+    match region {
+        None => Ok((r.to_string(), own)),
+        Some(code) => {
+            let parsed = zhicha_engine::RegionCode::parse(code)
+                .map_err(|_| ApiError::field(ErrorCode::InvalidQuery, "region", "a 6-digit GB/T 2260 code"))?;
+            let prefix = parsed.scope_prefix();
+            if !prefix.starts_with(&own) {
+                return Err(ApiError::field(ErrorCode::NotFound, "region", "not within your jurisdiction"));
+            }
+            Ok((parsed.to_string(), prefix))
+        }
+    }
+}
+
+/// The summary, from the cache when nothing changed since it was computed.
+pub async fn cached_summary(state: &AppState, region: &str, prefix: &str) -> Result<serde_json::Value, ApiError> {
+    if let Some(v) = state.dashboard.get(prefix, "summary").await {
+        return Ok(v);
+    }
+    let s = summary(&state.db, region, prefix).await?;
+    let v = serde_json::to_value(&s).map_err(ApiError::internal)?;
+    state.dashboard.put(prefix, "summary", &v).await;
+    Ok(v)
+}
+
+/// A write changed something of `enterprise_id`: its region's answers are stale.
+pub async fn touch_enterprise(state: &AppState, enterprise_id: i64) {
+    match enterprise_rows::Entity::find_by_id(enterprise_id).one(&state.db).await {
+        Ok(Some(e)) => {
+            if let Some(r) = e.region_code {
+                state.dashboard.touch(&r).await;
+            }
+        }
+        Ok(None) => {}
+        Err(e) => tracing::warn!("dashboard cache: cannot read enterprise {enterprise_id}: {e}"),
+    }
+}

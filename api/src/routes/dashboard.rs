@@ -1,0 +1,51 @@
+//! The bureaus' dashboard API (`/gov/dashboard`).
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::auth::{Caller, Function};
+use crate::dashboard::{self, EnterprisePage, ListQuery, Summary};
+use crate::error::{ApiError, ErrorBody};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SummaryQuery {
+    /// A city or county within the caller's region (default: the whole region).
+    pub region: Option<String>,
+}
+
+/// The region's progress: enterprises against the targets (≥150 recommended, ≥50
+/// found, ≥80% rectified) with attainment counts, rectification (open, overdue,
+/// median days to close), escalations, tasks and report receipts, in total and per city.
+#[utoipa::path(
+    get, path = "/gov/dashboard/summary", tag = "bureau", security(("bearer" = [])),
+    params(SummaryQuery),
+    responses((status = 200, body = Summary), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+pub async fn summary(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<SummaryQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Function::GovDashboard)?;
+    let (region, prefix) = dashboard::region_of(&caller, q.region.as_deref())?;
+    Ok(HttpResponse::Ok().json(dashboard::cached_summary(&state, &region, &prefix).await?))
+}
+
+/// The region's enterprises against the targets, filtered, sorted and paged.
+#[utoipa::path(
+    get, path = "/gov/dashboard/enterprises", tag = "bureau", security(("bearer" = [])),
+    params(ListQuery),
+    responses((status = 200, body = EnterprisePage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+pub async fn enterprises(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Function::GovDashboard)?;
+    let (_, prefix) = dashboard::region_of(&caller, None)?;
+    Ok(HttpResponse::Ok().json(dashboard::list(&state.db, &prefix, &q).await?))
+}

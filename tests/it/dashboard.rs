@@ -1,0 +1,146 @@
+//! The bureaus' dashboard: a city user's figures count only their city, a province
+//! user's totals are the sums of their cities', the list filters and sorts in SQL,
+//! and a write shows in the next summary (the cache is invalidated, not waited out).
+
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+use serde_json::{Value, json};
+use zhicha_api::entities::{enterprises, findings};
+use zhicha_tests::{Opts, TestApp, both};
+
+use crate::findings::{get, mp_token, post};
+use crate::wechat::staff_token;
+
+/// An enterprise in Yinchuan (640100), another city of the demo province, with
+/// `found` submitted findings of which `accepted` are accepted.
+async fn other_city(app: &TestApp, name: &str, reporter: i64, found: usize, accepted: usize) -> i64 {
+    let now = Utc::now().fixed_offset();
+    let e = enterprises::ActiveModel {
+        created_at: Set(now),
+        name: Set(name.to_string()),
+        industry_code: Set(Some("C3311".into())),
+        industry_division: Set(Some("33".into())),
+        region_code: Set(Some("640104".into())),
+        is_key: Set(true),
+        time_zone: Set("Asia/Shanghai".into()),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+    for n in 0..found {
+        findings::ActiveModel {
+            created_at: Set(now),
+            enterprise_id: Set(e.id),
+            location: Set(format!("车间{n}")),
+            description: Set("护栏缺失".into()),
+            grade: Set("general".into()),
+            accident_types: Set(json!(["09"])),
+            state: Set(if n < accepted { "accepted" } else { "to_rectify" }.into()),
+            reported_by: Set(reporter),
+            version: Set(1),
+            updated_at: Set(now),
+            origin: Set("self".into()),
+            ..Default::default()
+        }
+        .insert(&app.db)
+        .await
+        .unwrap();
+    }
+    zhicha_api::progress::refresh(&app.db, e.id).await.unwrap();
+    e.id
+}
+
+fn n(v: &Value, k: &str) -> i64 {
+    v[k].as_i64().unwrap_or_else(|| panic!("{k} in {v}"))
+}
+
+both!(
+    figures_stay_within_the_region,
+    Opts { demo: true, standin: true, limits: Some((6000, 1000, 1000)), ..Default::default() },
+    async |app: &TestApp| {
+        app.ensure_demo().await;
+        let (officer, officer_id) = mp_token(app, "demo-officer-e02").await;
+        other_city(app, "银川示范机械厂", officer_id, 60, 50).await;
+        other_city(app, "银川示范建材厂", officer_id, 10, 2).await;
+        // Some activity in the demo city.
+        for i in 0..3 {
+            let (s, f) = post(
+                app,
+                "/mp/findings",
+                &officer,
+                json!({"client_id": format!("dash-{i:04}-e02"),
+                "location": "锅炉房", "description": "安全阀未校验", "grade": "general", "submit": true}),
+            )
+            .await;
+            assert_eq!(s, 201, "{f}");
+        }
+
+        let city = staff_token(app, "hrss.city").await;
+        let province = staff_token(app, "emergency.province").await;
+        let (s, c) = get(app, "/gov/dashboard/summary", &city).await;
+        assert_eq!(s, 200, "{c}");
+        assert_eq!(c["region_code"], "640200");
+        assert_eq!(n(&c, "enterprises"), 30, "only the demo city: {c}");
+        assert_eq!(n(&c, "found"), 3);
+        assert_eq!(c["cities"].as_array().unwrap().len(), 1);
+
+        let (s, p) = get(app, "/gov/dashboard/summary", &province).await;
+        assert_eq!(s, 200, "{p}");
+        assert_eq!(n(&p, "enterprises"), 32);
+        assert_eq!(n(&p, "found"), 73);
+        assert_eq!(n(&p, "rectified"), 52);
+        assert_eq!(n(&p, "found_met"), 1, "one enterprise found ≥ 50");
+        assert_eq!(n(&p, "rectified_met"), 1, "50 of 60 is 83%, 2 of 10 is not");
+        let cities = p["cities"].as_array().unwrap();
+        assert_eq!(cities.len(), 2);
+        for k in ["enterprises", "key_enterprises", "found", "rectified", "open", "overdue", "found_met", "all_met"] {
+            let sum: i64 = cities.iter().map(|c| n(c, k)).sum();
+            assert_eq!(sum, n(&p, k), "province {k} = sum of its cities");
+        }
+        let demo_city = cities.iter().find(|x| x["region_code"] == "640200").unwrap();
+        assert_eq!((n(demo_city, "enterprises"), n(demo_city, "found")), (n(&c, "enterprises"), n(&c, "found")));
+        // Narrowing: the province to one city; a city user cannot look next door.
+        let (s, yc) = get(app, "/gov/dashboard/summary?region=640100", &province).await;
+        assert_eq!((s, n(&yc, "enterprises")), (200, 2), "{yc}");
+        let (s, _) = get(app, "/gov/dashboard/summary?region=640100", &city).await;
+        assert_eq!(s, 404);
+
+        // A write shows at once in the next (cached) summary.
+        let (s, _) = post(
+            app,
+            "/mp/findings",
+            &officer,
+            json!({"client_id": "dash-9999-e02",
+            "location": "配电室", "description": "绝缘垫缺失", "grade": "major", "submit": true}),
+        )
+        .await;
+        assert_eq!(s, 201);
+        let (_, c2) = get(app, "/gov/dashboard/summary", &city).await;
+        assert_eq!((n(&c2, "found"), n(&c2, "major_found")), (4, 1), "{c2}");
+
+        // The list: scoped, filtered, sorted, paged.
+        let (s, list) = get(app, "/gov/dashboard/enterprises?per_page=10", &city).await;
+        assert_eq!(s, 200, "{list}");
+        assert_eq!(list["total"], 30);
+        assert_eq!(list["enterprises"].as_array().unwrap().len(), 10);
+        let (_, all) = get(app, "/gov/dashboard/enterprises?sort=found&per_page=200", &province).await;
+        assert_eq!(all["total"], 32);
+        let firsts: Vec<i64> = all["enterprises"].as_array().unwrap().iter().map(|e| n(e, "found")).collect();
+        assert_eq!(firsts[..2], [60, 10], "sorted by found, descending");
+        assert!(firsts.windows(2).all(|w| w[0] >= w[1]));
+        let (_, met) = get(app, "/gov/dashboard/enterprises?attainment=found", &province).await;
+        assert_eq!(met["total"], 31, "all but the one with ≥ 50 found miss that target");
+        let (_, by_name) =
+            get(app, "/gov/dashboard/enterprises?q=%E7%A4%BA%E8%8C%83%E5%BB%BA%E6%9D%90", &province).await;
+        assert_eq!(by_name["total"], 1, "{by_name}");
+        assert_eq!(by_name["enterprises"][0]["rectified_share"], 0.2);
+        let (_, yinchuan) = get(app, "/gov/dashboard/enterprises?region=640100", &city).await;
+        assert_eq!(yinchuan["error"]["code"], "not_found");
+        let (s, _) = get(app, "/gov/dashboard/enterprises?sort=password", &city).await;
+        assert_eq!(s, 400);
+        let (s, _) = get(app, "/gov/dashboard/summary", &officer).await;
+        assert_eq!(s, 403);
+    }
+);
