@@ -5,14 +5,18 @@
 //! [`AccidentRow`] and [`EnterpriseRow`] and scopes them to the caller's region first.
 
 pub mod coverage;
+pub mod focus;
 pub mod input;
 pub mod key_industries;
 pub mod rules;
+pub mod trends;
 
 pub use coverage::{CoveragePair, CoveragePlan, JobRow, coverage_plan};
+pub use focus::{Focus, FocusItem, FocusKind, FocusOptions, Topic, focus};
 pub use input::{AccidentRow, EnterpriseRow};
 pub use key_industries::{KeyIndustryRow, KeyIndustryTable, key_industry_table};
 pub use rules::{AnalysisRules, KeyIndustry};
+pub use trends::{Dimension, DimensionTrend, Period, Seasonality, Series, Trends, YearMonth, YearRow, trends};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum AnalysisError {

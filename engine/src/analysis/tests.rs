@@ -268,3 +268,144 @@ fn outputs_do_not_depend_on_input_order() {
     rows.reverse();
     assert_eq!(a, coverage_plan(&rows, 0.8));
 }
+
+#[test]
+fn focus_ordering_by_hand() {
+    let r = rules();
+    let (e, a) = city();
+    let f = focus(&r, &e, &a, 2020, &FocusOptions::default());
+    // Insured over all enterprises 150 + 0 + 250 + 800 + 50 = 1250; 8 accidents of 2020 at
+    // known enterprises: 6.4 per 1,000.
+    assert!(close(f.overall_rate, 6.4));
+    assert_eq!(f.accidents, 9);
+    let scores = |v: &[FocusItem]| v.iter().map(|i| (i.key.clone(), i.score)).collect::<Vec<_>>();
+    // mine 3 × 2 × 1 = 6; chem1 2 × 1 × 2 (13.3 / 6.4 capped) = 4; shop 1 × 2 × 2 = 4 but
+    // lighter; chem3 10 × 0.5 × 0.625 = 3.125; chem2 1 × 2 × 1 = 2 and ghost 2 (by key);
+    // mach1 2 × 1 × 0.5 (2.5 / 6.4 floored) = 1.
+    let want = [
+        ("mine", 6.0),
+        ("chem1", 4.0),
+        ("shop", 4.0),
+        ("chem3", 3.125),
+        ("chem2", 2.0),
+        ("ghost", 2.0),
+        ("mach1", 1.0),
+    ];
+    let got = scores(&f.enterprises);
+    assert_eq!(got.len(), want.len());
+    for ((k, s), (wk, ws)) in got.iter().zip(want) {
+        assert_eq!(k, wk);
+        assert!((s - ws).abs() < 1e-9, "{k}: {s} != {ws}");
+    }
+    // C26: 12 weighted × 4/6 × (7.5 / 6.4) = 9.375; B06 6; F52 4; C25 2; C33 1.
+    let got = scores(&f.industries);
+    let want = [("C26", 9.375), ("B06", 6.0), ("F52", 4.0), ("C25", 2.0), ("C33", 1.0)];
+    assert_eq!(got.len(), want.len());
+    for ((k, s), (wk, ws)) in got.iter().zip(want) {
+        assert_eq!(k, wk);
+        assert!((s - ws).abs() < 1e-9, "{k}: {s} != {ws}");
+    }
+    assert_eq!((f.industries[0].name.as_str(), f.industries[2].name.as_str()), ("危险化学品", ""));
+    let chem3 = &f.enterprises[3];
+    assert_eq!(
+        chem3.reason,
+        "2020年事故1起（重伤及以上1起，其中死亡1起），严重程度加权10；上年3起，趋势系数0.50；每千名参保职工4.00起，全域平均6.40起，费率系数0.62；得分3.12"
+    );
+    // Jobs: 采煤工 6, 检修工 10 × 0.5 = 5, 操作工 2 and 车工 2 (weighted 2, by key), 营业员 2.
+    let jobs: Vec<_> = f.jobs.iter().map(|i| i.key.as_str()).collect();
+    assert_eq!(jobs, ["采煤工", "检修工", "操作工", "车工", "营业员"]);
+    assert_eq!(f.jobs[0].rate_factor, 1.0);
+
+    // Serious topic: the death at chem3 (19) and the serious injury at the mine (11).
+    let s = &f.serious;
+    assert_eq!((s.accidents, s.serious_or_worse, s.deaths), (2, 2, 1));
+    assert!((s.share - 2.0 / 9.0).abs() < 1e-12);
+    assert!(close(s.rate, 1.6));
+    assert_eq!(s.top_types, [(Some("11".to_string()), 1), (Some("19".to_string()), 1)]);
+    assert_eq!(f.new_employment.accidents, 0);
+}
+
+#[test]
+fn new_forms_of_employment_by_keyword() {
+    let r = rules();
+    let d = day(2021, 5, 1);
+    let a = vec![
+        acc("x", d, "02", Some("美团外卖骑手"), Severity::Serious),
+        acc("x", d, "02", Some("Courier"), Severity::Minor),
+        acc("y", d, "01", Some("快递员"), Severity::Minor),
+        acc("y", d, "03", Some("车工"), Severity::Minor),
+    ];
+    let f = focus(&r, &[], &a, 2021, &FocusOptions::default());
+    let t = &f.new_employment;
+    assert_eq!((t.accidents, t.serious_or_worse, t.share, t.rate), (3, 1, 0.75, None));
+    assert_eq!(t.by_keyword, [("courier".to_string(), 1), ("外卖".to_string(), 1), ("快递".to_string(), 1)]);
+    assert_eq!(t.top_types[0], (Some("02".to_string()), 2));
+}
+
+/// Two full years with a summer peak, and three months of a third year.
+fn seasonal() -> Vec<AccidentRow> {
+    let mut v = Vec::new();
+    // 2020: 1 a month, 4 in July and August. 2021: 1 a month, 6 in July, 2 in August.
+    for (y, jul, aug) in [(2020, 4, 4), (2021, 6, 2)] {
+        for m in 1..=12u32 {
+            let n = match m {
+                7 => jul,
+                8 => aug,
+                _ => 1,
+            };
+            for i in 0..n {
+                let mut a = acc("e", day(y, m, 1 + i), if m == 7 { "09" } else { "03" }, Some("焊工"), Severity::Minor);
+                a.fund_payout_fen = Some(100);
+                a.body_part = Some("13".into());
+                v.push(a);
+            }
+        }
+    }
+    v.push(acc("e", day(2022, 2, 1), "03", None, Severity::Death));
+    v
+}
+
+#[test]
+fn trends_and_seasonality_by_hand() {
+    let rows = seasonal();
+    let period = Period::new(YearMonth { year: 2020, month: 1 }, YearMonth { year: 2022, month: 3 })
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(Period::of(&rows).map(|p| p.last), Some(YearMonth { year: 2022, month: 2 }));
+    let t = trends(&rows, period, 1);
+    assert_eq!(t.months.len(), 27);
+    assert_eq!((t.monthly[6], t.monthly[7], t.monthly[18], t.monthly[25]), (4, 4, 6, 1));
+    // 2020: 10 + 8 = 18, 2021: 10 + 8 = 18, 2022: 1 (partial).
+    let years: Vec<_> = t.years.iter().map(|y| (y.year, y.full, y.accidents, y.deaths, y.fund_payout_fen)).collect();
+    assert_eq!(years, [(2020, true, 18, 0, 1800), (2021, true, 18, 0, 1800), (2022, false, 1, 1, 0)]);
+    assert_eq!(t.years[1].change, Some(0.0));
+    // Monthly means over 2020–2021: July 5, August 3, others 1; mean month 18 / 12 = 1.5.
+    let s = t.seasonality.as_ref().unwrap_or_else(|| panic!("no seasonality"));
+    assert_eq!(s.full_years, [2020, 2021]);
+    assert!((s.index[6] - 5.0 / 1.5).abs() < 1e-12);
+    assert!((s.index[7] - 2.0).abs() < 1e-12);
+    assert!((s.index[0] - 1.0 / 1.5).abs() < 1e-12);
+    assert!((s.index.iter().sum::<f64>() - 12.0).abs() < 1e-9);
+    assert_eq!(s.peak_months, [7, 8]);
+
+    // By accident type, top 1: 03 (2020: 14, 2021: 12, 2022: 1), the rest (09) in other.
+    let ty = &t.by[0];
+    assert_eq!(ty.dimension, Dimension::AccidentType);
+    assert_eq!(ty.series.len(), 1);
+    assert_eq!(
+        (ty.series[0].key.as_deref(), ty.series[0].accidents, ty.series[0].yearly.clone()),
+        (Some("03"), 27, vec![14, 12, 1])
+    );
+    assert!((ty.series[0].change_last_full_year.unwrap_or(0.0) - (12.0 - 14.0) / 14.0).abs() < 1e-12);
+    let other = ty.other.as_ref().unwrap_or_else(|| panic!("no other"));
+    assert_eq!((other.accidents, other.yearly.clone(), other.fund_payout_fen), (10, vec![4, 6, 0], 1000));
+    assert!((other.change_last_full_year.unwrap_or(0.0) - 0.5).abs() < 1e-12);
+    // Body part: 13 for all but the 2022 accident, whose unknown part ranks after it.
+    let t3 = trends(&rows, period, 3);
+    let parts: Vec<_> = t3.by[1].series.iter().map(|s| (s.key.clone(), s.accidents)).collect();
+    assert_eq!(parts, [(Some("13".to_string()), 36), (None, 1)]);
+    // A period without a full year has no seasonality.
+    let short = Period::new(YearMonth { year: 2020, month: 3 }, YearMonth { year: 2021, month: 2 })
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(trends(&rows, short, 5).seasonality, None);
+    assert!(Period::new(YearMonth { year: 2021, month: 1 }, YearMonth { year: 2020, month: 1 }).is_err());
+}
