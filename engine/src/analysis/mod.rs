@@ -8,14 +8,18 @@ pub mod coverage;
 pub mod focus;
 pub mod input;
 pub mod key_industries;
+pub mod labels;
 pub mod rules;
+pub mod summary;
 pub mod trends;
 
 pub use coverage::{CoveragePair, CoveragePlan, JobRow, coverage_plan};
 pub use focus::{Focus, FocusItem, FocusKind, FocusOptions, Topic, focus};
 pub use input::{AccidentRow, EnterpriseRow};
 pub use key_industries::{KeyIndustryRow, KeyIndustryTable, key_industry_table};
+pub use labels::Labels;
 pub use rules::{AnalysisRules, KeyIndustry};
+pub use summary::{Headline, Suggestion, Summary, SummaryInput, summary};
 pub use trends::{Dimension, DimensionTrend, Period, Seasonality, Series, Trends, YearMonth, YearRow, trends};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

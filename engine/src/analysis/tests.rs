@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
 use super::*;
 use crate::hazards::Text;
@@ -408,4 +408,68 @@ fn trends_and_seasonality_by_hand() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(trends(&rows, short, 5).seasonality, None);
     assert!(Period::new(YearMonth { year: 2021, month: 1 }, YearMonth { year: 2020, month: 1 }).is_err());
+}
+
+#[test]
+fn summary_suggestions_cite_the_figures() {
+    let r = rules();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules");
+    let catalog = crate::Catalog::load(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let labels = Labels::from_catalog(&catalog);
+    let (e, a) = city();
+    let table = key_industry_table(&r, &e, None, &a, 2020);
+    let this: Vec<AccidentRow> = a.iter().filter(|x| x.date.year() == 2020).cloned().collect();
+    let coverage = coverage_plan(&this, 0.8).unwrap_or_else(|e| panic!("{e}"));
+    let period = Period::years(2019, 2020).unwrap_or_else(|e| panic!("{e}"));
+    let tr = trends(&a, period, 10);
+    let f = focus(&r, &e, &a, 2020, &FocusOptions::default());
+    let s = summary(&SummaryInput { table: &table, coverage: &coverage, trends: &tr, focus: &f, labels: &labels });
+
+    assert_eq!((s.headline.accidents, s.headline.serious_or_worse, s.headline.deaths), (16, 2, 1));
+    assert_eq!((s.headline.key_industry_accidents, s.headline.aim_met), (7, Some(false)));
+    let rules_fired: Vec<&str> = s.suggestions.iter().map(|x| x.rule).collect();
+    assert_eq!(
+        rules_fired,
+        [
+            "aim_missed",
+            "participation",
+            "participation",
+            "accidents_rising",
+            "training_coverage",
+            "job_missing",
+            "seasonal_peak",
+            "serious_and_deaths",
+            "focus_industries",
+            "focus_enterprises",
+            "focus_jobs",
+        ]
+    );
+    let text = |rule: &str| s.suggestions.iter().find(|x| x.rule == rule).map(|x| x.text.clone()).unwrap_or_default();
+    assert_eq!(
+        text("aim_missed"),
+        "机械制造行业2020年工伤事故发生率为每千名参保职工2.50起，上年2.50起，较上年持平，未达到下降20.0%的目标，建议列为下一年度重点治理行业，加大隐患排查和专家入企频次。"
+    );
+    assert!(
+        text("participation")
+            .starts_with("危险化学品行业工伤保险参保率66.7%（参保400人／从业600人，3家企业中2家参保）")
+    );
+    // 9 accidents in 2020 against 7 in 2019.
+    assert!(text("accidents_rising").starts_with("2020年工伤事故9起，较上年上升28.6%"));
+    assert!(
+        text("serious_and_deaths").contains("主要类型为冒顶片帮（1起）、中毒和窒息（1起）"),
+        "{}",
+        text("serious_and_deaths")
+    );
+    // 2 of 9 accidents have no job.
+    assert!(text("job_missing").starts_with("2起事故（占22.2%）未记录岗位"));
+    assert!(text("focus_enterprises").starts_with(
+        "建议将mine公司（1起，得分6.00）、chem1公司（2起，得分4.00）、shop公司（1起，得分4.00）列为2021年"
+    ));
+    assert!(
+        text("focus_industries").starts_with("建议将化学原料和化学制品制造业（3起"),
+        "{}",
+        text("focus_industries")
+    );
+    let aim = &s.suggestions[0].figures;
+    assert_eq!(aim[2], ("rate_change".to_string(), 0.0));
 }
