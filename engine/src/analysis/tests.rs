@@ -473,3 +473,72 @@ fn summary_suggestions_cite_the_figures() {
     let aim = &s.suggestions[0].figures;
     assert_eq!(aim[2], ("rate_change".to_string(), 0.0));
 }
+
+/// The demo city (seeds/demo): every function runs on it and its figures add up.
+#[test]
+fn demo_city_adds_up() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../seeds/demo");
+    let reader = |f: &str| {
+        csv::ReaderBuilder::new().comment(Some(b'#')).from_path(root.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"))
+    };
+    let mut ents = Vec::new();
+    let mut by_credit = std::collections::HashMap::new();
+    for r in reader("enterprises.csv").records() {
+        let r = r.unwrap_or_else(|e| panic!("{e}"));
+        by_credit.insert(r[1].to_string(), r[0].to_string());
+        ents.push(EnterpriseRow {
+            key: r[0].into(),
+            name: r[2].into(),
+            industry: r[3].into(),
+            workforce: r[8].parse().ok(),
+            insured_workers: r[9].parse().ok(),
+        });
+    }
+    let mut accidents = Vec::new();
+    for r in reader("accidents.csv").records() {
+        let r = r.unwrap_or_else(|e| panic!("{e}"));
+        let severity = match &r[8] {
+            "死亡" => Severity::Death,
+            "伤残" => Severity::Disability,
+            "重伤" => Severity::Serious,
+            _ => Severity::Minor,
+        };
+        let opt = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
+        accidents.push(AccidentRow {
+            enterprise: by_credit.get(&r[1]).cloned().unwrap_or_default(),
+            date: NaiveDate::parse_from_str(&r[3], "%Y-%m-%d").unwrap_or_else(|e| panic!("{e}")),
+            accident_type: opt(&r[4]),
+            body_part: opt(&r[5]),
+            injury_nature: opt(&r[6]),
+            job: opt(&r[7]),
+            severity,
+            fund_payout_fen: r[11].parse::<f64>().ok().map(|y| (y * 100.0).round() as i64),
+        });
+    }
+    assert_eq!((ents.len(), accidents.len()), (30, 294));
+    let r = rules();
+    let t = key_industry_table(&r, &ents, None, &accidents, 2025);
+    let in_year = accidents.iter().filter(|a| a.date.year() == 2025).count() as u64;
+    assert_eq!(t.total.accidents + t.accidents_outside + t.accidents_unmatched, in_year);
+    assert!(t.total.accidents > 0 && t.total.accident_rate.is_some());
+    assert!(t.rows.iter().map(|x| x.enterprises).sum::<u64>() >= t.total.enterprises);
+
+    let plan = coverage_plan(&accidents, 0.8).unwrap_or_else(|e| panic!("{e}"));
+    assert!(plan.covered_share >= 0.8 && plan.pairs.len() < plan.distinct_pairs);
+    // One pair fewer falls short: the minimality argument on real-looking data.
+    let short: u64 = plan.pairs.iter().rev().skip(1).map(|p| p.accidents).sum();
+    assert!((short as f64) < 0.8 * plan.total_accidents as f64);
+    assert_eq!(plan.top_jobs.len(), 10);
+
+    let tr = trends(&accidents, Period::years(2024, 2025).unwrap_or_else(|e| panic!("{e}")), 10);
+    assert_eq!(tr.monthly.iter().sum::<u64>(), 88 + 106);
+    assert!(tr.by.iter().all(|d| d.series.iter().chain(&d.other).map(|s| s.accidents).sum::<u64>() == 194));
+    let f = focus(&r, &ents, &accidents, 2025, &FocusOptions::default());
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules");
+    let labels = Labels::from_catalog(&crate::Catalog::load(&dir).unwrap_or_else(|e| panic!("{e}")));
+    let s = summary(&SummaryInput { table: &t, coverage: &plan, trends: &tr, focus: &f, labels: &labels });
+    assert!(s.suggestions.iter().any(|x| x.rule == "training_coverage"));
+    for x in &s.suggestions {
+        eprintln!("{}: {}", x.rule, x.text);
+    }
+}
