@@ -2,6 +2,7 @@
 //! resolution, and (in later modules) risk models and trigger rules. No HTTP, no
 //! database, no I/O beyond reading rule files.
 
+pub mod analysis;
 pub mod catalog;
 pub mod codes;
 pub mod credit_code;
