@@ -19,6 +19,7 @@ pub mod pii;
 pub mod rate_limit;
 pub mod recommendations;
 pub mod reference;
+pub mod reports;
 pub mod request_id;
 pub mod routes;
 pub mod rules;

@@ -20,6 +20,7 @@ mod openapi;
 mod pii;
 mod policy;
 mod recommend;
+mod reports;
 mod risk;
 mod rules;
 mod storage;

@@ -5,7 +5,7 @@ use utoipa::OpenApi;
 use utoipa_scalar::{Scalar, Servable};
 
 use crate::error::{ErrorBody, ErrorCode, ErrorDetail};
-use crate::routes::{admin, auth, binding, codes, enterprises, expert, health, mp, recommend, risk};
+use crate::routes::{admin, auth, binding, codes, enterprises, expert, health, mp, recommend, reports, risk};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -15,6 +15,8 @@ use crate::routes::{admin, auth, binding, codes, enterprises, expert, health, mp
         auth::login, auth::refresh, auth::logout, auth::me,
         enterprises::list, enterprises::get, enterprises::own, binding::issue, risk::of_enterprise, risk::own, risk::gov_targets, risk::own_targets,
         recommend::generate, recommend::rounds, recommend::round, recommend::feedback, recommend::gov_rounds, recommend::gov_round,
+        reports::generate, reports::list, reports::get, reports::get_pdf, reports::submit, reports::revise,
+        reports::gov_list, reports::gov_get, reports::gov_pdf, reports::gov_return,
         mp::login, mp::bind, mp::phone, mp::invite, mp::people_list, mp::person_phone,
         expert::tasks,
         admin::users, admin::unlock, admin::audit_trail, admin::rules,

@@ -12,6 +12,7 @@ pub mod health;
 pub mod mp;
 pub mod paging;
 pub mod recommend;
+pub mod reports;
 pub mod risk;
 
 use actix_web::middleware::from_fn;
@@ -42,7 +43,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(
                     web::resource("/enterprises/{id}/recommendations/{round_id}")
                         .route(web::get().to(recommend::gov_round)),
-                ),
+                )
+                .service(web::resource("/reports").route(web::get().to(reports::gov_list)))
+                .service(web::resource("/reports/{id}").route(web::get().to(reports::gov_get)))
+                .service(web::resource("/reports/{id}/pdf").route(web::get().to(reports::gov_pdf)))
+                .service(web::resource("/reports/{id}/return").route(web::post().to(reports::gov_return))),
         )
         .service(
             web::scope("/mp")
@@ -58,6 +63,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .service(web::resource("/recommendations/{id}").route(web::get().to(recommend::round)))
                 .service(web::resource("/recommendations/{id}/feedback").route(web::post().to(recommend::feedback)))
+                .service(web::resource("/inspections/{id}/report").route(web::post().to(reports::generate)))
+                .service(web::resource("/reports").route(web::get().to(reports::list)))
+                .service(web::resource("/reports/{id}").route(web::get().to(reports::get)))
+                .service(web::resource("/reports/{id}/pdf").route(web::get().to(reports::get_pdf)))
+                .service(web::resource("/reports/{id}/submit").route(web::post().to(reports::submit)))
+                .service(web::resource("/reports/{id}/revise").route(web::post().to(reports::revise)))
                 .service(web::resource("/bind").route(web::post().to(mp::bind)))
                 .service(web::resource("/me/phone").route(web::post().to(mp::phone)))
                 .service(web::resource("/invites").route(web::post().to(mp::invite)))
