@@ -231,17 +231,36 @@ both!(report_lifecycle, Opts { demo: true, standin: true, ..Default::default() }
     };
     let (e, o, r) = (enterprise, officer_id, rp_id);
     finding(app, e, closed, o, r, f("配电室", "配电柜未接地", "major", "accepted", Some(elec), Some(-3), true)).await;
-    finding(app, e, closed, o, r, f("一号车间", "电缆绝缘层破损", "general", "accepted", Some(elec), Some(-1), true)).await;
-    let later =
-        finding(app, e, closed, o, r, f("污水池", "有限空间未设警示标志", "general", "to_rectify", Some(space), Some(10), false))
-            .await;
-    let overdue =
-        finding(app, e, closed, o, r, f("储罐区", "有限空间作业无审批", "major", "overdue", Some(space), Some(-2), false)).await;
+    finding(app, e, closed, o, r, f("一号车间", "电缆绝缘层破损", "general", "accepted", Some(elec), Some(-1), true))
+        .await;
+    let later = finding(
+        app,
+        e,
+        closed,
+        o,
+        r,
+        f("污水池", "有限空间未设警示标志", "general", "to_rectify", Some(space), Some(10), false),
+    )
+    .await;
+    let overdue = finding(
+        app,
+        e,
+        closed,
+        o,
+        r,
+        f("储罐区", "有限空间作业无审批", "major", "overdue", Some(space), Some(-2), false),
+    )
+    .await;
     finding(app, e, closed, o, r, f("仓库", "草稿", "general", "draft", None, None, false)).await;
     finding(app, e, closed, o, r, f("仓库", "已撤销", "general", "cancelled", None, None, false)).await;
 
     // Only a closed inspection has a report; only the officer generates and submits.
-    let e409 = support::error(mp_post(app, &format!("/mp/inspections/{open}/report"), &officer, "rpt-open-1", json!({})).await, 409, "invalid_state").await;
+    let e409 = support::error(
+        mp_post(app, &format!("/mp/inspections/{open}/report"), &officer, "rpt-open-1", json!({})).await,
+        409,
+        "invalid_state",
+    )
+    .await;
     assert_eq!(e409["details"]["state"], "open");
     let gen_path = format!("/mp/inspections/{closed}/report");
     support::error(mp_post(app, &gen_path, &rp, "rpt-rp-1", json!({})).await, 403, "forbidden").await;
@@ -252,7 +271,10 @@ both!(report_lifecycle, Opts { demo: true, standin: true, ..Default::default() }
         support::error(res, 503, "report_font_unavailable").await;
         assert_eq!(reports::Entity::find().count(&app.db).await.unwrap(), 0);
         assert!(std::env::var("CI").is_err(), "CI installs fonts-noto-cjk (.ci/run)");
-        eprintln!("reports: {} missing; install fonts-noto-cjk to run the rest", app.state.settings.reports.font_path.display());
+        eprintln!(
+            "reports: {} missing; install fonts-noto-cjk to run the rest",
+            app.state.settings.reports.font_path.display()
+        );
         return;
     }
     let (s, _, v1) = support::json(res).await;
@@ -261,7 +283,10 @@ both!(report_lifecycle, Opts { demo: true, standin: true, ..Default::default() }
     assert_eq!((v1["version"].as_i64(), v1["status"].as_str()), (Some(1), Some("draft")));
     let c = &v1["content"];
     assert_eq!(c["items"], json!({ "total": 7, "found": 3, "not_found": 2, "not_applicable": 1, "pending": 1 }));
-    assert_eq!((c["findings"]["total"].as_u64(), c["findings"]["major"].as_u64(), c["findings"]["general"].as_u64()), (Some(4), Some(2), Some(2)));
+    assert_eq!(
+        (c["findings"]["total"].as_u64(), c["findings"]["major"].as_u64(), c["findings"]["general"].as_u64()),
+        (Some(4), Some(2), Some(2))
+    );
     assert_eq!(
         c["findings"]["by_area"],
         json!([
@@ -272,12 +297,18 @@ both!(report_lifecycle, Opts { demo: true, standin: true, ..Default::default() }
     assert_eq!(c["rectification"]["rectified"], 2);
     assert_eq!(c["rectification"]["share"], 0.5);
     assert_eq!(c["rectification"]["met"], false);
-    let open_items: Vec<i64> = c["open_items"].as_array().unwrap().iter().map(|o| o["finding_id"].as_i64().unwrap()).collect();
+    let open_items: Vec<i64> =
+        c["open_items"].as_array().unwrap().iter().map(|o| o["finding_id"].as_i64().unwrap()).collect();
     assert_eq!(open_items, vec![overdue, later], "earliest deadline first");
     assert_eq!(c["open_items"][0]["overdue"], true);
     assert_eq!(c["open_items"][1]["overdue"], false);
     assert_eq!(c["finding_list"].as_array().unwrap().len(), 4);
-    let with_photos = c["finding_list"].as_array().unwrap().iter().filter(|f| f["after_photos"].as_array().unwrap().len() == 1).count();
+    let with_photos = c["finding_list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["after_photos"].as_array().unwrap().len() == 1)
+        .count();
     assert_eq!(with_photos, 2);
     assert!(c["enterprise"]["name"].as_str().is_some_and(|n| !n.is_empty()));
     assert_eq!(c["period"]["end"], (Utc::now() - Duration::days(1)).date_naive().to_string());
@@ -310,7 +341,8 @@ both!(report_lifecycle, Opts { demo: true, standin: true, ..Default::default() }
             // Extraction may drop the spaces between glyph runs.
             let squeezed: String = text.chars().filter(|c| !c.is_whitespace()).collect();
             let name = c["enterprise"]["name"].as_str().unwrap();
-            for needle in ["隐患自查自纠报告", "配电柜未接地", "有限空间", "重大隐患", "整改前", "第1页/共2页", name] {
+            for needle in ["隐患自查自纠报告", "配电柜未接地", "有限空间", "重大隐患", "整改前", "第1页/共2页", name]
+            {
                 assert!(squeezed.contains(needle), "{needle:?} not in the PDF text:\n{text}");
             }
         }
@@ -319,10 +351,16 @@ both!(report_lifecycle, Opts { demo: true, standin: true, ..Default::default() }
 
     // The responsible person reads but may not submit.
     get_json(app, &format!("/mp/reports/{id}"), &rp).await;
-    support::error(mp_post(app, &format!("/mp/reports/{id}/submit"), &rp, "rpt-rp-2", json!({})).await, 403, "forbidden").await;
+    support::error(
+        mp_post(app, &format!("/mp/reports/{id}/submit"), &rp, "rpt-rp-2", json!({})).await,
+        403,
+        "forbidden",
+    )
+    .await;
 
     // Submitted to both bureaus of the city, each with a receipt.
-    let (s, _, sub) = support::json(mp_post(app, &format!("/mp/reports/{id}/submit"), &officer, "rpt-sub-1", json!({})).await).await;
+    let (s, _, sub) =
+        support::json(mp_post(app, &format!("/mp/reports/{id}/submit"), &officer, "rpt-sub-1", json!({})).await).await;
     assert_eq!(s, 200, "{sub}");
     assert_eq!(sub["status"], "submitted");
     assert_eq!(sub["receipts"].as_array().unwrap().len(), 2);
@@ -339,7 +377,8 @@ both!(report_lifecycle, Opts { demo: true, standin: true, ..Default::default() }
     let read = get_json(app, &format!("/gov/reports/{id}"), &hrss).await;
     assert_eq!(receipt(&read, "hrss_bureau")["status"], "read");
     assert_eq!(receipt(&read, "emergency_bureau")["status"], "received");
-    let hrss_user = users::Entity::find().filter(users::Column::Username.eq("hrss.city")).one(&app.db).await.unwrap().unwrap();
+    let hrss_user =
+        users::Entity::find().filter(users::Column::Username.eq("hrss.city")).one(&app.db).await.unwrap().unwrap();
     let stored = report_receipts::Entity::find()
         .filter(report_receipts::Column::ReportId.eq(id))
         .filter(report_receipts::Column::OrganisationId.eq(hrss_user.organisation_id.unwrap()))
@@ -357,7 +396,12 @@ both!(report_lifecycle, Opts { demo: true, standin: true, ..Default::default() }
     let province = staff_token(app, "hrss.province").await;
     let seen = get_json(app, &format!("/gov/reports/{id}"), &province).await;
     assert_eq!(receipt(&seen, "emergency_bureau")["status"], "received");
-    support::error(gov_post(app, &format!("/gov/reports/{id}/return"), &province, json!({ "comments": "x" })).await, 403, "forbidden").await;
+    support::error(
+        gov_post(app, &format!("/gov/reports/{id}/return"), &province, json!({ "comments": "x" })).await,
+        403,
+        "forbidden",
+    )
+    .await;
 
     // Another city's bureau: not found.
     if regions::Entity::find_by_id("640100").one(&app.db).await.unwrap().is_none() {
@@ -399,14 +443,20 @@ both!(report_lifecycle, Opts { demo: true, standin: true, ..Default::default() }
     let other = service::issue(&app.db, &app.state, &other_user, None, &Origin::default()).await.unwrap().access_token;
     support::error(get(app, &format!("/gov/reports/{id}"), &other).await, 404, "not_found").await;
     support::error(get(app, &format!("/gov/reports/{id}/pdf"), &other).await, 404, "not_found").await;
-    support::error(gov_post(app, &format!("/gov/reports/{id}/return"), &other, json!({ "comments": "x" })).await, 404, "not_found").await;
+    support::error(
+        gov_post(app, &format!("/gov/reports/{id}/return"), &other, json!({ "comments": "x" })).await,
+        404,
+        "not_found",
+    )
+    .await;
     assert_eq!(get_json(app, "/gov/reports", &other).await["total"], 0);
 
     // The emergency bureau returns it with comments.
     let emergency = staff_token(app, "emergency.city").await;
     let path = format!("/gov/reports/{id}/return");
     support::error(gov_post(app, &path, &emergency, json!({ "comments": "  " })).await, 422, "invalid_field").await;
-    let (s, _, ret) = support::json(gov_post(app, &path, &emergency, json!({ "comments": "请补充储罐区整改方案" })).await).await;
+    let (s, _, ret) =
+        support::json(gov_post(app, &path, &emergency, json!({ "comments": "请补充储罐区整改方案" })).await).await;
     assert_eq!(s, 200, "{ret}");
     assert_eq!(ret["status"], "returned");
     assert_eq!(receipt(&ret, "emergency_bureau")["status"], "returned");
@@ -415,28 +465,47 @@ both!(report_lifecycle, Opts { demo: true, standin: true, ..Default::default() }
     support::error(gov_post(app, &path, &emergency, json!({ "comments": "again" })).await, 409, "invalid_state").await;
 
     // The officer cannot resubmit or regenerate it; revising makes version 2.
-    support::error(mp_post(app, &format!("/mp/reports/{id}/submit"), &officer, "rpt-sub-2", json!({})).await, 409, "invalid_state").await;
+    support::error(
+        mp_post(app, &format!("/mp/reports/{id}/submit"), &officer, "rpt-sub-2", json!({})).await,
+        409,
+        "invalid_state",
+    )
+    .await;
     let e = support::error(mp_post(app, &gen_path, &officer, "rpt-gen-4", json!({})).await, 409, "invalid_state").await;
     assert_eq!(e["details"]["state"], "returned");
-    let (s, _, v2) = support::json(mp_post(app, &format!("/mp/reports/{id}/revise"), &officer, "rpt-rev-1", json!({})).await).await;
+    let (s, _, v2) =
+        support::json(mp_post(app, &format!("/mp/reports/{id}/revise"), &officer, "rpt-rev-1", json!({})).await).await;
     assert_eq!(s, 201, "{v2}");
     let id2 = v2["id"].as_i64().unwrap();
-    assert_eq!((v2["version"].as_i64(), v2["status"].as_str(), v2["previous_id"].as_i64()), (Some(2), Some("draft"), Some(id)));
+    assert_eq!(
+        (v2["version"].as_i64(), v2["status"].as_str(), v2["previous_id"].as_i64()),
+        (Some(2), Some("draft"), Some(id))
+    );
     assert_ne!(v2["pdf_sha256"], again["pdf_sha256"]);
-    support::error(mp_post(app, &format!("/mp/reports/{id}/revise"), &officer, "rpt-rev-2", json!({})).await, 409, "conflict").await;
+    support::error(
+        mp_post(app, &format!("/mp/reports/{id}/revise"), &officer, "rpt-rev-2", json!({})).await,
+        409,
+        "conflict",
+    )
+    .await;
     // Bureaus never see drafts.
     support::error(get(app, &format!("/gov/reports/{id2}"), &hrss).await, 404, "not_found").await;
 
     // Version 2 submitted: version 1 superseded, both kept with their receipts.
-    let (s, _, sub2) = support::json(mp_post(app, &format!("/mp/reports/{id2}/submit"), &officer, "rpt-sub-3", json!({})).await).await;
+    let (s, _, sub2) =
+        support::json(mp_post(app, &format!("/mp/reports/{id2}/submit"), &officer, "rpt-sub-3", json!({})).await).await;
     assert_eq!(s, 200, "{sub2}");
     assert_eq!(receipt(&sub2, "emergency_bureau")["status"], "received");
     let v1_now = get_json(app, &format!("/mp/reports/{id}"), &officer).await;
     assert_eq!(v1_now["status"], "superseded");
     assert_eq!(receipt(&v1_now, "emergency_bureau")["comments"], "请补充储罐区整改方案");
     let mine = get_json(app, "/mp/reports", &officer).await;
-    let versions: Vec<(i64, &str)> =
-        mine.as_array().unwrap().iter().map(|r| (r["version"].as_i64().unwrap(), r["status"].as_str().unwrap())).collect();
+    let versions: Vec<(i64, &str)> = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["version"].as_i64().unwrap(), r["status"].as_str().unwrap()))
+        .collect();
     assert_eq!(versions, vec![(2, "submitted"), (1, "superseded")]);
     support::error(gov_post(app, &path, &emergency, json!({ "comments": "late" })).await, 409, "invalid_state").await;
     let superseded = get_json(app, "/gov/reports?status=superseded", &hrss).await;
@@ -485,15 +554,24 @@ both!(report_needs_both_bureaus, Opts { demo: true, standin: true, ..Default::de
     let closed = inspection(app, enterprise, officer_id, "closed").await;
 
     let (s, _, report) =
-        support::json(mp_post(app, &format!("/mp/inspections/{closed}/report"), &officer, "nb-gen-1", json!({})).await).await;
+        support::json(mp_post(app, &format!("/mp/inspections/{closed}/report"), &officer, "nb-gen-1", json!({})).await)
+            .await;
     assert_eq!(s, 201, "{report}");
     assert_eq!(report["content"]["findings"]["total"], 0);
     assert_eq!(report["content"]["rectification"]["share"], Value::Null);
     let id = report["id"].as_i64().unwrap();
-    let e = support::error(mp_post(app, &format!("/mp/reports/{id}/submit"), &officer, "nb-sub-1", json!({})).await, 409, "conflict").await;
+    let e = support::error(
+        mp_post(app, &format!("/mp/reports/{id}/submit"), &officer, "nb-sub-1", json!({})).await,
+        409,
+        "conflict",
+    )
+    .await;
     assert!(e["message"].as_str().unwrap().contains("hrss_bureau and emergency_bureau"), "{e}");
     // Nothing written.
     let r = reports::Entity::find_by_id(id).one(&app.db).await.unwrap().unwrap();
     assert_eq!(r.status, "draft");
-    assert_eq!(report_receipts::Entity::find().filter(report_receipts::Column::ReportId.eq(id)).count(&app.db).await.unwrap(), 0);
+    assert_eq!(
+        report_receipts::Entity::find().filter(report_receipts::Column::ReportId.eq(id)).count(&app.db).await.unwrap(),
+        0
+    );
 });

@@ -223,11 +223,24 @@ pub async fn build(
             .to_string();
         let major = f.grade == "major";
         counts.total += 1;
-        if major { counts.major += 1 } else { counts.general += 1 }
+        if major {
+            counts.major += 1
+        } else {
+            counts.general += 1
+        }
         *counts.by_state.entry(f.state.clone()).or_default() += 1;
-        let a = areas.entry(area.clone()).or_insert_with(|| AreaCount { area: area.clone(), general: 0, major: 0, total: 0 });
+        let a = areas.entry(area.clone()).or_insert_with(|| AreaCount {
+            area: area.clone(),
+            general: 0,
+            major: 0,
+            total: 0,
+        });
         a.total += 1;
-        if major { a.major += 1 } else { a.general += 1 }
+        if major {
+            a.major += 1
+        } else {
+            a.general += 1
+        }
 
         let rect = rects.get(&f.id);
         let assignee = rect.and_then(|r| names.get(&r.assignee_id).cloned());

@@ -269,8 +269,11 @@ pub fn render(content: &Content, version: i32, photos: &Photos, font: Font) -> R
         l.row(&cols, &finding_cells(row), SMALL, false);
     }
 
-    let with_photos: Vec<&FindingRow> =
-        content.finding_list.iter().filter(|r| photos.get(&r.id).is_some_and(|(b, a)| !b.is_empty() || !a.is_empty())).collect();
+    let with_photos: Vec<&FindingRow> = content
+        .finding_list
+        .iter()
+        .filter(|r| photos.get(&r.id).is_some_and(|(b, a)| !b.is_empty() || !a.is_empty()))
+        .collect();
     if !with_photos.is_empty() {
         l.heading("三、整改前后照片");
         for row in with_photos {
@@ -286,8 +289,8 @@ pub fn render(content: &Content, version: i32, photos: &Photos, font: Font) -> R
                 let mut x = x0;
                 // Two photos per half at most fit side by side.
                 for bytes in set.iter().take(2) {
-                    let image =
-                        Image::from_jpeg(bytes.clone().into(), true).map_err(|e| RenderError::Pdf(format!("photo: {e}")))?;
+                    let image = Image::from_jpeg(bytes.clone().into(), true)
+                        .map_err(|e| RenderError::Pdf(format!("photo: {e}")))?;
                     let (w, h) = image.size();
                     let scale = (PHOTO_W / 2.0 - 4.0) / w.max(1) as f32;
                     let scale = scale.min(PHOTO_H / h.max(1) as f32);
@@ -309,9 +312,9 @@ pub fn render(content: &Content, version: i32, photos: &Photos, font: Font) -> R
         let head = ["位置", "隐患描述", "等级", "状态", "整改责任人", "整改期限"];
         l.row(&cols, &head.map(String::from), SMALL, true);
         for o in &content.open_items {
-            let deadline = o.deadline.map_or("—".to_string(), |d| {
-                if o.overdue { format!("{d}（已逾期）") } else { d.to_string() }
-            });
+            let deadline = o
+                .deadline
+                .map_or("—".to_string(), |d| if o.overdue { format!("{d}（已逾期）") } else { d.to_string() });
             let cells = [
                 o.location.clone(),
                 o.description.clone(),

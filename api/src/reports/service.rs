@@ -76,7 +76,9 @@ pub async fn generate(
             )
             .with_details(json!({ "state": "returned", "report_id": id })));
         }
-        Some(other) => return Err(invalid_state(other, "the report has been submitted; it can no longer be regenerated")),
+        Some(other) => {
+            return Err(invalid_state(other, "the report has been submitted; it can no longer be regenerated"));
+        }
     }
     let now = Utc::now();
     let (content, photos) = content::build(&state.db, &enterprise, &inspection, now).await?;
@@ -330,7 +332,11 @@ pub async fn gov_return(
 ) -> Result<Report, ApiError> {
     let comments = comments.trim();
     if comments.is_empty() || comments.chars().count() > MAX_COMMENTS {
-        return Err(ApiError::field(ErrorCode::InvalidField, "comments", "comments: 1-2000 characters saying what to change"));
+        return Err(ApiError::field(
+            ErrorCode::InvalidField,
+            "comments",
+            "comments: 1-2000 characters saying what to change",
+        ));
     }
     let report = visible_one(state, caller, id).await?;
     let receipt = addressed(&state.db, caller, report.id)
