@@ -66,6 +66,7 @@ error_codes! {
     IdempotencyKeyRequired = 428, "idempotency_key_required", "Mini-program writes need an Idempotency-Key header (a fresh UUID per write, reused on retry).";
     DatabaseUnavailable = 503, "database_unavailable", "The database cannot be reached; retry later.";
     StorageUnavailable = 503, "storage_unavailable", "Object storage cannot be reached; nothing was recorded, retry later.";
+    ReportFontUnavailable = 503, "report_font_unavailable", "The CJK font the report PDF needs is not installed on the server (`reports.font_path`); the operator installs it.";
     WechatUnavailable = 503, "wechat_unavailable", "WeChat is busy, slow or not configured; retry after Retry-After seconds.";
     Internal = 500, "internal", "An unexpected error; the request id finds it in the server log.";
 }

@@ -24,6 +24,7 @@ pub mod rate_limit;
 pub mod recommendations;
 pub mod reference;
 pub mod reminders;
+pub mod reports;
 pub mod request_id;
 pub mod routes;
 pub mod rules;

@@ -24,6 +24,7 @@ mod pii;
 mod policy;
 mod recommend;
 mod reminders;
+mod reports;
 mod risk;
 mod rules;
 mod storage;

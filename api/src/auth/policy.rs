@@ -38,6 +38,13 @@ pub enum Function {
     MpInvite,
     /// `GET /mp/people[/{id}/phone]`: the enterprise's people and their phones.
     MpPeople,
+    /// `POST /mp/inspections/{id}/report`, `POST /mp/reports/{id}/submit|revise`:
+    /// the officer generates, submits and revises the self-inspection report.
+    MpReport,
+    /// `GET /gov/reports[/{id}[/pdf]]`: reports of enterprises in the jurisdiction.
+    GovReports,
+    /// `POST /gov/reports/{id}/return`: an addressed bureau returns a report.
+    GovReportReturn,
     /// `GET /expert/tasks`: tasks dispatched to the caller.
     ExpertTasks,
     /// `GET /admin/users`, `POST /admin/users/{id}/unlock`: accounts.
@@ -67,6 +74,10 @@ pub const POLICY: &[(Function, &[Role])] = &[
     (Function::MpReportFinding, &[EnterpriseOfficer]),
     (Function::MpFindingAction, &[EnterpriseOfficer, ResponsiblePerson]),
     (Function::MpPeople, &[EnterpriseOfficer]),
+    (Function::MpReport, &[EnterpriseOfficer]),
+    // Reports go to the two bureaus; the service organisation does not receive them.
+    (Function::GovReports, &[HrssBureau, EmergencyBureau]),
+    (Function::GovReportReturn, &[HrssBureau, EmergencyBureau]),
     (Function::ExpertTasks, &[Expert]),
     // Three administrators, three separate powers.
     (Function::AdminAccounts, &[SecurityAdmin]),
@@ -122,6 +133,16 @@ pub const ROUTES: &[(&str, &str, Option<Function>)] = &[
     ("post", "/mp/invites", Some(Function::MpInvite)),
     ("get", "/mp/people", Some(Function::MpPeople)),
     ("get", "/mp/people/{id}/phone", Some(Function::MpPeople)),
+    ("post", "/mp/inspections/{id}/report", Some(Function::MpReport)),
+    ("get", "/mp/reports", Some(Function::MpOwnEnterprise)),
+    ("get", "/mp/reports/{id}", Some(Function::MpOwnEnterprise)),
+    ("get", "/mp/reports/{id}/pdf", Some(Function::MpOwnEnterprise)),
+    ("post", "/mp/reports/{id}/submit", Some(Function::MpReport)),
+    ("post", "/mp/reports/{id}/revise", Some(Function::MpReport)),
+    ("get", "/gov/reports", Some(Function::GovReports)),
+    ("get", "/gov/reports/{id}", Some(Function::GovReports)),
+    ("get", "/gov/reports/{id}/pdf", Some(Function::GovReports)),
+    ("post", "/gov/reports/{id}/return", Some(Function::GovReportReturn)),
     ("get", "/expert/tasks", Some(Function::ExpertTasks)),
     ("get", "/admin/users", Some(Function::AdminAccounts)),
     ("post", "/admin/users/{id}/unlock", Some(Function::AdminAccounts)),

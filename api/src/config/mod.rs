@@ -30,6 +30,7 @@ pub struct Settings {
     pub risk: RiskSettings,
     pub storage: StorageSettings,
     pub evidence: EvidenceSettings,
+    pub reports: ReportSettings,
     pub idempotency: IdempotencySettings,
     pub reminders: ReminderSettings,
     pub log: LogSettings,
@@ -140,6 +141,17 @@ pub struct DemoSettings {
     pub dir: PathBuf,
     pub wechat_standin: bool,
     pub wechat_standin_force: bool,
+}
+
+/// The self-inspection report's PDF: the CJK font comes from a system package
+/// (`fonts-noto-cjk`), read from `font_path`; face `font_index` of a collection.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportSettings {
+    pub font_path: PathBuf,
+    pub font_index: u32,
+    /// Photos per phase (before / after) drawn for each finding.
+    pub photos_per_phase: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -6,8 +6,8 @@ use utoipa_scalar::{Scalar, Servable};
 
 use crate::error::{ErrorBody, ErrorCode, ErrorDetail};
 use crate::routes::{
-    admin, auth, binding, codes, dashboard, enterprises, expert, findings, health, inspections, mp, recommend, risk,
-    sync,
+    admin, auth, binding, codes, dashboard, enterprises, expert, findings, health, inspections, mp, recommend, reports,
+    risk, sync,
 };
 
 #[derive(OpenApi)]
@@ -22,6 +22,8 @@ use crate::routes::{
         inspections::start, inspections::list, inspections::get, inspections::mark, inspections::close,
         findings::create, findings::list, findings::get, findings::act, findings::progress, findings::gov_list, findings::gov_get,
         sync::changes,
+        reports::generate, reports::list, reports::get, reports::get_pdf, reports::submit, reports::revise,
+        reports::gov_list, reports::gov_get, reports::gov_pdf, reports::gov_return,
         mp::login, mp::bind, mp::phone, mp::subscribe, mp::invite, mp::people_list, mp::person_phone,
         expert::tasks,
         admin::users, admin::unlock, admin::audit_trail, admin::rules,

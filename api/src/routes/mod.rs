@@ -15,6 +15,7 @@ pub mod inspections;
 pub mod mp;
 pub mod paging;
 pub mod recommend;
+pub mod reports;
 pub mod risk;
 pub mod sync;
 
@@ -52,7 +53,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/enterprises/{id}/findings").route(web::get().to(findings::gov_list)))
                 .service(
                     web::resource("/enterprises/{id}/findings/{finding_id}").route(web::get().to(findings::gov_get)),
-                ),
+                )
+                .service(web::resource("/reports").route(web::get().to(reports::gov_list)))
+                .service(web::resource("/reports/{id}").route(web::get().to(reports::gov_get)))
+                .service(web::resource("/reports/{id}/pdf").route(web::get().to(reports::gov_pdf)))
+                .service(web::resource("/reports/{id}/return").route(web::post().to(reports::gov_return))),
         )
         .service(
             web::scope("/mp")
@@ -85,6 +90,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/findings/{id}/actions").route(web::post().to(findings::act)))
                 .service(web::resource("/findings/{id}/progress").route(web::post().to(findings::progress)))
                 .service(web::resource("/sync").route(web::get().to(sync::changes)))
+                .service(web::resource("/inspections/{id}/report").route(web::post().to(reports::generate)))
+                .service(web::resource("/reports").route(web::get().to(reports::list)))
+                .service(web::resource("/reports/{id}").route(web::get().to(reports::get)))
+                .service(web::resource("/reports/{id}/pdf").route(web::get().to(reports::get_pdf)))
+                .service(web::resource("/reports/{id}/submit").route(web::post().to(reports::submit)))
+                .service(web::resource("/reports/{id}/revise").route(web::post().to(reports::revise)))
                 .service(web::resource("/bind").route(web::post().to(mp::bind)))
                 .service(web::resource("/me/phone").route(web::post().to(mp::phone)))
                 .service(web::resource("/me/subscriptions").route(web::post().to(mp::subscribe)))
