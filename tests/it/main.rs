@@ -10,6 +10,7 @@ mod auth;
 mod codes;
 mod demo;
 mod errors;
+mod evidence;
 mod harness;
 mod health;
 mod idempotency;

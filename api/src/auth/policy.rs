@@ -27,6 +27,10 @@ pub enum Function {
     MpInvite,
     /// `GET /mp/people[/{id}/phone]`: the enterprise's people and their phones.
     MpPeople,
+    /// `/mp/evidence…`: upload photo evidence and read the enterprise's photos.
+    MpEvidence,
+    /// `GET /gov/evidence/{id}/display`: photos of enterprises in the jurisdiction.
+    GovEvidence,
     /// `GET /expert/tasks`: tasks dispatched to the caller.
     ExpertTasks,
     /// `GET /admin/users`, `POST /admin/users/{id}/unlock`: accounts.
@@ -51,6 +55,9 @@ pub const POLICY: &[(Function, &[Role])] = &[
     (Function::MpInvite, &[EnterpriseOfficer]),
     (Function::MpRecommend, &[EnterpriseOfficer]),
     (Function::MpPeople, &[EnterpriseOfficer]),
+    // Responsible persons photograph progress and the rectified site.
+    (Function::MpEvidence, &[EnterpriseOfficer, ResponsiblePerson]),
+    (Function::GovEvidence, &[HrssBureau, EmergencyBureau]),
     (Function::ExpertTasks, &[Expert]),
     // Three administrators, three separate powers.
     (Function::AdminAccounts, &[SecurityAdmin]),
@@ -90,6 +97,13 @@ pub const ROUTES: &[(&str, &str, Option<Function>)] = &[
     ("post", "/mp/invites", Some(Function::MpInvite)),
     ("get", "/mp/people", Some(Function::MpPeople)),
     ("get", "/mp/people/{id}/phone", Some(Function::MpPeople)),
+    ("post", "/mp/evidence", Some(Function::MpEvidence)),
+    ("post", "/mp/evidence/uploads", Some(Function::MpEvidence)),
+    ("post", "/mp/evidence/uploads/{id}/commit", Some(Function::MpEvidence)),
+    ("get", "/mp/evidence/{id}", Some(Function::MpEvidence)),
+    ("get", "/mp/evidence/{id}/display", Some(Function::MpEvidence)),
+    ("get", "/mp/evidence/{id}/original", Some(Function::MpEvidence)),
+    ("get", "/gov/evidence/{id}/display", Some(Function::GovEvidence)),
     ("get", "/expert/tasks", Some(Function::ExpertTasks)),
     ("get", "/admin/users", Some(Function::AdminAccounts)),
     ("post", "/admin/users/{id}/unlock", Some(Function::AdminAccounts)),

@@ -5,7 +5,7 @@ use utoipa::OpenApi;
 use utoipa_scalar::{Scalar, Servable};
 
 use crate::error::{ErrorBody, ErrorCode, ErrorDetail};
-use crate::routes::{admin, auth, binding, codes, enterprises, expert, health, mp, recommend, risk};
+use crate::routes::{admin, auth, binding, codes, enterprises, evidence, expert, health, mp, recommend, risk};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -16,6 +16,7 @@ use crate::routes::{admin, auth, binding, codes, enterprises, expert, health, mp
         enterprises::list, enterprises::get, enterprises::own, binding::issue, risk::of_enterprise, risk::own, risk::gov_targets, risk::own_targets,
         recommend::generate, recommend::rounds, recommend::round, recommend::feedback, recommend::gov_rounds, recommend::gov_round,
         mp::login, mp::bind, mp::phone, mp::invite, mp::people_list, mp::person_phone,
+        evidence::upload, evidence::begin_upload, evidence::commit_upload, evidence::get, evidence::display, evidence::original, evidence::gov_display,
         expert::tasks,
         admin::users, admin::unlock, admin::audit_trail, admin::rules,
     ),
