@@ -35,7 +35,7 @@ now = datetime.datetime.now(datetime.timezone.utc).isoformat()
 cur = db.execute(
     "INSERT INTO findings (created_at, updated_at, enterprise_id, location, description, grade, accident_types,"
     " state, reported_by, version, origin) VALUES (?, ?, ?, '车间', '基准测试隐患', 'general', '[\"03\"]',"
-    " 'reported', ?, 1, 'self')", (now, now, int(sys.argv[2]), int(sys.argv[3])))
+    " 'to_rectify', ?, 1, 'self')", (now, now, int(sys.argv[2]), int(sys.argv[3])))
 db.commit()
 print(cur.lastrowid)
 PY

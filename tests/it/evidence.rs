@@ -51,7 +51,7 @@ async fn finding(app: &TestApp, o: &Officer) -> i64 {
         description: Set("配电箱门未关闭".into()),
         grade: Set("general".into()),
         accident_types: Set(json!(["05"])),
-        state: Set("reported".into()),
+        state: Set("to_rectify".into()),
         reported_by: Set(o.user_id),
         ..Default::default()
     }
@@ -518,8 +518,8 @@ both!(evidence_direct_upload_to_s3, opts(true), async |app: &TestApp| {
         }
         req.body(bytes).send()
     };
-    let commit = |id: i64, key: &'static str| {
-        mp_post(app, &format!("/mp/evidence/uploads/{id}/commit"), &o.token, key, json!({}))
+    let commit = async |id: i64, key: &'static str| {
+        mp_post(app, &format!("/mp/evidence/uploads/{id}/commit"), &o.token, key, json!({})).await
     };
 
     // Signed, uploaded, committed; a replayed commit answers the same record.
