@@ -77,17 +77,7 @@ pub async fn upload(state: &AppState, caller: &Caller, origin: &Origin, form: Mu
     let photo = checked.map_err(refused)?;
     let keys = object_keys(enterprise_id, Uuid::new_v4()).map_err(ApiError::internal)?;
     let ttl = Duration::seconds(i64::try_from(state.settings.storage.presign_ttl_seconds).unwrap_or(300));
-    let guard = record::guard(
-        &state.db,
-        caller,
-        enterprise_id,
-        &claim,
-        &keys,
-        photo.kind.content_type(),
-        photo.size_bytes,
-        ttl,
-    )
-    .await?;
+    let guard = record::guard(&state.db, caller, enterprise_id, &claim, &keys, &photo, ttl).await?;
     let store = state.store.as_ref();
     let stored = async {
         store.put(&keys.original, bytes, photo.kind.content_type()).await?;

@@ -125,8 +125,7 @@ pub(super) async fn guard(
     enterprise_id: i64,
     claim: &Claim,
     keys: &EvidenceKeys,
-    content_type: &str,
-    size: u64,
+    photo: &CheckedPhoto,
     ttl: Duration,
 ) -> Result<upload_intents::Model, DbErr> {
     let now = Utc::now();
@@ -137,8 +136,8 @@ pub(super) async fn guard(
         // Multipart guards never meet a direct upload's client id.
         client_id: Set(format!("multipart:{}", Uuid::new_v4().as_hyphenated())),
         object_key: Set(keys.original.to_string()),
-        content_type: Set(content_type.to_string()),
-        size_bytes: Set(i64::try_from(size).unwrap_or(i64::MAX)),
+        content_type: Set(photo.kind.content_type().to_string()),
+        size_bytes: Set(i64::try_from(photo.size_bytes).unwrap_or(i64::MAX)),
         owner_kind: Set(claim.owner_kind.as_str().to_string()),
         owner_id: Set(claim.owner_id),
         phase: Set(claim.phase.as_str().to_string()),
