@@ -19,8 +19,9 @@ pid=$!
 for _ in $(seq 1 300); do curl -sf localhost:$port/healthz >/dev/null && break; sleep 0.2; done
 base="http://localhost:$port"
 
-# A photo-like JPEG: noise compresses like a real scene would, not like a flat fill.
-convert -size 3000x2000 plasma:fractal -attenuate 0.4 +noise Gaussian -quality 80 "$tmp/photo.jpg"
+# A photo-like JPEG (noise compresses like a real scene, not like a flat fill), made by
+# an ignored test of the tests crate so no image tool is needed.
+ZHICHA_BENCH_PHOTO="$tmp/photo.jpg" cargo test -q -p zhicha-tests --test it -- --ignored --exact evidence::bench_photo >/dev/null
 bytes=$(stat -c %s "$tmp/photo.jpg")
 
 json_field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^,\"}]*\).*/\1/p"; }

@@ -597,3 +597,26 @@ both!(evidence_direct_upload_to_s3, opts(true), async |app: &TestApp| {
     let (s, _, _) = get_bytes(app, &format!("/mp/evidence/{}/original", view["id"]), &o.token).await;
     assert_eq!(s, 200, "recorded photos are untouched");
 });
+
+/// Writes the benchmark's photo (`bench/evidence.sh`): a 3000×2000 JPEG with sensor-like
+/// noise, so it compresses like a phone photo (about 1.5 MB) rather than a flat fill.
+#[test]
+#[ignore = "a tool for bench/evidence.sh, not a test"]
+fn bench_photo() {
+    let Ok(path) = std::env::var("ZHICHA_BENCH_PHOTO") else { return };
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut noise = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % 29) as i32 - 14
+    };
+    let img = RgbImage::from_fn(3000, 2000, |x, y| {
+        let base = [(x / 12) as i32, (y / 8) as i32, ((x + y) / 20) as i32];
+        image::Rgb(base.map(|b| (b + noise()).clamp(0, 255) as u8))
+    });
+    let mut out = Vec::new();
+    JpegEncoder::new_with_quality(&mut out, 70).write_image(&img, 3000, 2000, image::ExtendedColorType::Rgb8).unwrap();
+    std::fs::write(&path, &out).unwrap();
+    println!("{path}: {} bytes", out.len());
+}
