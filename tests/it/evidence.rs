@@ -609,14 +609,14 @@ fn bench_photo() {
         state ^= state << 13;
         state ^= state >> 7;
         state ^= state << 17;
-        (state % 29) as i32 - 14
+        (state % 31) as i32 - 15
     };
     let img = RgbImage::from_fn(3000, 2000, |x, y| {
         let base = [(x / 12) as i32, (y / 8) as i32, ((x + y) / 20) as i32];
         image::Rgb(base.map(|b| (b + noise()).clamp(0, 255) as u8))
     });
     let mut out = Vec::new();
-    JpegEncoder::new_with_quality(&mut out, 70).write_image(&img, 3000, 2000, image::ExtendedColorType::Rgb8).unwrap();
+    JpegEncoder::new_with_quality(&mut out, 80).write_image(&img, 3000, 2000, image::ExtendedColorType::Rgb8).unwrap();
     std::fs::write(&path, &out).unwrap();
     println!("{path}: {} bytes", out.len());
 }
