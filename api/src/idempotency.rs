@@ -12,6 +12,7 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
 use chrono::{Duration, Utc};
+use futures_util::StreamExt;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
@@ -29,13 +30,88 @@ const EXEMPT: &[&str] = &["/mp/auth/login"];
 
 /// What a key is bound to: method, path with query, and body.
 pub fn fingerprint(method: &str, path_and_query: &str, body: &[u8]) -> String {
+    fingerprint_parts(method, path_and_query, &[body])
+}
+
+fn fingerprint_parts(method: &str, path_and_query: &str, body: &[&[u8]]) -> String {
     let mut h = Sha256::new();
     h.update(method);
     h.update(b"\n");
     h.update(path_and_query);
     h.update(b"\n");
-    h.update(body);
+    for part in body {
+        h.update(part);
+    }
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A multipart body's pieces between its delimiters. A client picks a new boundary for
+/// every request, its retries included, so the boundary is no part of what a key binds.
+fn multipart_pieces<'a>(body: &'a [u8], boundary: &str) -> Vec<&'a [u8]> {
+    let delimiter = format!("--{boundary}");
+    let d = delimiter.as_bytes();
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while i + d.len() <= body.len() {
+        if body[i] == d[0] && &body[i..i + d.len()] == d {
+            pieces.push(&body[start..i]);
+            // The piece boundaries stay marked, so moving bytes across one changes the hash.
+            pieces.push(b"\0--\0");
+            i += d.len();
+            start = i;
+        } else {
+            i += 1;
+        }
+    }
+    pieces.push(&body[start..]);
+    pieces
+}
+
+fn boundary(req: &ServiceRequest) -> Option<String> {
+    let mime = req.mime_type().ok().flatten()?;
+    if mime.essence_str() != "multipart/form-data" {
+        return None;
+    }
+    mime.get_param("boundary").map(|b| b.as_str().to_string()).filter(|b| !b.is_empty())
+}
+
+/// Photo uploads may carry `evidence.max_bytes` and their form; every other write
+/// the JSON limit.
+fn body_limit(state: &AppState, req: &ServiceRequest) -> usize {
+    let s = &state.settings;
+    if req.match_pattern().as_deref() == Some("/mp/evidence") {
+        usize::try_from(s.evidence.max_bytes + crate::uploads::multipart::FORM_OVERHEAD_BYTES).unwrap_or(usize::MAX)
+    } else {
+        s.server.max_body_bytes
+    }
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::new(ErrorCode::PayloadTooLarge, format!("the body exceeds the limit of {limit} bytes"))
+}
+
+/// The whole body, refused with 413 as soon as it is known to exceed `limit`.
+async fn read_body(req: &mut ServiceRequest, limit: usize) -> Result<web::Bytes, ApiError> {
+    let declared = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large(limit));
+    }
+    let mut payload = req.take_payload();
+    let mut buf = web::BytesMut::with_capacity(declared.unwrap_or(0).min(limit));
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|e| ApiError::new(ErrorCode::InvalidBody, format!("the body could not be read: {e}")))?;
+        if buf.len() + chunk.len() > limit {
+            return Err(too_large(limit));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
 }
 
 fn valid_key(k: &str) -> bool {
@@ -166,8 +242,20 @@ pub async fn middleware(
         let e = ApiError::field(ErrorCode::InvalidField, "Idempotency-Key", "8-128 visible ASCII characters (a UUID)");
         return Ok(answer(req, e));
     }
-    let body = req.extract::<web::Bytes>().await?;
-    let sha = fingerprint(req.method().as_str(), req.uri().path_and_query().map_or(req.path(), |p| p.as_str()), &body);
+    let limit = body_limit(&state, &req);
+    let body = match read_body(&mut req, limit).await {
+        Ok(b) => b,
+        Err(e) => return Ok(answer(req, e)),
+    };
+    let pieces = match boundary(&req) {
+        Some(b) => multipart_pieces(&body, &b),
+        None => vec![&body[..]],
+    };
+    let sha = fingerprint_parts(
+        req.method().as_str(),
+        req.uri().path_and_query().map_or(req.path(), |p| p.as_str()),
+        &pieces,
+    );
     let id = match claim(&state, who.user_id, &key, &req, &sha).await {
         Ok(Claim::Run(id)) => id,
         Ok(Claim::Replay(status, body)) => {

@@ -37,4 +37,5 @@ pub mod storage;
 pub mod sync;
 pub mod targets;
 pub mod telemetry;
+pub mod uploads;
 pub mod wechat;

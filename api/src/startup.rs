@@ -64,6 +64,13 @@ impl Application {
         let addr = listener.local_addr()?;
         // Risk refits: at start-up when stale, then on schedule (one at a time across instances).
         crate::scoring::job::spawn(db.clone(), settings.risk.clone());
+        // Objects of uploads that were never recorded: deleted once their intent expires.
+        crate::uploads::sweep::spawn(
+            db.clone(),
+            store.clone(),
+            chrono::Duration::hours(settings.idempotency.keep_hours),
+            std::time::Duration::from_secs(300),
+        );
         let state = AppState {
             db,
             catalog,

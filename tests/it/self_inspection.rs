@@ -59,7 +59,9 @@ async fn scenario(app: &TestApp) {
     // Recommendation round → inspection.
     let (s, round) = post(app, "/mp/recommendations", &officer, json!({})).await;
     assert_eq!(s, 201, "{round}");
-    let (s, insp) = post(app, "/mp/inspections", &officer, json!({"client_id": key(), "recommendation_round_id": round["id"]})).await;
+    let (s, insp) =
+        post(app, "/mp/inspections", &officer, json!({"client_id": key(), "recommendation_round_id": round["id"]}))
+            .await;
     assert_eq!(s, 201, "{insp}");
     let iid = insp["id"].as_i64().unwrap();
     let (_, page) = get(app, &format!("/mp/inspections/{iid}?per_page=200"), &officer).await;
@@ -69,10 +71,15 @@ async fn scenario(app: &TestApp) {
     // 55 findings against checklist items, each with a before-photo.
     let mut found = Vec::new();
     for (n, item) in items.iter().take(FINDINGS).enumerate() {
-        let (s, f) = post(app, "/mp/findings", &officer, json!({
-            "client_id": key(), "inspection_item_id": item["id"], "location": format!("{}号区域", n + 1),
-            "description": format!("检查发现：{}", item["title"].as_str().unwrap_or("隐患")), "submit": true,
-        }))
+        let (s, f) = post(
+            app,
+            "/mp/findings",
+            &officer,
+            json!({
+                "client_id": key(), "inspection_item_id": item["id"], "location": format!("{}号区域", n + 1),
+                "description": format!("检查发现：{}", item["title"].as_str().unwrap_or("隐患")), "submit": true,
+            }),
+        )
         .await;
         assert_eq!(s, 201, "{f}");
         let fid = f["id"].as_i64().unwrap();
@@ -81,8 +88,12 @@ async fn scenario(app: &TestApp) {
     }
     // The rest of the checklist: not found.
     let (_, pending) = get(app, &format!("/mp/inspections/{iid}?result=pending&per_page=200"), &officer).await;
-    let marks: Vec<Value> =
-        pending["items"].as_array().unwrap().iter().map(|i| json!({"item_id": i["id"], "result": "not_found"})).collect();
+    let marks: Vec<Value> = pending["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| json!({"item_id": i["id"], "result": "not_found"}))
+        .collect();
     let (s, v) = post(app, &format!("/mp/inspections/{iid}/marks"), &officer, json!({"marks": marks})).await;
     assert_eq!((s, v["items"]["pending"].as_u64()), (200, Some(0)), "{v}");
 
@@ -99,10 +110,22 @@ async fn scenario(app: &TestApp) {
     }
     for (n, (fid, _)) in found.iter().take(50).enumerate() {
         let p = upload(app, &rp, *fid, "progress", 100 + n).await;
-        let (s, f) = post(app, &format!("/mp/findings/{fid}/progress"), &rp, json!({"note": "整改中", "progress_pct": 50, "evidence_ids": [p]})).await;
+        let (s, f) = post(
+            app,
+            &format!("/mp/findings/{fid}/progress"),
+            &rp,
+            json!({"note": "整改中", "progress_pct": 50, "evidence_ids": [p]}),
+        )
+        .await;
         assert_eq!(s, 200, "{f}");
         let after = upload(app, &rp, *fid, "after", 200 + n).await;
-        let (s, f) = act(app, &rp, *fid, json!({"version": 2, "action": "submit_rectification", "note": "已整改", "evidence_ids": [after]})).await;
+        let (s, f) = act(
+            app,
+            &rp,
+            *fid,
+            json!({"version": 2, "action": "submit_rectification", "note": "已整改", "evidence_ids": [after]}),
+        )
+        .await;
         assert_eq!(s, 200, "{f}");
     }
     // One is rejected and comes back; 49 are accepted.
@@ -116,16 +139,24 @@ async fn scenario(app: &TestApp) {
     // An extension for one still open; another goes overdue.
     let (ext, _) = found[50];
     let (_, f) = get(app, &format!("/mp/findings/{ext}"), &officer).await;
-    let later = (chrono::NaiveDate::parse_from_str(f["rectification"]["deadline"].as_str().unwrap(), "%Y-%m-%d").unwrap()
+    let later = (chrono::NaiveDate::parse_from_str(f["rectification"]["deadline"].as_str().unwrap(), "%Y-%m-%d")
+        .unwrap()
         + Duration::days(15))
     .to_string();
-    let (s, _) = act(app, &rp, ext, json!({"version": 2, "action": "request_extension", "deadline": later, "reason": "设备采购周期长"})).await;
+    let (s, _) = act(
+        app,
+        &rp,
+        ext,
+        json!({"version": 2, "action": "request_extension", "deadline": later, "reason": "设备采购周期长"}),
+    )
+    .await;
     assert_eq!(s, 200);
     let (s, f) = act(app, &officer, ext, json!({"version": 3, "action": "approve_extension"})).await;
     assert_eq!((s, &f["rectification"]["deadline"]), (200, &json!(later)), "{f}");
     let (late, _) = found[51];
     let (_, f) = get(app, &format!("/mp/findings/{late}"), &officer).await;
-    let deadline = chrono::NaiveDate::parse_from_str(f["rectification"]["deadline"].as_str().unwrap(), "%Y-%m-%d").unwrap();
+    let deadline =
+        chrono::NaiveDate::parse_from_str(f["rectification"]["deadline"].as_str().unwrap(), "%Y-%m-%d").unwrap();
     let when = zhicha_engine::findings::overdue_at(deadline) + Duration::minutes(5);
     let t = zhicha_api::reminders::tick(&app.state, when).await.unwrap();
     assert!(t.marked_overdue >= 1, "{t:?}");
@@ -141,7 +172,9 @@ async fn scenario(app: &TestApp) {
 
     // Close the round, make the report, read it as JSON and PDF, submit it.
     let (_, now) = get(app, &format!("/mp/inspections/{iid}"), &officer).await;
-    let (s, closed) = post(app, &format!("/mp/inspections/{iid}/close"), &officer, json!({"version": now["inspection"]["version"]})).await;
+    let (s, closed) =
+        post(app, &format!("/mp/inspections/{iid}/close"), &officer, json!({"version": now["inspection"]["version"]}))
+            .await;
     assert_eq!((s, &closed["status"]), (200, &json!("closed")), "{closed}");
     let (s, report) = post(app, &format!("/mp/inspections/{iid}/report"), &officer, json!({})).await;
     assert!(s == 200 || s == 201, "{report}");
@@ -168,7 +201,9 @@ async fn scenario(app: &TestApp) {
     }
     let (s, _) = get(app, &format!("/gov/reports/{rid}"), &hrss).await;
     assert_eq!(s, 200);
-    let (s, _) = post(app, &format!("/gov/reports/{rid}/return"), &emergency, json!({"comments": "请补充重大隐患整改资金说明"})).await;
+    let (s, _) =
+        post(app, &format!("/gov/reports/{rid}/return"), &emergency, json!({"comments": "请补充重大隐患整改资金说明"}))
+            .await;
     assert_eq!(s, 200);
     let (_, mine) = get(app, &format!("/mp/reports/{rid}"), &officer).await;
     let receipts = mine["receipts"].as_array().unwrap();

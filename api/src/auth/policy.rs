@@ -45,6 +45,10 @@ pub enum Function {
     GovReports,
     /// `POST /gov/reports/{id}/return`: an addressed bureau returns a report.
     GovReportReturn,
+    /// `/mp/evidence…`: upload photo evidence and read the enterprise's photos.
+    MpEvidence,
+    /// `GET /gov/evidence/{id}/display`: photos of enterprises in the jurisdiction.
+    GovEvidence,
     /// `GET /expert/tasks`: tasks dispatched to the caller.
     ExpertTasks,
     /// `GET /admin/users`, `POST /admin/users/{id}/unlock`: accounts.
@@ -78,6 +82,9 @@ pub const POLICY: &[(Function, &[Role])] = &[
     // Reports go to the two bureaus; the service organisation does not receive them.
     (Function::GovReports, &[HrssBureau, EmergencyBureau]),
     (Function::GovReportReturn, &[HrssBureau, EmergencyBureau]),
+    // Responsible persons photograph progress and the rectified site.
+    (Function::MpEvidence, &[EnterpriseOfficer, ResponsiblePerson]),
+    (Function::GovEvidence, &[HrssBureau, EmergencyBureau]),
     (Function::ExpertTasks, &[Expert]),
     // Three administrators, three separate powers.
     (Function::AdminAccounts, &[SecurityAdmin]),
@@ -143,6 +150,13 @@ pub const ROUTES: &[(&str, &str, Option<Function>)] = &[
     ("get", "/gov/reports/{id}", Some(Function::GovReports)),
     ("get", "/gov/reports/{id}/pdf", Some(Function::GovReports)),
     ("post", "/gov/reports/{id}/return", Some(Function::GovReportReturn)),
+    ("post", "/mp/evidence", Some(Function::MpEvidence)),
+    ("post", "/mp/evidence/uploads", Some(Function::MpEvidence)),
+    ("post", "/mp/evidence/uploads/{id}/commit", Some(Function::MpEvidence)),
+    ("get", "/mp/evidence/{id}", Some(Function::MpEvidence)),
+    ("get", "/mp/evidence/{id}/display", Some(Function::MpEvidence)),
+    ("get", "/mp/evidence/{id}/original", Some(Function::MpEvidence)),
+    ("get", "/gov/evidence/{id}/display", Some(Function::GovEvidence)),
     ("get", "/expert/tasks", Some(Function::ExpertTasks)),
     ("get", "/admin/users", Some(Function::AdminAccounts)),
     ("post", "/admin/users/{id}/unlock", Some(Function::AdminAccounts)),

@@ -148,11 +148,13 @@ pub struct EvidenceKeys {
 }
 
 pub fn object_keys(enterprise_id: i64, upload_id: Uuid) -> Result<EvidenceKeys, KeyError> {
-    let base = format!("evidence/{enterprise_id}/{}", upload_id.as_hyphenated());
-    Ok(EvidenceKeys {
-        original: ObjectKey::new(base.clone())?,
-        display: ObjectKey::new(format!("{base}.display.jpg"))?,
-    })
+    keys_of(ObjectKey::new(format!("evidence/{enterprise_id}/{}", upload_id.as_hyphenated()))?)
+}
+
+/// Both keys from the original's (a direct upload records only the one it signed).
+pub fn keys_of(original: ObjectKey) -> Result<EvidenceKeys, KeyError> {
+    let display = ObjectKey::new(format!("{original}.display.jpg"))?;
+    Ok(EvidenceKeys { original, display })
 }
 
 fn hex(bytes: &[u8]) -> String {

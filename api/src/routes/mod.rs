@@ -8,6 +8,7 @@ pub mod codes;
 pub mod dashboard;
 pub mod docs;
 pub mod enterprises;
+pub mod evidence;
 pub mod expert;
 pub mod findings;
 pub mod health;
@@ -44,6 +45,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/enterprises/{id}").route(web::get().to(enterprises::get)))
                 .service(web::resource("/enterprises/{id}/binding-codes").route(web::post().to(binding::issue)))
                 .service(web::resource("/enterprises/{id}/risk").route(web::get().to(risk::of_enterprise)))
+                .service(web::resource("/evidence/{id}/display").route(web::get().to(evidence::gov_display)))
                 .service(web::resource("/enterprises/{id}/targets").route(web::get().to(risk::gov_targets)))
                 .service(web::resource("/enterprises/{id}/recommendations").route(web::get().to(recommend::gov_rounds)))
                 .service(
@@ -101,7 +103,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/me/subscriptions").route(web::post().to(mp::subscribe)))
                 .service(web::resource("/invites").route(web::post().to(mp::invite)))
                 .service(web::resource("/people").route(web::get().to(mp::people_list)))
-                .service(web::resource("/people/{id}/phone").route(web::get().to(mp::person_phone))),
+                .service(web::resource("/people/{id}/phone").route(web::get().to(mp::person_phone)))
+                // Before `/evidence/{id}`, which would otherwise take `uploads`.
+                .service(web::resource("/evidence/uploads").route(web::post().to(evidence::begin_upload)))
+                .service(web::resource("/evidence/uploads/{id}/commit").route(web::post().to(evidence::commit_upload)))
+                .service(web::resource("/evidence").route(web::post().to(evidence::upload)))
+                .service(web::resource("/evidence/{id}").route(web::get().to(evidence::get)))
+                .service(web::resource("/evidence/{id}/display").route(web::get().to(evidence::display)))
+                .service(web::resource("/evidence/{id}/original").route(web::get().to(evidence::original))),
         )
         .service(web::scope("/expert").service(web::resource("/tasks").route(web::get().to(expert::tasks))))
         .service(
