@@ -11,6 +11,7 @@ mod codes;
 mod crash;
 mod demo;
 mod errors;
+mod experts;
 mod findings;
 mod harness;
 mod health;

@@ -36,8 +36,13 @@ pub enum Function {
     MpInvite,
     /// `GET /mp/people[/{id}/phone]`: the enterprise's people and their phones.
     MpPeople,
-    /// `GET /expert/tasks`: tasks dispatched to the caller.
+    /// `GET /expert/tasks[/{id}]`: tasks dispatched to the caller.
     ExpertTasks,
+    /// `POST /expert/tasks/{id}/accept|decline|checkin|findings|report|follow-up`:
+    /// work on a task dispatched to the caller.
+    ExpertTaskWork,
+    /// `GET /gov/tasks`: tasks of enterprises in the caller's jurisdiction.
+    GovTasks,
     /// `GET /admin/users`, `POST /admin/users/{id}/unlock`: accounts.
     AdminAccounts,
     /// `GET /admin/audit`: the audit trail.
@@ -65,6 +70,8 @@ pub const POLICY: &[(Function, &[Role])] = &[
     (Function::MpFindingAction, &[EnterpriseOfficer, ResponsiblePerson]),
     (Function::MpPeople, &[EnterpriseOfficer]),
     (Function::ExpertTasks, &[Expert]),
+    (Function::ExpertTaskWork, &[Expert]),
+    (Function::GovTasks, &[HrssBureau, EmergencyBureau, ServiceOrg]),
     // Three administrators, three separate powers.
     (Function::AdminAccounts, &[SecurityAdmin]),
     (Function::AdminAudit, &[AuditAdmin]),
@@ -118,6 +125,14 @@ pub const ROUTES: &[(&str, &str, Option<Function>)] = &[
     ("get", "/mp/people", Some(Function::MpPeople)),
     ("get", "/mp/people/{id}/phone", Some(Function::MpPeople)),
     ("get", "/expert/tasks", Some(Function::ExpertTasks)),
+    ("get", "/expert/tasks/{id}", Some(Function::ExpertTasks)),
+    ("post", "/expert/tasks/{id}/accept", Some(Function::ExpertTaskWork)),
+    ("post", "/expert/tasks/{id}/decline", Some(Function::ExpertTaskWork)),
+    ("post", "/expert/tasks/{id}/checkin", Some(Function::ExpertTaskWork)),
+    ("post", "/expert/tasks/{id}/findings", Some(Function::ExpertTaskWork)),
+    ("post", "/expert/tasks/{id}/report", Some(Function::ExpertTaskWork)),
+    ("post", "/expert/tasks/{id}/follow-up", Some(Function::ExpertTaskWork)),
+    ("get", "/gov/tasks", Some(Function::GovTasks)),
     ("get", "/admin/users", Some(Function::AdminAccounts)),
     ("post", "/admin/users/{id}/unlock", Some(Function::AdminAccounts)),
     ("get", "/admin/audit", Some(Function::AdminAudit)),
