@@ -235,7 +235,7 @@ async fn candidates(
                 } else {
                     None
                 };
-                best.max(m)
+                std::cmp::max(best, m)
             })
         };
         let Some(industry) = industry else { continue };
