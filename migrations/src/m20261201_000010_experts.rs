@@ -25,10 +25,7 @@ impl MigrationTrait for Migration {
             table("task_dispatches")
                 .col(big_integer("task_id"))
                 .col(big_integer("expert_id"))
-                .col(
-                    string_len("status", 16)
-                        .check(one_of("status", &["offered", "accepted", "declined", "expired"])),
-                )
+                .col(string_len("status", 16).check(one_of("status", &["offered", "accepted", "declined", "expired"])))
                 // The ranking, the tied candidates, the random draw among them and its seed.
                 .col(json_binary("drawn_from"))
                 .col(text_null("reason"))

@@ -28,11 +28,7 @@ const SITE: (f64, f64) = (39.02, 106.38);
 /// experts are retired so that only the test's own pool is drawn from.
 async fn setup(app: &TestApp) -> i64 {
     app.ensure_demo().await;
-    experts::Entity::update_many()
-        .col_expr(experts::Column::Active, Expr::value(false))
-        .exec(&app.db)
-        .await
-        .unwrap();
+    experts::Entity::update_many().col_expr(experts::Column::Active, Expr::value(false)).exec(&app.db).await.unwrap();
     let officer = users::Entity::find()
         .filter(users::Column::WxOpenid.eq("demo-openid-demo-officer-e01"))
         .one(&app.db)
@@ -112,11 +108,8 @@ async fn task(app: &TestApp, enterprise: i64, kind: &str, expert: Option<i64>, s
 }
 
 async fn offers(app: &TestApp, task: i64) -> Vec<task_dispatches::Model> {
-    let mut v = task_dispatches::Entity::find()
-        .filter(task_dispatches::Column::TaskId.eq(task))
-        .all(&app.db)
-        .await
-        .unwrap();
+    let mut v =
+        task_dispatches::Entity::find().filter(task_dispatches::Column::TaskId.eq(task)).all(&app.db).await.unwrap();
     v.sort_by_key(|d| d.id);
     v
 }
@@ -189,11 +182,8 @@ both!(experts_dispatch_by_competence_workload_distance_decline_and_expiry, demo(
     assert_eq!((tick.expired, tick.offered, tick.unfilled), (1, 0, 1), "{tick:?}");
     let h = holder(app, t).await;
     assert_eq!((h.expert_id, h.status.as_str()), (None, "open"));
-    let told = outbox::Entity::find()
-        .filter(outbox::Column::Topic.eq(pool::UNFILLED_TOPIC))
-        .all(&app.db)
-        .await
-        .unwrap();
+    let told =
+        outbox::Entity::find().filter(outbox::Column::Topic.eq(pool::UNFILLED_TOPIC)).all(&app.db).await.unwrap();
     assert_eq!(told.len(), 1);
     assert_eq!(told[0].payload["task_id"], t);
     let o = offers(app, t).await;
@@ -223,7 +213,8 @@ both!(experts_ties_are_drawn_at_random_and_recorded, demo(), async |app: &TestAp
     for _ in 0..12 {
         // Each twin holds the same load before every draw: the previous task is closed.
         let t = task(app, e, "follow_up", None, "open").await;
-        let Dispatched::Offered { expert_id, .. } = pool::dispatch_task(&app.state, t, Utc::now()).await.unwrap() else {
+        let Dispatched::Offered { expert_id, .. } = pool::dispatch_task(&app.state, t, Utc::now()).await.unwrap()
+        else {
             panic!("not dispatched");
         };
         let o = offers(app, t).await;
@@ -350,16 +341,26 @@ both!(experts_visit_checkin_findings_report_and_failed_follow_up, demo(), async 
     assert_eq!((follow.kind.as_str(), follow.status.as_str(), follow.expert_id), ("follow_up", "accepted", Some(x)));
     let due = follow.due_at.unwrap().with_timezone(&Utc) - Utc::now();
     assert!((13..=14).contains(&due.num_days()), "{due}");
-    let (s, _) = expert_post(app, &xt, &format!("/expert/tasks/{t}/checkin"), json!({ "latitude": SITE.0, "longitude": SITE.1 })).await;
+    let (s, _) = expert_post(
+        app,
+        &xt,
+        &format!("/expert/tasks/{t}/checkin"),
+        json!({ "latitude": SITE.0, "longitude": SITE.1 }),
+    )
+    .await;
     assert_eq!(s, 409, "a done task takes no check-in");
 
     // The follow-up: on site again, rectification not done: failed.
     let verdict = json!({ "verdict": "failed", "notes": "报警器仍未更换", "finding_ids": [fid] });
     let (s, b) = expert_post(app, &xt, &format!("/expert/tasks/{fu}/follow-up"), verdict.clone()).await;
     assert_eq!((s, b["error"]["details"]["state"].as_str()), (409, Some("not_checked_in")), "{b}");
-    let (s, _) =
-        expert_post(app, &xt, &format!("/expert/tasks/{fu}/checkin"), json!({ "latitude": SITE.0, "longitude": SITE.1 }))
-            .await;
+    let (s, _) = expert_post(
+        app,
+        &xt,
+        &format!("/expert/tasks/{fu}/checkin"),
+        json!({ "latitude": SITE.0, "longitude": SITE.1 }),
+    )
+    .await;
     assert_eq!(s, 201);
     let (s, b) = expert_post(
         app,

@@ -264,11 +264,8 @@ async fn unfilled(
     enterprise: &enterprises::Model,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    let asked = task_dispatches::Entity::find()
-        .filter(task_dispatches::Column::TaskId.eq(task.id))
-        .all(&state.db)
-        .await?
-        .len();
+    let asked =
+        task_dispatches::Entity::find().filter(task_dispatches::Column::TaskId.eq(task.id)).all(&state.db).await?.len();
     tracing::warn!(task = task.id, enterprise = enterprise.id, asked, "no qualified expert for the task");
     outbox::Entity::insert(outbox::ActiveModel {
         created_at: Set(now.fixed_offset()),

@@ -364,10 +364,8 @@ pub async fn follow_up(
     let txn = state.db.begin().await?;
     finish(&txn, &task, result.clone()).await?;
     if req.verdict == "failed" {
-        let organisation = enterprises::Entity::find_by_id(task.enterprise_id)
-            .one(&txn)
-            .await?
-            .and_then(|e| e.service_org_id);
+        let organisation =
+            enterprises::Entity::find_by_id(task.enterprise_id).one(&txn).await?.and_then(|e| e.service_org_id);
         outbox::Entity::insert(outbox::ActiveModel {
             created_at: Set(now.fixed_offset()),
             topic: Set(FOLLOW_UP_FAILED_TOPIC.to_string()),

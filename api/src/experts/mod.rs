@@ -15,8 +15,8 @@ mod view;
 
 pub use dispatch::{DISPATCHED_KINDS, Dispatched, Pending, UNFILLED_TOPIC, dispatch_pending, dispatch_task};
 pub use field::{
-    CheckinRequest, ExpertFinding, FOLLOW_UP_FAILED_TOPIC, FollowUpRequest, ReportRequest, checkin, follow_up,
-    report, report_finding,
+    CheckinRequest, ExpertFinding, FOLLOW_UP_FAILED_TOPIC, FollowUpRequest, ReportRequest, checkin, follow_up, report,
+    report_finding,
 };
 pub use offers::{DeclineRequest, Declined, accept, decline, expire_offers};
 pub use rank::{Candidate, Draw, IndustryMatch, draw};

@@ -145,10 +145,7 @@ pub async fn decline(
     }
     audit::append(
         &txn,
-        Entry::by(caller, origin, "task.decline", "task")
-            .object(task.id)
-            .enterprise(task.enterprise_id)
-            .detail(reason),
+        Entry::by(caller, origin, "task.decline", "task").object(task.id).enterprise(task.enterprise_id).detail(reason),
     )
     .await?;
     txn.commit().await?;

@@ -221,17 +221,16 @@ pub async fn detail(db: &impl ConnectionTrait, t: tasks::Model) -> Result<TaskDe
             far: c.far,
         })
         .collect();
-    let report = expert_reports::Entity::find()
-        .filter(expert_reports::Column::TaskId.eq(t.id))
-        .one(db)
-        .await?
-        .map(|r| ReportView {
-            id: r.id,
-            summary: r.summary,
-            plan: r.plan,
-            follow_up_task_id: r.follow_up_task_id,
-            follow_up_due: r.follow_up_due,
-            created_at: r.created_at,
+    let report =
+        expert_reports::Entity::find().filter(expert_reports::Column::TaskId.eq(t.id)).one(db).await?.map(|r| {
+            ReportView {
+                id: r.id,
+                summary: r.summary,
+                plan: r.plan,
+                follow_up_task_id: r.follow_up_task_id,
+                follow_up_due: r.follow_up_due,
+                created_at: r.created_at,
+            }
         });
     let (accident_id, escalation_id, result) = (t.accident_id, t.escalation_id, t.result.clone());
     Ok(TaskDetail { task: task_view(db, t).await?, accident_id, escalation_id, checkins, report, result })
