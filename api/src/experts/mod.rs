@@ -93,11 +93,12 @@ pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<Tick, ApiError
     Ok(Tick { expired, offered: p.offered, unfilled: p.unfilled })
 }
 
-/// Runs [`tick`] every `experts.interval_seconds`; failures are logged and retried.
+/// Runs [`tick`] every `experts.interval_seconds`, the first time one interval after
+/// start-up (start-up has enough to do); failures are logged and retried.
 pub fn spawn(state: AppState) {
     let every = Duration::from_secs(state.settings.experts.interval_seconds);
     tokio::spawn(async move {
-        let mut interval = tokio::time::interval(every);
+        let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             interval.tick().await;
