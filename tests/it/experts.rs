@@ -207,6 +207,10 @@ both!(experts_dispatch_by_competence_workload_distance_decline_and_expiry, demo(
 
 both!(experts_ties_are_drawn_at_random_and_recorded, demo(), async |app: &TestApp| {
     let e = setup(app).await;
+    // The demo's experts sign in through the stand-in in the order of city.toml.
+    let (demo_expert, _) = mp_token(app, "demo-expert-01").await;
+    let (s, list) = get(app, "/expert/tasks", &demo_expert).await;
+    assert_eq!((s, list), (200, json!([])));
     let (a, _) = expert(app, "twin a", &["26"], SITE).await;
     let (b, _) = expert(app, "twin b", &["26"], SITE).await;
     let mut drawn = std::collections::HashSet::new();
