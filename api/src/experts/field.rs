@@ -284,7 +284,7 @@ pub async fn report(
         "visited_at": first.checked_in_at,
         "findings_reported": found,
     });
-    finish(&txn, &task, result).await?;
+    finish(&txn, &task, result, now).await?;
     audit::append(
         &txn,
         Entry::by(caller, origin, "task.report", "task")
@@ -298,10 +298,15 @@ pub async fn report(
 }
 
 /// Marks `task` done with `result` if nobody changed it since it was read.
-async fn finish(txn: &impl ConnectionTrait, task: &tasks::Model, result: serde_json::Value) -> Result<(), ApiError> {
+async fn finish(
+    txn: &impl ConnectionTrait,
+    task: &tasks::Model,
+    result: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
     let r = tasks::Entity::update_many()
         .col_expr(tasks::Column::Status, Expr::value("done"))
-        .col_expr(tasks::Column::CompletedAt, Expr::value(Some(Utc::now().fixed_offset())))
+        .col_expr(tasks::Column::CompletedAt, Expr::value(Some(now.fixed_offset())))
         .col_expr(tasks::Column::Result, Expr::value(result))
         .col_expr(tasks::Column::Version, Expr::col(tasks::Column::Version).add(1))
         .filter(tasks::Column::Id.eq(task.id))
@@ -362,7 +367,7 @@ pub async fn follow_up(
         "decided_at": now.fixed_offset(),
     });
     let txn = state.db.begin().await?;
-    finish(&txn, &task, result.clone()).await?;
+    finish(&txn, &task, result.clone(), now).await?;
     if req.verdict == "failed" {
         let organisation =
             enterprises::Entity::find_by_id(task.enterprise_id).one(&txn).await?.and_then(|e| e.service_org_id);
