@@ -11,6 +11,7 @@ pub mod engine_cmd;
 pub mod entities;
 pub mod error;
 pub mod evidence;
+pub mod experts;
 pub mod extract;
 pub mod findings;
 pub mod hazard_import;

@@ -84,6 +84,8 @@ impl Application {
         };
         // The rectification clock: overdue marking, reminders, sending.
         crate::reminders::spawn(state.clone());
+        // The expert dispatcher: expired offers, pending expert visits and follow-ups.
+        crate::experts::spawn(state.clone());
         let workers = match state.settings.server.workers {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,

@@ -13,6 +13,7 @@ mod dashboard;
 mod demo;
 mod errors;
 mod evidence;
+mod experts;
 mod findings;
 mod harness;
 mod health;

@@ -291,6 +291,8 @@ impl TestApp {
             .merge(Serialized::default("storage.local_dir", objects))
             // Tests run the rectification clock when they mean to (`reminders::tick`).
             .merge(Serialized::default("reminders.interval_seconds", 3600))
+            // and the dispatcher (`experts::tick`).
+            .merge(Serialized::default("experts.interval_seconds", 3600))
             .merge(Serialized::default("demo.wechat_standin", opts.standin))
             // Tests refit when they mean to, not at every start.
             .merge(Serialized::default("risk.refit_on_start", false))

@@ -49,8 +49,13 @@ pub enum Function {
     MpEvidence,
     /// `GET /gov/evidence/{id}/display`: photos of enterprises in the jurisdiction.
     GovEvidence,
-    /// `GET /expert/tasks`: tasks dispatched to the caller.
+    /// `GET /expert/tasks[/{id}]`: tasks dispatched to the caller.
     ExpertTasks,
+    /// `POST /expert/tasks/{id}/accept|decline|checkin|findings|report|follow-up`:
+    /// work on a task dispatched to the caller.
+    ExpertTaskWork,
+    /// `GET /gov/tasks`: tasks of enterprises in the caller's jurisdiction.
+    GovTasks,
     /// `GET /admin/users`, `POST /admin/users/{id}/unlock`: accounts.
     AdminAccounts,
     /// `GET /admin/audit`: the audit trail.
@@ -86,6 +91,8 @@ pub const POLICY: &[(Function, &[Role])] = &[
     (Function::MpEvidence, &[EnterpriseOfficer, ResponsiblePerson]),
     (Function::GovEvidence, &[HrssBureau, EmergencyBureau]),
     (Function::ExpertTasks, &[Expert]),
+    (Function::ExpertTaskWork, &[Expert]),
+    (Function::GovTasks, &[HrssBureau, EmergencyBureau, ServiceOrg]),
     // Three administrators, three separate powers.
     (Function::AdminAccounts, &[SecurityAdmin]),
     (Function::AdminAudit, &[AuditAdmin]),
@@ -158,6 +165,14 @@ pub const ROUTES: &[(&str, &str, Option<Function>)] = &[
     ("get", "/mp/evidence/{id}/original", Some(Function::MpEvidence)),
     ("get", "/gov/evidence/{id}/display", Some(Function::GovEvidence)),
     ("get", "/expert/tasks", Some(Function::ExpertTasks)),
+    ("get", "/expert/tasks/{id}", Some(Function::ExpertTasks)),
+    ("post", "/expert/tasks/{id}/accept", Some(Function::ExpertTaskWork)),
+    ("post", "/expert/tasks/{id}/decline", Some(Function::ExpertTaskWork)),
+    ("post", "/expert/tasks/{id}/checkin", Some(Function::ExpertTaskWork)),
+    ("post", "/expert/tasks/{id}/findings", Some(Function::ExpertTaskWork)),
+    ("post", "/expert/tasks/{id}/report", Some(Function::ExpertTaskWork)),
+    ("post", "/expert/tasks/{id}/follow-up", Some(Function::ExpertTaskWork)),
+    ("get", "/gov/tasks", Some(Function::GovTasks)),
     ("get", "/admin/users", Some(Function::AdminAccounts)),
     ("post", "/admin/users/{id}/unlock", Some(Function::AdminAccounts)),
     ("get", "/admin/audit", Some(Function::AdminAudit)),

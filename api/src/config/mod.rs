@@ -33,6 +33,7 @@ pub struct Settings {
     pub reports: ReportSettings,
     pub idempotency: IdempotencySettings,
     pub reminders: ReminderSettings,
+    pub experts: ExpertSettings,
     pub log: LogSettings,
 }
 
@@ -69,6 +70,17 @@ pub struct ReminderSettings {
     pub template_id: String,
     pub page: String,
     pub max_attempts: i32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpertSettings {
+    /// How long an expert has to accept or decline an offered task.
+    pub accept_hours: i64,
+    /// A check-in farther than this from the enterprise's site is flagged.
+    pub site_radius_m: f64,
+    /// How often the dispatcher expires unanswered offers and dispatches pending tasks.
+    pub interval_seconds: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -271,6 +283,13 @@ impl Settings {
         }
         if !(5..=3600).contains(&self.reminders.interval_seconds) || !(1..=20).contains(&self.reminders.max_attempts) {
             errors.push("reminders: interval_seconds 5-3600, max_attempts 1-20".to_string());
+        }
+        let x = &self.experts;
+        if !(1..=24 * 14).contains(&x.accept_hours)
+            || !(10.0..=100_000.0).contains(&x.site_radius_m)
+            || !(5..=3600).contains(&x.interval_seconds)
+        {
+            errors.push("experts: accept_hours 1-336, site_radius_m 10-100000, interval_seconds 5-3600".to_string());
         }
         if !["text", "json"].contains(&self.log.format.as_str()) {
             errors.push(format!("log.format: {:?} is neither \"text\" nor \"json\"", self.log.format));

@@ -14,7 +14,7 @@ use super::view::{FindingDetail, detail};
 use crate::audit::{self, Entry};
 use crate::auth::Caller;
 use crate::auth::service::Origin;
-use crate::entities::{finding_transitions, findings, hazard_items, inspection_items, inspections};
+use crate::entities::{enterprises, finding_transitions, findings, hazard_items, inspection_items, inspections};
 use crate::error::{ApiError, ErrorCode};
 use crate::hazard_import::store_items;
 use crate::inspections::check_client_id;
@@ -60,8 +60,21 @@ pub async fn create(
     req: &NewFinding,
     origin: &Origin,
 ) -> Result<(FindingDetail, bool), ApiError> {
-    check_client_id(&req.client_id)?;
     let e = scope::enterprise(&state.db, caller, None).await?;
+    create_in(state, caller, &e, req, origin).await
+}
+
+/// Creates the finding in `e`, an enterprise the caller has already been checked to
+/// report into: their own, or one where an expert holds a task they checked in for
+/// (`crate::experts`). An expert's finding is marked `origin = expert`.
+pub async fn create_in(
+    state: &AppState,
+    caller: &Caller,
+    e: &enterprises::Model,
+    req: &NewFinding,
+    origin: &Origin,
+) -> Result<(FindingDetail, bool), ApiError> {
+    check_client_id(&req.client_id)?;
     let existing = || async {
         findings::Entity::find()
             .filter(findings::Column::EnterpriseId.eq(e.id))

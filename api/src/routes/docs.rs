@@ -26,7 +26,8 @@ use crate::routes::{
         reports::gov_list, reports::gov_get, reports::gov_pdf, reports::gov_return,
         mp::login, mp::bind, mp::phone, mp::subscribe, mp::invite, mp::people_list, mp::person_phone,
         evidence::upload, evidence::begin_upload, evidence::commit_upload, evidence::get, evidence::display, evidence::original, evidence::gov_display,
-        expert::tasks,
+        expert::tasks, expert::task, expert::accept, expert::decline, expert::checkin, expert::finding, expert::report,
+        expert::follow_up, expert::gov_tasks,
         admin::users, admin::unlock, admin::audit_trail, admin::rules,
     ),
     modifiers(&BearerScheme),
@@ -37,7 +38,7 @@ use crate::routes::{
         (name = "identity", description = "Sign-in, tokens, sign-out."),
         (name = "bureau", description = "HRSS and emergency bureaus: their jurisdiction (`/gov`)."),
         (name = "mini-program", description = "Safety officers and responsible persons (`/mp`). Writes other than sign-in need an `Idempotency-Key` header."),
-        (name = "expert", description = "Field experts: the tasks dispatched to them (`/expert`)."),
+        (name = "expert", description = "Field experts: the tasks dispatched to them (`/expert`): accept or decline, check in on site, report findings, the visit report with the 一企一策 plan, the follow-up verdict. Writes need an `Idempotency-Key` header."),
         (name = "admin", description = "System, security and audit administrators (`/admin`), separate roles."),
     )
 )]

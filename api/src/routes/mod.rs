@@ -41,6 +41,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::scope("/gov")
                 .service(web::resource("/dashboard/summary").route(web::get().to(dashboard::summary)))
                 .service(web::resource("/dashboard/enterprises").route(web::get().to(dashboard::enterprises)))
+                .service(web::resource("/tasks").route(web::get().to(expert::gov_tasks)))
                 .service(web::resource("/enterprises").route(web::get().to(enterprises::list)))
                 .service(web::resource("/enterprises/{id}").route(web::get().to(enterprises::get)))
                 .service(web::resource("/enterprises/{id}/binding-codes").route(web::post().to(binding::issue)))
@@ -112,7 +113,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/evidence/{id}/display").route(web::get().to(evidence::display)))
                 .service(web::resource("/evidence/{id}/original").route(web::get().to(evidence::original))),
         )
-        .service(web::scope("/expert").service(web::resource("/tasks").route(web::get().to(expert::tasks))))
+        .service(
+            web::scope("/expert")
+                .wrap(from_fn(idempotency::middleware))
+                .service(web::resource("/tasks").route(web::get().to(expert::tasks)))
+                .service(web::resource("/tasks/{id}").route(web::get().to(expert::task)))
+                .service(web::resource("/tasks/{id}/accept").route(web::post().to(expert::accept)))
+                .service(web::resource("/tasks/{id}/decline").route(web::post().to(expert::decline)))
+                .service(web::resource("/tasks/{id}/checkin").route(web::post().to(expert::checkin)))
+                .service(web::resource("/tasks/{id}/findings").route(web::post().to(expert::finding)))
+                .service(web::resource("/tasks/{id}/report").route(web::post().to(expert::report)))
+                .service(web::resource("/tasks/{id}/follow-up").route(web::post().to(expert::follow_up))),
+        )
         .service(
             web::scope("/admin")
                 .service(web::resource("/users").route(web::get().to(admin::users)))

@@ -78,7 +78,7 @@ pub async fn load(
         enterprise_ids.push((e.key.clone(), e.name.clone(), m.id));
     }
 
-    for x in &city.experts {
+    for (n, x) in city.experts.iter().enumerate() {
         let m = experts::ActiveModel {
             name: Set(x.name.clone()),
             organisation_id: Set(service_org),
@@ -108,7 +108,7 @@ pub async fn load(
             role: Set("expert".to_string()),
             expert_id: Set(Some(m.id)),
             organisation_id: Set(service_org),
-            wx_openid: Set(Some(format!("demo-openid-expert-{}", m.id))),
+            wx_openid: Set(Some(format!("demo-openid-demo-expert-{:02}", n + 1))),
             ..Default::default()
         }
         .insert(&txn)

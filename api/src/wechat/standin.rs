@@ -1,7 +1,8 @@
 //! The demo stand-in: answers without WeChat, for the demo city and local work.
 //!
 //! - `demo-<name>` signs in as openid `demo-openid-demo-<name>`: the demo seed gives
-//!   its officers `demo-officer-eNN` and responsible persons `demo-rp-eNN-1` / `-2`;
+//!   its officers `demo-officer-eNN`, responsible persons `demo-rp-eNN-1` / `-2` and
+//!   experts `demo-expert-NN` (in the order of `city.toml`);
 //!   any other name is a new, unbound WeChat user (to try binding codes).
 //! - `demo-phone-<11 digits>` is a phone-number code for that number.
 
