@@ -12,6 +12,7 @@ pub mod error;
 pub mod evidence;
 pub mod extract;
 pub mod findings;
+pub mod governance;
 pub mod hazard_import;
 pub mod idempotency;
 pub mod import;

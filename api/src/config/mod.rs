@@ -32,6 +32,7 @@ pub struct Settings {
     pub evidence: EvidenceSettings,
     pub idempotency: IdempotencySettings,
     pub reminders: ReminderSettings,
+    pub governance: GovernanceSettings,
     pub log: LogSettings,
 }
 
@@ -68,6 +69,13 @@ pub struct ReminderSettings {
     pub template_id: String,
     pub page: String,
     pub max_attempts: i32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GovernanceSettings {
+    /// Minutes between sweeps that evaluate every enterprise against the trigger rules.
+    pub interval_minutes: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -259,6 +267,9 @@ impl Settings {
         }
         if !(5..=3600).contains(&self.reminders.interval_seconds) || !(1..=20).contains(&self.reminders.max_attempts) {
             errors.push("reminders: interval_seconds 5-3600, max_attempts 1-20".to_string());
+        }
+        if !(1..=10_080).contains(&self.governance.interval_minutes) {
+            errors.push("governance: interval_minutes 1-10080 (a week)".to_string());
         }
         if !["text", "json"].contains(&self.log.format.as_str()) {
             errors.push(format!("log.format: {:?} is neither \"text\" nor \"json\"", self.log.format));

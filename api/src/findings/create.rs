@@ -226,5 +226,9 @@ pub async fn create(
     )
     .await?;
     txn.commit().await?;
+    // Reported straight to submitted: the trigger rules may fire (a major hazard).
+    if row.state != "draft" {
+        crate::governance::evaluate_soon(state, e.id);
+    }
     Ok((detail(&state.db, row).await?, true))
 }

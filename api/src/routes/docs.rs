@@ -6,7 +6,8 @@ use utoipa_scalar::{Scalar, Servable};
 
 use crate::error::{ErrorBody, ErrorCode, ErrorDetail};
 use crate::routes::{
-    admin, auth, binding, codes, enterprises, expert, findings, health, inspections, mp, recommend, risk, sync,
+    admin, auth, binding, codes, enterprises, expert, findings, governance, health, inspections, mp, recommend, risk,
+    sync,
 };
 
 #[derive(OpenApi)]
@@ -20,6 +21,7 @@ use crate::routes::{
         inspections::start, inspections::list, inspections::get, inspections::mark, inspections::close,
         findings::create, findings::list, findings::get, findings::act, findings::progress, findings::gov_list, findings::gov_get,
         sync::changes,
+        governance::list, governance::get, governance::of_enterprise, governance::escalate, governance::close, governance::own,
         mp::login, mp::bind, mp::phone, mp::subscribe, mp::invite, mp::people_list, mp::person_phone,
         expert::tasks,
         admin::users, admin::unlock, admin::audit_trail, admin::rules,

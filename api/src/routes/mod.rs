@@ -9,6 +9,7 @@ pub mod docs;
 pub mod enterprises;
 pub mod expert;
 pub mod findings;
+pub mod governance;
 pub mod health;
 pub mod inspections;
 pub mod mp;
@@ -49,7 +50,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/enterprises/{id}/findings").route(web::get().to(findings::gov_list)))
                 .service(
                     web::resource("/enterprises/{id}/findings/{finding_id}").route(web::get().to(findings::gov_get)),
-                ),
+                )
+                .service(
+                    web::resource("/enterprises/{id}/escalations")
+                        .route(web::get().to(governance::of_enterprise))
+                        .route(web::post().to(governance::escalate)),
+                )
+                .service(web::resource("/escalations").route(web::get().to(governance::list)))
+                .service(web::resource("/escalations/{id}").route(web::get().to(governance::get)))
+                .service(web::resource("/escalations/{id}/close").route(web::post().to(governance::close))),
         )
         .service(
             web::scope("/mp")
@@ -82,6 +91,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/findings/{id}/actions").route(web::post().to(findings::act)))
                 .service(web::resource("/findings/{id}/progress").route(web::post().to(findings::progress)))
                 .service(web::resource("/sync").route(web::get().to(sync::changes)))
+                .service(web::resource("/escalations").route(web::get().to(governance::own)))
                 .service(web::resource("/bind").route(web::post().to(mp::bind)))
                 .service(web::resource("/me/phone").route(web::post().to(mp::phone)))
                 .service(web::resource("/me/subscriptions").route(web::post().to(mp::subscribe)))
