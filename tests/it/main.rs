@@ -12,6 +12,7 @@ mod crash;
 mod demo;
 mod errors;
 mod findings;
+mod governance;
 mod harness;
 mod health;
 mod idempotency;

@@ -123,7 +123,11 @@ pub async fn close(
             .filter(escalations::Column::ParentId.eq(chain[i].0))
             .all(&txn)
             .await?;
-        chain.extend(children.into_iter().filter(|c| !chain.iter().any(|(id, _)| *id == c.id)).map(|c| (c.id, c.cause_key)));
+        for c in children {
+            if !chain.iter().any(|(id, _)| *id == c.id) {
+                chain.push((c.id, c.cause_key));
+            }
+        }
         i += 1;
     }
     for (id, key) in &chain {
