@@ -27,7 +27,7 @@ async fn serious_accident(app: &TestApp, enterprise: i64, source_key: &str) -> i
         created_at: Set(now.fixed_offset()),
         enterprise_id: Set(enterprise),
         occurred_on: Set((now - Duration::days(3)).date_naive()),
-        accident_type_system: Set(Some("gb6441_86".into())),
+        accident_type_system: Set(Some("gb6441-86".into())),
         accident_type_code: Set(Some("09".into())),
         accident_type_gb86: Set(Some("09".into())),
         severity: Set("serious".into()),
