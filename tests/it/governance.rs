@@ -75,7 +75,10 @@ both!(governance_ladder, demo(), async |app: &TestApp| {
     assert!(observed.iter().any(|o| o["value"] == json!(1.0) && o["threshold"] == json!(1.0)), "{}", l2.inputs);
     let t = tasks_of(app, l2.id).await;
     assert_eq!(t.len(), 1);
-    assert_eq!((t[0].kind.as_str(), t[0].status.as_str(), t[0].accident_id), ("accident_investigation", "open", Some(acc)));
+    assert_eq!(
+        (t[0].kind.as_str(), t[0].status.as_str(), t[0].accident_id),
+        ("accident_investigation", "open", Some(acc))
+    );
     let ins = t[0].instructions.clone().unwrap();
     let checklist: Vec<&str> = ins["checklist"].as_array().unwrap().iter().filter_map(|v| v.as_str()).collect();
     assert_eq!(checklist.len(), 4, "{ins}");
@@ -133,7 +136,8 @@ both!(governance_ladder, demo(), async |app: &TestApp| {
     .await
     .unwrap();
     governance::evaluate_enterprise(&app.db, &rules, e, Utc::now()).await.unwrap();
-    let l4 = escalation(app, e, &format!("L4-OVERDUE-MAJOR/finding:{}", f.id)).await.expect("L4 for the overdue hazard");
+    let l4 =
+        escalation(app, e, &format!("L4-OVERDUE-MAJOR/finding:{}", f.id)).await.expect("L4 for the overdue hazard");
     assert_eq!((l4.level, l4.state.as_str()), (4, "open"));
     let hrss = organisations::Entity::find()
         .filter(organisations::Column::Kind.eq("hrss_bureau"))

@@ -21,13 +21,27 @@ pub async fn run(settings: &Settings, enterprise_id: i64) -> anyhow::Result<()> 
         .ok_or_else(|| anyhow::anyhow!("no enterprise {enterprise_id}"))?;
     let now = Utc::now();
     let state = governance::apply::gather_for(&db, &e, now).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    println!("enterprise {} {} (industry {}, region {})", e.id, e.name, or_dash(&e.industry_code), or_dash(&e.region_code));
+    println!(
+        "enterprise {} {} (industry {}, region {})",
+        e.id,
+        e.name,
+        or_dash(&e.industry_code),
+        or_dash(&e.region_code)
+    );
     print_state(&state);
     println!("\nrules {} at {now}:", rules.triggers.version);
     for rule in &rules.triggers.rules {
         let subjects = explain(&state, rule, now);
         let fired = subjects.iter().filter(|s| s.fires).count();
-        println!("\n{} v{} (level {}, per {}) {}: {}", rule.id, rule.version, rule.level, rule.cause.as_str(), rule.name, if fired > 0 { format!("FIRES for {fired}") } else { "does not fire".to_string() });
+        println!(
+            "\n{} v{} (level {}, per {}) {}: {}",
+            rule.id,
+            rule.version,
+            rule.level,
+            rule.cause.as_str(),
+            rule.name,
+            if fired > 0 { format!("FIRES for {fired}") } else { "does not fire".to_string() }
+        );
         if subjects.is_empty() {
             println!("    nothing to evaluate (no subject of this kind)");
         }
@@ -49,15 +63,18 @@ pub async fn run(settings: &Settings, enterprise_id: i64) -> anyhow::Result<()> 
     println!("\ndecisions now ({}; nothing written):", decisions.len());
     for d in &decisions {
         match d {
-            Decision::Open(o) => println!(
-                "  open    {} level {} task {} due {}",
-                o.cause_key,
-                o.level,
-                o.task.as_str(),
-                o.due
-            ),
+            Decision::Open(o) => {
+                println!("  open    {} level {} task {} due {}", o.cause_key, o.level, o.task.as_str(), o.due)
+            }
             Decision::EscalateFurther(f) => {
-                println!("  escalate {} -> {} level {} task {}: {}", f.from, f.cause_key, f.level, f.task.as_str(), f.reason)
+                println!(
+                    "  escalate {} -> {} level {} task {}: {}",
+                    f.from,
+                    f.cause_key,
+                    f.level,
+                    f.task.as_str(),
+                    f.reason
+                )
             }
             Decision::Close(c) => println!("  close   {}: {}", c.cause_key, c.reason),
         }
@@ -79,7 +96,13 @@ fn status(s: EscalationStatus) -> &'static str {
 
 fn print_observed(o: &Observed) {
     let v = o.value.map_or_else(|| "none".to_string(), |v| format!("{v}"));
-    println!("      {} {}: read {v}, needs {} {}", if o.holds { "holds" } else { "fails" }, o.condition, o.op.as_str(), o.threshold);
+    println!(
+        "      {} {}: read {v}, needs {} {}",
+        if o.holds { "holds" } else { "fails" },
+        o.condition,
+        o.op.as_str(),
+        o.threshold
+    );
 }
 
 fn print_state(s: &EnterpriseState) {

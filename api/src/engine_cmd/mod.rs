@@ -161,7 +161,8 @@ pub fn read_records(
 pub fn accident(r: &Record, profile: Profile, naics: String, state: String) -> Accident {
     let osha = profile == Profile::OshaSir;
     let two = |c: &Option<String>| if osha { c.as_ref().map(|c| c.chars().take(2).collect()) } else { c.clone() };
-    let industry = if osha && !naics.is_empty() { naics } else { r.enterprise.industry_code.clone().unwrap_or_default() };
+    let industry =
+        if osha && !naics.is_empty() { naics } else { r.enterprise.industry_code.clone().unwrap_or_default() };
     let region = if osha { (!state.is_empty()).then_some(state) } else { r.enterprise.region_code.clone() };
     Accident {
         enterprise: r.enterprise.key.clone(),

@@ -168,8 +168,7 @@ async fn from_database(settings: &Settings) -> anyhow::Result<History> {
         let Some(fact) = crate::governance::state::accident_fact((id, date, kind, part, severity, grade)) else {
             continue;
         };
-        let (industry, region) =
-            h.firms.get(&key).map(|f| (f.industry.clone(), f.region.clone())).unwrap_or_default();
+        let (industry, region) = h.firms.get(&key).map(|f| (f.industry.clone(), f.region.clone())).unwrap_or_default();
         h.model.push(risk::Accident {
             enterprise: key.clone(),
             industry,
@@ -200,7 +199,12 @@ fn simulate(
     let listed: Vec<risk::Enterprise> = h
         .firms
         .iter()
-        .map(|(k, f)| risk::Enterprise { key: k.clone(), industry: f.industry.clone(), region: f.region.clone(), workers: None })
+        .map(|(k, f)| risk::Enterprise {
+            key: k.clone(),
+            industry: f.industry.clone(),
+            region: f.region.clone(),
+            workers: None,
+        })
         .collect();
     let first_month = first_of_month(last)
         .checked_sub_months(Months::new(months.saturating_sub(1)))
@@ -351,7 +355,8 @@ fn print_table(rows: &[Month]) {
     println!("|{}", "---|".repeat(11 + kinds.len() + 1));
     for r in rows {
         let tasks: Vec<String> = kinds.iter().map(|k| r.tasks.get(k).copied().unwrap_or(0).to_string()).collect();
-        let pct = |a: usize, b: usize| if b == 0 { "-".to_string() } else { format!("{:.1}%", 100.0 * a as f64 / b as f64) };
+        let pct =
+            |a: usize, b: usize| if b == 0 { "-".to_string() } else { format!("{:.1}%", 100.0 * a as f64 / b as f64) };
         println!(
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} / {} | {} | {} ({}) | {} |",
             r.label,

@@ -12,8 +12,8 @@ use sea_orm::{
 use serde::Deserialize;
 use utoipa::ToSchema;
 use zhicha_engine::findings::{
-    self as machine, Action, ActionBody, ActionKind, Actor, Effect, Finding, ItemDefaults, Outcome, PendingExtension, Role, State,
-    TransitionError,
+    self as machine, Action, ActionBody, ActionKind, Actor, Effect, Finding, ItemDefaults, Outcome, PendingExtension,
+    Role, State, TransitionError,
 };
 use zhicha_engine::hazards::Grade;
 

@@ -65,8 +65,10 @@ pub async fn evaluate_enterprise(
         let sql = format!("SELECT pg_advisory_xact_lock({LOCK_NAMESPACE}, {})", lock_key(enterprise_id));
         txn.execute_raw(Statement::from_string(DbBackend::Postgres, sql)).await?;
     }
-    let enterprise =
-        enterprises::Entity::find_by_id(enterprise_id).one(&txn).await?.ok_or_else(|| ApiError::not_found("enterprise"))?;
+    let enterprise = enterprises::Entity::find_by_id(enterprise_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ApiError::not_found("enterprise"))?;
     let state = gather_for(&txn, &enterprise, now).await?;
     let decisions = triggers::evaluate(&state, &rules.triggers, now);
     let applied = write(&txn, rules, &enterprise, &decisions, now).await?;
@@ -228,7 +230,9 @@ pub async fn insert(
     };
     let n = escalations::Entity::insert(row)
         .on_conflict(
-            OnConflict::columns([escalations::Column::EnterpriseId, escalations::Column::CauseKey]).do_nothing().to_owned(),
+            OnConflict::columns([escalations::Column::EnterpriseId, escalations::Column::CauseKey])
+                .do_nothing()
+                .to_owned(),
         )
         .exec_without_returning(db)
         .await?;

@@ -83,8 +83,15 @@ pub async fn escalate(
             .checked_add_days(chrono::Days::new(u64::from(level.due_days)))
             .unwrap_or(zhicha_engine::findings::local_date(now)),
     );
-    let task =
-        NewTask { enterprise: &e, escalation_id: id, kind: level.task, due, checklist: &level.checklist, accident_ids: &[], now };
+    let task = NewTask {
+        enterprise: &e,
+        escalation_id: id,
+        kind: level.task,
+        due,
+        checklist: &level.checklist,
+        accident_ids: &[],
+        now,
+    };
     task_rows::create(&txn, &state.hazards, &task).await?;
     apply::notify(&txn, e.id, id, &key, "opened", req.level, now).await?;
     audit::append(
@@ -119,10 +126,8 @@ pub async fn close(
     let mut chain = vec![(current.id, current.cause_key.clone())];
     let mut i = 0;
     while i < chain.len() {
-        let children = escalations::Entity::find()
-            .filter(escalations::Column::ParentId.eq(chain[i].0))
-            .all(&txn)
-            .await?;
+        let children =
+            escalations::Entity::find().filter(escalations::Column::ParentId.eq(chain[i].0)).all(&txn).await?;
         for c in children {
             if !chain.iter().any(|(id, _)| *id == c.id) {
                 chain.push((c.id, c.cause_key));
@@ -132,7 +137,8 @@ pub async fn close(
     }
     for (id, key) in &chain {
         if let Some(e) = apply::close(&txn, current.enterprise_id, key, &text, now).await? {
-            apply::notify(&txn, current.enterprise_id, *id, key, "closed", u8::try_from(e.level).unwrap_or(1), now).await?;
+            apply::notify(&txn, current.enterprise_id, *id, key, "closed", u8::try_from(e.level).unwrap_or(1), now)
+                .await?;
         }
     }
     audit::append(

@@ -136,10 +136,7 @@ async fn finding_facts(db: &impl ConnectionTrait, enterprise_id: i64) -> Result<
 
 /// Half-year ends (30 June, 31 December) after `joined`, up to the end of this year.
 pub fn checkpoints(joined: NaiveDate, today: NaiveDate) -> Vec<Checkpoint> {
-    half_years(joined, today)
-        .into_iter()
-        .map(|(label, _, end)| Checkpoint { id: label, date: end })
-        .collect()
+    half_years(joined, today).into_iter().map(|(label, _, end)| Checkpoint { id: label, date: end }).collect()
 }
 
 /// (label, first day, last day) of every half-year ending after `joined`, up to the one
@@ -234,11 +231,7 @@ pub async fn escalation_records(
         else {
             continue;
         };
-        tasks_of.entry(e).or_default().push(TaskRecord {
-            kind,
-            due: t.due_at.map(|d| d.with_timezone(&Utc)),
-            status,
-        });
+        tasks_of.entry(e).or_default().push(TaskRecord { kind, due: t.due_at.map(|d| d.with_timezone(&Utc)), status });
     }
     Ok(rows
         .iter()

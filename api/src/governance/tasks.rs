@@ -41,7 +41,10 @@ pub async fn create(db: &impl ConnectionTrait, hazards: &HazardLibrary, t: &NewT
     let addressed: Vec<Option<i64>> = match t.kind {
         TaskKind::JointResearch => vec![bureau_of(db, t.enterprise, "hrss_bureau").await?],
         TaskKind::JointSupervision => {
-            vec![bureau_of(db, t.enterprise, "emergency_bureau").await?, bureau_of(db, t.enterprise, "hrss_bureau").await?]
+            vec![
+                bureau_of(db, t.enterprise, "emergency_bureau").await?,
+                bureau_of(db, t.enterprise, "hrss_bureau").await?,
+            ]
         }
         _ => vec![None],
     };

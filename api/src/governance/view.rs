@@ -157,12 +157,7 @@ pub async fn list(
         q = q.filter(escalations::Column::State.eq(s.as_str()));
     }
     let total = q.clone().count(db).await?;
-    let rows = q
-        .order_by_desc(escalations::Column::Id)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-        .all(db)
-        .await?;
+    let rows = q.order_by_desc(escalations::Column::Id).offset((page - 1) * per_page).limit(per_page).all(db).await?;
     Ok(EscalationPage { page, per_page, total, escalations: rows.into_iter().map(|e| view(e).0).collect() })
 }
 
@@ -174,8 +169,11 @@ pub async fn detail(db: &impl ConnectionTrait, caller: &Caller, id: i64) -> Resu
         .one(db)
         .await?
         .ok_or_else(|| ApiError::not_found("escalation"))?;
-    let tasks =
-        tasks::Entity::find().filter(tasks::Column::EscalationId.eq(e.id)).order_by_asc(tasks::Column::Id).all(db).await?;
+    let tasks = tasks::Entity::find()
+        .filter(tasks::Column::EscalationId.eq(e.id))
+        .order_by_asc(tasks::Column::Id)
+        .all(db)
+        .await?;
     let (escalation, inputs) = view(e);
     Ok(EscalationDetail { escalation, inputs, tasks: tasks.into_iter().map(task_view).collect() })
 }
