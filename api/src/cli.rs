@@ -171,7 +171,7 @@ pub fn main() -> ExitCode {
                 import_hazards(&settings, &mapping, &file).await
             }
             Command::Audit { what: AuditWhat::Verify } => audit_verify(&settings).await,
-            Command::Engine { what } => engine_cmd::run(&settings, what),
+            Command::Engine { what } => engine_cmd::run(&settings, what).await,
         }
     });
     match result {
@@ -247,6 +247,23 @@ async fn import_accidents(
     // New accidents change every enterprise's risk: refit now rather than at the schedule.
     if summary.imported > 0 {
         println!("{}", crate::scoring::job::run(&db, crate::scoring::Trigger::Import, &settings.risk).await);
+    }
+    // Then the trigger rules, for every enterprise the import touched (after the refit,
+    // so the risk rules read the new scores).
+    if let Some(run_id) = summary.run_id {
+        let rules = crate::rules::load_once(&settings.rules.dir).map_err(|e| anyhow::anyhow!("rules: {e}"))?;
+        let touched = crate::governance::apply::enterprises_of_run(&db, run_id).await?;
+        let (mut opened, mut failed) = (0, 0);
+        for id in &touched {
+            match crate::governance::evaluate_enterprise(&db, &rules, *id, chrono::Utc::now()).await {
+                Ok(a) => opened += a.opened.len(),
+                Err(e) => {
+                    failed += 1;
+                    tracing::error!(enterprise_id = id, "trigger evaluation failed: {e}");
+                }
+            }
+        }
+        println!("escalations: {} enterprises evaluated, {opened} opened, {failed} failed", touched.len());
     }
     Ok(())
 }

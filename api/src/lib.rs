@@ -14,6 +14,7 @@ pub mod evidence;
 pub mod experts;
 pub mod extract;
 pub mod findings;
+pub mod governance;
 pub mod hazard_import;
 pub mod idempotency;
 pub mod import;

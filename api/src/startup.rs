@@ -76,6 +76,7 @@ impl Application {
             catalog,
             hazards: loaded.hazards,
             profiles: loaded.profiles,
+            triggers: loaded.triggers,
             settings: Arc::new(settings),
             vault,
             wechat,
@@ -86,6 +87,8 @@ impl Application {
         crate::reminders::spawn(state.clone());
         // The expert dispatcher: expired offers, pending expert visits and follow-ups.
         crate::experts::spawn(state.clone());
+        // The trigger engine's sweep over every enterprise.
+        crate::governance::job::spawn(state.clone());
         let workers = match state.settings.server.workers {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,

@@ -6,6 +6,7 @@ use sea_orm::DatabaseConnection;
 use zhicha_engine::Catalog;
 use zhicha_engine::hazards::HazardLibrary;
 use zhicha_engine::recommend::IndustryProfiles;
+use zhicha_engine::triggers::TriggerRules;
 
 use crate::config::Settings;
 use crate::pii::Vault;
@@ -18,6 +19,8 @@ pub struct AppState {
     pub catalog: Arc<Catalog>,
     pub hazards: Arc<HazardLibrary>,
     pub profiles: Arc<IndustryProfiles>,
+    /// The escalation ladder and its rules (`rules/triggers/`).
+    pub triggers: Arc<TriggerRules>,
     pub settings: Arc<Settings>,
     pub vault: Arc<Vault>,
     pub wechat: Arc<Wechat>,

@@ -2,7 +2,7 @@
 //! 150 recommended items, at least 50 hazards found, at least 80% of found hazards
 //! rectified (accepted, 销号).
 
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -34,14 +34,19 @@ pub struct Targets {
 
 /// Targets of `enterprise_id`; callers check the enterprise is in scope first.
 pub async fn of(state: &AppState, enterprise_id: i64) -> Result<Targets, ApiError> {
+    of_in(&state.db, enterprise_id).await
+}
+
+/// [`of`] over any connection (the trigger engine reads it inside its transaction).
+pub async fn of_in(db: &impl ConnectionTrait, enterprise_id: i64) -> Result<Targets, ApiError> {
     let latest = recommendation_rounds::Entity::find()
         .filter(recommendation_rounds::Column::EnterpriseId.eq(enterprise_id))
         .order_by_desc(recommendation_rounds::Column::Id)
-        .one(&state.db)
+        .one(db)
         .await?;
     let recommended = latest.as_ref().map_or(0, |r| u64::try_from(r.item_count).unwrap_or(0));
     let answered = match &latest {
-        Some(r) => feedback::Entity::find().filter(feedback::Column::RoundId.eq(r.id)).count(&state.db).await?,
+        Some(r) => feedback::Entity::find().filter(feedback::Column::RoundId.eq(r.id)).count(db).await?,
         None => 0,
     };
     let counted = || {
@@ -49,8 +54,8 @@ pub async fn of(state: &AppState, enterprise_id: i64) -> Result<Targets, ApiErro
             .filter(findings::Column::EnterpriseId.eq(enterprise_id))
             .filter(findings::Column::State.is_not_in(["draft", "cancelled"]))
     };
-    let found = counted().count(&state.db).await?;
-    let rectified = counted().filter(findings::Column::State.eq("accepted")).count(&state.db).await?;
+    let found = counted().count(db).await?;
+    let rectified = counted().filter(findings::Column::State.eq("accepted")).count(db).await?;
     let rectified_share = (found > 0).then(|| rectified as f64 / found as f64);
     Ok(Targets {
         enterprise_id,

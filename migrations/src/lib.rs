@@ -12,6 +12,7 @@ mod m20261122_000005_platform;
 mod m20261122_000006_risk;
 mod m20261122_000007_feedback;
 mod m20261201_000008_loop;
+mod m20261201_000009_governance;
 mod m20261201_000010_experts;
 mod m20261201_000011_progress;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_risk::Migration),
             Box::new(m20261122_000007_feedback::Migration),
             Box::new(m20261201_000008_loop::Migration),
+            Box::new(m20261201_000009_governance::Migration),
             Box::new(m20261201_000010_experts::Migration),
             Box::new(m20261201_000011_progress::Migration),
         ]

@@ -15,6 +15,7 @@ mod errors;
 mod evidence;
 mod experts;
 mod findings;
+mod governance;
 mod harness;
 mod health;
 mod idempotency;

@@ -56,6 +56,12 @@ pub enum Function {
     ExpertTaskWork,
     /// `GET /gov/tasks`: tasks of enterprises in the caller's jurisdiction.
     GovTasks,
+    /// `GET /gov/escalations[/{id}]`, `GET /gov/enterprises/{id}/escalations`:
+    /// escalations in the caller's jurisdiction.
+    GovEscalations,
+    /// `POST /gov/enterprises/{id}/escalations`, `POST /gov/escalations/{id}/close`:
+    /// a bureau escalates by hand or closes (overrides) an escalation.
+    GovEscalate,
     /// `GET /admin/users`, `POST /admin/users/{id}/unlock`: accounts.
     AdminAccounts,
     /// `GET /admin/audit`: the audit trail.
@@ -73,6 +79,9 @@ pub const POLICY: &[(Function, &[Role])] = &[
     (Function::GovEnterprises, &[HrssBureau, EmergencyBureau, ServiceOrg]),
     (Function::GovBindingCodes, &[ServiceOrg]),
     (Function::GovDashboard, &[HrssBureau, EmergencyBureau]),
+    (Function::GovEscalations, &[HrssBureau, EmergencyBureau, ServiceOrg]),
+    // Escalating and closing are the bureaus' decisions, not the service organisation's.
+    (Function::GovEscalate, &[HrssBureau, EmergencyBureau]),
     // A new WeChat account is an officer bound to nothing until it binds.
     (Function::MpBind, &[EnterpriseOfficer, ResponsiblePerson]),
     (Function::MpPhone, &[EnterpriseOfficer, ResponsiblePerson, Expert]),
@@ -137,6 +146,12 @@ pub const ROUTES: &[(&str, &str, Option<Function>)] = &[
     ("post", "/mp/findings/{id}/actions", Some(Function::MpFindingAction)),
     ("post", "/mp/findings/{id}/progress", Some(Function::MpFindingAction)),
     ("get", "/mp/sync", Some(Function::MpOwnEnterprise)),
+    ("get", "/mp/escalations", Some(Function::MpOwnEnterprise)),
+    ("get", "/gov/escalations", Some(Function::GovEscalations)),
+    ("get", "/gov/escalations/{id}", Some(Function::GovEscalations)),
+    ("get", "/gov/enterprises/{id}/escalations", Some(Function::GovEscalations)),
+    ("post", "/gov/enterprises/{id}/escalations", Some(Function::GovEscalate)),
+    ("post", "/gov/escalations/{id}/close", Some(Function::GovEscalate)),
     ("get", "/gov/enterprises/{id}/findings", Some(Function::GovEnterprises)),
     ("get", "/gov/enterprises/{id}/findings/{finding_id}", Some(Function::GovEnterprises)),
     ("post", "/mp/auth/login", None),

@@ -34,6 +34,7 @@ pub struct Settings {
     pub idempotency: IdempotencySettings,
     pub reminders: ReminderSettings,
     pub experts: ExpertSettings,
+    pub governance: GovernanceSettings,
     pub log: LogSettings,
 }
 
@@ -81,6 +82,13 @@ pub struct ExpertSettings {
     pub site_radius_m: f64,
     /// How often the dispatcher expires unanswered offers and dispatches pending tasks.
     pub interval_seconds: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GovernanceSettings {
+    /// Minutes between sweeps that evaluate every enterprise against the trigger rules.
+    pub interval_minutes: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -290,6 +298,9 @@ impl Settings {
             || !(5..=3600).contains(&x.interval_seconds)
         {
             errors.push("experts: accept_hours 1-336, site_radius_m 10-100000, interval_seconds 5-3600".to_string());
+        }
+        if !(1..=10_080).contains(&self.governance.interval_minutes) {
+            errors.push("governance: interval_minutes 1-10080 (a week)".to_string());
         }
         if !["text", "json"].contains(&self.log.format.as_str()) {
             errors.push(format!("log.format: {:?} is neither \"text\" nor \"json\"", self.log.format));

@@ -2,6 +2,8 @@
 //! benchmark used by bench/engine.sh. Files are parsed by the importer's own profiles,
 //! so the backtest sees exactly the records an import would store.
 
+mod explain;
+mod simulate;
 mod synth;
 
 use std::collections::HashSet;
@@ -40,6 +42,24 @@ pub enum EngineWhat {
         #[arg(long, hide = true)]
         model_config: Option<String>,
     },
+    /// What the trigger rules make of one enterprise now: its state, each rule with the
+    /// values it read against its thresholds, and the decisions an evaluation would
+    /// write (nothing is written).
+    Explain { enterprise_id: i64 },
+    /// Replays the trigger rules month by month over an accident history (the database's,
+    /// or --accidents FILE), in memory: escalations and tasks per month and how many of
+    /// the next month's accidents fell in escalated enterprises.
+    Simulate {
+        #[arg(long, default_value_t = 12)]
+        months: u32,
+        #[arg(long)]
+        accidents: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "osha-sir")]
+        profile: Profile,
+        /// Column mapping file, for `--profile generic`.
+        #[arg(long)]
+        mapping: Option<PathBuf>,
+    },
     /// Time fit + score on a file or a synthetic province (for bench/engine.sh).
     #[command(hide = true)]
     Bench {
@@ -56,8 +76,12 @@ pub enum EngineWhat {
     },
 }
 
-pub fn run(settings: &Settings, what: EngineWhat) -> anyhow::Result<()> {
+pub async fn run(settings: &Settings, what: EngineWhat) -> anyhow::Result<()> {
     match what {
+        EngineWhat::Explain { enterprise_id } => explain::run(settings, enterprise_id).await,
+        EngineWhat::Simulate { months, accidents, profile, mapping } => {
+            simulate::run(settings, months, accidents.as_deref(), profile, mapping.as_deref()).await
+        }
         EngineWhat::Backtest { accidents, profile, mapping, cutoff, horizon_months, out, model_config } => {
             let catalog = Catalog::load(&settings.rules.dir)?;
             let data = read(&catalog, profile, mapping.as_deref(), &accidents)?;
@@ -82,6 +106,20 @@ pub fn run(settings: &Settings, what: EngineWhat) -> anyhow::Result<()> {
 /// what the priors are smoothed down; the GB/T 4754 crosswalk stops at the 2-digit
 /// division) and the state as the region; the accident type is the 2-digit OIICS event.
 pub fn read(catalog: &Catalog, profile: Profile, mapping: Option<&Path>, file: &Path) -> anyhow::Result<Vec<Accident>> {
+    Ok(read_records(catalog, profile, mapping, file)?
+        .into_iter()
+        .map(|(r, naics, state)| accident(&r, profile, naics, state))
+        .collect())
+}
+
+/// The records of `file` as an import would store them, each with the OSHA NAICS code
+/// and state (empty for other profiles); a source key seen twice is kept once.
+pub fn read_records(
+    catalog: &Catalog,
+    profile: Profile,
+    mapping: Option<&Path>,
+    file: &Path,
+) -> anyhow::Result<Vec<(Record, String, String)>> {
     let display = file.display();
     let bytes = std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {display}: {e}"))?;
     let text = scan::check(&bytes).map_err(|e| anyhow::anyhow!("{display}: {e}"))?;
@@ -114,24 +152,26 @@ pub fn read(catalog: &Catalog, profile: Profile, mapping: Option<&Path>, file: &
             continue;
         }
         let (naics, state) = extra.get(i).cloned().unwrap_or_default();
-        out.push(accident(r, profile, naics, state));
+        out.push((r, naics, state));
     }
     Ok(out)
 }
 
-fn accident(r: Record, profile: Profile, naics: String, state: String) -> Accident {
+/// A record as the risk model reads it.
+pub fn accident(r: &Record, profile: Profile, naics: String, state: String) -> Accident {
     let osha = profile == Profile::OshaSir;
-    let two = |c: Option<String>| if osha { c.map(|c| c.chars().take(2).collect()) } else { c };
-    let industry = if osha && !naics.is_empty() { naics } else { r.enterprise.industry_code.unwrap_or_default() };
-    let region = if osha { (!state.is_empty()).then_some(state) } else { r.enterprise.region_code };
+    let two = |c: &Option<String>| if osha { c.as_ref().map(|c| c.chars().take(2).collect()) } else { c.clone() };
+    let industry =
+        if osha && !naics.is_empty() { naics } else { r.enterprise.industry_code.clone().unwrap_or_default() };
+    let region = if osha { (!state.is_empty()).then_some(state) } else { r.enterprise.region_code.clone() };
     Accident {
-        enterprise: r.enterprise.key,
+        enterprise: r.enterprise.key.clone(),
         industry,
         region,
         date: r.occurred_on,
-        accident_type: two(r.accident_type.code),
-        body_part: two(r.body_part.code),
-        job: r.job,
+        accident_type: two(&r.accident_type.code),
+        body_part: two(&r.body_part.code),
+        job: r.job.clone(),
         severe: r.severity.is_serious_or_worse(),
     }
 }

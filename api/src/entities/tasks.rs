@@ -21,6 +21,8 @@ pub struct Model {
     #[sea_orm(column_type = "JsonBinary", nullable)]
     pub result: Option<Json>,
     pub version: i32,
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub instructions: Option<Json>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,8 +12,8 @@ use sea_orm::{
 use serde::Deserialize;
 use utoipa::ToSchema;
 use zhicha_engine::findings::{
-    self as machine, Action, ActionBody, Actor, Effect, Finding, ItemDefaults, Outcome, PendingExtension, Role, State,
-    TransitionError,
+    self as machine, Action, ActionBody, ActionKind, Actor, Effect, Finding, ItemDefaults, Outcome, PendingExtension,
+    Role, State, TransitionError,
 };
 use zhicha_engine::hazards::Grade;
 
@@ -228,6 +228,11 @@ pub async fn act(
     audit::append(&txn, entry).await?;
     txn.commit().await?;
     crate::dashboard::touch_enterprise(state, f.enterprise_id).await;
+    // A submitted hazard or a failed acceptance can fire trigger rules; an acceptance
+    // can resolve one.
+    if matches!(outcome.history.action, ActionKind::Submit | ActionKind::Reject | ActionKind::Accept) {
+        crate::governance::evaluate_soon(state, f.enterprise_id);
+    }
     detail(&state.db, written).await
 }
 

@@ -241,5 +241,9 @@ pub async fn create_in(
     .await?;
     txn.commit().await?;
     crate::dashboard::touch_enterprise(state, e.id).await;
+    // Reported straight to submitted: the trigger rules may fire (a major hazard).
+    if row.state != "draft" {
+        crate::governance::evaluate_soon(state, e.id);
+    }
     Ok((detail(&state.db, row).await?, true))
 }

@@ -13,7 +13,7 @@ mod queue;
 mod subscriptions;
 
 pub use dispatch::dispatch;
-pub use overdue::mark_overdue;
+pub use overdue::{mark_overdue, mark_overdue_of};
 pub use queue::{TOPIC, queue_reminders};
 pub use subscriptions::{SubscriptionRequest, Subscriptions, TEMPLATE, add_credits};
 
@@ -46,7 +46,10 @@ pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<Tick, ApiError
         // First run: nothing is older than the job itself.
         None => now - chrono::Duration::seconds(i64::try_from(state.settings.reminders.interval_seconds).unwrap_or(60)),
     };
-    let mut t = Tick { marked_overdue: mark_overdue(state, now).await?, ..Tick::default() };
+    let (marked, touched) = mark_overdue_of(state, now).await?;
+    // Overdue hazards can fire trigger rules (a major one overdue is level 4).
+    crate::governance::evaluate_each(state, touched, now).await;
+    let mut t = Tick { marked_overdue: marked, ..Tick::default() };
     t.queued = queue_reminders(state, since.min(now), now).await?;
     job_marks::Entity::insert(job_marks::ActiveModel {
         name: Set(JOB.to_string()),

@@ -1,6 +1,8 @@
 //! Findings whose deadline day has ended become `overdue`, by the system, with a
 //! history row, through the same state machine and write path as people's actions.
 
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use zhicha_engine::findings::local_date;
@@ -11,6 +13,12 @@ use crate::state::AppState;
 
 /// Marks every `to_rectify` finding past its deadline; returns how many it marked.
 pub async fn mark_overdue(state: &AppState, now: DateTime<Utc>) -> Result<u64, ApiError> {
+    Ok(mark_overdue_of(state, now).await?.0)
+}
+
+/// [`mark_overdue`], with the enterprises whose findings it marked.
+pub async fn mark_overdue_of(state: &AppState, now: DateTime<Utc>) -> Result<(u64, BTreeSet<i64>), ApiError> {
+    let mut touched = BTreeSet::new();
     let today = local_date(now);
     let late = rectifications::Entity::find()
         .select_only()
@@ -30,8 +38,9 @@ pub async fn mark_overdue(state: &AppState, now: DateTime<Utc>) -> Result<u64, A
         for f in due {
             if crate::findings::mark_overdue(state, &f, now).await? {
                 marked += 1;
+                touched.insert(f.enterprise_id);
             }
         }
     }
-    Ok(marked)
+    Ok((marked, touched))
 }

@@ -6,8 +6,8 @@ use utoipa_scalar::{Scalar, Servable};
 
 use crate::error::{ErrorBody, ErrorCode, ErrorDetail};
 use crate::routes::{
-    admin, auth, binding, codes, dashboard, enterprises, evidence, expert, findings, health, inspections, mp,
-    recommend, reports, risk, sync,
+    admin, auth, binding, codes, dashboard, enterprises, evidence, expert, findings, governance, health, inspections,
+    mp, recommend, reports, risk, sync,
 };
 
 #[derive(OpenApi)]
@@ -24,6 +24,7 @@ use crate::routes::{
         sync::changes,
         reports::generate, reports::list, reports::get, reports::get_pdf, reports::submit, reports::revise,
         reports::gov_list, reports::gov_get, reports::gov_pdf, reports::gov_return,
+        governance::list, governance::get, governance::of_enterprise, governance::escalate, governance::close, governance::own,
         mp::login, mp::bind, mp::phone, mp::subscribe, mp::invite, mp::people_list, mp::person_phone,
         evidence::upload, evidence::begin_upload, evidence::commit_upload, evidence::get, evidence::display, evidence::original, evidence::gov_display,
         expert::tasks, expert::task, expert::accept, expert::decline, expert::checkin, expert::finding, expert::report,

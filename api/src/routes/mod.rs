@@ -11,6 +11,7 @@ pub mod enterprises;
 pub mod evidence;
 pub mod expert;
 pub mod findings;
+pub mod governance;
 pub mod health;
 pub mod inspections;
 pub mod mp;
@@ -60,7 +61,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/reports").route(web::get().to(reports::gov_list)))
                 .service(web::resource("/reports/{id}").route(web::get().to(reports::gov_get)))
                 .service(web::resource("/reports/{id}/pdf").route(web::get().to(reports::gov_pdf)))
-                .service(web::resource("/reports/{id}/return").route(web::post().to(reports::gov_return))),
+                .service(web::resource("/reports/{id}/return").route(web::post().to(reports::gov_return)))
+                .service(
+                    web::resource("/enterprises/{id}/escalations")
+                        .route(web::get().to(governance::of_enterprise))
+                        .route(web::post().to(governance::escalate)),
+                )
+                .service(web::resource("/escalations").route(web::get().to(governance::list)))
+                .service(web::resource("/escalations/{id}").route(web::get().to(governance::get)))
+                .service(web::resource("/escalations/{id}/close").route(web::post().to(governance::close))),
         )
         .service(
             web::scope("/mp")
@@ -99,6 +108,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/reports/{id}/pdf").route(web::get().to(reports::get_pdf)))
                 .service(web::resource("/reports/{id}/submit").route(web::post().to(reports::submit)))
                 .service(web::resource("/reports/{id}/revise").route(web::post().to(reports::revise)))
+                .service(web::resource("/escalations").route(web::get().to(governance::own)))
                 .service(web::resource("/bind").route(web::post().to(mp::bind)))
                 .service(web::resource("/me/phone").route(web::post().to(mp::phone)))
                 .service(web::resource("/me/subscriptions").route(web::post().to(mp::subscribe)))

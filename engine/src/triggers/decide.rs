@@ -259,3 +259,32 @@ fn scope_for<'a>(
     }
     s
 }
+
+/// One subject of a rule as an evaluation sees it, for `zhicha engine explain`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SubjectExplained {
+    pub cause_key: String,
+    /// The condition holds and the cause is not yet recorded: an evaluation opens it.
+    pub fires: bool,
+    /// The state of the escalation already recorded for this cause.
+    pub recorded: Option<super::state::EscalationStatus>,
+    /// Every comparison of the rule's `when`, with the value read and the threshold.
+    pub observed: Vec<super::eval::Observed>,
+}
+
+/// `rule` evaluated for each subject it could open a cause for now, those that fire
+/// first. Reads only; [`evaluate`] makes the same judgement.
+pub fn explain(state: &EnterpriseState, rule: &Rule, now: DateTime<Utc>) -> Vec<SubjectExplained> {
+    let today = local_date(now);
+    let mut out: Vec<SubjectExplained> = candidates(rule, state, now, today)
+        .into_iter()
+        .map(|subject| {
+            let cause_key = cause_key(&rule.id, &subject);
+            let recorded = state.escalations.iter().find(|e| e.cause_key == cause_key).map(|e| e.status);
+            let o = eval(&rule.when, &scope_for(rule, &subject, state, now, today, Vec::new()));
+            SubjectExplained { fires: o.holds && recorded.is_none(), recorded, observed: o.observed, cause_key }
+        })
+        .collect();
+    out.sort_by_key(|s| !s.fires);
+    out
+}

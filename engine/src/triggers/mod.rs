@@ -22,7 +22,7 @@ mod validate;
 #[cfg(test)]
 mod tests;
 
-pub use decide::evaluate;
+pub use decide::{SubjectExplained, evaluate, explain};
 pub use decision::{Closing, Decision, Further, Opening};
 pub use eval::Observed;
 pub use load::{DIR, LEVELS, from_texts, load};

@@ -284,3 +284,20 @@ fn l5_repeat_after_expert() {
     assert!(opens(&state(100, 40, Severity::Minor), "L5-REPEAT-AFTER-EXPERT").is_empty());
     assert!(opens(&state(400, 34, Severity::Death), "L5-REPEAT-AFTER-EXPERT").is_empty());
 }
+
+#[test]
+fn explain_agrees_with_evaluate() {
+    let state = with_accidents(vec![
+        accident(5, 10, "09", "A1.14", Severity::Serious),
+        accident(6, 40, "09", "A1.14", Severity::Serious),
+    ]);
+    let rules = defaults();
+    let Some(rule) = rules.rule("L2-SERIOUS-ACCIDENT") else { panic!("the default rule") };
+    let subjects = explain(&state, rule, now());
+    assert_eq!(subjects.len(), 2);
+    assert!(subjects[0].fires && subjects[0].cause_key.ends_with("accident:5"), "firing subjects first");
+    assert!(!subjects[1].fires);
+    assert_eq!(subjects[1].observed[0].value, Some(0.0), "the older accident is outside the window");
+    let opened: Vec<String> = opens(&state, "L2-SERIOUS-ACCIDENT").into_iter().map(|o| o.cause_key).collect();
+    assert_eq!(opened, [subjects[0].cause_key.clone()]);
+}

@@ -1,0 +1,70 @@
+//! The scheduled sweep: every enterprise evaluated at `[governance] interval_minutes`,
+//! which catches what only time changes (a task past due, a checkpoint passed, an
+//! accident leaving its window). On PostgreSQL a transaction-scoped advisory lock,
+//! held on one connection for the sweep, lets one instance sweep at a time; the others
+//! skip the round (their writes would be idempotent, only wasted).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QuerySelect, Statement, TransactionTrait};
+
+use crate::entities::enterprises;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Advisory-lock key of the sweep ("zhicha govsweep" as a number).
+pub const LOCK_KEY: i64 = 0x7a68_676f_7673_7770;
+
+/// What a sweep did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sweep {
+    pub enterprises: usize,
+    pub opened: usize,
+    pub escalated: usize,
+    pub closed: usize,
+    /// Another instance held the lock; nothing was evaluated.
+    pub busy: bool,
+}
+
+/// Evaluates every enterprise at `now`.
+pub async fn sweep(state: &AppState, now: DateTime<Utc>) -> Result<Sweep, ApiError> {
+    let guard = state.db.begin().await?;
+    if guard.get_database_backend() == DbBackend::Postgres {
+        let sql = format!("SELECT pg_try_advisory_xact_lock({LOCK_KEY}) AS locked");
+        let row = guard.query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await?;
+        if !row.and_then(|r| r.try_get::<bool>("", "locked").ok()).unwrap_or(false) {
+            guard.rollback().await?;
+            return Ok(Sweep { busy: true, ..Sweep::default() });
+        }
+    }
+    let ids: Vec<i64> =
+        enterprises::Entity::find().select_only().column(enterprises::Column::Id).into_tuple().all(&state.db).await?;
+    let applied = super::evaluate_each(state, ids.iter().copied(), now).await;
+    guard.rollback().await?;
+    Ok(Sweep {
+        enterprises: ids.len(),
+        opened: applied.iter().map(|a| a.opened.len()).sum(),
+        escalated: applied.iter().map(|a| a.escalated.len()).sum(),
+        closed: applied.iter().map(|a| a.closed.len()).sum(),
+        busy: false,
+    })
+}
+
+/// Sweeps every `governance.interval_minutes`, the first one interval after start-up
+/// (start-up already has the refit and the clock to do).
+pub fn spawn(state: AppState) {
+    let every = Duration::from_secs(state.settings.governance.interval_minutes.saturating_mul(60));
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            match sweep(&state, Utc::now()).await {
+                Ok(s) if s.busy => tracing::debug!("governance sweep skipped: another instance holds it"),
+                Ok(s) => tracing::info!(?s, "governance sweep"),
+                Err(e) => tracing::error!("governance sweep failed: {e}"),
+            }
+        }
+    });
+}

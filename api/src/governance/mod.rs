@@ -1,0 +1,65 @@
+//! Dynamic precise governance (动态精准治理) in the database: the trigger engine
+//! (`zhicha_engine::triggers`) evaluated for an enterprise over its stored state, its
+//! decisions written as escalations, tasks and notifications, manual escalations and
+//! closures by bureaus, and the reads.
+//!
+//! When it runs: after accidents are imported (each enterprise touched), after a
+//! finding is submitted or rejected, after the clock marks findings overdue, and for
+//! every enterprise on `[governance] interval_minutes`. Other code that changes what
+//! the rules read (a task done by an expert, a report submitted) calls
+//! [`evaluate_soon`].
+
+pub mod apply;
+pub mod job;
+pub mod manual;
+pub mod state;
+pub mod tasks;
+pub mod view;
+
+pub use apply::{Applied, evaluate_enterprise};
+pub use tasks::awaiting_dispatch;
+
+use chrono::Utc;
+
+use crate::rules::Rules;
+use crate::state::AppState;
+
+impl AppState {
+    /// The rules this application was built with.
+    pub fn rules(&self) -> Rules {
+        Rules {
+            catalog: self.catalog.clone(),
+            hazards: self.hazards.clone(),
+            profiles: self.profiles.clone(),
+            triggers: self.triggers.clone(),
+        }
+    }
+}
+
+/// Evaluates `enterprise_id` in the background, now; errors are logged, never returned,
+/// so the request that caused it does not fail for it.
+pub fn evaluate_soon(state: &AppState, enterprise_id: i64) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        if let Err(e) = evaluate_enterprise(&state.db, &state.rules(), enterprise_id, Utc::now()).await {
+            tracing::error!(enterprise_id, "trigger evaluation failed: {e}");
+        }
+    });
+}
+
+/// Evaluates each enterprise in turn at `now`, logging failures; returns what was written.
+pub async fn evaluate_each(
+    state: &AppState,
+    enterprise_ids: impl IntoIterator<Item = i64>,
+    now: chrono::DateTime<Utc>,
+) -> Vec<Applied> {
+    let rules = state.rules();
+    let mut out = Vec::new();
+    for id in enterprise_ids {
+        match evaluate_enterprise(&state.db, &rules, id, now).await {
+            Ok(a) => out.push(a),
+            Err(e) => tracing::error!(enterprise_id = id, "trigger evaluation failed: {e}"),
+        }
+    }
+    out
+}
