@@ -97,3 +97,16 @@ pub fn backend_name(db: &DatabaseConnection) -> &'static str {
         _ => "other",
     }
 }
+
+/// Begins a transaction that will write. On SQLite it takes the write lock at `BEGIN
+/// IMMEDIATE`, so a concurrent writer makes it wait (`busy_timeout`) instead of failing
+/// with `SQLITE_BUSY_SNAPSHOT` when a deferred transaction upgrades from reading to
+/// writing after another commit; PostgreSQL ignores the mode. Call it on a connection,
+/// not inside a transaction.
+pub async fn begin_write<C: sea_orm::TransactionTrait>(db: &C) -> Result<C::Transaction, sea_orm::DbErr> {
+    db.begin_with_options(sea_orm::TransactionOptions {
+        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}

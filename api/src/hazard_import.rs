@@ -5,10 +5,7 @@
 use std::path::Path;
 
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
 use zhicha_engine::hazards::HazardItem;
 use zhicha_engine::hazards::import::{ImportMapping, import};
@@ -71,7 +68,7 @@ pub async fn drafts(db: &DatabaseConnection, rules: &Rules, mapping: &Path, file
     let digest: String = Sha256::digest(text.as_bytes()).iter().take(8).map(|b| format!("{b:02x}")).collect();
     let batch = format!("import:{digest}");
     let codes: Vec<String> = report.items.iter().map(|i| i.item.id.clone()).collect();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     // Ids continue the committed library's numbering, which knows nothing of earlier
     // imports: an id already taken by another file's draft must not be overwritten.
     let taken = hazard_items::Entity::find().filter(hazard_items::Column::Code.is_in(codes.clone())).all(&txn).await?;

@@ -7,7 +7,7 @@ use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -208,7 +208,7 @@ pub async fn start(
             })?;
     }
     let now = Utc::now().fixed_offset();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let row = inspections::ActiveModel {
         created_at: Set(now),
         enterprise_id: Set(e.id),
@@ -354,7 +354,7 @@ pub async fn mark(
         checked.push((item, m.result.as_str(), reason));
     }
     let now = Utc::now().fixed_offset();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let codes = item_codes(&txn, checked.iter().filter_map(|(it, _, _)| it.hazard_item_id).collect()).await?;
     for (item, result, reason) in &checked {
         inspection_items::ActiveModel {
@@ -447,7 +447,7 @@ pub async fn close(
         )
         .with_details(serde_json::json!({ "state": "open", "pending_items": pending, "draft_findings": drafts })));
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let closed = bump(&txn, &i, Some("closed")).await?;
     sync::record(&txn, i.enterprise_id, sync::Kind::Inspection, i.id).await?;
     audit::append(

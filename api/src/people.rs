@@ -3,7 +3,7 @@
 //! read of them (and of lists of people) is on the audit trail.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -72,7 +72,7 @@ pub async fn set_phone(state: &AppState, caller: &Caller, code: &str, origin: &O
         return Err(ApiError::field(ErrorCode::Conflict, "code", "this number belongs to another account"));
     }
     let (sealed, key_id) = state.vault.seal(&phone).map_err(ApiError::internal)?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     users::Entity::update_many()
         .col_expr(users::Column::PhoneCipher, Expr::value(sealed))
         .col_expr(users::Column::PhoneKeyId, Expr::value(key_id))
@@ -163,7 +163,7 @@ pub async fn accounts(
 
 /// Lifts a lockout and resets the failure count.
 pub async fn unlock(state: &AppState, caller: &Caller, id: i64, origin: &Origin) -> Result<(), ApiError> {
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let n = users::Entity::update_many()
         .col_expr(users::Column::LockedUntil, Expr::value(Option::<chrono::DateTime<chrono::FixedOffset>>::None))
         .col_expr(users::Column::FailedLogins, Expr::value(0))

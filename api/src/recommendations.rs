@@ -9,7 +9,7 @@ use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, FromQueryResult, JoinType, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, RelationTrait, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -218,7 +218,7 @@ pub async fn generate(
     .await
     .map_err(ApiError::internal)?;
 
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     // The item versions the round points at, stored once each.
     let library_version = state.hazards.version.clone();
     let wanted: Vec<&str> = ranked.iter().map(|r| r.item_id.as_str()).collect();
@@ -412,7 +412,7 @@ pub async fn answer(
             ..Default::default()
         });
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let n = rows.len();
     for chunk in rows.chunks(200) {
         feedback::Entity::insert_many(chunk.to_vec())

@@ -146,7 +146,7 @@ fn sha256(bytes: &[u8]) -> String {
 }
 
 /// A multipart/form-data body as `wx.uploadFile` builds it, with a fresh boundary.
-fn form(fields: &[(&str, String)], file: Option<(&str, &str, &[u8])>) -> (String, Vec<u8>) {
+pub fn form(fields: &[(&str, String)], file: Option<(&str, &str, &[u8])>) -> (String, Vec<u8>) {
     let boundary = format!("----wxform{}", uuid::Uuid::new_v4().simple());
     let mut body = Vec::new();
     for (name, value) in fields {

@@ -28,19 +28,22 @@ fn jpeg(n: usize) -> Vec<u8> {
 
 /// Uploads a photo as `wx.uploadFile` does (multipart), returns the evidence id.
 async fn upload(app: &TestApp, token: &str, finding: i64, phase: &str, n: usize) -> i64 {
-    let form = reqwest::multipart::Form::new()
-        .text("client_id", key())
-        .text("owner_kind", "finding")
-        .text("owner_id", finding.to_string())
-        .text("phase", phase.to_string())
-        .text("captured_at", Utc::now().to_rfc3339())
-        .part("file", reqwest::multipart::Part::bytes(jpeg(n)).file_name("photo.jpg").mime_str("image/jpeg").unwrap());
+    let photo = jpeg(n);
+    let fields = [
+        ("client_id", key()),
+        ("owner_kind", "finding".to_string()),
+        ("owner_id", finding.to_string()),
+        ("phase", phase.to_string()),
+        ("captured_at", Utc::now().to_rfc3339()),
+    ];
+    let (content_type, body) = crate::evidence::form(&fields, Some(("photo.jpg", "image/jpeg", &photo)));
     let res = app
         .client
         .post(app.url("/mp/evidence"))
         .bearer_auth(token)
         .header("Idempotency-Key", key())
-        .multipart(form)
+        .header("content-type", content_type)
+        .body(body)
         .send()
         .await
         .unwrap();

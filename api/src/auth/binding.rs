@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -94,7 +94,7 @@ pub async fn issue(
     let enterprise = scope::enterprise(&state.db, caller, Some(enterprise_id)).await?;
     let code = new_code().map_err(ApiError::internal)?;
     let expires_at = Utc::now() + Duration::hours(state.settings.auth.binding_code_hours);
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let row = binding_codes::ActiveModel {
         enterprise_id: Set(enterprise.id),
         role: Set(role.role().as_str().to_string()),
@@ -144,7 +144,7 @@ pub async fn bind(
         .await?;
         return Err(invalid());
     };
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     // Spend it only if nobody has: two people racing for one code, one wins.
     let spent = binding_codes::Entity::update_many()
         .col_expr(binding_codes::Column::UsedAt, Expr::value(now.fixed_offset()))

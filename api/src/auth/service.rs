@@ -2,9 +2,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -183,7 +181,7 @@ pub async fn login(
         totp_step = totp::accept(&secret, code, now, user.totp_last_step);
         ok = totp_step.is_some();
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     if !ok || user.status != "active" {
         let failures = user.failed_logins + 1;
         let lock = failures >= state.settings.auth.max_failed_logins;
@@ -226,7 +224,7 @@ pub async fn refresh(state: &AppState, token: &str, origin: &Origin) -> Result<T
     if session.revoked_at.is_some() || session.refresh_expires_at < now || user.status != "active" {
         return Err(expired());
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     // Spend it only if nobody has: a second, concurrent use counts as reuse.
     let spent = auth_sessions::Entity::update_many()
         .col_expr(auth_sessions::Column::SpentAt, Expr::value(now.fixed_offset()))

@@ -4,7 +4,7 @@
 
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 
 use super::caller::Role;
 use super::service::{Origin, TokenPair, issue, login_entry};
@@ -64,7 +64,7 @@ pub async fn login(state: &AppState, code: &str, origin: &Origin) -> Result<Toke
         .await?;
         return Err(ApiError::new(ErrorCode::Forbidden, "this account signs in with a username and password"));
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let mut update = users::Entity::update_many()
         .col_expr(users::Column::LastLoginAt, Expr::value(Utc::now().fixed_offset()))
         .filter(users::Column::Id.eq(user.id));

@@ -265,7 +265,11 @@ fn simulate(
                 .filter(|t| t.kind == TaskKind::ExpertVisit && t.status == TaskStatus::Done)
                 .enumerate()
                 .filter_map(|(i, t)| {
-                    Some(ExpertVisit { id: i64::try_from(i).ok()?, date: zhicha_engine::findings::local_date(t.due?) })
+                    Some(ExpertVisit {
+                        id: i64::try_from(i).ok()?,
+                        date: zhicha_engine::findings::local_date(t.due?),
+                        follow_up_failed: false,
+                    })
                 })
                 .collect();
             let state = EnterpriseState {

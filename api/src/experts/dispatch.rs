@@ -16,8 +16,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::json;
 use zhicha_engine::industry_code::section_of;
@@ -97,7 +96,7 @@ pub async fn dispatch_task(state: &AppState, task_id: i64, now: DateTime<Utc>) -
         return Ok(Dispatched::NoExpert);
     };
 
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let claimed = tasks::Entity::update_many()
         .col_expr(tasks::Column::ExpertId, Expr::value(d.drawn))
         .col_expr(tasks::Column::Version, Expr::col(tasks::Column::Version).add(1))

@@ -18,7 +18,7 @@ use chrono::{DateTime, Duration, FixedOffset, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    QueryOrder,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -142,7 +142,7 @@ pub async fn checkin(
     let site = e.and_then(|e| e.latitude.zip(e.longitude)).and_then(|(la, lo)| GeoPoint::new(la, lo));
     let distance_m = site.map(|s| (s.distance_m(here) * 10.0).round() / 10.0);
     let far = distance_m.is_some_and(|d| d > state.settings.experts.site_radius_m);
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let row = task_checkins::ActiveModel {
         created_at: Set(now.fixed_offset()),
         task_id: Set(task.id),
@@ -234,7 +234,7 @@ pub async fn report(
         .await?;
     let due = now + Duration::days(req.follow_up_days);
 
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let follow = tasks::ActiveModel {
         created_at: Set(now.fixed_offset()),
         enterprise_id: Set(task.enterprise_id),
@@ -366,7 +366,7 @@ pub async fn follow_up(
         "expert_id": expert_of(caller)?,
         "decided_at": now.fixed_offset(),
     });
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     finish(&txn, &task, result.clone(), now).await?;
     if req.verdict == "failed" {
         let organisation =

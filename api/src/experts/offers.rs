@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -99,7 +99,7 @@ pub async fn accept(
 ) -> Result<TaskDetail, ApiError> {
     let task = own_task(&state.db, caller, id).await?;
     let offer = open_offer(state, caller, &task, now).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let r = tasks::Entity::update_many()
         .col_expr(tasks::Column::Status, Expr::value("accepted"))
         .col_expr(tasks::Column::Version, Expr::col(tasks::Column::Version).add(1))
@@ -136,7 +136,7 @@ pub async fn decline(
     }
     let task = own_task(&state.db, caller, id).await?;
     let offer = open_offer(state, caller, &task, now).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     if !answer(&txn, offer.id, "declined", Some(reason.to_string()), Some(now)).await?
         || release(&txn, task.id, offer.expert_id).await? == 0
     {
@@ -164,7 +164,7 @@ pub async fn expire_offers(state: &AppState, now: DateTime<Utc>) -> Result<u64, 
         .await?;
     let mut n = 0;
     for (offer, task) in due {
-        let txn = state.db.begin().await?;
+        let txn = crate::db::begin_write(&state.db).await?;
         if !answer(&txn, offer.id, "expired", None, None).await? {
             continue;
         }

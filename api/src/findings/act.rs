@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, TransactionTrait,
+    QueryFilter, QueryOrder,
 };
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -219,7 +219,7 @@ pub async fn act(
     let now = Utc::now();
     let outcome = machine::apply(&current, action, &actor, now).map_err(transition_error)?;
     check_references(&state.db, &f, &action.body).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let written = write(&txn, &f, &outcome, now).await?;
     let entry = Entry::by(caller, origin, &format!("finding.{}", outcome.history.action.as_str()), "finding")
         .object(f.id)
@@ -242,7 +242,7 @@ pub async fn mark_overdue(state: &AppState, f: &findings::Model, now: DateTime<U
     let current = load(&state.db, state, f).await?;
     let action = Action { version: f.version, body: ActionBody::MarkOverdue };
     let Ok(outcome) = machine::apply(&current, &action, &Actor::system(), now) else { return Ok(false) };
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     match write(&txn, f, &outcome, now).await {
         Ok(_) => {}
         Err(e) if e.code == ErrorCode::VersionConflict => return Ok(false),
@@ -474,7 +474,7 @@ pub async fn progress(
         .await?
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("finding {} has no rectification", f.id)))?;
     let now = Utc::now().fixed_offset();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     rectification_updates::ActiveModel {
         created_at: Set(now),
         rectification_id: Set(rect.id),

@@ -3,7 +3,7 @@
 //! `client_id`, so an offline queue replayed later makes it once.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use zhicha_engine::findings::{self as machine, Actor, State};
@@ -165,7 +165,7 @@ pub async fn create_in(
         (None, None) => Vec::new(),
     };
 
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let hazard_item_id = match lib_item {
         Some(item) => {
             store_items(&txn, &[item], "active", &state.hazards.version).await?;

@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter,
-    Statement, TransactionTrait,
+    Statement,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -60,7 +60,7 @@ pub async fn evaluate_enterprise(
     enterprise_id: i64,
     now: DateTime<Utc>,
 ) -> Result<Applied, ApiError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     if txn.get_database_backend() == DbBackend::Postgres {
         let sql = format!("SELECT pg_advisory_xact_lock({LOCK_NAMESPACE}, {})", lock_key(enterprise_id));
         txn.execute_raw(Statement::from_string(DbBackend::Postgres, sql)).await?;

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QuerySelect, Statement, TransactionTrait};
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QuerySelect, Statement};
 
 use crate::entities::enterprises;
 use crate::error::ApiError;
@@ -29,7 +29,7 @@ pub struct Sweep {
 
 /// Evaluates every enterprise at `now`.
 pub async fn sweep(state: &AppState, now: DateTime<Utc>) -> Result<Sweep, ApiError> {
-    let guard = state.db.begin().await?;
+    let guard = crate::db::begin_write(&state.db).await?;
     if guard.get_database_backend() == DbBackend::Postgres {
         let sql = format!("SELECT pg_try_advisory_xact_lock({LOCK_KEY}) AS locked");
         let row = guard.query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await?;

@@ -3,7 +3,7 @@
 //! The engine leaves manual escalations to people; a closed cause stays closed.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -63,7 +63,7 @@ pub async fn escalate(
         .level(req.level)
         .ok_or_else(|| ApiError::field(ErrorCode::InvalidField, "level", "no such level"))?;
     let key = format!("manual/{}/{}", caller.user_id, now.timestamp_micros());
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let row = NewEscalation {
         level: req.level,
         cause_key: &key,
@@ -120,7 +120,7 @@ pub async fn close(
     if current.state == "closed" {
         return Err(ApiError::new(ErrorCode::Conflict, "the escalation is already closed"));
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let text = format!("closed by {} #{}: {reason}", caller.role.as_str(), caller.user_id);
     // The escalation and every one it led to, parents before children.
     let mut chain = vec![(current.id, current.cause_key.clone())];

@@ -203,9 +203,27 @@ async fn expert_visits(db: &impl ConnectionTrait, enterprise_id: i64) -> Result<
         .into_tuple()
         .all(db)
         .await?;
+    // A done follow-up names its visit and its verdict in `result` (see crate::experts).
+    let follow_ups: Vec<Option<serde_json::Value>> = tasks::Entity::find()
+        .select_only()
+        .column(tasks::Column::Result)
+        .filter(tasks::Column::EnterpriseId.eq(enterprise_id))
+        .filter(tasks::Column::Kind.eq(TaskKind::FollowUp.as_str()))
+        .filter(tasks::Column::Status.eq("done"))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let failed: std::collections::HashSet<i64> = follow_ups
+        .iter()
+        .flatten()
+        .filter(|r| r["verdict"] == "failed")
+        .filter_map(|r| r["visit_task_id"].as_i64())
+        .collect();
     Ok(rows
         .into_iter()
-        .filter_map(|(id, at)| Some(ExpertVisit { id, date: local_date(at?.with_timezone(&Utc)) }))
+        .filter_map(|(id, at)| {
+            Some(ExpertVisit { id, date: local_date(at?.with_timezone(&Utc)), follow_up_failed: failed.contains(&id) })
+        })
         .collect())
 }
 

@@ -8,7 +8,7 @@ use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -85,7 +85,7 @@ pub async fn generate(
     let version = latest.as_ref().map_or(1, |r| r.version);
     let bytes = render(state, &content, version, photos).await?;
 
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let (row, created) = match latest {
         Some(draft) => {
             let mut m: reports::ActiveModel = draft.into();
@@ -133,7 +133,7 @@ pub async fn submit(state: &AppState, caller: &Caller, id: i64, origin: &Origin)
     }
     let bureaus = addressees(&state.db, &enterprise).await?;
     let now = Utc::now().fixed_offset();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     // Conditional on the state read above: two submits at once, one wins.
     let moved = reports::Entity::update_many()
         .col_expr(reports::Column::Status, Expr::value("submitted"))
@@ -206,7 +206,7 @@ pub async fn revise(state: &AppState, caller: &Caller, id: i64, origin: &Origin)
     let (content, photos) = content::build(&state.db, &enterprise, &inspection, now).await?;
     let version = report.version + 1;
     let bytes = render(state, &content, version, photos).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let row = reports::ActiveModel {
         created_at: Set(now.fixed_offset()),
         enterprise_id: Set(enterprise.id),
@@ -295,7 +295,7 @@ pub async fn gov_get(state: &AppState, caller: &Caller, id: i64, origin: &Origin
         && receipt.status == "received"
     {
         let now = Utc::now().fixed_offset();
-        let txn = state.db.begin().await?;
+        let txn = crate::db::begin_write(&state.db).await?;
         let moved = report_receipts::Entity::update_many()
             .col_expr(report_receipts::Column::Status, Expr::value("read"))
             .col_expr(report_receipts::Column::ReadAt, Expr::value(now))
@@ -349,7 +349,7 @@ pub async fn gov_return(
         return Err(invalid_state("returned", "your bureau has already returned this version"));
     }
     let now = Utc::now().fixed_offset();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let mut r: report_receipts::ActiveModel = receipt.clone().into();
     r.status = Set("returned".into());
     r.returned_at = Set(Some(now));

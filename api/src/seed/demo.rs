@@ -7,7 +7,6 @@ use std::path::Path;
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
 };
 use zhicha_engine::Catalog;
 
@@ -38,7 +37,7 @@ pub async fn load(
     vault: &Vault,
 ) -> anyhow::Result<String> {
     let DemoFiles { city, enterprises: demo_enterprises } = demo_files::read(dir, catalog)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
 
     let mut orgs = HashMap::new();
     for o in &city.organisations {

@@ -180,7 +180,7 @@ pub(super) async fn write<C: ConnectionTrait + TransactionTrait>(
     settle: Settle,
 ) -> Result<Written, ApiError> {
     let NewRecord { enterprise_id, claim, photo, keys, upload_path } = new;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let row = evidence::ActiveModel {
         created_at: Set(Utc::now().fixed_offset()),
         enterprise_id: Set(enterprise_id),

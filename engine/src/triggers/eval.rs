@@ -107,6 +107,7 @@ fn measure(c: &Comparison, s: &Scope<'_>) -> (Option<f64>, Vec<i64>) {
             ids.dedup();
             (Some(ids.len() as f64), ids)
         }
+        Metric::FailedFollowUps => count(s.visits.iter().filter(|v| v.follow_up_failed).count()),
         Metric::OpenHazards => count(s.findings.iter().filter(|f| f.open && finding_passes(f, p)).count()),
         Metric::OverdueHazards => count(
             s.findings

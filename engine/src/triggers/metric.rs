@@ -19,6 +19,8 @@ pub enum Metric {
     Accidents,
     /// Accidents within `window_days` after an expert visit (the cause's visit, if any).
     AccidentsAfterVisit,
+    /// Expert visits (the cause's visit, if any) whose follow-up inspection failed.
+    FailedFollowUps,
     /// Findings still open (not yet accepted or cancelled).
     OpenHazards,
     /// Open findings whose rectification deadline has passed.
@@ -72,12 +74,13 @@ impl Param {
 }
 
 impl Metric {
-    pub const ALL: [Metric; 14] = [
+    pub const ALL: [Metric; 15] = [
         Self::RiskPercentile,
         Self::ExpectedAccidents,
         Self::PSerious,
         Self::Accidents,
         Self::AccidentsAfterVisit,
+        Self::FailedFollowUps,
         Self::OpenHazards,
         Self::OverdueHazards,
         Self::FailedAcceptances,
@@ -96,6 +99,7 @@ impl Metric {
             Self::PSerious => "p_serious",
             Self::Accidents => "accidents",
             Self::AccidentsAfterVisit => "accidents_after_visit",
+            Self::FailedFollowUps => "failed_follow_ups",
             Self::OpenHazards => "open_hazards",
             Self::OverdueHazards => "overdue_hazards",
             Self::FailedAcceptances => "failed_acceptances",

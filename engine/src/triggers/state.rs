@@ -80,6 +80,9 @@ pub struct Checkpoint {
 pub struct ExpertVisit {
     pub id: i64,
     pub date: NaiveDate,
+    /// The follow-up inspection (回访巡查) found the rectification not done.
+    #[serde(default)]
+    pub follow_up_failed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,7 +3,7 @@
 use super::*;
 
 /// The rules tested here; a new default rule must be added (and tested).
-const TESTED: [&str; 16] = [
+const TESTED: [&str; 17] = [
     "L1-MINOR-ACCIDENT",
     "L1-RISK-TOP-QUARTILE",
     "L1-FOUND-BELOW-TARGET",
@@ -20,6 +20,7 @@ const TESTED: [&str; 16] = [
     "L4-OVERDUE-MAJOR",
     "L4-REPORT-LATE",
     "L5-REPEAT-AFTER-EXPERT",
+    "L5-FAILED-FOLLOW-UP",
 ];
 
 #[test]
@@ -270,7 +271,7 @@ fn l4_report_late() {
 #[test]
 fn l5_repeat_after_expert() {
     let state = |visit_ago: u64, accident_ago: u64, severity| EnterpriseState {
-        expert_visits: vec![ExpertVisit { id: 3, date: ago(visit_ago) }],
+        expert_visits: vec![ExpertVisit { id: 3, date: ago(visit_ago), follow_up_failed: false }],
         accidents: vec![accident(1, accident_ago, "03", "A1.13", severity)],
         ..Default::default()
     };
@@ -283,6 +284,28 @@ fn l5_repeat_after_expert() {
     assert!(opens(&state(40, 100, Severity::Serious), "L5-REPEAT-AFTER-EXPERT").is_empty());
     assert!(opens(&state(100, 40, Severity::Minor), "L5-REPEAT-AFTER-EXPERT").is_empty());
     assert!(opens(&state(400, 34, Severity::Death), "L5-REPEAT-AFTER-EXPERT").is_empty());
+}
+
+#[test]
+fn l5_failed_follow_up() {
+    let state = |failed: bool, open: bool| EnterpriseState {
+        expert_visits: vec![ExpertVisit { id: 7, date: ago(30), follow_up_failed: failed }],
+        findings: vec![FindingFact {
+            id: 1,
+            major: false,
+            self_reported: false,
+            open,
+            deadline: None,
+            failed_acceptances: 0,
+        }],
+        ..Default::default()
+    };
+    let fire = opens(&state(true, true), "L5-FAILED-FOLLOW-UP");
+    assert_eq!(fire.len(), 1);
+    assert_eq!((fire[0].level, fire[0].task), (5, TaskKind::JointSupervision));
+    assert_eq!(fire[0].cause_key, "L5-FAILED-FOLLOW-UP/visit:7");
+    // A passed follow-up fires nothing.
+    assert!(opens(&state(false, true), "L5-FAILED-FOLLOW-UP").is_empty());
 }
 
 #[test]

@@ -167,7 +167,7 @@ fn late_task_escalates_up_the_ladder_and_resolution_closes_the_chain() {
 fn nothing_escalates_past_the_top_or_without_a_target() {
     // L5 has no escalate_to: a late joint supervision stays where it is.
     let mut state = EnterpriseState {
-        expert_visits: vec![ExpertVisit { id: 3, date: ago(100) }],
+        expert_visits: vec![ExpertVisit { id: 3, date: ago(100), follow_up_failed: false }],
         accidents: vec![accident(1, 40, "03", "A1.13", Severity::Serious)],
         ..Default::default()
     };

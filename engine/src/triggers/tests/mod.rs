@@ -118,7 +118,7 @@ fn committed_rules_load() {
     let r = defaults();
     assert_eq!(r.levels.len(), 5);
     assert!(r.rules.len() >= 15, "{} rules", r.rules.len());
-    assert!(r.version.starts_with("2026-11-22.1+"), "{}", r.version);
+    assert!(r.version.starts_with("2026-12-01.1+"), "{}", r.version);
     // Every level of the ladder has at least one rule that opens at it.
     for n in 1..=TOP_LEVEL {
         assert!(r.rules.iter().any(|x| x.level == n), "no rule at level {n}");

@@ -100,7 +100,7 @@ fn unknown_metric_op_cause_task_and_severity() {
     fails(
         r#"metric = "open_tasks""#,
         r#"metric = "tasks""#,
-        "rules/triggers/r0.toml:13: `metric` \"tasks\": expected risk_percentile, expected_accidents, p_serious, accidents, accidents_after_visit, open_hazards, overdue_hazards, failed_acceptances, rectification_rate, recommended, found, reports_late, open_tasks, done_tasks",
+        "rules/triggers/r0.toml:13: `metric` \"tasks\": expected risk_percentile, expected_accidents, p_serious, accidents, accidents_after_visit, failed_follow_ups, open_hazards, overdue_hazards, failed_acceptances, rectification_rate, recommended, found, reports_late, open_tasks, done_tasks",
     );
     fails(r#"op = ">=""#, r#"op = "=>""#, "rules/triggers/r0.toml:12: `op` \"=>\": expected >=, >, <=, <, ==, !=");
     fails(
