@@ -20,6 +20,7 @@ mod harness;
 mod health;
 mod idempotency;
 mod import;
+mod ladder;
 mod limits;
 mod migrations;
 mod openapi;

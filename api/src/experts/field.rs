@@ -294,6 +294,8 @@ pub async fn report(
     )
     .await?;
     txn.commit().await?;
+    // A visit done can resolve escalations (its tasks done) and starts the visit's window.
+    crate::governance::evaluate_soon(state, task.enterprise_id);
     detail(&state.db, own_task(&state.db, caller, id).await?).await
 }
 
@@ -399,5 +401,7 @@ pub async fn follow_up(
     )
     .await?;
     txn.commit().await?;
+    // A failed follow-up fires L5-FAILED-FOLLOW-UP; a passed one may resolve causes.
+    crate::governance::evaluate_soon(state, task.enterprise_id);
     detail(&state.db, own_task(&state.db, caller, id).await?).await
 }

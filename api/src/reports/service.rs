@@ -175,6 +175,9 @@ pub async fn submit(state: &AppState, caller: &Caller, id: i64, origin: &Origin)
         .detail(format!("version {} to {}", report.version, names.join(", ")));
     audit::append(&txn, entry).await?;
     txn.commit().await?;
+    // A report submitted can resolve REPORT-LATE; receipts change the dashboard.
+    crate::governance::evaluate_soon(state, enterprise.id);
+    crate::dashboard::touch_enterprise(state, enterprise.id).await;
     let row = own(&state.db, enterprise.id, id).await?;
     view(&state.db, row).await
 }
