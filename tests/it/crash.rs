@@ -1,9 +1,10 @@
 //! Killing the server mid-write loses nothing it acknowledged and leaves no half
 //! record. The server runs as a real child process (this test binary re-run as
 //! `crash::child_server`, which boots through `Application::build` like `zhicha
-//! serve`); phones write findings concurrently until it is killed with SIGKILL; a new
-//! server on the same database then shows every acknowledged write, nothing partial,
-//! and replays of the unacknowledged ones make each exactly once.
+//! serve`); four phones write findings and a fifth uploads photos of them concurrently
+//! until it is killed with SIGKILL; a new server on the same database then shows every
+//! acknowledged write and photo (byte-exact), no record without its object or history,
+//! and replays of everything sent make each exactly once.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Child, Command, Stdio};
@@ -64,6 +65,42 @@ impl Drop for ChildServer {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// One photo upload; `None` when the server is gone.
+async fn upload(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    client_id: &str,
+    finding: i64,
+    n: usize,
+) -> Option<(u16, Value)> {
+    let photo = crate::self_inspection::jpeg(n);
+    let fields = [
+        ("client_id", client_id.to_string()),
+        ("owner_kind", "finding".to_string()),
+        ("owner_id", finding.to_string()),
+        ("phase", "before".to_string()),
+    ];
+    let (content_type, body) = crate::evidence::form(&fields, Some(("p.jpg", "image/jpeg", &photo)));
+    let r = client
+        .post(format!("{base}/mp/evidence"))
+        .bearer_auth(token)
+        .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .ok()?;
+    let status = r.status().as_u16();
+    let v = r.json::<Value>().await.ok()?;
+    Some((status, v))
 }
 
 fn free_addr() -> String {
@@ -150,6 +187,31 @@ async fn run(backend: Backend) {
             }
         }));
     }
+    // A fifth phone photographs acknowledged findings (multipart, as wx.uploadFile).
+    let photos_acked: Arc<Mutex<BTreeMap<String, (i64, String)>>> = Arc::default();
+    let photos_sent: Arc<Mutex<Vec<(String, i64, usize)>>> = Arc::default();
+    {
+        let (client, base, token, acked) = (client.clone(), base.clone(), token.clone(), acked.clone());
+        let (photos_acked, photos_sent) = (photos_acked.clone(), photos_sent.clone());
+        phones.push(tokio::spawn(async move {
+            for n in 0.. {
+                let Some(finding) = acked.lock().unwrap().values().next_back().copied() else {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                };
+                let client_id = uuid::Uuid::new_v4().to_string();
+                photos_sent.lock().unwrap().push((client_id.clone(), finding, n));
+                match upload(&client, &base, &token, &client_id, finding, n).await {
+                    Some((201, v)) => {
+                        let sha = v["sha256"].as_str().unwrap().to_string();
+                        photos_acked.lock().unwrap().insert(client_id, (v["id"].as_i64().unwrap(), sha));
+                    }
+                    Some((status, v)) => panic!("unexpected upload answer while the server is up: {status} {v}"),
+                    None => break,
+                }
+            }
+        }));
+    }
     tokio::time::sleep(Duration::from_millis(1500)).await;
     server.kill();
     for p in phones {
@@ -157,8 +219,17 @@ async fn run(backend: Backend) {
     }
     let acked = acked.lock().unwrap().clone();
     let sent = sent.lock().unwrap().clone();
+    let photos_acked = photos_acked.lock().unwrap().clone();
+    let photos_sent = photos_sent.lock().unwrap().clone();
+    assert!(!photos_acked.is_empty(), "photos were uploaded before the kill");
     assert!(acked.len() >= 10, "the phones wrote before the kill: {}", acked.len());
     assert!(sent.len() > acked.len(), "some writes were in flight");
+    println!(
+        "{}: {} photos acknowledged, {} in flight at the kill",
+        backend.name(),
+        photos_acked.len(),
+        photos_sent.len() - photos_acked.len()
+    );
     println!(
         "{}: {} findings acknowledged, {} in flight at the kill",
         backend.name(),
@@ -220,6 +291,34 @@ async fn run(backend: Backend) {
             assert_eq!(v["id"].as_i64(), Some(*id), "a replay of an acknowledged write finds it");
         }
     }
+    // Every acknowledged photo is there, byte-exact; no record lacks its object; a
+    // phone re-sending every photo makes each exactly once.
+    for (id, sha) in photos_acked.values() {
+        let r = client.get(format!("{base}/mp/evidence/{id}/original")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200, "acknowledged photo {id} was lost");
+        let bytes = r.bytes().await.unwrap();
+        assert_eq!(&hex(&bytes), sha, "photo {id} byte-exact");
+    }
+    let ids: Vec<i64> = {
+        let rows = db
+            .query_all_raw(Statement::from_string(db.get_database_backend(), "SELECT id FROM evidence"))
+            .await
+            .unwrap();
+        rows.iter().map(|r| r.try_get_by_index::<i64>(0).unwrap()).collect()
+    };
+    for id in &ids {
+        let r = client.get(format!("{base}/mp/evidence/{id}/display")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200, "evidence {id} has no stored object");
+    }
+    for (client_id, finding, n) in &photos_sent {
+        let (status, v) = upload(&client, &base, &token, client_id, *finding, *n).await.expect("server up");
+        assert!(status == 200 || status == 201, "photo replay: {status} {v}");
+        if let Some((id, _)) = photos_acked.get(client_id) {
+            assert_eq!(v["id"].as_i64(), Some(*id), "a replayed acknowledged photo finds its record");
+        }
+    }
+    let photos = count("SELECT count(*) FROM evidence").await;
+    assert_eq!(photos, photos_sent.len() as i64, "each photo exactly once");
     let total = count("SELECT count(*) FROM findings").await;
     assert_eq!(total, sent.len() as i64, "each write exactly once");
     let distinct = count("SELECT count(DISTINCT client_id) FROM findings").await;

@@ -106,6 +106,30 @@ both!(
         let inv = tasks::Entity::find().filter(tasks::Column::EscalationId.eq(l2.id)).all(&app.db).await.unwrap();
         assert_eq!(inv.len(), 1);
         assert_eq!(inv[0].kind, "accident_investigation");
+        // The officer investigates: every item of the 四不放过 checklist answered.
+        let (s, mine) = get(app, "/mp/tasks", &officer).await;
+        assert_eq!(s, 200, "{mine}");
+        let task = mine.as_array().unwrap().iter().find(|t| t["id"] == inv[0].id).unwrap().clone();
+        let checklist: Vec<String> = task["instructions"]["checklist"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(checklist.len(), 4, "{task}");
+        assert!(!task["instructions"]["implicated_items"].as_array().unwrap().is_empty(), "{task}");
+        let answers: Vec<Value> = checklist.iter().map(|c| json!({"item": c, "note": "已落实"})).collect();
+        let path = format!("/mp/tasks/{}/complete", inv[0].id);
+        let (s, e422) =
+            post(app, &path, &officer, json!({"version": 1, "answers": answers[..3], "summary": "吊装作业违章"})).await;
+        assert_eq!((s, &e422["error"]["details"]["field"]), (422, &json!("answers[3]")), "{e422}");
+        let (s, done) =
+            post(app, &path, &officer, json!({"version": 1, "answers": answers, "summary": "吊装作业违章，已处理"}))
+                .await;
+        assert_eq!((s, &done["status"]), (200, &json!("done")), "{done}");
+        evaluate(app, enterprise).await;
+        let l2 = escalations::Entity::find_by_id(l2.id).one(&app.db).await.unwrap().unwrap();
+        assert_eq!(l2.state, "closed", "the investigation done closes it: {l2:?}");
 
         // 2. Five hazards assigned and left 35 days past their deadline: the clock marks
         //    them overdue and the backlog opens an expert visit (level 3).
@@ -224,6 +248,35 @@ both!(
             !joint.is_empty() && joint.iter().all(|t| t.kind == "joint_supervision" && t.organisation_id.is_some()),
             "{joint:?}"
         );
+        // The emergency bureau carries out its joint supervision and records it.
+        let emergency = crate::wechat::staff_token(app, "emergency.city").await;
+        let mine = joint.iter().find(|t| t.organisation_id.is_some()).unwrap();
+        let org = zhicha_api::entities::organisations::Entity::find_by_id(mine.organisation_id.unwrap())
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+        let bureau = if org.kind == "emergency_bureau" {
+            emergency.clone()
+        } else {
+            crate::wechat::staff_token(app, "hrss.city").await
+        };
+        let checklist: Vec<Value> = mine.instructions.as_ref().unwrap()["checklist"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| json!({"item": c, "note": "已督导"}))
+            .collect();
+        let res = app
+            .client
+            .post(app.url(&format!("/gov/tasks/{}/complete", mine.id)))
+            .bearer_auth(&bureau)
+            .json(&json!({"version": mine.version, "answers": checklist, "summary": "联合督导已开展"}))
+            .send()
+            .await
+            .unwrap();
+        let (s, _, b) = support::json(res).await;
+        assert_eq!((s, &b["status"]), (200, &json!("done")), "{b}");
         // Evaluating again opens nothing new.
         let before = escalations::Entity::find()
             .filter(escalations::Column::EnterpriseId.eq(enterprise))

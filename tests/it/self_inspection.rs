@@ -17,7 +17,7 @@ use crate::wechat::staff_token;
 const FINDINGS: usize = 55;
 
 /// A small JPEG photo, different for every `n` (so every upload is a new object).
-fn jpeg(n: usize) -> Vec<u8> {
+pub fn jpeg(n: usize) -> Vec<u8> {
     let img = image::RgbImage::from_fn(64, 48, |x, y| {
         image::Rgb([(x as usize * 4 + n) as u8, (y as usize * 5 + n * 3) as u8, (n * 7 % 256) as u8])
     });

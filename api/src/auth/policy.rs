@@ -32,6 +32,11 @@ pub enum Function {
     MpBind,
     /// `POST /mp/me/phone`: the caller's own phone number, through WeChat.
     MpPhone,
+    /// `POST /mp/tasks/{id}/complete`: the officer completes a self-inspection or an
+    /// accident investigation.
+    MpTaskComplete,
+    /// `POST /gov/tasks/{id}/complete`: the addressed bureau completes a joint task.
+    GovTaskComplete,
     /// `POST /mp/me/subscriptions`: consent to reminder messages.
     MpSubscribe,
     /// `POST /mp/invites`: an officer invites responsible persons.
@@ -89,6 +94,8 @@ pub const POLICY: &[(Function, &[Role])] = &[
     (Function::MpSubscribe, &[EnterpriseOfficer, ResponsiblePerson, Expert]),
     (Function::MpRecommend, &[EnterpriseOfficer]),
     (Function::MpInspect, &[EnterpriseOfficer]),
+    (Function::MpTaskComplete, &[EnterpriseOfficer]),
+    (Function::GovTaskComplete, &[HrssBureau, EmergencyBureau]),
     (Function::MpReportFinding, &[EnterpriseOfficer]),
     (Function::MpFindingAction, &[EnterpriseOfficer, ResponsiblePerson]),
     (Function::MpPeople, &[EnterpriseOfficer]),
@@ -146,6 +153,9 @@ pub const ROUTES: &[(&str, &str, Option<Function>)] = &[
     ("post", "/mp/findings/{id}/actions", Some(Function::MpFindingAction)),
     ("post", "/mp/findings/{id}/progress", Some(Function::MpFindingAction)),
     ("get", "/mp/sync", Some(Function::MpOwnEnterprise)),
+    ("get", "/mp/tasks", Some(Function::MpOwnEnterprise)),
+    ("post", "/mp/tasks/{id}/complete", Some(Function::MpTaskComplete)),
+    ("post", "/gov/tasks/{id}/complete", Some(Function::GovTaskComplete)),
     ("get", "/mp/escalations", Some(Function::MpOwnEnterprise)),
     ("get", "/gov/escalations", Some(Function::GovEscalations)),
     ("get", "/gov/escalations/{id}", Some(Function::GovEscalations)),

@@ -10,6 +10,7 @@
 //! [`evaluate_soon`].
 
 pub mod apply;
+pub mod complete;
 pub mod job;
 pub mod manual;
 pub mod state;

@@ -7,7 +7,7 @@ use utoipa_scalar::{Scalar, Servable};
 use crate::error::{ErrorBody, ErrorCode, ErrorDetail};
 use crate::routes::{
     admin, auth, binding, codes, dashboard, enterprises, evidence, expert, findings, governance, health, inspections,
-    mp, recommend, reports, risk, sync,
+    mp, recommend, reports, risk, sync, tasks,
 };
 
 #[derive(OpenApi)]
@@ -21,7 +21,7 @@ use crate::routes::{
         recommend::generate, recommend::rounds, recommend::round, recommend::feedback, recommend::gov_rounds, recommend::gov_round,
         inspections::start, inspections::list, inspections::get, inspections::mark, inspections::close,
         findings::create, findings::list, findings::get, findings::act, findings::progress, findings::gov_list, findings::gov_get,
-        sync::changes,
+        sync::changes, tasks::own, tasks::mp_complete, tasks::gov_complete,
         reports::generate, reports::list, reports::get, reports::get_pdf, reports::submit, reports::revise,
         reports::gov_list, reports::gov_get, reports::gov_pdf, reports::gov_return,
         governance::list, governance::get, governance::of_enterprise, governance::escalate, governance::close, governance::own,

@@ -20,6 +20,7 @@ pub mod recommend;
 pub mod reports;
 pub mod risk;
 pub mod sync;
+pub mod tasks;
 
 use actix_web::middleware::from_fn;
 use actix_web::web;
@@ -43,6 +44,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/dashboard/summary").route(web::get().to(dashboard::summary)))
                 .service(web::resource("/dashboard/enterprises").route(web::get().to(dashboard::enterprises)))
                 .service(web::resource("/tasks").route(web::get().to(expert::gov_tasks)))
+                .service(web::resource("/tasks/{id}/complete").route(web::post().to(tasks::gov_complete)))
                 .service(web::resource("/enterprises").route(web::get().to(enterprises::list)))
                 .service(web::resource("/enterprises/{id}").route(web::get().to(enterprises::get)))
                 .service(web::resource("/enterprises/{id}/binding-codes").route(web::post().to(binding::issue)))
@@ -102,6 +104,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/findings/{id}/actions").route(web::post().to(findings::act)))
                 .service(web::resource("/findings/{id}/progress").route(web::post().to(findings::progress)))
                 .service(web::resource("/sync").route(web::get().to(sync::changes)))
+                .service(web::resource("/tasks").route(web::get().to(tasks::own)))
+                .service(web::resource("/tasks/{id}/complete").route(web::post().to(tasks::mp_complete)))
                 .service(web::resource("/inspections/{id}/report").route(web::post().to(reports::generate)))
                 .service(web::resource("/reports").route(web::get().to(reports::list)))
                 .service(web::resource("/reports/{id}").route(web::get().to(reports::get)))
