@@ -337,20 +337,7 @@ pub async fn mark(
         let Some(item) = items.get(&m.item_id) else {
             return Err(ApiError::field(ErrorCode::InvalidField, &field("item_id"), "not an item of this round"));
         };
-        if !RESULTS.contains(&m.result.as_str()) {
-            return Err(ApiError::field(
-                ErrorCode::InvalidField,
-                &field("result"),
-                "found, not_found or not_applicable",
-            ));
-        }
-        let reason = m.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
-        if m.result == "not_applicable" && reason.is_none() {
-            return Err(ApiError::field(ErrorCode::InvalidField, &field("reason"), "say why the item does not apply"));
-        }
-        if reason.is_some_and(|r| r.chars().count() > 500) {
-            return Err(ApiError::field(ErrorCode::InvalidField, &field("reason"), "at most 500 characters"));
-        }
+        let reason = crate::recommendations::check_mark(&m.result, m.reason.as_deref(), field)?;
         checked.push((item, m.result.as_str(), reason));
     }
     let now = Utc::now().fixed_offset();

@@ -361,6 +361,27 @@ pub async fn page(
 }
 
 /// Records answers for items of a round, all or none: every answer is checked first.
+/// An item's answer as both the round's feedback and an inspection's marks take it:
+/// `found`, `not_found` or `not_applicable` (with a reason, at most 500 characters).
+/// Returns the trimmed reason; `field` names the request's fields in errors.
+pub fn check_mark<'a>(
+    result: &str,
+    reason: Option<&'a str>,
+    field: impl Fn(&str) -> String,
+) -> Result<Option<&'a str>, ApiError> {
+    if !["found", "not_found", "not_applicable"].contains(&result) {
+        return Err(ApiError::field(ErrorCode::InvalidField, &field("result"), "found, not_found or not_applicable"));
+    }
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    if result == "not_applicable" && reason.is_none() {
+        return Err(ApiError::field(ErrorCode::InvalidField, &field("reason"), "say why the item does not apply"));
+    }
+    if reason.is_some_and(|r| r.chars().count() > 500) {
+        return Err(ApiError::field(ErrorCode::InvalidField, &field("reason"), "at most 500 characters"));
+    }
+    Ok(reason)
+}
+
 pub async fn answer(
     state: &AppState,
     caller: &Caller,
@@ -386,20 +407,7 @@ pub async fn answer(
         let Some(rec) = recs.get(&a.item_id) else {
             return Err(ApiError::field(ErrorCode::InvalidField, &field("item_id"), "not an item of this round"));
         };
-        if !["found", "not_found", "not_applicable"].contains(&a.result.as_str()) {
-            return Err(ApiError::field(
-                ErrorCode::InvalidField,
-                &field("result"),
-                "found, not_found or not_applicable",
-            ));
-        }
-        let reason = a.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
-        if a.result == "not_applicable" && reason.is_none() {
-            return Err(ApiError::field(ErrorCode::InvalidField, &field("reason"), "say why the item does not apply"));
-        }
-        if reason.is_some_and(|r| r.chars().count() > 500) {
-            return Err(ApiError::field(ErrorCode::InvalidField, &field("reason"), "at most 500 characters"));
-        }
+        let reason = check_mark(&a.result, a.reason.as_deref(), field)?;
         rows.push(feedback::ActiveModel {
             recommendation_id: Set(*rec),
             round_id: Set(round.id),
