@@ -1,6 +1,7 @@
 //! The zhicha service: configuration, the HTTP application, persistence, imports and
 //! seeds. Domain logic lives in `zhicha-engine`.
 
+pub mod analysis;
 pub mod audit;
 pub mod auth;
 pub mod cli;

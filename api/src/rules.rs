@@ -18,6 +18,8 @@ pub struct Rules {
     pub hazards: Arc<HazardLibrary>,
     pub profiles: Arc<IndustryProfiles>,
     pub triggers: Arc<TriggerRules>,
+    /// Key industries and new-employment keywords for the bureaus' analysis.
+    pub analysis: Arc<zhicha_engine::analysis::AnalysisRules>,
 }
 
 impl Clone for Rules {
@@ -27,6 +29,7 @@ impl Clone for Rules {
             hazards: self.hazards.clone(),
             profiles: self.profiles.clone(),
             triggers: self.triggers.clone(),
+            analysis: self.analysis.clone(),
         }
     }
 }
@@ -37,11 +40,13 @@ pub fn load(dir: &Path) -> Result<Rules, RuleErrors> {
     let library = hazards::load(dir, &catalog)?;
     let profiles = IndustryProfiles::load(dir, &library.vocabulary, &catalog)?;
     let triggers = triggers::load(dir, &catalog)?;
+    let analysis = zhicha_engine::analysis::rules::load(dir)?;
     Ok(Rules {
         catalog: Arc::new(catalog),
         hazards: Arc::new(library),
         profiles: Arc::new(profiles),
         triggers: Arc::new(triggers),
+        analysis: Arc::new(analysis),
     })
 }
 
@@ -80,6 +85,12 @@ pub fn summary(r: &Rules) -> Vec<String> {
         r.triggers.version,
         r.triggers.rules.len(),
         r.triggers.levels.len()
+    ));
+    out.push(format!(
+        "analysis rules {}: {} key industries, {} new-employment keywords",
+        r.analysis.version,
+        r.analysis.key_industries.len(),
+        r.analysis.new_employment_keywords.len()
     ));
     out
 }

@@ -77,6 +77,7 @@ impl Application {
             hazards: loaded.hazards,
             profiles: loaded.profiles,
             triggers: loaded.triggers,
+            analysis: loaded.analysis,
             settings: Arc::new(settings),
             vault,
             wechat,

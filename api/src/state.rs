@@ -21,6 +21,8 @@ pub struct AppState {
     pub profiles: Arc<IndustryProfiles>,
     /// The escalation ladder and its rules (`rules/triggers/`).
     pub triggers: Arc<TriggerRules>,
+    /// Key industries and keywords for the analysis (`rules/analysis/`).
+    pub analysis: Arc<zhicha_engine::analysis::AnalysisRules>,
     pub settings: Arc<Settings>,
     pub vault: Arc<Vault>,
     pub wechat: Arc<Wechat>,

@@ -144,3 +144,65 @@ both!(
         assert_eq!(s, 403);
     }
 );
+
+both!(
+    analysis_of_the_region,
+    Opts { demo: true, standin: true, limits: Some((6000, 1000, 1000)), ..Default::default() },
+    async |app: &TestApp| {
+        use sea_orm::{ConnectionTrait, Statement};
+        app.ensure_demo().await;
+        let city = staff_token(app, "hrss.city").await;
+        let count = |sql: &str| {
+            let sql = sql.to_string();
+            async move {
+                let row = app
+                    .db
+                    .query_one_raw(Statement::from_string(app.db.get_database_backend(), sql))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                row.try_get_by_index::<i64>(0).unwrap()
+            }
+        };
+        let in_2025 = count(
+            "SELECT count(*) FROM accidents a JOIN enterprises e ON e.id = a.enterprise_id \
+             WHERE e.region_code LIKE '6402%' AND a.occurred_on BETWEEN '2025-01-01' AND '2025-12-31'",
+        )
+        .await;
+        assert!(in_2025 > 0);
+
+        let (s, t) = get(app, "/gov/analysis/key-industries?year=2025", &city).await;
+        assert_eq!(s, 200, "{t}");
+        let accounted = n(&t["total"], "accidents") + n(&t, "accidents_outside") + n(&t, "accidents_unmatched");
+        assert_eq!(accounted, in_2025, "every accident of the year is in a key industry or counted outside: {t}");
+        // The key industries of rules/analysis/key_industries.toml, by GB/T 4754 division.
+        let key_divisions = "'06','07','08','09','10','11','12','25','26','27','30','31','32','33','34','35','36','37','38',\
+                             '47','48','49','50','53','54','55','56','57','58','59','60'";
+        let in_key = count(&format!(
+            "SELECT count(*) FROM enterprises WHERE region_code LIKE '6402%' AND industry_division IN ({key_divisions})"
+        ))
+        .await;
+        assert_eq!(n(&t["total"], "enterprises"), in_key, "{t}");
+        let key_accidents = count(&format!(
+            "SELECT count(*) FROM accidents a JOIN enterprises e ON e.id = a.enterprise_id WHERE e.region_code LIKE '6402%' \
+             AND e.industry_division IN ({key_divisions}) AND a.occurred_on BETWEEN '2025-01-01' AND '2025-12-31'"
+        ))
+        .await;
+        assert_eq!(n(&t["total"], "accidents"), key_accidents, "{t}");
+        assert!(!t["rows"].as_array().unwrap().is_empty());
+
+        let (s, c) = get(app, "/gov/analysis/coverage?year=2025", &city).await;
+        assert_eq!(s, 200, "{c}");
+        assert_eq!(n(&c, "total_accidents"), in_2025);
+        let pairs = c["pairs"].as_array().unwrap();
+        let covered: i64 = pairs.iter().map(|p| n(p, "accidents")).sum();
+        assert_eq!(covered, n(&c, "covered_accidents"));
+        assert!(c["covered_share"].as_f64().unwrap() >= 0.8, "{c}");
+        // The fewest pairs: without the last one the share falls short.
+        assert!(((covered - n(pairs.last().unwrap(), "accidents")) as f64) < 0.8 * in_2025 as f64, "{c}");
+        let counts: Vec<i64> = pairs.iter().map(|p| n(p, "accidents")).collect();
+        assert!(counts.windows(2).all(|w| w[0] >= w[1]), "largest pairs first");
+        let (s, _) = get(app, "/gov/analysis/coverage?share=1.5", &city).await;
+        assert_eq!(s, 400);
+    }
+);

@@ -128,6 +128,8 @@ pub const ROUTES: &[(&str, &str, Option<Function>)] = &[
     ("post", "/auth/logout", Some(Function::OwnSession)),
     ("get", "/auth/me", Some(Function::OwnSession)),
     ("get", "/gov/dashboard/summary", Some(Function::GovDashboard)),
+    ("get", "/gov/analysis/key-industries", Some(Function::GovDashboard)),
+    ("get", "/gov/analysis/coverage", Some(Function::GovDashboard)),
     ("get", "/gov/dashboard/enterprises", Some(Function::GovDashboard)),
     ("get", "/gov/enterprises", Some(Function::GovEnterprises)),
     ("get", "/gov/enterprises/{id}", Some(Function::GovEnterprises)),

@@ -33,6 +33,7 @@ impl AppState {
             hazards: self.hazards.clone(),
             profiles: self.profiles.clone(),
             triggers: self.triggers.clone(),
+            analysis: self.analysis.clone(),
         }
     }
 }

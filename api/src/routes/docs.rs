@@ -6,8 +6,8 @@ use utoipa_scalar::{Scalar, Servable};
 
 use crate::error::{ErrorBody, ErrorCode, ErrorDetail};
 use crate::routes::{
-    admin, auth, binding, codes, dashboard, enterprises, evidence, expert, findings, governance, health, inspections,
-    mp, recommend, reports, risk, sync, tasks,
+    admin, analysis, auth, binding, codes, dashboard, enterprises, evidence, expert, findings, governance, health,
+    inspections, mp, recommend, reports, risk, sync, tasks,
 };
 
 #[derive(OpenApi)]
@@ -16,7 +16,7 @@ use crate::routes::{
     paths(
         health::healthz, health::readyz, spec_yaml, codes::list, codes::crosswalk,
         auth::login, auth::refresh, auth::logout, auth::me,
-        dashboard::summary, dashboard::enterprises,
+        dashboard::summary, dashboard::enterprises, analysis::key_industries, analysis::coverage,
         enterprises::list, enterprises::get, enterprises::own, binding::issue, risk::of_enterprise, risk::own, risk::gov_targets, risk::own_targets,
         recommend::generate, recommend::rounds, recommend::round, recommend::feedback, recommend::gov_rounds, recommend::gov_round,
         inspections::start, inspections::list, inspections::get, inspections::mark, inspections::close,

@@ -2,6 +2,7 @@
 //! Resources are registered with their methods so that a wrong method gets 405.
 
 pub mod admin;
+pub mod analysis;
 pub mod auth;
 pub mod binding;
 pub mod codes;
@@ -42,6 +43,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/gov")
                 .service(web::resource("/dashboard/summary").route(web::get().to(dashboard::summary)))
+                .service(web::resource("/analysis/key-industries").route(web::get().to(analysis::key_industries)))
+                .service(web::resource("/analysis/coverage").route(web::get().to(analysis::coverage)))
                 .service(web::resource("/dashboard/enterprises").route(web::get().to(dashboard::enterprises)))
                 .service(web::resource("/tasks").route(web::get().to(expert::gov_tasks)))
                 .service(web::resource("/tasks/{id}/complete").route(web::post().to(tasks::gov_complete)))
