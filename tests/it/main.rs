@@ -10,6 +10,7 @@ mod auth;
 mod codes;
 mod crash;
 mod dashboard;
+mod dashboard_bench;
 mod demo;
 mod errors;
 mod evidence;
