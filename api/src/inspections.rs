@@ -4,7 +4,6 @@
 //! feedback, so the next recommendation learns from them.
 
 use chrono::Utc;
-use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
@@ -343,6 +342,7 @@ pub async fn mark(
     let now = Utc::now().fixed_offset();
     let txn = crate::db::begin_write(&state.db).await?;
     let codes = item_codes(&txn, checked.iter().filter_map(|(it, _, _)| it.hazard_item_id).collect()).await?;
+    let mut answers = Vec::new();
     for (item, result, reason) in &checked {
         inspection_items::ActiveModel {
             id: Set(item.id),
@@ -357,7 +357,7 @@ pub async fn mark(
         if let (Some(rec), Some(round), Some(code)) =
             (item.recommendation_id, i.recommendation_round_id, item.hazard_item_id.and_then(|h| codes.get(&h)))
         {
-            feedback::Entity::insert(feedback::ActiveModel {
+            answers.push(feedback::ActiveModel {
                 recommendation_id: Set(rec),
                 round_id: Set(round),
                 enterprise_id: Set(i.enterprise_id),
@@ -367,21 +367,10 @@ pub async fn mark(
                 marked_by: Set(caller.user_id),
                 updated_at: Set(now),
                 ..Default::default()
-            })
-            .on_conflict(
-                OnConflict::column(feedback::Column::RecommendationId)
-                    .update_columns([
-                        feedback::Column::Result,
-                        feedback::Column::Reason,
-                        feedback::Column::MarkedBy,
-                        feedback::Column::UpdatedAt,
-                    ])
-                    .to_owned(),
-            )
-            .exec_without_returning(&txn)
-            .await?;
+            });
         }
     }
+    crate::recommendations::store_feedback(&txn, answers).await?;
     let bumped = bump(&txn, &i, None).await?;
     crate::progress::refresh(&txn, i.enterprise_id).await?;
     sync::record(&txn, i.enterprise_id, sync::Kind::Inspection, i.id).await?;

@@ -382,6 +382,30 @@ pub fn check_mark<'a>(
     Ok(reason)
 }
 
+/// Stores answers, a later answer for a recommendation replacing the earlier; for the
+/// round's feedback and an inspection's marks alike.
+pub async fn store_feedback(
+    db: &impl sea_orm::ConnectionTrait,
+    rows: Vec<feedback::ActiveModel>,
+) -> Result<(), sea_orm::DbErr> {
+    for chunk in rows.chunks(200) {
+        feedback::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::column(feedback::Column::RecommendationId)
+                    .update_columns([
+                        feedback::Column::Result,
+                        feedback::Column::Reason,
+                        feedback::Column::MarkedBy,
+                        feedback::Column::UpdatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
 pub async fn answer(
     state: &AppState,
     caller: &Caller,
@@ -422,21 +446,7 @@ pub async fn answer(
     }
     let txn = crate::db::begin_write(&state.db).await?;
     let n = rows.len();
-    for chunk in rows.chunks(200) {
-        feedback::Entity::insert_many(chunk.to_vec())
-            .on_conflict(
-                OnConflict::column(feedback::Column::RecommendationId)
-                    .update_columns([
-                        feedback::Column::Result,
-                        feedback::Column::Reason,
-                        feedback::Column::MarkedBy,
-                        feedback::Column::UpdatedAt,
-                    ])
-                    .to_owned(),
-            )
-            .exec_without_returning(&txn)
-            .await?;
-    }
+    store_feedback(&txn, rows).await?;
     audit::append(
         &txn,
         Entry::by(caller, origin, "recommendation.feedback", "recommendation_round")

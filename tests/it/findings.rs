@@ -99,7 +99,7 @@ both!(a_round_and_its_findings, demo(), async |app: &TestApp| {
     // A finding against the first item, submitted at once: the item becomes found.
     let new = json!({
         "client_id": "finding-0001-e01", "inspection_item_id": items[0]["id"],
-        "location": "二车间 3号反应釜", "description": "控制室机柜间面向装置一侧未做防爆处理", "submit": true,
+        "location": "二车间 3号反应釜", "description": "控制室机柜间面向装置一侧未做防爆处理", "grade": "major", "submit": true,
     });
     let (s, f) = post(app, "/mp/findings", &officer, new.clone()).await;
     assert_eq!(s, 201, "{f}");
@@ -150,10 +150,9 @@ both!(a_round_and_its_findings, demo(), async |app: &TestApp| {
                            "deadline": (Utc::now() + Duration::days(20)).date_naive(), "contingency": "停用并疏散" });
         json!({ "version": version, "action": "assign", "assignee": assignee, "plan": plan })
     };
+    assert_eq!(grade, "major");
     let (s, err) = act(app, &officer, fid, json!({"version": 1, "action": "assign", "assignee": rp_id})).await;
-    if grade == "major" {
-        assert_eq!((s, &err["error"]["details"]["field"]), (422, &json!("plan")), "{err}");
-    }
+    assert_eq!((s, &err["error"]["details"]["field"]), (422, &json!("plan")), "a major hazard needs the plan: {err}");
     let (s, err) = act(app, &officer, fid, assign(1, 999_999)).await;
     assert_eq!((s, &err["error"]["details"]["field"]), (422, &json!("assignee")), "{err}");
     let (s, f) = act(app, &officer, fid, assign(1, rp_id)).await;

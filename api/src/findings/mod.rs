@@ -13,7 +13,7 @@ pub use act::{ActRequest, ProgressRequest, act, mark_overdue, progress};
 pub use create::{NewFinding, create, create_in};
 pub use view::{
     ExtensionView, FindingDetail, FindingView, HistoryView, PhotoRef, PlanView, ProgressView, RectificationView,
-    detail, finding_view,
+    detail, finding_view, finding_views,
 };
 
 use sea_orm::{
@@ -94,9 +94,5 @@ pub async fn list(
         .limit(per_page)
         .all(&state.db)
         .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for f in rows {
-        out.push(finding_view(&state.db, f).await?);
-    }
-    Ok(FindingPage { page, per_page, total, findings: out })
+    Ok(FindingPage { page, per_page, total, findings: finding_views(&state.db, rows).await? })
 }

@@ -50,6 +50,9 @@ pub struct PlanView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RectificationView {
+    /// Internal: the row its progress and extensions hang off.
+    #[serde(skip)]
+    pub(crate) id: i64,
     pub assignee_id: i64,
     /// The last day (China time) to finish; overdue from the next day.
     pub deadline: NaiveDate,
@@ -132,60 +135,94 @@ pub(super) fn extension_view(x: deadline_extensions::Model) -> ExtensionView {
     }
 }
 
-/// The finding with its rectification (two queries, no history).
+/// The findings with their rectifications, in the order given: three queries whatever
+/// their number (library codes, rectifications, pending extensions).
+pub async fn finding_views(
+    db: &impl ConnectionTrait,
+    rows: Vec<findings::Model>,
+) -> Result<Vec<FindingView>, ApiError> {
+    use std::collections::HashMap;
+    let item_ids: Vec<i64> = rows.iter().filter_map(|f| f.hazard_item_id).collect();
+    let codes: HashMap<i64, String> = if item_ids.is_empty() {
+        HashMap::new()
+    } else {
+        hazard_items::Entity::find()
+            .filter(hazard_items::Column::Id.is_in(item_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|h| (h.id, h.code))
+            .collect()
+    };
+    let ids: Vec<i64> = rows.iter().map(|f| f.id).collect();
+    let mut rects: HashMap<i64, rectifications::Model> = rectifications::Entity::find()
+        .filter(rectifications::Column::FindingId.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.finding_id, r))
+        .collect();
+    let rect_ids: Vec<i64> = rects.values().map(|r| r.id).collect();
+    let mut pending: HashMap<i64, deadline_extensions::Model> = if rect_ids.is_empty() {
+        HashMap::new()
+    } else {
+        deadline_extensions::Entity::find()
+            .filter(deadline_extensions::Column::RectificationId.is_in(rect_ids))
+            .filter(deadline_extensions::Column::Status.eq("pending"))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|x| (x.rectification_id, x))
+            .collect()
+    };
+    Ok(rows
+        .into_iter()
+        .map(|f| {
+            let rectification = rects.remove(&f.id).map(|r| {
+                let has_plan = r.plan_responsibility.is_some() || r.plan_measures.is_some();
+                RectificationView {
+                    id: r.id,
+                    assignee_id: r.assignee_id,
+                    deadline: r.deadline,
+                    status: r.status,
+                    plan: has_plan.then_some(PlanView {
+                        responsibility: r.plan_responsibility,
+                        measures: r.plan_measures,
+                        funds_fen: r.plan_funds_fen,
+                        deadline: r.plan_deadline,
+                        contingency: r.plan_contingency,
+                    }),
+                    accepted_by: r.accepted_by,
+                    accepted_at: r.accepted_at,
+                    pending_extension: pending.remove(&r.id).map(extension_view),
+                }
+            });
+            FindingView {
+                id: f.id,
+                client_id: f.client_id,
+                enterprise_id: f.enterprise_id,
+                inspection_id: f.inspection_id,
+                inspection_item_id: f.inspection_item_id,
+                item_id: f.hazard_item_id.and_then(|h| codes.get(&h).cloned()),
+                location: f.location,
+                description: f.description,
+                grade: f.grade,
+                accident_types: serde_json::from_value(f.accident_types).unwrap_or_default(),
+                state: f.state,
+                origin: f.origin,
+                reported_by: f.reported_by,
+                version: f.version,
+                created_at: f.created_at,
+                updated_at: f.updated_at,
+                rectification,
+            }
+        })
+        .collect())
+}
+
+/// One finding with its rectification (no history).
 pub async fn finding_view(db: &impl ConnectionTrait, f: findings::Model) -> Result<FindingView, ApiError> {
-    let item_id = match f.hazard_item_id {
-        Some(h) => hazard_items::Entity::find_by_id(h).one(db).await?.map(|h| h.code),
-        None => None,
-    };
-    let rect = rectifications::Entity::find().filter(rectifications::Column::FindingId.eq(f.id)).one(db).await?;
-    let rectification = match rect {
-        Some(r) => {
-            let pending = deadline_extensions::Entity::find()
-                .filter(deadline_extensions::Column::RectificationId.eq(r.id))
-                .filter(deadline_extensions::Column::Status.eq("pending"))
-                .one(db)
-                .await?
-                .map(extension_view);
-            let has_plan = r.plan_responsibility.is_some() || r.plan_measures.is_some();
-            Some(RectificationView {
-                assignee_id: r.assignee_id,
-                deadline: r.deadline,
-                status: r.status,
-                plan: has_plan.then_some(PlanView {
-                    responsibility: r.plan_responsibility,
-                    measures: r.plan_measures,
-                    funds_fen: r.plan_funds_fen,
-                    deadline: r.plan_deadline,
-                    contingency: r.plan_contingency,
-                }),
-                accepted_by: r.accepted_by,
-                accepted_at: r.accepted_at,
-                pending_extension: pending,
-            })
-        }
-        None => None,
-    };
-    let accident_types = serde_json::from_value(f.accident_types).unwrap_or_default();
-    Ok(FindingView {
-        id: f.id,
-        client_id: f.client_id,
-        enterprise_id: f.enterprise_id,
-        inspection_id: f.inspection_id,
-        inspection_item_id: f.inspection_item_id,
-        item_id,
-        location: f.location,
-        description: f.description,
-        grade: f.grade,
-        accident_types,
-        state: f.state,
-        origin: f.origin,
-        reported_by: f.reported_by,
-        version: f.version,
-        created_at: f.created_at,
-        updated_at: f.updated_at,
-        rectification,
-    })
+    finding_views(db, vec![f]).await?.pop().ok_or_else(|| ApiError::not_found("finding"))
 }
 
 pub async fn detail(db: &impl ConnectionTrait, f: findings::Model) -> Result<FindingDetail, ApiError> {
@@ -207,11 +244,10 @@ pub async fn detail(db: &impl ConnectionTrait, f: findings::Model) -> Result<Fin
             note: t.note,
         })
         .collect();
-    let rect = rectifications::Entity::find().filter(rectifications::Column::FindingId.eq(id)).one(db).await?;
-    let (progress, extensions) = match rect {
-        Some(r) => {
+    let (progress, extensions) = match finding.rectification.as_ref().map(|r| r.id) {
+        Some(rect_id) => {
             let progress = rectification_updates::Entity::find()
-                .filter(rectification_updates::Column::RectificationId.eq(r.id))
+                .filter(rectification_updates::Column::RectificationId.eq(rect_id))
                 .order_by_asc(rectification_updates::Column::Id)
                 .all(db)
                 .await?
@@ -226,7 +262,7 @@ pub async fn detail(db: &impl ConnectionTrait, f: findings::Model) -> Result<Fin
                 })
                 .collect();
             let extensions = deadline_extensions::Entity::find()
-                .filter(deadline_extensions::Column::RectificationId.eq(r.id))
+                .filter(deadline_extensions::Column::RectificationId.eq(rect_id))
                 .order_by_asc(deadline_extensions::Column::Id)
                 .all(db)
                 .await?
