@@ -92,9 +92,11 @@ pub fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {
 /// Rewrites error responses that do not already carry the JSON error body (actix's
 /// own 404 and 405, for instance).
 pub fn reshape<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_json =
-        res.response().headers().get(CONTENT_TYPE).is_some_and(|v| v == HeaderValue::from_static("application/json"));
-    if is_json {
+    // JSON errors are already shaped; the dashboard page's own HTML errors stay pages.
+    let shaped = res.response().headers().get(CONTENT_TYPE).is_some_and(|v| {
+        v == HeaderValue::from_static("application/json") || v.as_bytes().starts_with(b"text/html")
+    });
+    if shaped {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let code = match res.status() {

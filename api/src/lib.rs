@@ -4,6 +4,7 @@
 pub mod analysis;
 pub mod audit;
 pub mod auth;
+pub mod charts;
 pub mod cli;
 pub mod config;
 pub mod dashboard;
@@ -20,6 +21,7 @@ pub mod hazard_import;
 pub mod idempotency;
 pub mod import;
 pub mod inspections;
+pub mod page;
 pub mod people;
 pub mod pii;
 pub mod progress;

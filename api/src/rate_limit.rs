@@ -158,7 +158,8 @@ impl Limits {
         let token =
             req.headers().get("authorization").and_then(|v| v.to_str().ok()).and_then(|h| h.strip_prefix("Bearer "));
         let key = token.map_or_else(|| format!("ip:{ip}"), |t| format!("token:{}", tokens::digest(t.trim())));
-        if matches!(path, "/auth/login" | "/auth/refresh" | "/mp/auth/login")
+        if (matches!(path, "/auth/login" | "/auth/refresh" | "/mp/auth/login")
+            || (path == "/dashboard/login" && req.method() == actix_web::http::Method::POST))
             && let Some(wait) = self.over(Bucket::SignIn, &format!("ip:{ip}")).await
         {
             return Some(wait);

@@ -13,8 +13,9 @@ use super::policy::{ROUTES, allows};
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
-/// Registered routes outside the API description: the interactive docs page.
-const UNLISTED_PUBLIC: &[&str] = &["/docs"];
+/// Registered routes outside the API description: the interactive docs page, and the
+/// dashboard page, which signs its users in by cookie and checks their role itself.
+const UNLISTED_PUBLIC: &[&str] = &["/docs", "/dashboard"];
 
 pub async fn middleware(
     req: ServiceRequest,

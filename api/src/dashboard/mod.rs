@@ -5,9 +5,11 @@
 
 mod cache;
 mod enterprises;
+mod feedback;
 mod summary;
 
 pub use cache::DashboardCache;
+pub use feedback::{AreaFeedback, Feedback, ItemFeedback, Marks, feedback};
 pub use enterprises::{EnterprisePage, EnterpriseProgress, ListQuery, list};
 pub use summary::{CityProgress, Count, Progress, Summary, summary};
 
@@ -47,6 +49,17 @@ pub async fn cached_summary(state: &AppState, region: &str, prefix: &str) -> Res
     let s = summary(&state.db, region, prefix).await?;
     let v = serde_json::to_value(&s).map_err(ApiError::internal)?;
     state.dashboard.put(prefix, "summary", &v).await;
+    Ok(v)
+}
+
+/// The recommended-item feedback, from the cache when nothing changed since.
+pub async fn cached_feedback(state: &AppState, region: &str, prefix: &str) -> Result<serde_json::Value, ApiError> {
+    if let Some(v) = state.dashboard.get(prefix, "feedback").await {
+        return Ok(v);
+    }
+    let f = feedback(&state.db, &state.hazards, region, prefix).await?;
+    let v = serde_json::to_value(&f).map_err(ApiError::internal)?;
+    state.dashboard.put(prefix, "feedback", &v).await;
     Ok(v)
 }
 

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use sea_orm::{ConnectionTrait, DbErr, Statement};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::targets::{FOUND_TARGET, RECOMMENDED_TARGET};
@@ -13,7 +13,7 @@ use crate::targets::{FOUND_TARGET, RECOMMENDED_TARGET};
 /// Upper bounds (days) of the close-time buckets, in `enterprise_progress` order.
 const BUCKET_DAYS: [f64; 7] = [1.0, 3.0, 7.0, 15.0, 30.0, 60.0, 120.0];
 
-#[derive(Debug, Default, Clone, Serialize, ToSchema)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Progress {
     pub enterprises: i64,
     pub key_enterprises: i64,
@@ -42,7 +42,7 @@ pub struct Progress {
     close: [i64; 7],
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CityProgress {
     /// The city's GB/T 2260 code (`640200`).
     pub region_code: String,
@@ -50,13 +50,13 @@ pub struct CityProgress {
     pub progress: Progress,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Count {
     pub key: String,
     pub count: i64,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Summary {
     /// The region the figures cover.
     pub region_code: String,

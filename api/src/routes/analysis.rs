@@ -12,9 +12,11 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct AnalysisQuery {
-    /// The year analysed (default: this year); the table compares it with the year before.
+    /// A city or county within the caller's region (default: the whole region).
+    pub region: Option<String>,
+    /// The year analysed (default: this year); compared with the year before.
     pub year: Option<i32>,
-    /// Coverage only: the share of accidents the training plan must cover, in (0, 1] (default 0.8).
+    /// The share of accidents the training plan must cover, in (0, 1] (default 0.8).
     pub share: Option<f64>,
 }
 
@@ -24,7 +26,7 @@ pub struct AnalysisQuery {
 #[utoipa::path(
     get, path = "/gov/analysis/key-industries", tag = "bureau", security(("bearer" = [])),
     params(AnalysisQuery),
-    responses((status = 200, description = "the table (rows and total)", body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
+    responses((status = 200, description = "the table (rows and total)", body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 pub async fn key_industries(
     state: web::Data<AppState>,
@@ -32,7 +34,7 @@ pub async fn key_industries(
     q: web::Query<AnalysisQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Function::GovDashboard)?;
-    Ok(HttpResponse::Ok().json(analysis::key_industries(&state, &caller, q.year).await?))
+    Ok(HttpResponse::Ok().json(analysis::key_industries(&state, &caller, q.region.as_deref(), q.year).await?))
 }
 
 /// The training-coverage plan: the fewest job × accident-type pairs covering the chosen
@@ -40,7 +42,7 @@ pub async fn key_industries(
 #[utoipa::path(
     get, path = "/gov/analysis/coverage", tag = "bureau", security(("bearer" = [])),
     params(AnalysisQuery),
-    responses((status = 200, description = "the plan", body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
+    responses((status = 200, description = "the plan", body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 pub async fn coverage(
     state: web::Data<AppState>,
@@ -48,5 +50,58 @@ pub async fn coverage(
     q: web::Query<AnalysisQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Function::GovDashboard)?;
-    Ok(HttpResponse::Ok().json(analysis::coverage(&state, &caller, q.year, q.share).await?))
+    Ok(HttpResponse::Ok().json(analysis::coverage(&state, &caller, q.region.as_deref(), q.year, q.share).await?))
+}
+
+async fn report(state: &AppState, caller: &Caller, q: &AnalysisQuery) -> Result<analysis::AnalysisReport, ApiError> {
+    caller.require(Function::GovDashboard)?;
+    analysis::report(state, caller, q.region.as_deref(), q.year, q.share).await
+}
+
+/// Trends over the year and the two before it: monthly and yearly counts and fund
+/// payout, overall and by accident type, body part, injury nature and job, with the
+/// change against the year before and a seasonal index over the full years.
+#[utoipa::path(
+    get, path = "/gov/analysis/trends", tag = "bureau", security(("bearer" = [])),
+    params(AnalysisQuery),
+    responses((status = 200, description = "the trends", body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+pub async fn trends(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<AnalysisQuery>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(report(&state, &caller, &q).await?.trends))
+}
+
+/// Next year's focus: industries, enterprises and jobs ranked by severity-weighted
+/// accidents × trend × rate, each with its reason, and the special topics (serious
+/// injuries and deaths; new forms of employment such as delivery riders).
+#[utoipa::path(
+    get, path = "/gov/analysis/focus", tag = "bureau", security(("bearer" = [])),
+    params(AnalysisQuery),
+    responses((status = 200, description = "the focus lists and topics", body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+pub async fn focus(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<AnalysisQuery>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(report(&state, &caller, &q).await?.focus))
+}
+
+/// The whole analysis report (工伤大数据分析报告) for the year: key-industry table,
+/// training-coverage plan, trends, focus and topics, and the summary with improvement
+/// suggestions, each citing its figures.
+#[utoipa::path(
+    get, path = "/gov/analysis/report", tag = "bureau", security(("bearer" = [])),
+    params(AnalysisQuery),
+    responses((status = 200, description = "the report", body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+pub async fn whole(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<AnalysisQuery>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(report(&state, &caller, &q).await?))
 }

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::{Caller, Function};
-use crate::dashboard::{self, EnterprisePage, ListQuery, Summary};
+use crate::dashboard::{self, EnterprisePage, Feedback, ListQuery, Summary};
 use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 
@@ -48,4 +48,22 @@ pub async fn enterprises(
     caller.require(Function::GovDashboard)?;
     let (_, prefix) = dashboard::region_of(&caller, None)?;
     Ok(HttpResponse::Ok().json(dashboard::list(&state.db, &prefix, &q).await?))
+}
+
+/// Feedback on the recommended items: per checklist area and per library item, how often
+/// the latest rounds recommended it and how often it was marked found, not found or not
+/// applicable, with the items most often not applicable (for the library's review).
+#[utoipa::path(
+    get, path = "/gov/dashboard/feedback", tag = "bureau", security(("bearer" = [])),
+    params(SummaryQuery),
+    responses((status = 200, body = Feedback), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+pub async fn feedback(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<SummaryQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Function::GovDashboard)?;
+    let (region, prefix) = dashboard::region_of(&caller, q.region.as_deref())?;
+    Ok(HttpResponse::Ok().json(dashboard::cached_feedback(&state, &region, &prefix).await?))
 }

@@ -16,7 +16,8 @@ use crate::routes::{
     paths(
         health::healthz, health::readyz, spec_yaml, codes::list, codes::crosswalk,
         auth::login, auth::refresh, auth::logout, auth::me,
-        dashboard::summary, dashboard::enterprises, analysis::key_industries, analysis::coverage,
+        dashboard::summary, dashboard::enterprises, dashboard::feedback,
+        analysis::key_industries, analysis::coverage, analysis::trends, analysis::focus, analysis::whole,
         enterprises::list, enterprises::get, enterprises::own, binding::issue, risk::of_enterprise, risk::own, risk::gov_targets, risk::own_targets,
         recommend::generate, recommend::rounds, recommend::round, recommend::feedback, recommend::gov_rounds, recommend::gov_round,
         inspections::start, inspections::list, inspections::get, inspections::mark, inspections::close,

@@ -33,6 +33,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/readyz").route(web::get().to(health::readyz)))
         .service(web::resource("/openapi.yaml").route(web::get().to(docs::spec_yaml)))
         .service(docs::scalar())
+        .configure(crate::page::configure)
         .service(
             web::scope("/auth")
                 .service(web::resource("/login").route(web::post().to(auth::login)))
@@ -45,6 +46,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/dashboard/summary").route(web::get().to(dashboard::summary)))
                 .service(web::resource("/analysis/key-industries").route(web::get().to(analysis::key_industries)))
                 .service(web::resource("/analysis/coverage").route(web::get().to(analysis::coverage)))
+                .service(web::resource("/analysis/trends").route(web::get().to(analysis::trends)))
+                .service(web::resource("/analysis/focus").route(web::get().to(analysis::focus)))
+                .service(web::resource("/analysis/report").route(web::get().to(analysis::whole)))
+                .service(web::resource("/dashboard/feedback").route(web::get().to(dashboard::feedback)))
                 .service(web::resource("/dashboard/enterprises").route(web::get().to(dashboard::enterprises)))
                 .service(web::resource("/tasks").route(web::get().to(expert::gov_tasks)))
                 .service(web::resource("/tasks/{id}/complete").route(web::post().to(tasks::gov_complete)))

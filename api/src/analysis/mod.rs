@@ -1,0 +1,86 @@
+//! Analysis for the bureaus from the accident records of their region (`engine::analysis`
+//! over rows read in SQL within the caller's region): the key-industry table, the
+//! training-coverage plan, trends, next year's focus and the whole report.
+
+pub mod report;
+pub mod rows;
+
+pub use report::{AnalysisReport, Request};
+
+use chrono::Utc;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
+use zhicha_engine::analysis::{CoveragePlan, KeyIndustryTable, coverage_plan, key_industry_table};
+
+use crate::auth::Caller;
+use crate::entities::{enterprises, regions};
+use crate::error::ApiError;
+use crate::state::AppState;
+use report::{first_of, last_of, share_of, year_of};
+
+/// The caller's region, or `region` within it, as an enterprise selection.
+fn within(caller: &Caller, region: Option<&str>) -> Result<(String, Select<enterprises::Entity>), ApiError> {
+    let (code, prefix) = crate::dashboard::region_of(caller, region)?;
+    Ok((code, enterprises::Entity::find().filter(enterprises::Column::RegionCode.starts_with(prefix))))
+}
+
+/// Per key industry: enterprises, insurance, accidents and rate in `year` against the
+/// year before (aim −20%). Headcounts are today's (no snapshot history is kept yet).
+pub async fn key_industries(
+    state: &AppState,
+    caller: &Caller,
+    region: Option<&str>,
+    year: Option<i32>,
+) -> Result<KeyIndustryTable, ApiError> {
+    let year = year_of(year, Utc::now())?;
+    let (_, sel) = within(caller, region)?;
+    let (firms, accidents) = rows::load(&state.db, sel, first_of(year - 1), last_of(year)).await?;
+    Ok(key_industry_table(&state.analysis, &firms, None, &accidents, year))
+}
+
+/// The fewest job × accident-type pairs covering `share` of the region's accidents in `year`.
+pub async fn coverage(
+    state: &AppState,
+    caller: &Caller,
+    region: Option<&str>,
+    year: Option<i32>,
+    share: Option<f64>,
+) -> Result<CoveragePlan, ApiError> {
+    let year = year_of(year, Utc::now())?;
+    let share = share_of(share)?;
+    let (_, sel) = within(caller, region)?;
+    let (_, accidents) = rows::load(&state.db, sel, first_of(year), last_of(year)).await?;
+    coverage_plan(&accidents, share).map_err(|e| ApiError::new(crate::error::ErrorCode::InvalidQuery, e.to_string()))
+}
+
+/// The region's name as GB/T 2260 gives it, else its code.
+pub async fn region_name(state: &AppState, code: &str) -> String {
+    match regions::Entity::find_by_id(code.to_string()).one(&state.db).await {
+        Ok(Some(r)) => r.name_zh,
+        _ => code.to_string(),
+    }
+}
+
+/// The whole report for the caller's region (or `region` within it).
+pub async fn report(
+    state: &AppState,
+    caller: &Caller,
+    region: Option<&str>,
+    year: Option<i32>,
+    share: Option<f64>,
+) -> Result<AnalysisReport, ApiError> {
+    let now = Utc::now();
+    let year = year_of(year, now)?;
+    let share = share_of(share)?;
+    let (code, sel) = within(caller, region)?;
+    let name = region_name(state, &code).await;
+    let req = Request {
+        region_code: Some(code),
+        region_name: name,
+        year,
+        share,
+        now,
+        rules: &state.analysis,
+        catalog: &state.catalog,
+    };
+    report::build(&state.db, sel, req).await
+}

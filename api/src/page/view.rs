@@ -1,0 +1,434 @@
+//! What the dashboard page shows, gathered from the same services as the API (the cached
+//! summary and feedback, the enterprise list, the analysis report) and shaped into
+//! labelled figures and SVG charts for the template.
+
+use chrono::Utc;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use std::collections::HashMap;
+use zhicha_engine::analysis::{Dimension, Labels};
+
+use crate::auth::Caller;
+use crate::charts::{self, Bars, Line, Series};
+use crate::dashboard::{self, EnterprisePage, Feedback, ListQuery, Summary};
+use crate::entities::regions;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::targets::{FOUND_TARGET, RECOMMENDED_TARGET};
+
+/// One headline figure; `key` names the summary field it shows, for anyone checking
+/// the page against the API (`data-figure`).
+pub struct Kpi {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub value: String,
+    pub note: String,
+}
+
+pub struct CityRow {
+    pub code: String,
+    pub name: String,
+    pub enterprises: i64,
+    pub found: i64,
+    pub rectified: i64,
+    pub share: String,
+    pub overdue: i64,
+    pub all_met: i64,
+}
+
+pub struct Line2 {
+    pub label: String,
+    pub count: i64,
+}
+
+pub struct EnterpriseRow {
+    pub id: i64,
+    pub name: String,
+    pub recommended: i64,
+    pub found: i64,
+    pub share: String,
+    pub open: i64,
+    pub overdue: i64,
+    pub met: String,
+}
+
+pub struct KeyRow {
+    pub name: String,
+    pub enterprises: u64,
+    pub insured_workers: u64,
+    pub participation: String,
+    pub accidents: u64,
+    pub rate: String,
+    pub change: String,
+    pub aim: &'static str,
+}
+
+pub struct AreaRow {
+    pub area: String,
+    pub recommended: i64,
+    pub found: i64,
+    pub not_applicable: i64,
+    pub hit_rate: String,
+}
+
+pub struct Filters {
+    pub region: Option<String>,
+    pub sort: String,
+    pub attainment: String,
+    pub q: String,
+    pub page: u64,
+}
+
+pub struct DashboardView {
+    pub user: String,
+    pub role: &'static str,
+    pub region_code: String,
+    pub region_name: String,
+    pub own_region: String,
+    pub year: i32,
+    pub generated_at: String,
+    pub cities: Vec<CityRow>,
+    pub kpis: Vec<Kpi>,
+    pub attainment_svg: String,
+    pub funnel_svg: String,
+    pub trend_svg: String,
+    pub types_svg: String,
+    pub cities_svg: Option<String>,
+    pub escalations: Vec<Line2>,
+    pub tasks: Vec<Line2>,
+    pub receipts: Vec<Line2>,
+    pub enterprises: Vec<EnterpriseRow>,
+    pub enterprise_total: u64,
+    pub pages: u64,
+    pub filters: Filters,
+    pub key_rows: Vec<KeyRow>,
+    pub areas: Vec<AreaRow>,
+    pub suggestions: Vec<String>,
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map_or_else(|| "—".to_string(), |v| format!("{:.1}%", v * 100.0))
+}
+
+fn signed_pct(v: Option<f64>) -> String {
+    v.map_or_else(|| "—".to_string(), |v| format!("{:+.1}%", v * 100.0))
+}
+
+fn role_label(c: &Caller) -> &'static str {
+    match c.role {
+        crate::auth::Role::HrssBureau => "人社局",
+        crate::auth::Role::EmergencyBureau => "应急局",
+        _ => "",
+    }
+}
+
+fn task_label(kind: &str) -> &str {
+    match kind {
+        "self_inspection" => "自查自纠",
+        "accident_investigation" => "事故辅助调查",
+        "expert_visit" => "专家入企",
+        "joint_research" => "联合调研",
+        "joint_supervision" => "联合督导",
+        "follow_up" => "回访巡查",
+        other => other,
+    }
+}
+
+fn status_label(s: &str) -> &str {
+    match s {
+        "open" => "进行中",
+        "offered" => "待接单",
+        "accepted" => "已接单",
+        "done" => "已完成",
+        "cancelled" => "已撤销",
+        "closed" => "已关闭",
+        "received" => "已接收",
+        "read" => "已阅",
+        "returned" => "已退回",
+        other => other,
+    }
+}
+
+/// `level:state`, `kind:status` or a bare status as Chinese words.
+fn count_lines(counts: &[dashboard::Count], state: &AppState, escalation: bool) -> Vec<Line2> {
+    counts
+        .iter()
+        .map(|c| {
+            let label = match c.key.split_once(':') {
+                Some((a, b)) if escalation => {
+                    let name = a
+                        .parse::<u8>()
+                        .ok()
+                        .and_then(|l| state.triggers.level(l))
+                        .map_or_else(|| a.to_string(), |l| l.name.clone());
+                    format!("{a}级 {name} · {}", status_label(b))
+                }
+                Some((a, b)) => format!("{} · {}", task_label(a), status_label(b)),
+                None => status_label(&c.key).to_string(),
+            };
+            Line2 { label, count: c.count }
+        })
+        .collect()
+}
+
+async fn region_names(state: &AppState, codes: Vec<String>) -> HashMap<String, String> {
+    match regions::Entity::find().filter(regions::Column::Code.is_in(codes)).all(&state.db).await {
+        Ok(rows) => rows.into_iter().map(|r| (r.code, r.name_zh)).collect(),
+        Err(e) => {
+            tracing::warn!("dashboard page: region names unavailable: {e}");
+            HashMap::new()
+        }
+    }
+}
+
+pub struct PageQuery {
+    pub region: Option<String>,
+    pub sort: Option<String>,
+    pub attainment: Option<String>,
+    pub q: Option<String>,
+    pub page: Option<u64>,
+    pub year: Option<i32>,
+}
+
+pub async fn gather(state: &AppState, caller: &Caller, q: PageQuery) -> Result<DashboardView, ApiError> {
+    let (own, _) = dashboard::region_of(caller, None)?;
+    let (region, prefix) = dashboard::region_of(caller, q.region.as_deref())?;
+    let summary: Summary = serde_json::from_value(dashboard::cached_summary(state, &region, &prefix).await?)
+        .map_err(ApiError::internal)?;
+    let feedback: Feedback = serde_json::from_value(dashboard::cached_feedback(state, &region, &prefix).await?)
+        .map_err(ApiError::internal)?;
+    let sort = q.sort.clone().unwrap_or_else(|| "overdue".into());
+    let list_q = ListQuery {
+        region: q.region.clone(),
+        attainment: q.attainment.clone().filter(|a| !a.is_empty()),
+        q: q.q.clone().filter(|s| !s.trim().is_empty()),
+        sort: Some(sort.clone()),
+        page: q.page,
+        per_page: Some(20),
+        ..ListQuery::default()
+    };
+    let list: EnterprisePage = dashboard::list(&state.db, &dashboard::region_of(caller, None)?.1, &list_q).await?;
+    let year = crate::analysis::report::year_of(q.year, Utc::now())?;
+    let report = crate::analysis::report(state, caller, q.region.as_deref(), Some(year), None).await?;
+    let labels = Labels::from_catalog(&state.catalog);
+
+    let mut codes: Vec<String> = summary.cities.iter().map(|c| c.region_code.clone()).collect();
+    codes.push(region.clone());
+    codes.push(own.clone());
+    let names = region_names(state, codes).await;
+    let name = |c: &str| names.get(c).cloned().unwrap_or_else(|| c.to_string());
+
+    let t = &summary.total;
+    let n = t.enterprises.max(1) as f64;
+    let kpis = vec![
+        Kpi { key: "enterprises", label: "企业", value: t.enterprises.to_string(), note: format!("重点企业 {}", t.key_enterprises) },
+        Kpi {
+            key: "recommended",
+            label: "推荐隐患",
+            value: t.recommended.to_string(),
+            note: format!("户均 {:.0}（目标 ≥{RECOMMENDED_TARGET}）", t.recommended as f64 / n),
+        },
+        Kpi {
+            key: "found",
+            label: "发现隐患",
+            value: t.found.to_string(),
+            note: format!("户均 {:.1}（目标 ≥{FOUND_TARGET}）", t.found as f64 / n),
+        },
+        Kpi {
+            key: "rectified",
+            label: "已整改销号",
+            value: t.rectified.to_string(),
+            note: format!("整改率 {}（目标 ≥80%）", pct(t.rectified_share)),
+        },
+        Kpi { key: "overdue", label: "逾期未改", value: t.overdue.to_string(), note: format!("重大隐患逾期 {}", t.major_overdue) },
+        Kpi {
+            key: "all_met",
+            label: "三项目标全部达成",
+            value: t.all_met.to_string(),
+            note: format!("占企业 {}", pct((t.enterprises > 0).then(|| t.all_met as f64 / t.enterprises as f64))),
+        },
+    ];
+    let one = |name: &str, values: Vec<f64>| vec![Series { name: name.to_string(), values }];
+    let err = |e: charts::ChartError| ApiError::internal(anyhow::anyhow!(e));
+    let attainment_svg = charts::bars(
+        &Bars {
+            title: "目标达成（企业数）".into(),
+            labels: vec![
+                format!("推荐 ≥{RECOMMENDED_TARGET}"),
+                format!("发现 ≥{FOUND_TARGET}"),
+                "整改率 ≥80%".into(),
+                "三项全部".into(),
+            ],
+            series: one(
+                "达成",
+                vec![t.recommended_met as f64, t.found_met as f64, t.rectified_met as f64, t.all_met as f64],
+            ),
+            unit: "家".into(),
+        },
+        460,
+    )
+    .map_err(err)?;
+    let funnel_svg = charts::bars(
+        &Bars {
+            title: "隐患整改漏斗".into(),
+            labels: vec!["发现".into(), "整改中".into(), "逾期".into(), "已整改销号".into()],
+            series: one("隐患", vec![t.found as f64, t.open as f64, t.overdue as f64, t.rectified as f64]),
+            unit: "项".into(),
+        },
+        460,
+    )
+    .map_err(err)?;
+    let tr = &report.trends;
+    let trend_svg = charts::line(
+        &Line {
+            title: format!("工伤事故月度趋势（{} 至 {}）", tr.period.first, tr.period.last),
+            x_labels: tr.months.iter().map(ToString::to_string).collect(),
+            series: one("事故", tr.monthly.iter().map(|v| *v as f64).collect()),
+            unit: "起".into(),
+        },
+        940,
+        300,
+    )
+    .map_err(err)?;
+    let types = tr.by.iter().find(|d| d.dimension == Dimension::AccidentType);
+    let years: Vec<i32> = tr.years.iter().map(|y| y.year).collect();
+    let (this_i, last_i) = (years.iter().position(|y| *y == year), years.iter().position(|y| *y == year - 1));
+    let mut type_labels = Vec::new();
+    let (mut this_v, mut last_v) = (Vec::new(), Vec::new());
+    for s in types.map(|d| d.series.as_slice()).unwrap_or_default() {
+        type_labels.push(labels.accident_type(s.key.as_deref()));
+        this_v.push(this_i.and_then(|i| s.yearly.get(i)).copied().unwrap_or(0) as f64);
+        last_v.push(last_i.and_then(|i| s.yearly.get(i)).copied().unwrap_or(0) as f64);
+    }
+    let types_svg = charts::bars(
+        &Bars {
+            title: "按事故类型（起）".into(),
+            labels: type_labels,
+            series: vec![
+                Series { name: format!("{year}年"), values: this_v },
+                Series { name: format!("{}年", year - 1), values: last_v },
+            ],
+            unit: "起".into(),
+        },
+        460,
+    )
+    .map_err(err)?;
+    let cities_svg = if summary.cities.len() > 1 {
+        Some(
+            charts::bars(
+                &Bars {
+                    title: "各市隐患发现与整改".into(),
+                    labels: summary.cities.iter().map(|c| name(&c.region_code)).collect(),
+                    series: vec![
+                        Series { name: "发现".into(), values: summary.cities.iter().map(|c| c.progress.found as f64).collect() },
+                        Series {
+                            name: "已整改".into(),
+                            values: summary.cities.iter().map(|c| c.progress.rectified as f64).collect(),
+                        },
+                    ],
+                    unit: "项".into(),
+                },
+                460,
+            )
+            .map_err(err)?,
+        )
+    } else {
+        None
+    };
+    let cities = summary
+        .cities
+        .iter()
+        .map(|c| CityRow {
+            code: c.region_code.clone(),
+            name: name(&c.region_code),
+            enterprises: c.progress.enterprises,
+            found: c.progress.found,
+            rectified: c.progress.rectified,
+            share: pct(c.progress.rectified_share),
+            overdue: c.progress.overdue,
+            all_met: c.progress.all_met,
+        })
+        .collect();
+    let enterprises = list
+        .enterprises
+        .iter()
+        .map(|e| EnterpriseRow {
+            id: e.id,
+            name: e.name.clone(),
+            recommended: e.recommended,
+            found: e.found,
+            share: pct(e.rectified_share),
+            open: e.open,
+            overdue: e.overdue,
+            met: [(e.recommended_met, "推"), (e.found_met, "查"), (e.rectified_met, "改")]
+                .iter()
+                .map(|(m, l)| if *m { (*l).to_string() } else { "·".to_string() })
+                .collect::<Vec<_>>()
+                .join(""),
+        })
+        .collect();
+    let key_rows = report
+        .key_industries
+        .rows
+        .iter()
+        .chain(std::iter::once(&report.key_industries.total))
+        .map(|r| KeyRow {
+            name: if r.id.is_none() { "重点行业合计".to_string() } else { r.name.clone() },
+            enterprises: r.enterprises,
+            insured_workers: r.insured_workers,
+            participation: pct(r.participation_rate),
+            accidents: r.accidents,
+            rate: r.accident_rate.map_or_else(|| "—".into(), |v| format!("{v:.2}‰")),
+            change: signed_pct(r.rate_change),
+            aim: match r.aim_met {
+                Some(true) => "达成",
+                Some(false) => "未达成",
+                None => "—",
+            },
+        })
+        .collect();
+    let areas = feedback
+        .areas
+        .iter()
+        .map(|a| AreaRow {
+            area: a.area.clone(),
+            recommended: a.marks.recommended,
+            found: a.marks.found,
+            not_applicable: a.marks.not_applicable,
+            hit_rate: pct(a.marks.hit_rate),
+        })
+        .collect();
+    let per_page = list.per_page.max(1);
+    Ok(DashboardView {
+        user: caller.display_name.clone(),
+        role: role_label(caller),
+        region_name: name(&region),
+        region_code: region,
+        own_region: own,
+        year,
+        // China Standard Time (UTC+8, no daylight saving).
+        generated_at: (Utc::now() + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string(),
+        cities,
+        kpis,
+        attainment_svg,
+        funnel_svg,
+        trend_svg,
+        types_svg,
+        cities_svg,
+        escalations: count_lines(&summary.escalations, state, true),
+        tasks: count_lines(&summary.tasks, state, false),
+        receipts: count_lines(&summary.report_receipts, state, false),
+        enterprise_total: list.total,
+        pages: list.total.div_ceil(per_page).max(1),
+        enterprises,
+        filters: Filters {
+            region: q.region,
+            sort,
+            attainment: q.attainment.unwrap_or_default(),
+            q: q.q.unwrap_or_default(),
+            page: list.page,
+        },
+        key_rows,
+        areas,
+        suggestions: report.summary.suggestions.iter().map(|s| s.text.clone()).collect(),
+    })
+}
