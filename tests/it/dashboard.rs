@@ -204,5 +204,97 @@ both!(
         assert!(counts.windows(2).all(|w| w[0] >= w[1]), "largest pairs first");
         let (s, _) = get(app, "/gov/analysis/coverage?share=1.5", &city).await;
         assert_eq!(s, 400);
+
+        // Trends: three years to 2025, every accident of the period counted once.
+        let in_period = count(
+            "SELECT count(*) FROM accidents a JOIN enterprises e ON e.id = a.enterprise_id \
+             WHERE e.region_code LIKE '6402%' AND a.occurred_on BETWEEN '2023-01-01' AND '2025-12-31'",
+        )
+        .await;
+        let (s, tr) = get(app, "/gov/analysis/trends?year=2025", &city).await;
+        assert_eq!(s, 200, "{tr}");
+        assert_eq!((tr["period"]["first"].as_str(), tr["period"]["last"].as_str()), (Some("2023-01"), Some("2025-12")));
+        let monthly: i64 = tr["monthly"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).sum();
+        assert_eq!(monthly, in_period);
+        assert_eq!(tr["monthly"].as_array().unwrap().len(), 36);
+        let y2025 = tr["years"].as_array().unwrap().iter().find(|y| y["year"] == 2025).unwrap();
+        assert_eq!(n(y2025, "accidents"), in_2025);
+        let top_type =
+            &tr["by"].as_array().unwrap().iter().find(|d| d["dimension"] == "accident_type").unwrap()["series"][0];
+        let of_type = count(&format!(
+            "SELECT count(*) FROM accidents a JOIN enterprises e ON e.id = a.enterprise_id WHERE e.region_code LIKE '6402%' \
+             AND a.accident_type_gb86 = '{}' AND a.occurred_on BETWEEN '2023-01-01' AND '2025-12-31'",
+            top_type["key"].as_str().unwrap()
+        ))
+        .await;
+        assert_eq!(n(top_type, "accidents"), of_type, "{top_type}");
+        assert!(tr["seasonality"]["index"].as_array().unwrap().len() == 12);
+
+        // Focus and the whole report, from the same rows.
+        let (s, f) = get(app, "/gov/analysis/focus?year=2025", &city).await;
+        assert_eq!(s, 200, "{f}");
+        assert_eq!(n(&f, "accidents"), in_2025);
+        assert!(!f["industries"].as_array().unwrap().is_empty() && !f["enterprises"].as_array().unwrap().is_empty());
+        let (s, r) = get(app, "/gov/analysis/report?year=2025", &city).await;
+        assert_eq!(s, 200);
+        assert_eq!((r["region_code"].as_str(), r["region_name"].as_str()), (Some("640200"), Some("石嘴山市")));
+        assert_eq!(n(&r["summary"]["headline"], "accidents"), in_period);
+        assert_eq!(r["key_industries"], t, "the report's table is the table route's");
+        assert_eq!(r["coverage"], c);
+        let suggestions = r["summary"]["suggestions"].as_array().unwrap();
+        assert!(!suggestions.is_empty() && suggestions.iter().all(|s| !s["figures"].as_array().unwrap().is_empty()));
+        let (s, _) = get(app, "/gov/analysis/report?year=1999", &city).await;
+        assert_eq!(s, 400);
+        let (s, _) = get(app, "/gov/analysis/report?region=640100", &city).await;
+        assert_eq!(s, 404, "another city reads as not found");
+    }
+);
+
+both!(
+    feedback_on_recommended_items,
+    Opts { demo: true, standin: true, limits: Some((6000, 1000, 1000)), ..Default::default() },
+    async |app: &TestApp| {
+        app.ensure_demo().await;
+        let (officer, _) = mp_token(app, "demo-officer-e04").await;
+        let (s, round) = post(app, "/mp/recommendations", &officer, json!({})).await;
+        assert_eq!(s, 201, "{round}");
+        let id = round["round"].as_i64().or(round["id"].as_i64()).unwrap();
+        let (_, page) = get(app, &format!("/mp/recommendations/{id}?per_page=200"), &officer).await;
+        let items = page["items"].as_array().unwrap();
+        let total = page["total"].as_i64().unwrap_or(items.len() as i64);
+        let answers = json!({ "answers": [
+            { "item_id": items[0]["item_id"], "result": "found" },
+            { "item_id": items[1]["item_id"], "result": "found" },
+            { "item_id": items[2]["item_id"], "result": "not_found" },
+            { "item_id": items[3]["item_id"], "result": "not_applicable", "reason": "本企业无此工艺" }
+        ]});
+        let (s, saved) = post(app, &format!("/mp/recommendations/{id}/feedback"), &officer, answers).await;
+        assert_eq!(s, 200, "{saved}");
+
+        let city = staff_token(app, "hrss.city").await;
+        let (s, f) = get(app, "/gov/dashboard/feedback", &city).await;
+        assert_eq!(s, 200, "{f}");
+        assert_eq!(n(&f, "recommended"), total, "the one round's items: {f}");
+        assert_eq!((n(&f, "found"), n(&f, "not_found"), n(&f, "not_applicable")), (2, 1, 1));
+        assert_eq!(n(&f, "unmarked"), total - 4);
+        assert_eq!(f["hit_rate"].as_f64().unwrap(), 2.0 / 3.0);
+        let areas = f["areas"].as_array().unwrap();
+        let area_sum: i64 = areas.iter().map(|a| n(a, "recommended")).sum();
+        assert_eq!(area_sum, total, "areas partition the items");
+        assert_eq!(areas.iter().map(|a| n(a, "found")).sum::<i64>(), 2);
+        let first = items[0]["item_id"].as_str().unwrap();
+        let listed =
+            f["items"].as_array().unwrap().iter().find(|i| i["code"] == first).expect("a found item is listed");
+        assert_eq!((n(listed, "recommended"), n(listed, "found")), (1, 1));
+        assert_eq!(f["most_not_applicable"][0]["code"], items[3]["item_id"]);
+
+        // The province's totals include the city's; another city's view is empty.
+        let province = staff_token(app, "emergency.province").await;
+        let (_, p) = get(app, "/gov/dashboard/feedback", &province).await;
+        assert_eq!((n(&p, "recommended"), n(&p, "found")), (total, 2));
+        let (_, yc) = get(app, "/gov/dashboard/feedback?region=640100", &province).await;
+        assert_eq!((n(&yc, "recommended"), yc["areas"].as_array().unwrap().len()), (0, 0));
+        let (s, _) = get(app, "/gov/dashboard/feedback?region=640100", &city).await;
+        assert_eq!(s, 404);
     }
 );

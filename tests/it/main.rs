@@ -7,6 +7,7 @@
 
 mod audit;
 mod auth;
+mod browser;
 mod codes;
 mod crash;
 mod dashboard;
@@ -25,6 +26,7 @@ mod ladder;
 mod limits;
 mod migrations;
 mod openapi;
+mod page;
 mod pii;
 mod policy;
 mod recommend;

@@ -87,6 +87,8 @@ pub struct DashboardView {
     pub year: i32,
     pub generated_at: String,
     pub cities: Vec<CityRow>,
+    /// A province (or wider) is shown: its cities get a table and a chart.
+    pub by_city: bool,
     pub kpis: Vec<Kpi>,
     pub attainment_svg: String,
     pub funnel_svg: String,
@@ -220,7 +222,12 @@ pub async fn gather(state: &AppState, caller: &Caller, q: PageQuery) -> Result<D
     let t = &summary.total;
     let n = t.enterprises.max(1) as f64;
     let kpis = vec![
-        Kpi { key: "enterprises", label: "企业", value: t.enterprises.to_string(), note: format!("重点企业 {}", t.key_enterprises) },
+        Kpi {
+            key: "enterprises",
+            label: "企业",
+            value: t.enterprises.to_string(),
+            note: format!("重点企业 {}", t.key_enterprises),
+        },
         Kpi {
             key: "recommended",
             label: "推荐隐患",
@@ -239,7 +246,12 @@ pub async fn gather(state: &AppState, caller: &Caller, q: PageQuery) -> Result<D
             value: t.rectified.to_string(),
             note: format!("整改率 {}（目标 ≥80%）", pct(t.rectified_share)),
         },
-        Kpi { key: "overdue", label: "逾期未改", value: t.overdue.to_string(), note: format!("重大隐患逾期 {}", t.major_overdue) },
+        Kpi {
+            key: "overdue",
+            label: "逾期未改",
+            value: t.overdue.to_string(),
+            note: format!("重大隐患逾期 {}", t.major_overdue),
+        },
         Kpi {
             key: "all_met",
             label: "三项目标全部达成",
@@ -312,14 +324,18 @@ pub async fn gather(state: &AppState, caller: &Caller, q: PageQuery) -> Result<D
         460,
     )
     .map_err(err)?;
-    let cities_svg = if summary.cities.len() > 1 {
+    let by_city = summary.cities.len() > 1 || region.ends_with("0000");
+    let cities_svg = if by_city {
         Some(
             charts::bars(
                 &Bars {
                     title: "各市隐患发现与整改".into(),
                     labels: summary.cities.iter().map(|c| name(&c.region_code)).collect(),
                     series: vec![
-                        Series { name: "发现".into(), values: summary.cities.iter().map(|c| c.progress.found as f64).collect() },
+                        Series {
+                            name: "发现".into(),
+                            values: summary.cities.iter().map(|c| c.progress.found as f64).collect(),
+                        },
                         Series {
                             name: "已整改".into(),
                             values: summary.cities.iter().map(|c| c.progress.rectified as f64).collect(),
@@ -408,6 +424,7 @@ pub async fn gather(state: &AppState, caller: &Caller, q: PageQuery) -> Result<D
         // China Standard Time (UTC+8, no daylight saving).
         generated_at: (Utc::now() + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string(),
         cities,
+        by_city,
         kpis,
         attainment_svg,
         funnel_svg,
