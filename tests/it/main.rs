@@ -25,6 +25,7 @@ mod ladder;
 mod limits;
 mod migrations;
 mod openapi;
+mod osha_jobs;
 mod pii;
 mod policy;
 mod recommend;
