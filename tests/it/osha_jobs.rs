@@ -115,7 +115,7 @@ async fn osha_2015_jobs_feed_the_coverage_plan_and_key_industries() {
         let year_total = count(app, &format!("SELECT COUNT(*) FROM accidents WHERE {YEAR}")).await;
         assert_eq!((rows.len() as u64, year_total), (9858, 9858));
         let with_job = count(app, "SELECT COUNT(*) FROM accidents WHERE job IS NOT NULL").await;
-        // 1,238 (12.6%) with the rules of 2026-12-04.1; most narratives say only "an employee".
+        // 1,249 (12.7%) with the rules of 2026-12-04.1; most narratives say only "an employee".
         assert!(with_job >= 1200, "{with_job} accidents with a job");
         // The narrative is stored as written.
         let narratives = count(app, "SELECT COUNT(*) FROM accidents WHERE narrative LIKE 'A truck driver fell%'").await;
