@@ -244,8 +244,9 @@ async fn import_accidents(
     let (db, catalog, _) = startup::prepare(settings).await?;
     let summary = import::run(&db, &catalog, profile, mapping, file, import::Progress::Terminal).await?;
     println!("{summary}");
-    // New accidents change every enterprise's risk: refit now rather than at the schedule.
-    if summary.imported > 0 {
+    // New accidents (or jobs, which the exposure mix reads) change every enterprise's
+    // risk: refit now rather than at the schedule.
+    if summary.imported > 0 || summary.jobs_updated > 0 {
         println!("{}", crate::scoring::job::run(&db, crate::scoring::Trigger::Import, &settings.risk).await);
     }
     // Then the trigger rules, for every enterprise the import touched (after the refit,

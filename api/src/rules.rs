@@ -72,6 +72,13 @@ pub fn load_once(dir: &Path) -> Result<Rules, RuleErrors> {
 /// What `zhicha rules check` prints for valid rules: every file with its version.
 pub fn summary(r: &Rules) -> Vec<String> {
     let mut out: Vec<String> = r.catalog.versions().into_iter().map(|(t, v)| format!("ok  {t}  version {v}")).collect();
+    let jobs = &r.catalog.osha_narrative_jobs;
+    out.push(format!(
+        "osha narrative jobs {}: {} jobs, {} phrases",
+        jobs.version,
+        jobs.jobs.len(),
+        jobs.listed_phrases
+    ));
     for (file, version) in &r.hazards.files {
         out.push(format!("ok  {}  version {version}", file.display()));
     }

@@ -9,6 +9,7 @@ use crate::mapping::{MappingRow, MappingTable, Match};
 /// Event-based types that lifting equipment turns into 起重伤害 (04).
 const LIFTING_OVERRIDABLE: [&str; 4] = ["01", "03", "05", "09"];
 use crate::names::NameRules;
+use crate::narrative_jobs::{self, NarrativeJobs};
 use crate::rule_error::{RuleError, RuleErrors};
 
 #[derive(Debug, Clone)]
@@ -35,6 +36,8 @@ pub struct Catalog {
     /// GB 6441-86 type → GB 6441-2025 category where the two correspond one to one.
     pub gb86_to_2025: MappingTable,
     pub employer_names: NameRules,
+    /// The injured worker's job in OSHA narratives (the file has no job column).
+    pub osha_narrative_jobs: NarrativeJobs,
 }
 
 struct Loader {
@@ -135,6 +138,10 @@ impl Catalog {
             let r = NameRules::parse(&p, &t);
             l.keep(r)
         });
+        let osha_narrative_jobs = l.read(narrative_jobs::FILE).and_then(|(p, t)| {
+            let r = NarrativeJobs::parse(&p, &t);
+            l.keep(r)
+        });
         if !l.errors.is_empty() {
             return Err(RuleErrors(l.errors));
         }
@@ -158,6 +165,7 @@ impl Catalog {
             oiics_source_override: oiics_source_override.ok_or_else(|| some("oiics_source_override"))?,
             gb86_to_2025: gb86_to_2025.ok_or_else(|| some("gb86_to_2025"))?,
             employer_names: employer_names.ok_or_else(|| some("employer_names"))?,
+            osha_narrative_jobs: osha_narrative_jobs.ok_or_else(|| some("osha_narrative_jobs"))?,
         })
     }
 
@@ -181,6 +189,7 @@ impl Catalog {
             ("mappings/oiics_source_to_gb6441_override", &self.oiics_source_override.version),
             ("mappings/gb6441_86_to_2025", &self.gb86_to_2025.version),
             ("names/employer", &self.employer_names.version),
+            ("mappings/osha_narrative_jobs", &self.osha_narrative_jobs.version),
         ]
     }
 

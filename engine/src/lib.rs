@@ -12,6 +12,7 @@ pub mod hazards;
 pub mod industry_code;
 pub mod mapping;
 pub mod names;
+pub mod narrative_jobs;
 pub mod recommend;
 pub mod region_code;
 pub mod risk;

@@ -49,3 +49,23 @@ impl std::error::Error for RuleErrors {}
 pub fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes().iter().take(offset).filter(|&&b| b == b'\n').count() + 1
 }
+
+/// A TOML syntax or shape error as a [`RuleError`] at its line.
+pub fn toml_error(file: &Path, text: &str, e: &toml::de::Error) -> RuleError {
+    let line = e.span().map_or(0, |s| line_of(text, s.start));
+    RuleError::new(file, line, e.message().trim().to_string())
+}
+
+/// A non-empty `version`, agreeing with the `# version:` comment on top when there is one.
+pub fn version_header(file: &Path, text: &str, version: &toml::Spanned<String>) -> Result<String, RuleError> {
+    let v = version.get_ref().trim();
+    if v.is_empty() {
+        return Err(RuleError::new(file, line_of(text, version.span().start), "empty `version`"));
+    }
+    if let Some(top) = text.lines().next().and_then(|l| l.strip_prefix("# version:"))
+        && top.trim() != v
+    {
+        return Err(RuleError::new(file, 1, format!("`# version:` {:?} differs from `version`", top.trim())));
+    }
+    Ok(v.to_string())
+}

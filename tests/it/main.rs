@@ -26,6 +26,7 @@ mod ladder;
 mod limits;
 mod migrations;
 mod openapi;
+mod osha_jobs;
 mod page;
 mod pii;
 mod policy;

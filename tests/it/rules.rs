@@ -25,6 +25,7 @@ fn the_committed_rules_load() {
     let summary = zhicha_api::rules::summary(&r);
     assert!(summary.iter().any(|l| l.contains("hazards/general/electrical.toml")), "{summary:?}");
     assert!(summary.iter().any(|l| l.contains("triggers/ladder.toml")), "{summary:?}");
+    assert!(summary.iter().any(|l| l.starts_with("osha narrative jobs ")), "{summary:?}");
     assert!(r.triggers.rules.len() >= 15);
 }
 
@@ -86,6 +87,35 @@ async fn a_broken_hazard_file_stops_start_up() {
     let err =
         zhicha_api::startup::Application::build(settings).await.err().map(|e| format!("{e:#}")).unwrap_or_default();
     assert!(err.contains("electrical.toml"), "{err}");
+}
+
+#[tokio::test]
+async fn a_broken_narrative_jobs_file_stops_start_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("rules");
+    copy_dir(&rules_dir(), &dir);
+    // The truck driver's "trucker" becomes "mechanic", which the maintenance mechanic lists later.
+    let file = dir.join("mappings/osha_narrative_jobs.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let line_of = |needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    let (first, again) = (line_of(r#""trucker""#), line_of(r#""mechanic", "maintenance employee""#));
+    std::fs::write(&file, text.replacen(r#""trucker""#, r#""mechanic""#, 1)).unwrap();
+
+    let e = zhicha_api::rules::load(&dir).err().map(|e| e.to_string()).unwrap_or_default();
+    let want = format!("osha_narrative_jobs.toml:{again}: phrase \"mechanic\" repeats line {first}");
+    assert!(e.contains(&want), "{e}");
+
+    let keys = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("t.db");
+    let mut settings = TestApp::settings(
+        &format!("sqlite://{}?mode=rwc", db.display()),
+        &Opts::default(),
+        &keys.path().join("k.toml"),
+    );
+    settings.rules.dir = dir;
+    let err =
+        zhicha_api::startup::Application::build(settings).await.err().map(|e| format!("{e:#}")).unwrap_or_default();
+    assert!(err.contains("osha_narrative_jobs.toml"), "{err}");
 }
 
 /// Another organisation's library lands as drafts; a broken row is reported by line

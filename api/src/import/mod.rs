@@ -5,7 +5,9 @@
 //! with the wrong number of fields, a missing column) fails with its line and column
 //! and leaves the database as it was. Rows with bad values are skipped and listed.
 //! Accidents are unique per (source, source key), so importing a file again adds
-//! nothing; an import that adds nothing is rolled back and leaves no trace.
+//! nothing; it only sets the job of stored records that the file and the rules now give
+//! another job (the narrative-job rules of OSHA records changed). An import that changes
+//! nothing is rolled back and leaves no trace.
 
 pub mod generic;
 pub mod msha;
@@ -61,6 +63,8 @@ pub struct Summary {
     pub rows_read: usize,
     pub imported: usize,
     pub unchanged: usize,
+    /// Records already stored whose job was set anew (counted apart from `unchanged`).
+    pub jobs_updated: usize,
     pub skipped: Vec<Skip>,
     pub enterprises_created: usize,
     /// Records whose accident type, body part or nature found no GB 6441 mapping
@@ -83,6 +87,9 @@ impl fmt::Display for Summary {
         )?;
         writeln!(f, "  imported:  {}", self.imported)?;
         writeln!(f, "  unchanged: {} (already in the database)", self.unchanged)?;
+        if self.jobs_updated > 0 {
+            writeln!(f, "  job set anew: {} (already in the database; the job rules changed)", self.jobs_updated)?;
+        }
         writeln!(f, "  skipped:   {}", self.skipped.len())?;
         for s in self.skipped.iter().take(20) {
             writeln!(f, "    line {}: {}", s.line, s.reason)?;
@@ -187,8 +194,8 @@ pub async fn run<C: ConnectionTrait + TransactionTrait>(
         store::store(&txn, &source, run.id, &records, |n| pb.set_position(n.min(records.len()) as u64)).await?;
     pb.finish_and_clear();
     tracing::debug!(ms = started.elapsed().as_millis(), inserted = stored.inserted, "stored");
-    let unchanged = records.len() - stored.inserted;
-    let run_id = if stored.inserted == 0 && stored.enterprises_created == 0 {
+    let unchanged = records.len().saturating_sub(stored.inserted + stored.jobs_updated);
+    let run_id = if stored.inserted == 0 && stored.enterprises_created == 0 && stored.jobs_updated == 0 {
         txn.rollback().await?;
         None
     } else {
@@ -210,6 +217,7 @@ pub async fn run<C: ConnectionTrait + TransactionTrait>(
         rows_read: parsed.rows_read,
         imported: stored.inserted,
         unchanged,
+        jobs_updated: stored.jobs_updated,
         skipped,
         enterprises_created: stored.enterprises_created,
         unmapped,

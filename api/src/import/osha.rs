@@ -1,6 +1,8 @@
 //! OSHA Severe Injury Reports (`--profile osha-sir`): one row per report, keyed by UPA;
 //! employers resolved by name (rules/names/employer.toml); OIICS codes kept and mapped
-//! to GB 6441; NAICS mapped to GB/T 4754.
+//! to GB 6441; NAICS mapped to GB/T 4754. The file has no job column: the job is the
+//! one the narrative names (rules/mappings/osha_narrative_jobs.toml), the narrative is
+//! kept as written.
 //!
 //! Severity: a severe-injury report means in-patient hospitalisation, an amputation or
 //! the loss of an eye. An amputation is a serious injury (重伤) under GB 6441-86;
@@ -55,6 +57,8 @@ pub fn convert(row: &Row<'_>, catalog: &Catalog) -> Result<Record, String> {
     let sources = [row.get("Source"), row.get("Secondary Source")];
     let mut accident_type = Coded::mapped(CodeSystem::Oiics, event, &catalog.oiics_event);
     accident_type.remap(catalog.oiics_accident_type(event, &sources));
+    let narrative = text(row.get("Final Narrative"));
+    let job = narrative.as_deref().and_then(|n| catalog.osha_narrative_jobs.job_of(n)).map(|m| m.job.label.clone());
     let amputation = flag(row.get("Amputation"));
     let severity = if amputation == Some(true) { Severity::Serious } else { Severity::Minor };
     Ok(Record {
@@ -74,7 +78,7 @@ pub fn convert(row: &Row<'_>, catalog: &Catalog) -> Result<Record, String> {
         accident_type,
         body_part: Coded::mapped(CodeSystem::Oiics, row.get("Part of Body"), &catalog.oiics_body_part),
         injury_nature: Coded::mapped(CodeSystem::Oiics, row.get("Nature"), &catalog.oiics_nature),
-        job: None,
+        job,
         severity,
         disability_grade: None,
         lost_days: None,
@@ -82,6 +86,6 @@ pub fn convert(row: &Row<'_>, catalog: &Catalog) -> Result<Record, String> {
         injured_count: 1,
         hospitalized: flag(row.get("Hospitalized")),
         amputation,
-        narrative: text(row.get("Final Narrative")),
+        narrative,
     })
 }

@@ -1,8 +1,10 @@
 //! Writing parsed records: enterprises found or created, accidents inserted once per
-//! (source, source key). Runs inside the caller's transaction.
+//! (source, source key), and the job of records already stored brought in line with the
+//! file and the rules. Runs inside the caller's transaction.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
+use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 
 use super::record::{EnterpriseRef, Record};
@@ -14,6 +16,8 @@ const CHUNK: usize = 500;
 pub struct Stored {
     pub enterprises_created: usize,
     pub inserted: usize,
+    /// Records already stored whose job is now read differently.
+    pub jobs_updated: usize,
 }
 
 /// Ids of the enterprises `refs` name, creating the missing ones.
@@ -142,5 +146,45 @@ pub async fn store(
         };
         tick((n + 1) * CHUNK);
     }
-    Ok(Stored { enterprises_created, inserted })
+    let jobs_updated = refresh_jobs(db, source, records).await?;
+    Ok(Stored { enterprises_created, inserted, jobs_updated })
+}
+
+/// Sets the job of stored records that `records` give another job. The job of an OSHA
+/// record is read from its narrative by versioned rules, so a re-import after the rules
+/// change must reach records stored before; the rest of a stored record stays as it was
+/// first imported.
+async fn refresh_jobs(db: &impl ConnectionTrait, source: &str, records: &[Record]) -> Result<usize, DbErr> {
+    let mut changed: BTreeMap<Option<&str>, Vec<&str>> = BTreeMap::new();
+    for chunk in records.chunks(CHUNK) {
+        let stored: HashMap<String, Option<String>> = accidents::Entity::find()
+            .select_only()
+            .columns([accidents::Column::SourceKey, accidents::Column::Job])
+            .filter(accidents::Column::Source.eq(source))
+            .filter(accidents::Column::SourceKey.is_in(chunk.iter().map(|r| r.source_key.as_str())))
+            .into_tuple()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        for r in chunk {
+            if stored.get(&r.source_key).is_some_and(|job| *job != r.job) {
+                changed.entry(r.job.as_deref()).or_default().push(&r.source_key);
+            }
+        }
+    }
+    let mut updated = 0;
+    // One UPDATE per new job (and chunk of keys), not one per record.
+    for (job, keys) in changed {
+        for chunk in keys.chunks(CHUNK) {
+            let done = accidents::Entity::update_many()
+                .col_expr(accidents::Column::Job, Expr::value(job.map(str::to_string)))
+                .filter(accidents::Column::Source.eq(source))
+                .filter(accidents::Column::SourceKey.is_in(chunk.iter().copied()))
+                .exec(db)
+                .await?;
+            updated += done.rows_affected as usize;
+        }
+    }
+    Ok(updated)
 }

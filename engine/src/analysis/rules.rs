@@ -10,7 +10,7 @@ use toml::Spanned;
 
 use crate::hazards::Text;
 use crate::industry_code::{IndustryCode, section_of};
-use crate::rule_error::{RuleError, RuleErrors, line_of};
+use crate::rule_error::{RuleError, RuleErrors, line_of, toml_error, version_header};
 
 pub const KEY_INDUSTRIES: &str = "analysis/key_industries.toml";
 pub const NEW_EMPLOYMENT: &str = "analysis/new_employment.toml";
@@ -223,23 +223,6 @@ fn division_range(s: &str) -> Result<(u8, u8), String> {
     Ok((a, b))
 }
 
-/// A non-empty `version`, agreeing with the `# version:` comment on top when there is one.
 fn header(file: &Path, text: &str, version: &Spanned<String>, errors: &mut Vec<RuleError>) -> Option<String> {
-    let v = version.get_ref().trim();
-    if v.is_empty() {
-        errors.push(RuleError::new(file, line_of(text, version.span().start), "empty `version`"));
-        return None;
-    }
-    if let Some(top) = text.lines().next().and_then(|l| l.strip_prefix("# version:"))
-        && top.trim() != v
-    {
-        errors.push(RuleError::new(file, 1, format!("`# version:` {:?} differs from `version`", top.trim())));
-        return None;
-    }
-    Some(v.to_string())
-}
-
-fn toml_error(file: &Path, text: &str, e: &toml::de::Error) -> RuleError {
-    let line = e.span().map_or(0, |s| line_of(text, s.start));
-    RuleError::new(file, line, e.message().trim().to_string())
+    version_header(file, text, version).map_err(|e| errors.push(e)).ok()
 }
