@@ -65,6 +65,22 @@ enum Command {
         #[command(subcommand)]
         what: RulesWhat,
     },
+    /// The bureaus' analysis report (key industries, training coverage, trends, focus,
+    /// suggestions) over every enterprise in the database, or one region, as JSON.
+    Analysis {
+        /// The year analysed (compared with the year before).
+        #[arg(long)]
+        year: i32,
+        /// Only this GB/T 2260 region (a province, city or county code).
+        #[arg(long)]
+        region: Option<String>,
+        /// The share of accidents the training plan covers.
+        #[arg(long, default_value_t = 0.8)]
+        share: f64,
+        /// Write the report here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Risk model: backtest on an accident file.
     Engine {
         #[command(subcommand)]
@@ -172,6 +188,9 @@ pub fn main() -> ExitCode {
             }
             Command::Audit { what: AuditWhat::Verify } => audit_verify(&settings).await,
             Command::Engine { what } => engine_cmd::run(&settings, what).await,
+            Command::Analysis { year, region, share, out } => {
+                analysis_report(&settings, year, region.as_deref(), share, out.as_deref()).await
+            }
         }
     });
     match result {
@@ -212,6 +231,57 @@ async fn migrate(settings: &Settings, action: MigrateAction) -> anyhow::Result<(
     }
     let applied = Migrator::get_applied_migrations(&db).await?.len();
     println!("{applied} of {} migrations applied", Migrator::migrations().len());
+    Ok(())
+}
+
+async fn analysis_report(
+    settings: &Settings,
+    year: i32,
+    region: Option<&str>,
+    share: f64,
+    out: Option<&Path>,
+) -> anyhow::Result<()> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let (db, catalog, _) = startup::prepare(settings).await?;
+    let rules = zhicha_engine::analysis::rules::load(&settings.rules.dir)?;
+    let now = chrono::Utc::now();
+    let year = crate::analysis::report::year_of(Some(year), now).map_err(|e| anyhow::anyhow!("--year: {}", e.message))?;
+    let share = crate::analysis::report::share_of(Some(share)).map_err(|e| anyhow::anyhow!("--share: {}", e.message))?;
+    let mut within = crate::entities::enterprises::Entity::find();
+    if let Some(r) = region {
+        let code = zhicha_engine::RegionCode::parse(r).map_err(|e| anyhow::anyhow!("--region: {e}"))?;
+        within = within.filter(crate::entities::enterprises::Column::RegionCode.starts_with(code.scope_prefix()));
+    }
+    let req = crate::analysis::Request {
+        region_code: region.map(str::to_string),
+        region_name: region.map_or_else(|| "全部企业".to_string(), str::to_string),
+        year,
+        share,
+        now,
+        rules: &rules,
+        catalog: &catalog,
+    };
+    let report = crate::analysis::report::build(&db, within, req).await.map_err(|e| anyhow::anyhow!(e.message))?;
+    let json = serde_json::to_string_pretty(&report)?;
+    match out {
+        Some(p) => std::fs::write(p, json).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?,
+        None => println!("{json}"),
+    }
+    let t = &report.key_industries.total;
+    let c = &report.coverage;
+    eprintln!(
+        "{} enterprises; {year}: {} accidents in key industries ({} enterprises), {} outside; \
+         training plan: {} of {} job x type pairs cover {:.1}% of {} accidents ({} with the job unknown)",
+        report.enterprises,
+        t.accidents,
+        t.enterprises,
+        report.key_industries.accidents_outside,
+        c.pairs.len(),
+        c.distinct_pairs,
+        c.covered_share * 100.0,
+        c.total_accidents,
+        c.unknown_job_accidents,
+    );
     Ok(())
 }
 
