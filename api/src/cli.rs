@@ -245,8 +245,10 @@ async fn analysis_report(
     let (db, catalog, _) = startup::prepare(settings).await?;
     let rules = zhicha_engine::analysis::rules::load(&settings.rules.dir)?;
     let now = chrono::Utc::now();
-    let year = crate::analysis::report::year_of(Some(year), now).map_err(|e| anyhow::anyhow!("--year: {}", e.message))?;
-    let share = crate::analysis::report::share_of(Some(share)).map_err(|e| anyhow::anyhow!("--share: {}", e.message))?;
+    let year =
+        crate::analysis::report::year_of(Some(year), now).map_err(|e| anyhow::anyhow!("--year: {}", e.message))?;
+    let share =
+        crate::analysis::report::share_of(Some(share)).map_err(|e| anyhow::anyhow!("--share: {}", e.message))?;
     let mut within = crate::entities::enterprises::Entity::find();
     if let Some(r) = region {
         let code = zhicha_engine::RegionCode::parse(r).map_err(|e| anyhow::anyhow!("--region: {e}"))?;

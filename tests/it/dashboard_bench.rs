@@ -1,7 +1,8 @@
-//! The dashboard benchmark (issue 8): a synthetic province of 50,000 enterprises and
-//! 5,000,000 findings on PostgreSQL, then the city summary, the province summary and an
-//! enterprise list page through HTTP, each timed cold (its region's cache invalidated
-//! before every call) and warm. Not part of the suite: `bash bench/dashboard.sh`.
+//! The dashboard benchmark (issue 8): a synthetic province of 50,000 enterprises,
+//! 5,000,000 findings and 150,000 accidents on PostgreSQL, then the city summary, the
+//! province summary, enterprise list pages, the province's analysis report and the
+//! dashboard page through HTTP, each timed cold (its region's cache invalidated before
+//! every call) and warm. Not part of the suite: `bash bench/dashboard.sh`.
 
 use std::time::{Duration, Instant};
 
@@ -25,13 +26,23 @@ fn stats(what: &str, mut ms: Vec<f64>) {
 }
 
 async fn time(app: &TestApp, token: &str, path: &str, n: usize, invalidate: Option<&str>) -> Vec<f64> {
+    timed(app, path, n, invalidate, |r| r.bearer_auth(token)).await
+}
+
+async fn timed(
+    app: &TestApp,
+    path: &str,
+    n: usize,
+    invalidate: Option<&str>,
+    auth: impl Fn(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+) -> Vec<f64> {
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
         if let Some(region) = invalidate {
             app.state.dashboard.touch(region).await;
         }
         let t = Instant::now();
-        let r = app.client.get(app.url(path)).bearer_auth(token).send().await.unwrap();
+        let r = auth(app.client.get(app.url(path))).send().await.unwrap();
         assert_eq!(r.status().as_u16(), 200, "{path}");
         let _ = r.bytes().await.unwrap();
         out.push(t.elapsed().as_secs_f64() * 1000.0);
@@ -44,7 +55,9 @@ async fn time(app: &TestApp, token: &str, path: &str, n: usize, invalidate: Opti
 async fn bench_dashboard() {
     let enterprises = env_usize("ENTERPRISES", 50_000);
     let findings = env_usize("FINDINGS", 5_000_000);
+    let accidents = env_usize("ACCIDENTS", 150_000);
     let n = env_usize("N", 100);
+    let slow_n = env_usize("N_SLOW", 20);
     let opts = Opts { demo: true, standin: true, limits: Some((1_000_000, 100_000, 1000)), ..Default::default() };
     run_app(Backend::Postgres, opts, async |app: &TestApp| {
         app.ensure_demo().await;
@@ -81,8 +94,21 @@ async fn bench_dashboard() {
                     0, 0, count(*) FILTER (WHERE state = 'accepted'), 0, 0, 0, 0, now() \
              FROM findings GROUP BY enterprise_id \
              ON CONFLICT (enterprise_id) DO UPDATE SET found = excluded.found, rectified = excluded.rectified").await;
+        // Accidents over 2023-2025, spread over the enterprises, types, parts, jobs and grades.
+        exec(app, &format!(
+            "INSERT INTO accidents (created_at, enterprise_id, occurred_on, accident_type_gb86, body_part_gb86, injury_nature_gb86, job, \
+                                    severity, fund_payout_fen, injured_count, source, source_key) \
+             SELECT now(), b.first + (g * 7919) % {enterprises}, DATE '2023-01-01' + (g % 1095), lpad((g % 20 + 1)::text, 2, '0'), \
+                    lpad((g % 15 + 1)::text, 2, '0'), lpad((g % 18 + 1)::text, 2, '0'), \
+                    (ARRAY['电工','焊工','叉车司机','装卸工','机修工','建筑普工','冲压工','木工','外卖骑手','保洁员','车工','架子工'])[g % 12 + 1], \
+                    (ARRAY['minor','minor','minor','minor','minor','minor','serious','serious','disability','death'])[g % 10 + 1], \
+                    (g % 50) * 100000, 1, 'bench', 'bench-' || g \
+             FROM generate_series(1, {accidents}) g, (SELECT min(id) AS first FROM enterprises WHERE name LIKE 'bench-%') b")).await;
         exec(app, "ANALYZE").await;
-        println!("synthetic province: {enterprises} enterprises, {findings} findings loaded in {:.0} s", t.elapsed().as_secs_f64());
+        println!(
+            "synthetic province: {enterprises} enterprises, {findings} findings, {accidents} accidents loaded in {:.0} s",
+            t.elapsed().as_secs_f64()
+        );
 
         let city = staff_token(app, "hrss.city").await;
         let province = staff_token(app, "hrss.province").await;
@@ -96,6 +122,17 @@ async fn bench_dashboard() {
         stats("enterprise list page (province, 50 by overdue)", time(app, &province, "/gov/dashboard/enterprises?per_page=50&page=3", n, None).await);
         stats("enterprise list page (attainment=unmet, by rectified share)",
             time(app, &province, "/gov/dashboard/enterprises?attainment=unmet&sort=rectified_share&per_page=50", n, None).await);
+        stats("analysis report (province, 2025), cold",
+            time(app, &province, "/gov/analysis/report?year=2025", slow_n, Some("640000")).await);
+        stats("analysis report (province, 2025), cached", time(app, &province, "/gov/analysis/report?year=2025", n, None).await);
+        let c = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let (s, set, _) =
+            crate::page::page_sign_in(app, &c, "emergency.province", zhicha_api::seed::demo::DEMO_PASSWORD).await;
+        assert_eq!(s, 303);
+        let cookie = set.unwrap().split(';').next().unwrap().to_string();
+        let page = |r: reqwest::RequestBuilder| r.header("cookie", cookie.as_str());
+        stats("dashboard page (province), cold", timed(app, "/dashboard?year=2025", slow_n, Some("640000"), page).await);
+        stats("dashboard page (province), cached", timed(app, "/dashboard?year=2025", n, None, page).await);
         tokio::time::sleep(Duration::from_millis(10)).await;
     })
     .await;

@@ -60,6 +60,28 @@ pub async fn region_name(state: &AppState, code: &str) -> String {
     }
 }
 
+/// The whole report as JSON, from the dashboard cache when nothing in the region changed
+/// since it was computed (answers live 30 s at most, so an import elsewhere shows soon).
+pub async fn cached_report(
+    state: &AppState,
+    caller: &Caller,
+    region: Option<&str>,
+    year: Option<i32>,
+    share: Option<f64>,
+) -> Result<serde_json::Value, ApiError> {
+    let year = year_of(year, Utc::now())?;
+    let share = share_of(share)?;
+    let (_, prefix) = crate::dashboard::region_of(caller, region)?;
+    let key = format!("analysis:{year}:{share}");
+    if let Some(v) = state.dashboard.get(&prefix, &key).await {
+        return Ok(v);
+    }
+    let r = report(state, caller, region, Some(year), Some(share)).await?;
+    let v = serde_json::to_value(&r).map_err(ApiError::internal)?;
+    state.dashboard.put(&prefix, &key, &v).await;
+    Ok(v)
+}
+
 /// The whole report for the caller's region (or `region` within it).
 pub async fn report(
     state: &AppState,

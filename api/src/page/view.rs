@@ -4,6 +4,7 @@
 
 use chrono::Utc;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use zhicha_engine::analysis::{Dimension, Labels};
 
@@ -51,6 +52,7 @@ pub struct EnterpriseRow {
     pub met: String,
 }
 
+#[derive(Serialize, Deserialize)]
 pub struct KeyRow {
     pub name: String,
     pub enterprises: u64,
@@ -59,7 +61,7 @@ pub struct KeyRow {
     pub accidents: u64,
     pub rate: String,
     pub change: String,
-    pub aim: &'static str,
+    pub aim: String,
 }
 
 pub struct AreaRow {
@@ -210,8 +212,7 @@ pub async fn gather(state: &AppState, caller: &Caller, q: PageQuery) -> Result<D
     };
     let list: EnterprisePage = dashboard::list(&state.db, &dashboard::region_of(caller, None)?.1, &list_q).await?;
     let year = crate::analysis::report::year_of(q.year, Utc::now())?;
-    let report = crate::analysis::report(state, caller, q.region.as_deref(), Some(year), None).await?;
-    let labels = Labels::from_catalog(&state.catalog);
+    let part = analysis_part(state, caller, q.region.as_deref(), &prefix, year).await?;
 
     let mut codes: Vec<String> = summary.cities.iter().map(|c| c.region_code.clone()).collect();
     codes.push(region.clone());
@@ -289,41 +290,6 @@ pub async fn gather(state: &AppState, caller: &Caller, q: PageQuery) -> Result<D
         460,
     )
     .map_err(err)?;
-    let tr = &report.trends;
-    let trend_svg = charts::line(
-        &Line {
-            title: format!("工伤事故月度趋势（{} 至 {}）", tr.period.first, tr.period.last),
-            x_labels: tr.months.iter().map(ToString::to_string).collect(),
-            series: one("事故", tr.monthly.iter().map(|v| *v as f64).collect()),
-            unit: "起".into(),
-        },
-        940,
-        300,
-    )
-    .map_err(err)?;
-    let types = tr.by.iter().find(|d| d.dimension == Dimension::AccidentType);
-    let years: Vec<i32> = tr.years.iter().map(|y| y.year).collect();
-    let (this_i, last_i) = (years.iter().position(|y| *y == year), years.iter().position(|y| *y == year - 1));
-    let mut type_labels = Vec::new();
-    let (mut this_v, mut last_v) = (Vec::new(), Vec::new());
-    for s in types.map(|d| d.series.as_slice()).unwrap_or_default() {
-        type_labels.push(labels.accident_type(s.key.as_deref()));
-        this_v.push(this_i.and_then(|i| s.yearly.get(i)).copied().unwrap_or(0) as f64);
-        last_v.push(last_i.and_then(|i| s.yearly.get(i)).copied().unwrap_or(0) as f64);
-    }
-    let types_svg = charts::bars(
-        &Bars {
-            title: "按事故类型（起）".into(),
-            labels: type_labels,
-            series: vec![
-                Series { name: format!("{year}年"), values: this_v },
-                Series { name: format!("{}年", year - 1), values: last_v },
-            ],
-            unit: "起".into(),
-        },
-        460,
-    )
-    .map_err(err)?;
     let by_city = summary.cities.len() > 1 || region.ends_with("0000");
     let cities_svg = if by_city {
         Some(
@@ -382,26 +348,6 @@ pub async fn gather(state: &AppState, caller: &Caller, q: PageQuery) -> Result<D
                 .join(""),
         })
         .collect();
-    let key_rows = report
-        .key_industries
-        .rows
-        .iter()
-        .chain(std::iter::once(&report.key_industries.total))
-        .map(|r| KeyRow {
-            name: if r.id.is_none() { "重点行业合计".to_string() } else { r.name.clone() },
-            enterprises: r.enterprises,
-            insured_workers: r.insured_workers,
-            participation: pct(r.participation_rate),
-            accidents: r.accidents,
-            rate: r.accident_rate.map_or_else(|| "—".into(), |v| format!("{v:.2}‰")),
-            change: signed_pct(r.rate_change),
-            aim: match r.aim_met {
-                Some(true) => "达成",
-                Some(false) => "未达成",
-                None => "—",
-            },
-        })
-        .collect();
     let areas = feedback
         .areas
         .iter()
@@ -428,8 +374,8 @@ pub async fn gather(state: &AppState, caller: &Caller, q: PageQuery) -> Result<D
         kpis,
         attainment_svg,
         funnel_svg,
-        trend_svg,
-        types_svg,
+        trend_svg: part.trend_svg,
+        types_svg: part.types_svg,
         cities_svg,
         escalations: count_lines(&summary.escalations, state, true),
         tasks: count_lines(&summary.tasks, state, false),
@@ -444,8 +390,101 @@ pub async fn gather(state: &AppState, caller: &Caller, q: PageQuery) -> Result<D
             q: q.q.unwrap_or_default(),
             page: list.page,
         },
-        key_rows,
+        key_rows: part.key_rows,
         areas,
-        suggestions: report.summary.suggestions.iter().map(|s| s.text.clone()).collect(),
+        suggestions: part.suggestions,
     })
+}
+
+/// The page's share of the analysis report (trend and accident-type charts, the
+/// key-industry table, the suggestions), cached with the region's other answers.
+#[derive(Serialize, Deserialize)]
+struct AnalysisPart {
+    trend_svg: String,
+    types_svg: String,
+    key_rows: Vec<KeyRow>,
+    suggestions: Vec<String>,
+}
+
+async fn analysis_part(
+    state: &AppState,
+    caller: &Caller,
+    region: Option<&str>,
+    prefix: &str,
+    year: i32,
+) -> Result<AnalysisPart, ApiError> {
+    let key = format!("page-analysis:{year}");
+    if let Some(v) = state.dashboard.get(prefix, &key).await
+        && let Ok(part) = serde_json::from_value(v)
+    {
+        return Ok(part);
+    }
+    let report = crate::analysis::report(state, caller, region, Some(year), None).await?;
+    let labels = Labels::from_catalog(&state.catalog);
+    let one = |name: &str, values: Vec<f64>| vec![Series { name: name.to_string(), values }];
+    let err = |e: charts::ChartError| ApiError::internal(anyhow::anyhow!(e));
+    let tr = &report.trends;
+    let trend_svg = charts::line(
+        &Line {
+            title: format!("工伤事故月度趋势（{} 至 {}）", tr.period.first, tr.period.last),
+            x_labels: tr.months.iter().map(ToString::to_string).collect(),
+            series: one("事故", tr.monthly.iter().map(|v| *v as f64).collect()),
+            unit: "起".into(),
+        },
+        940,
+        300,
+    )
+    .map_err(err)?;
+    let types = tr.by.iter().find(|d| d.dimension == Dimension::AccidentType);
+    let years: Vec<i32> = tr.years.iter().map(|y| y.year).collect();
+    let (this_i, last_i) = (years.iter().position(|y| *y == year), years.iter().position(|y| *y == year - 1));
+    let mut type_labels = Vec::new();
+    let (mut this_v, mut last_v) = (Vec::new(), Vec::new());
+    for s in types.map(|d| d.series.as_slice()).unwrap_or_default() {
+        type_labels.push(labels.accident_type(s.key.as_deref()));
+        this_v.push(this_i.and_then(|i| s.yearly.get(i)).copied().unwrap_or(0) as f64);
+        last_v.push(last_i.and_then(|i| s.yearly.get(i)).copied().unwrap_or(0) as f64);
+    }
+    let types_svg = charts::bars(
+        &Bars {
+            title: "按事故类型（起）".into(),
+            labels: type_labels,
+            series: vec![
+                Series { name: format!("{year}年"), values: this_v },
+                Series { name: format!("{}年", year - 1), values: last_v },
+            ],
+            unit: "起".into(),
+        },
+        460,
+    )
+    .map_err(err)?;
+    let key_rows = report
+        .key_industries
+        .rows
+        .iter()
+        .chain(std::iter::once(&report.key_industries.total))
+        .map(|r| KeyRow {
+            name: if r.id.is_none() { "重点行业合计".to_string() } else { r.name.clone() },
+            enterprises: r.enterprises,
+            insured_workers: r.insured_workers,
+            participation: pct(r.participation_rate),
+            accidents: r.accidents,
+            rate: r.accident_rate.map_or_else(|| "—".into(), |v| format!("{v:.2}‰")),
+            change: signed_pct(r.rate_change),
+            aim: match r.aim_met {
+                Some(true) => "达成",
+                Some(false) => "未达成",
+                None => "—",
+            }
+            .to_string(),
+        })
+        .collect();
+    let part = AnalysisPart {
+        trend_svg,
+        types_svg,
+        key_rows,
+        suggestions: report.summary.suggestions.iter().map(|s| s.text.clone()).collect(),
+    };
+    state.dashboard.put(prefix, &key, &serde_json::to_value(&part).map_err(ApiError::internal)?).await;
+    Ok(part)
 }

@@ -53,9 +53,20 @@ pub async fn coverage(
     Ok(HttpResponse::Ok().json(analysis::coverage(&state, &caller, q.region.as_deref(), q.year, q.share).await?))
 }
 
-async fn report(state: &AppState, caller: &Caller, q: &AnalysisQuery) -> Result<analysis::AnalysisReport, ApiError> {
+/// The cached report, or one part of it.
+async fn report(
+    state: &AppState,
+    caller: &Caller,
+    q: &AnalysisQuery,
+    part: Option<&str>,
+) -> Result<HttpResponse, ApiError> {
     caller.require(Function::GovDashboard)?;
-    analysis::report(state, caller, q.region.as_deref(), q.year, q.share).await
+    let mut v = analysis::cached_report(state, caller, q.region.as_deref(), q.year, q.share).await?;
+    let body = match part {
+        Some(p) => v.get_mut(p).map(serde_json::Value::take).unwrap_or_default(),
+        None => v,
+    };
+    Ok(HttpResponse::Ok().json(body))
 }
 
 /// Trends over the year and the two before it: monthly and yearly counts and fund
@@ -71,7 +82,7 @@ pub async fn trends(
     caller: Caller,
     q: web::Query<AnalysisQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(report(&state, &caller, &q).await?.trends))
+    report(&state, &caller, &q, Some("trends")).await
 }
 
 /// Next year's focus: industries, enterprises and jobs ranked by severity-weighted
@@ -87,7 +98,7 @@ pub async fn focus(
     caller: Caller,
     q: web::Query<AnalysisQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(report(&state, &caller, &q).await?.focus))
+    report(&state, &caller, &q, Some("focus")).await
 }
 
 /// The whole analysis report (工伤大数据分析报告) for the year: key-industry table,
@@ -103,5 +114,5 @@ pub async fn whole(
     caller: Caller,
     q: web::Query<AnalysisQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(report(&state, &caller, &q).await?))
+    report(&state, &caller, &q, None).await
 }
