@@ -5,7 +5,7 @@
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 use serde_json::{Value, json};
-use zhicha_api::entities::{enterprises, findings};
+use zhicha_api::entities::{accidents, enterprises, findings};
 use zhicha_tests::{Opts, TestApp, both};
 
 use crate::findings::{get, mp_token, post};
@@ -213,10 +213,36 @@ both!(
         .await;
         let (s, tr) = get(app, "/gov/analysis/trends?year=2025", &city).await;
         assert_eq!(s, 200, "{tr}");
-        assert_eq!((tr["period"]["first"].as_str(), tr["period"]["last"].as_str()), (Some("2023-01"), Some("2025-12")));
+        // The period starts with the records (2023-11 in the demo city), not before.
+        let first: String = {
+            let row = app
+                .db
+                .query_one_raw(Statement::from_string(
+                    app.db.get_database_backend(),
+                    "SELECT CAST(MIN(a.occurred_on) AS TEXT) FROM accidents a JOIN enterprises e ON e.id = a.enterprise_id \
+                     WHERE e.region_code LIKE '6402%' AND a.occurred_on >= '2023-01-01'",
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get_by_index(0).unwrap()
+        };
+        assert_eq!(
+            (tr["period"]["first"].as_str(), tr["period"]["last"].as_str()),
+            (Some(&first[..7]), Some("2025-12"))
+        );
         let monthly: i64 = tr["monthly"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).sum();
         assert_eq!(monthly, in_period);
-        assert_eq!(tr["monthly"].as_array().unwrap().len(), 36);
+        let months = tr["monthly"].as_array().unwrap().len();
+        let (y, m): (usize, usize) = (first[..4].parse().unwrap(), first[5..7].parse().unwrap());
+        assert_eq!(months, (2025 - y) * 12 + (12 - m) + 1);
+        assert!(
+            tr["seasonality"]["full_years"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|y| y.as_i64().unwrap() > first[..4].parse::<i64>().unwrap() || m == 1)
+        );
         let y2025 = tr["years"].as_array().unwrap().iter().find(|y| y["year"] == 2025).unwrap();
         assert_eq!(n(y2025, "accidents"), in_2025);
         let top_type =
@@ -247,6 +273,37 @@ both!(
         assert_eq!(s, 400);
         let (s, _) = get(app, "/gov/analysis/report?region=640100", &city).await;
         assert_eq!(s, 404, "another city reads as not found");
+
+        // An accident next door counts for the province, never for the city.
+        let (_, officer_id) = mp_token(app, "demo-officer-e02").await;
+        let yc = other_city(app, "银川示范机械厂", officer_id, 0, 0).await;
+        accidents::ActiveModel {
+            created_at: Set(Utc::now().fixed_offset()),
+            enterprise_id: Set(yc),
+            occurred_on: Set(chrono::NaiveDate::from_ymd_opt(2025, 6, 1).unwrap()),
+            accident_type_gb86: Set(Some("03".into())),
+            job: Set(Some("车工".into())),
+            severity: Set("serious".into()),
+            injured_count: Set(1),
+            source: Set("test".into()),
+            source_key: Set("yc-1".into()),
+            ..Default::default()
+        }
+        .insert(&app.db)
+        .await
+        .unwrap();
+        let province = staff_token(app, "hrss.province").await;
+        let (_, city_again) = get(app, "/gov/analysis/report?year=2025", &city).await;
+        assert_eq!(n(&city_again["coverage"], "total_accidents"), in_2025, "the city's report is unchanged");
+        let (_, whole) = get(app, "/gov/analysis/report?year=2025", &province).await;
+        assert_eq!(n(&whole["coverage"], "total_accidents"), in_2025 + 1);
+        assert_eq!(
+            n(&whole["key_industries"]["total"], "accidents"),
+            n(&t["total"], "accidents") + 1,
+            "C33 is a key industry"
+        );
+        let (_, yinchuan) = get(app, "/gov/analysis/report?year=2025&region=640100", &province).await;
+        assert_eq!((n(&yinchuan["coverage"], "total_accidents"), n(&yinchuan, "enterprises")), (1, 1));
     }
 );
 

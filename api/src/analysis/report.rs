@@ -63,19 +63,21 @@ pub fn last_of(year: i32) -> NaiveDate {
     NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(NaiveDate::MAX)
 }
 
-/// The trend period: January two years before `year` to December of `year`, or to the
-/// last finished month when `year` is not over yet (a month still running, or still to
-/// come, would read as a fall in accidents).
-pub fn trend_period(year: i32, now: DateTime<Utc>) -> Result<Period, AnalysisError> {
-    let first = YearMonth { year: year - TREND_YEARS_BEFORE, month: 1 };
+/// The trend period: January two years before `year` (or the month of the first record,
+/// when the records start later) to December of `year`, or to the last finished month
+/// when `year` is not over yet. Months before the records begin, or still running, would
+/// read as falls in accidents and bend the seasonal index.
+pub fn trend_period(year: i32, now: DateTime<Utc>, records_from: Option<YearMonth>) -> Result<Period, AnalysisError> {
+    let first = YearMonth { year: year - TREND_YEARS_BEFORE, month: 1 }
+        .max(records_from.unwrap_or(YearMonth { year: 0, month: 1 }));
     let this = YearMonth::of(now.date_naive());
     let finished = if this.month == 1 {
         YearMonth { year: this.year - 1, month: 12 }
     } else {
         YearMonth { month: this.month - 1, ..this }
     };
-    let last = YearMonth { year, month: 12 }.min(finished).max(first);
-    Period::new(first, last)
+    let last = YearMonth { year, month: 12 }.min(finished);
+    Period::new(first.min(last), last)
 }
 
 pub struct Request<'a> {
@@ -94,8 +96,10 @@ pub async fn build(
     within: Select<enterprises::Entity>,
     r: Request<'_>,
 ) -> Result<AnalysisReport, ApiError> {
-    let period = trend_period(r.year, r.now).map_err(|e| ApiError::new(ErrorCode::InvalidQuery, e.to_string()))?;
     let (firms, accidents) = rows::load(db, within, first_of(r.year - TREND_YEARS_BEFORE), last_of(r.year)).await?;
+    let records_from = accidents.iter().map(|a| YearMonth::of(a.date)).min();
+    let period =
+        trend_period(r.year, r.now, records_from).map_err(|e| ApiError::new(ErrorCode::InvalidQuery, e.to_string()))?;
     let of_year: Vec<_> = accidents.iter().filter(|a| a.date.year() == r.year).cloned().collect();
     let key_industries = ea::key_industry_table(r.rules, &firms, None, &accidents, r.year);
     let coverage = ea::coverage_plan(&of_year, r.share)
@@ -134,14 +138,18 @@ mod tests {
     #[test]
     fn the_trend_period_stops_at_this_month() {
         let now = Utc.with_ymd_and_hms(2026, 12, 4, 0, 0, 0).single().unwrap_or_default();
-        let p = trend_period(2026, now).unwrap_or_else(|e| panic!("{e}"));
+        let p = trend_period(2026, now, None).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((p.first.to_string(), p.last.to_string()), ("2024-01".into(), "2026-11".into()));
-        let p = trend_period(2025, now).unwrap_or_else(|e| panic!("{e}"));
+        let p = trend_period(2025, now, None).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(p.last.to_string(), "2025-12");
         let mid = Utc.with_ymd_and_hms(2026, 5, 1, 0, 0, 0).single().unwrap_or_default();
-        assert_eq!(trend_period(2026, mid).unwrap_or_else(|e| panic!("{e}")).last.to_string(), "2026-04");
+        assert_eq!(trend_period(2026, mid, None).unwrap_or_else(|e| panic!("{e}")).last.to_string(), "2026-04");
         let january = Utc.with_ymd_and_hms(2027, 1, 10, 0, 0, 0).single().unwrap_or_default();
-        assert_eq!(trend_period(2026, january).unwrap_or_else(|e| panic!("{e}")).last.to_string(), "2026-12");
+        assert_eq!(trend_period(2026, january, None).unwrap_or_else(|e| panic!("{e}")).last.to_string(), "2026-12");
+        // Records that start later start the period.
+        let from = Some(YearMonth { year: 2023, month: 11 });
+        let p = trend_period(2025, now, from).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((p.first.to_string(), p.months().len(), p.full_years()), ("2023-11".into(), 26, vec![2024, 2025]));
         assert!(share_of(Some(0.0)).is_err() && share_of(Some(1.5)).is_err() && share_of(Some(f64::NAN)).is_err());
         assert_eq!(share_of(None).ok(), Some(0.8));
     }

@@ -18,16 +18,26 @@ pub async fn load(
     to: NaiveDate,
 ) -> Result<(Vec<EnterpriseRow>, Vec<AccidentRow>), DbErr> {
     let ids = within.clone().select_only().column(enterprises::Column::Id).into_query();
+    // Only the columns the analysis reads: a province has tens of thousands of rows.
     let firms = within
+        .select_only()
+        .columns([
+            enterprises::Column::Id,
+            enterprises::Column::Name,
+            enterprises::Column::IndustryCode,
+            enterprises::Column::Workforce,
+            enterprises::Column::InsuredWorkers,
+        ])
+        .into_tuple::<(i64, String, Option<String>, Option<i32>, Option<i32>)>()
         .all(db)
         .await?
         .into_iter()
-        .map(|e: enterprises::Model| EnterpriseRow {
-            key: e.id.to_string(),
-            name: e.name,
-            industry: e.industry_code.unwrap_or_default(),
-            workforce: e.workforce.and_then(|w| u64::try_from(w).ok()),
-            insured_workers: e.insured_workers.and_then(|w| u64::try_from(w).ok()),
+        .map(|(id, name, industry, workforce, insured)| EnterpriseRow {
+            key: id.to_string(),
+            name,
+            industry: industry.unwrap_or_default(),
+            workforce: workforce.and_then(|w| u64::try_from(w).ok()),
+            insured_workers: insured.and_then(|w| u64::try_from(w).ok()),
         })
         .collect();
     let rows = accidents::Entity::find()
