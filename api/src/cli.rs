@@ -243,7 +243,7 @@ async fn analysis_report(
 ) -> anyhow::Result<()> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let (db, catalog, _) = startup::prepare(settings).await?;
-    let rules = zhicha_engine::analysis::rules::load(&settings.rules.dir)?;
+    let rules = std::sync::Arc::new(zhicha_engine::analysis::rules::load(&settings.rules.dir)?);
     let now = chrono::Utc::now();
     let year =
         crate::analysis::report::year_of(Some(year), now).map_err(|e| anyhow::anyhow!("--year: {}", e.message))?;
@@ -260,8 +260,8 @@ async fn analysis_report(
         year,
         share,
         now,
-        rules: &rules,
-        catalog: &catalog,
+        rules,
+        catalog,
     };
     let report = crate::analysis::report::build(&db, within, req).await.map_err(|e| anyhow::anyhow!(e.message))?;
     let json = serde_json::to_string_pretty(&report)?;

@@ -101,8 +101,8 @@ pub async fn report(
         year,
         share,
         now,
-        rules: &state.analysis,
-        catalog: &state.catalog,
+        rules: state.analysis.clone(),
+        catalog: state.catalog.clone(),
     };
     report::build(&state.db, sel, req).await
 }

@@ -3,13 +3,15 @@
 //! seasonality, next year's focus with the special topics, and the summary with its
 //! suggestions; every part computed by `engine::analysis` from one load of the rows.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, Select};
 use serde::Serialize;
 use zhicha_engine::Catalog;
 use zhicha_engine::analysis::{
-    self as ea, AnalysisError, AnalysisRules, CoveragePlan, Focus, FocusOptions, KeyIndustryTable, Labels, Period,
-    SummaryInput, Trends, YearMonth,
+    self as ea, AccidentRow, AnalysisError, AnalysisRules, CoveragePlan, EnterpriseRow, Focus, FocusOptions,
+    KeyIndustryTable, Labels, Period, SummaryInput, Trends, YearMonth,
 };
 
 use super::rows;
@@ -80,33 +82,39 @@ pub fn trend_period(year: i32, now: DateTime<Utc>, records_from: Option<YearMont
     Period::new(first.min(last), last)
 }
 
-pub struct Request<'a> {
+pub struct Request {
     pub region_code: Option<String>,
     pub region_name: String,
     pub year: i32,
     pub share: f64,
     pub now: DateTime<Utc>,
-    pub rules: &'a AnalysisRules,
-    pub catalog: &'a Catalog,
+    pub rules: Arc<AnalysisRules>,
+    pub catalog: Arc<Catalog>,
 }
 
-/// The whole report over the enterprises `within` selects.
+/// The whole report over the enterprises `within` selects. The rows are read
+/// asynchronously; the computation (seconds for a province's accidents in a debug build)
+/// runs on the blocking pool so it never stalls the server's event loop.
 pub async fn build(
     db: &impl ConnectionTrait,
     within: Select<enterprises::Entity>,
-    r: Request<'_>,
+    r: Request,
 ) -> Result<AnalysisReport, ApiError> {
     let (firms, accidents) = rows::load(db, within, first_of(r.year - TREND_YEARS_BEFORE), last_of(r.year)).await?;
+    tokio::task::spawn_blocking(move || compute(r, &firms, &accidents)).await.map_err(ApiError::internal)?
+}
+
+fn compute(r: Request, firms: &[EnterpriseRow], accidents: &[AccidentRow]) -> Result<AnalysisReport, ApiError> {
     let records_from = accidents.iter().map(|a| YearMonth::of(a.date)).min();
     let period =
         trend_period(r.year, r.now, records_from).map_err(|e| ApiError::new(ErrorCode::InvalidQuery, e.to_string()))?;
     let of_year: Vec<_> = accidents.iter().filter(|a| a.date.year() == r.year).cloned().collect();
-    let key_industries = ea::key_industry_table(r.rules, &firms, None, &accidents, r.year);
+    let key_industries = ea::key_industry_table(&r.rules, firms, None, accidents, r.year);
     let coverage = ea::coverage_plan(&of_year, r.share)
         .map_err(|_| ApiError::field(ErrorCode::InvalidQuery, "share", "a share in (0, 1]"))?;
-    let trends = ea::trends(&accidents, period, TOP);
-    let focus = ea::focus(r.rules, &firms, &accidents, r.year, &FocusOptions { top: TOP });
-    let labels = Labels::from_catalog(r.catalog);
+    let trends = ea::trends(accidents, period, TOP);
+    let focus = ea::focus(&r.rules, firms, accidents, r.year, &FocusOptions { top: TOP });
+    let labels = Labels::from_catalog(&r.catalog);
     let summary = ea::summary(&SummaryInput {
         table: &key_industries,
         coverage: &coverage,
