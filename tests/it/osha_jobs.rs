@@ -26,55 +26,15 @@ async fn count(app: &TestApp, sql: &str) -> u64 {
     row.try_get_by_index::<i64>(0).unwrap() as u64
 }
 
-async fn accident_rows(app: &TestApp) -> Vec<AccidentRow> {
-    type Row = (i64, NaiveDate, Option<String>, Option<String>, Option<String>, Option<String>, String);
-    let rows: Vec<Row> = accidents::Entity::find()
-        .select_only()
-        .columns([
-            accidents::Column::EnterpriseId,
-            accidents::Column::OccurredOn,
-            accidents::Column::AccidentTypeGb86,
-            accidents::Column::BodyPartGb86,
-            accidents::Column::InjuryNatureGb86,
-            accidents::Column::Job,
-            accidents::Column::Severity,
-        ])
-        .order_by_asc(accidents::Column::Id)
-        .into_tuple()
-        .all(&app.db)
-        .await
-        .unwrap();
-    rows.into_iter()
-        .map(|(e, date, t, b, n, job, severity)| AccidentRow {
-            enterprise: e.to_string(),
-            date,
-            accident_type: t,
-            body_part: b,
-            injury_nature: n,
-            job,
-            severity: Severity::parse(&severity).unwrap(),
-            fund_payout_fen: None,
-        })
-        .collect()
-}
-
-async fn enterprise_rows(app: &TestApp) -> Vec<EnterpriseRow> {
-    let rows: Vec<(i64, String, Option<String>)> = enterprises::Entity::find()
-        .select_only()
-        .columns([enterprises::Column::Id, enterprises::Column::Name, enterprises::Column::IndustryCode])
-        .into_tuple()
-        .all(&app.db)
-        .await
-        .unwrap();
-    rows.into_iter()
-        .map(|(id, name, industry)| EnterpriseRow {
-            key: id.to_string(),
-            name,
-            industry: industry.unwrap_or_default(),
-            workforce: None,
-            insured_workers: None,
-        })
-        .collect()
+/// The enterprises and accidents of 2015 through the loader the analysis routes use.
+async fn loaded(app: &TestApp) -> (Vec<EnterpriseRow>, Vec<AccidentRow>) {
+    let day = |m, d| NaiveDate::from_ymd_opt(2015, m, d).unwrap();
+    let (firms, mut rows) =
+        zhicha_api::analysis::rows::load(&app.db, enterprises::Entity::find(), day(1, 1), day(12, 31)).await.unwrap();
+    rows.sort_by(|x, y| {
+        (x.date, &x.enterprise, &x.job, &x.accident_type).cmp(&(y.date, &y.enterprise, &y.job, &y.accident_type))
+    });
+    (firms, rows)
 }
 
 /// The accidents of one job × accident-type pair, as the database counts them.
@@ -111,7 +71,7 @@ async fn osha_2015_jobs_feed_the_coverage_plan_and_key_industries() {
     run_app(Backend::Sqlite, Opts::default(), async |app: &TestApp| {
         let first = import(app, &file).await;
         assert_eq!((first.imported, first.jobs_updated), (9858, 0), "{first}");
-        let rows = accident_rows(app).await;
+        let (firms, rows) = loaded(app).await;
         let year_total = count(app, &format!("SELECT COUNT(*) FROM accidents WHERE {YEAR}")).await;
         assert_eq!((rows.len() as u64, year_total), (9858, 9858));
         let with_job = count(app, "SELECT COUNT(*) FROM accidents WHERE job IS NOT NULL").await;
@@ -152,7 +112,6 @@ async fn osha_2015_jobs_feed_the_coverage_plan_and_key_industries() {
             }
         }
 
-        let firms = enterprise_rows(app).await;
         let rules = &app.state.analysis;
         let table = key_industry_table(rules, &firms, None, &rows, 2015);
         assert_eq!((table.accidents_unmatched, table.total.previous_accidents), (0, 0));
@@ -181,7 +140,7 @@ async fn osha_2015_jobs_feed_the_coverage_plan_and_key_industries() {
         assert_eq!(again.unchanged as u64, 9858 - with_job, "{again}");
         assert!(again.run_id.is_some(), "{again}");
         assert_eq!(count(app, "SELECT COUNT(*) FROM accidents WHERE job IS NOT NULL").await, with_job);
-        assert_eq!(accident_rows(app).await, rows);
+        assert_eq!(loaded(app).await.1, rows);
         let third = import(app, &file).await;
         assert_eq!((third.jobs_updated, third.run_id), (0, None), "{third}");
     })

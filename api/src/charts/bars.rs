@@ -4,7 +4,7 @@
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{ChartError, FONT, Series, axis_max, colour, err, tick};
+use super::{ChartError, FONT, Series, axis_max, colour, err, legend, tick};
 
 #[derive(Debug, Clone)]
 pub struct Bars {
@@ -24,8 +24,8 @@ const LABEL_CHARS: usize = 16;
 /// The chart as an SVG document, `width` pixels wide; the height follows the rows.
 pub fn bars(b: &Bars, width: u32) -> Result<String, ChartError> {
     let rows = b.labels.len().max(1);
-    let legend = if b.series.len() > 1 { 22 } else { 0 };
-    let height = 72 + legend + ROW_PX * rows as u32;
+    let legend_px = if b.series.len() > 1 { 22 } else { 0 };
+    let height = 72 + legend_px + ROW_PX * rows as u32;
     let longest = b.labels.iter().map(|l| l.chars().count()).max().unwrap_or(1).min(LABEL_CHARS) as u32;
     let mut out = String::new();
     {
@@ -35,7 +35,7 @@ pub fn bars(b: &Bars, width: u32) -> Result<String, ChartError> {
         let mut chart = ChartBuilder::on(&root)
             .caption(&b.title, (FONT, 16))
             .margin(8)
-            .margin_top(8 + legend)
+            .margin_top(8 + legend_px)
             .x_label_area_size(30)
             .y_label_area_size(14 + LABEL_PX * longest)
             .build_cartesian_2d(0.0..max, 0.0..rows as f64)
@@ -79,16 +79,7 @@ pub fn bars(b: &Bars, width: u32) -> Result<String, ChartError> {
             let (x, y) = chart.backend_coord(&(0.0, (rows - i) as f64 - 0.5));
             root.draw(&Text::new(short(l, LABEL_CHARS), (x - 6, y), style.clone())).map_err(err)?;
         }
-        if b.series.len() > 1 {
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::LowerRight)
-                .label_font((FONT, 12))
-                .background_style(WHITE.mix(0.9))
-                .border_style(BLACK.mix(0.3))
-                .draw()
-                .map_err(err)?;
-        }
+        legend(&mut chart, b.series.len(), SeriesLabelPosition::LowerRight)?;
         root.present().map_err(err)?;
     }
     Ok(out)

@@ -3,7 +3,7 @@
 
 use plotters::prelude::*;
 
-use super::{ChartError, FONT, Series, axis_max, colour, err, tick};
+use super::{ChartError, FONT, Series, axis_max, colour, err, legend, tick};
 
 #[derive(Debug, Clone)]
 pub struct Line {
@@ -56,16 +56,7 @@ pub fn line(l: &Line, width: u32, height: u32) -> Result<String, ChartError> {
                 .draw_series(s.values.iter().copied().enumerate().map(|p| Circle::new(p, 2, c.filled())))
                 .map_err(err)?;
         }
-        if l.series.len() > 1 {
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
-                .label_font((FONT, 12))
-                .background_style(WHITE.mix(0.9))
-                .border_style(BLACK.mix(0.3))
-                .draw()
-                .map_err(err)?;
-        }
+        legend(&mut chart, l.series.len(), SeriesLabelPosition::UpperLeft)?;
         root.present().map_err(err)?;
     }
     Ok(out)

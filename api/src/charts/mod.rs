@@ -9,6 +9,8 @@ mod line;
 pub use bars::{Bars, bars};
 pub use line::{Line, line};
 
+use plotters::coord::CoordTranslate;
+use plotters::prelude::{BLACK, ChartContext, Color, DrawingBackend, SeriesLabelPosition, WHITE};
 use plotters::style::RGBColor;
 
 /// The font family the charts ask for; the PDF maps it to the embedded Noto Sans CJK.
@@ -34,6 +36,25 @@ pub struct ChartError(String);
 
 fn err(e: impl std::fmt::Display) -> ChartError {
     ChartError(e.to_string())
+}
+
+/// The legend, drawn only when there is more than one series to tell apart.
+fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    series: usize,
+    at: SeriesLabelPosition,
+) -> Result<(), ChartError> {
+    if series < 2 {
+        return Ok(());
+    }
+    chart
+        .configure_series_labels()
+        .position(at)
+        .label_font((FONT, 12))
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK.mix(0.3))
+        .draw()
+        .map_err(err)
 }
 
 /// One named series of values, one per category or per point.

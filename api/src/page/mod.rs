@@ -110,29 +110,11 @@ async fn signed_in(state: &AppState, req: &HttpRequest) -> Option<Caller> {
     allows(Function::GovDashboard, c.role).then_some(c)
 }
 
-#[derive(Debug, Deserialize)]
-pub struct ShowQuery {
-    pub region: Option<String>,
-    pub sort: Option<String>,
-    pub attainment: Option<String>,
-    pub q: Option<String>,
-    pub page: Option<u64>,
-    pub year: Option<i32>,
-}
-
 pub async fn show(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let Some(caller) = signed_in(&state, &req).await else { return redirect("/dashboard/login") };
-    let q = match web::Query::<ShowQuery>::from_query(req.query_string()) {
+    let q = match web::Query::<PageQuery>::from_query(req.query_string()) {
         Ok(q) => q.into_inner(),
         Err(_) => return error_page(&ApiError::new(ErrorCode::InvalidQuery, "query")),
-    };
-    let q = PageQuery {
-        region: q.region.filter(|r| !r.is_empty()),
-        sort: q.sort.filter(|s| !s.is_empty()),
-        attainment: q.attainment,
-        q: q.q,
-        page: q.page,
-        year: q.year,
     };
     let v = match view::gather(&state, &caller, q).await {
         Ok(v) => v,

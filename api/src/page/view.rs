@@ -184,6 +184,8 @@ async fn region_names(state: &AppState, codes: Vec<String>) -> HashMap<String, S
     }
 }
 
+/// The page's query; empty fields (as a form sends them) mean "not given".
+#[derive(Debug, Deserialize)]
 pub struct PageQuery {
     pub region: Option<String>,
     pub sort: Option<String>,
@@ -195,6 +197,7 @@ pub struct PageQuery {
 
 pub async fn gather(state: &AppState, caller: &Caller, q: PageQuery) -> Result<DashboardView, ApiError> {
     let (own, _) = dashboard::region_of(caller, None)?;
+    let q = PageQuery { region: q.region.filter(|r| !r.is_empty()), sort: q.sort.filter(|s| !s.is_empty()), ..q };
     let (region, prefix) = dashboard::region_of(caller, q.region.as_deref())?;
     let summary: Summary = serde_json::from_value(dashboard::cached_summary(state, &region, &prefix).await?)
         .map_err(ApiError::internal)?;
