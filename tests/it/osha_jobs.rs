@@ -3,15 +3,12 @@
 //! imported rows and checked against counts the database makes on its own.
 
 use chrono::NaiveDate;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Statement};
 use zhicha_api::entities::{accidents, enterprises};
 use zhicha_api::import::{self, Profile, Progress, Summary};
 use zhicha_engine::analysis::{
     AccidentRow, CoveragePair, CoveragePlan, EnterpriseRow, coverage_plan, key_industry_table,
 };
-use zhicha_engine::severity::Severity;
 use zhicha_tests::{Backend, Opts, TestApp, run_app, shared_data};
 
 const OSHA: &str = "osha_severe_injury_2015.csv";
