@@ -93,9 +93,10 @@ pub fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {
 /// own 404 and 405, for instance).
 pub fn reshape<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
     // JSON errors are already shaped; the dashboard page's own HTML errors stay pages.
-    let shaped = res.response().headers().get(CONTENT_TYPE).is_some_and(|v| {
-        v == HeaderValue::from_static("application/json") || v.as_bytes().starts_with(b"text/html")
-    });
+    let shaped =
+        res.response().headers().get(CONTENT_TYPE).is_some_and(|v| {
+            v == HeaderValue::from_static("application/json") || v.as_bytes().starts_with(b"text/html")
+        });
     if shaped {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }

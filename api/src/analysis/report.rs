@@ -6,11 +6,11 @@
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, Select};
 use serde::Serialize;
+use zhicha_engine::Catalog;
 use zhicha_engine::analysis::{
     self as ea, AnalysisError, AnalysisRules, CoveragePlan, Focus, FocusOptions, KeyIndustryTable, Labels, Period,
     SummaryInput, Trends, YearMonth,
 };
-use zhicha_engine::Catalog;
 
 use super::rows;
 use crate::entities::enterprises;
@@ -89,8 +89,7 @@ pub async fn build(
     r: Request<'_>,
 ) -> Result<AnalysisReport, ApiError> {
     let period = trend_period(r.year, r.now).map_err(|e| ApiError::new(ErrorCode::InvalidQuery, e.to_string()))?;
-    let (firms, accidents) =
-        rows::load(db, within, first_of(r.year - TREND_YEARS_BEFORE), last_of(r.year)).await?;
+    let (firms, accidents) = rows::load(db, within, first_of(r.year - TREND_YEARS_BEFORE), last_of(r.year)).await?;
     let of_year: Vec<_> = accidents.iter().filter(|a| a.date.year() == r.year).cloned().collect();
     let key_industries = ea::key_industry_table(r.rules, &firms, None, &accidents, r.year);
     let coverage = ea::coverage_plan(&of_year, r.share)

@@ -66,7 +66,11 @@ pub fn bars(b: &Bars, width: u32) -> Result<String, ChartError> {
             // The value at the end of each bar.
             let ends = s.values.iter().take(rows).enumerate().map(move |(i, v)| {
                 let mid = (rows - i) as f64 - 0.15 - 0.7 * (k as f64 + 0.5) / n;
-                Text::new(tick(*v), (v.max(0.0), mid), (FONT, 11).into_font().color(&BLACK.mix(0.7)).pos(Pos::new(HPos::Left, VPos::Center)))
+                Text::new(
+                    tick(*v),
+                    (v.max(0.0), mid),
+                    (FONT, 11).into_font().color(&BLACK.mix(0.7)).pos(Pos::new(HPos::Left, VPos::Center)),
+                )
             });
             chart.draw_series(ends).map_err(err)?;
         }

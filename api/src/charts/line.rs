@@ -35,7 +35,9 @@ pub fn line(l: &Line, width: u32, height: u32) -> Result<String, ChartError> {
         chart
             .configure_mesh()
             .x_labels(points)
-            .x_label_formatter(&|i| if i % every == 0 { labels.get(*i).cloned().unwrap_or_default() } else { String::new() })
+            .x_label_formatter(&|i| {
+                if i % every == 0 { labels.get(*i).cloned().unwrap_or_default() } else { String::new() }
+            })
             .y_label_formatter(&|v| tick(*v))
             .y_desc(&l.unit)
             .label_style((FONT, 12))

@@ -9,8 +9,8 @@ mod feedback;
 mod summary;
 
 pub use cache::DashboardCache;
-pub use feedback::{AreaFeedback, Feedback, ItemFeedback, Marks, feedback};
 pub use enterprises::{EnterprisePage, EnterpriseProgress, ListQuery, list};
+pub use feedback::{AreaFeedback, Feedback, ItemFeedback, Marks, feedback};
 pub use summary::{CityProgress, Count, Progress, Summary, summary};
 
 use sea_orm::EntityTrait;

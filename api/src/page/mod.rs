@@ -83,7 +83,10 @@ fn error_page(e: &ApiError) -> HttpResponse {
 }
 
 fn redirect(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, to)).insert_header((header::CACHE_CONTROL, "no-store")).finish()
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
 }
 
 fn secure(req: &HttpRequest) -> bool {
@@ -161,7 +164,9 @@ pub async fn login(
     req: HttpRequest,
     form: Result<web::Form<LoginForm>, actix_web::Error>,
 ) -> HttpResponse {
-    let Ok(f) = form else { return login_page(StatusCode::BAD_REQUEST, "请填写用户名、密码和动态口令。", "") };
+    let Ok(f) = form else {
+        return login_page(StatusCode::BAD_REQUEST, "请填写用户名、密码和动态口令。", "");
+    };
     let username = f.username.trim();
     if username.is_empty() || username.len() > 64 || f.password.len() > 256 || f.totp.len() > 16 {
         return login_page(StatusCode::UNPROCESSABLE_ENTITY, "请填写用户名、密码和动态口令。", "");
