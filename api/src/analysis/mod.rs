@@ -2,6 +2,7 @@
 //! over rows read in SQL within the caller's region): the key-industry table, the
 //! training-coverage plan, trends, next year's focus and the whole report.
 
+pub mod figures;
 pub mod report;
 pub mod rows;
 

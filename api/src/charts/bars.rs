@@ -82,7 +82,8 @@ pub fn bars(b: &Bars, width: u32) -> Result<String, ChartError> {
         if b.series.len() > 1 {
             chart
                 .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
+                // Bottom right: categories come largest first, so the shortest bars are there.
+                .position(SeriesLabelPosition::LowerRight)
                 .label_font((FONT, 12))
                 .background_style(WHITE.mix(0.9))
                 .border_style(BLACK.mix(0.3))

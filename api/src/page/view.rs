@@ -7,8 +7,9 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use std::collections::HashMap;
 use zhicha_engine::analysis::{Dimension, Labels};
 
+use crate::analysis::figures;
 use crate::auth::Caller;
-use crate::charts::{self, Bars, Line, Series};
+use crate::charts::{self, Bars, Series};
 use crate::dashboard::{self, EnterprisePage, Feedback, ListQuery, Summary};
 use crate::entities::regions;
 use crate::error::ApiError;
@@ -220,7 +221,12 @@ pub async fn gather(state: &AppState, caller: &Caller, q: PageQuery) -> Result<D
     let t = &summary.total;
     let n = t.enterprises.max(1) as f64;
     let kpis = vec![
-        Kpi { key: "enterprises", label: "企业", value: t.enterprises.to_string(), note: format!("重点企业 {}", t.key_enterprises) },
+        Kpi {
+            key: "enterprises",
+            label: "企业",
+            value: t.enterprises.to_string(),
+            note: format!("重点企业 {}", t.key_enterprises),
+        },
         Kpi {
             key: "recommended",
             label: "推荐隐患",
@@ -239,7 +245,12 @@ pub async fn gather(state: &AppState, caller: &Caller, q: PageQuery) -> Result<D
             value: t.rectified.to_string(),
             note: format!("整改率 {}（目标 ≥80%）", pct(t.rectified_share)),
         },
-        Kpi { key: "overdue", label: "逾期未改", value: t.overdue.to_string(), note: format!("重大隐患逾期 {}", t.major_overdue) },
+        Kpi {
+            key: "overdue",
+            label: "逾期未改",
+            value: t.overdue.to_string(),
+            note: format!("重大隐患逾期 {}", t.major_overdue),
+        },
         Kpi {
             key: "all_met",
             label: "三项目标全部达成",
@@ -277,41 +288,9 @@ pub async fn gather(state: &AppState, caller: &Caller, q: PageQuery) -> Result<D
         460,
     )
     .map_err(err)?;
-    let tr = &report.trends;
-    let trend_svg = charts::line(
-        &Line {
-            title: format!("工伤事故月度趋势（{} 至 {}）", tr.period.first, tr.period.last),
-            x_labels: tr.months.iter().map(ToString::to_string).collect(),
-            series: one("事故", tr.monthly.iter().map(|v| *v as f64).collect()),
-            unit: "起".into(),
-        },
-        940,
-        300,
-    )
-    .map_err(err)?;
-    let types = tr.by.iter().find(|d| d.dimension == Dimension::AccidentType);
-    let years: Vec<i32> = tr.years.iter().map(|y| y.year).collect();
-    let (this_i, last_i) = (years.iter().position(|y| *y == year), years.iter().position(|y| *y == year - 1));
-    let mut type_labels = Vec::new();
-    let (mut this_v, mut last_v) = (Vec::new(), Vec::new());
-    for s in types.map(|d| d.series.as_slice()).unwrap_or_default() {
-        type_labels.push(labels.accident_type(s.key.as_deref()));
-        this_v.push(this_i.and_then(|i| s.yearly.get(i)).copied().unwrap_or(0) as f64);
-        last_v.push(last_i.and_then(|i| s.yearly.get(i)).copied().unwrap_or(0) as f64);
-    }
-    let types_svg = charts::bars(
-        &Bars {
-            title: "按事故类型（起）".into(),
-            labels: type_labels,
-            series: vec![
-                Series { name: format!("{year}年"), values: this_v },
-                Series { name: format!("{}年", year - 1), values: last_v },
-            ],
-            unit: "起".into(),
-        },
-        460,
-    )
-    .map_err(err)?;
+    let trend_svg = charts::line(&figures::monthly(&report), 940, 300).map_err(err)?;
+    let types_svg =
+        charts::bars(&figures::by_dimension(&report, &labels, Dimension::AccidentType), 460).map_err(err)?;
     let cities_svg = if summary.cities.len() > 1 {
         Some(
             charts::bars(
@@ -319,7 +298,10 @@ pub async fn gather(state: &AppState, caller: &Caller, q: PageQuery) -> Result<D
                     title: "各市隐患发现与整改".into(),
                     labels: summary.cities.iter().map(|c| name(&c.region_code)).collect(),
                     series: vec![
-                        Series { name: "发现".into(), values: summary.cities.iter().map(|c| c.progress.found as f64).collect() },
+                        Series {
+                            name: "发现".into(),
+                            values: summary.cities.iter().map(|c| c.progress.found as f64).collect(),
+                        },
                         Series {
                             name: "已整改".into(),
                             values: summary.cities.iter().map(|c| c.progress.rectified as f64).collect(),
