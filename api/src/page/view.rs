@@ -7,6 +7,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use std::collections::HashMap;
 use zhicha_engine::analysis::{Dimension, Labels};
 
+use crate::analysis::export::text::{aim, pct, signed_pct};
 use crate::analysis::figures;
 use crate::auth::Caller;
 use crate::charts::{self, Bars, Series};
@@ -104,14 +105,6 @@ pub struct DashboardView {
     pub key_rows: Vec<KeyRow>,
     pub areas: Vec<AreaRow>,
     pub suggestions: Vec<String>,
-}
-
-fn pct(v: Option<f64>) -> String {
-    v.map_or_else(|| "—".to_string(), |v| format!("{:.1}%", v * 100.0))
-}
-
-fn signed_pct(v: Option<f64>) -> String {
-    v.map_or_else(|| "—".to_string(), |v| format!("{:+.1}%", v * 100.0))
 }
 
 fn role_label(c: &Caller) -> &'static str {
@@ -361,11 +354,7 @@ pub async fn gather(state: &AppState, caller: &Caller, q: PageQuery) -> Result<D
             accidents: r.accidents,
             rate: r.accident_rate.map_or_else(|| "—".into(), |v| format!("{v:.2}‰")),
             change: signed_pct(r.rate_change),
-            aim: match r.aim_met {
-                Some(true) => "达成",
-                Some(false) => "未达成",
-                None => "—",
-            },
+            aim: aim(r.aim_met),
         })
         .collect();
     let areas = feedback
