@@ -100,6 +100,7 @@ fn sheet(wb: &mut Workbook, st: &Styles, name: &str, tables: Vec<Table>) -> Resu
                     Cell::Yuan(fen) => {
                         let yuan = *fen as f64 / 100.0;
                         ws.write_number_with_format(r, col, yuan, &st.yuan)?;
+                        // Room for the thousands separators the format adds.
                         format!("{yuan:.2}").len() as f64 * 1.3 + 2.0
                     }
                 };
