@@ -22,6 +22,7 @@ pub mod idempotency;
 pub mod import;
 pub mod inspections;
 pub mod page;
+pub mod pdf;
 pub mod people;
 pub mod pii;
 pub mod progress;

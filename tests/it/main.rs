@@ -5,6 +5,7 @@
 // This crate is test-only: a failed expectation is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod analysis_export;
 mod audit;
 mod auth;
 mod browser;

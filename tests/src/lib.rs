@@ -60,6 +60,8 @@ pub struct Opts {
     /// Photo evidence in the S3-compatible server of `ZHICHA_TEST_S3_URL`, in a bucket
     /// of this test's own, instead of a local directory.
     pub s3: bool,
+    /// The report font file instead of the configured one (a missing file tests the 503).
+    pub font_path: Option<PathBuf>,
 }
 
 /// The environment variable naming an S3-compatible server
@@ -311,6 +313,10 @@ impl TestApp {
                 .merge(Serialized::default("wechat.app_secret", fake_wechat::APP_SECRET))
                 .merge(Serialized::default("wechat.timeout_ms", 800))
                 .merge(Serialized::default("reminders.template_id", fake_wechat::TEMPLATE_ID)),
+            None => f,
+        };
+        let f = match &opts.font_path {
+            Some(path) => f.merge(Serialized::default("reports.font_path", path)),
             None => f,
         };
         let f = match opts.limits {

@@ -1,7 +1,10 @@
 //! Analysis for the bureaus from the accident records of their region (`engine::analysis`
 //! over rows read in SQL within the caller's region): the key-industry table, the
-//! training-coverage plan, trends, next year's focus and the whole report.
+//! training-coverage plan, trends, next year's focus and the whole report, also as PDF
+//! and XLSX downloads.
 
+pub mod export;
+pub mod figures;
 pub mod report;
 pub mod rows;
 

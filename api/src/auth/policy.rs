@@ -133,6 +133,8 @@ pub const ROUTES: &[(&str, &str, Option<Function>)] = &[
     ("get", "/gov/analysis/trends", Some(Function::GovDashboard)),
     ("get", "/gov/analysis/focus", Some(Function::GovDashboard)),
     ("get", "/gov/analysis/report", Some(Function::GovDashboard)),
+    ("get", "/gov/analysis/report.pdf", Some(Function::GovDashboard)),
+    ("get", "/gov/analysis/report.xlsx", Some(Function::GovDashboard)),
     ("get", "/gov/dashboard/feedback", Some(Function::GovDashboard)),
     ("get", "/gov/dashboard/enterprises", Some(Function::GovDashboard)),
     ("get", "/gov/enterprises", Some(Function::GovEnterprises)),

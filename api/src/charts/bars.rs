@@ -79,6 +79,7 @@ pub fn bars(b: &Bars, width: u32) -> Result<String, ChartError> {
             let (x, y) = chart.backend_coord(&(0.0, (rows - i) as f64 - 0.5));
             root.draw(&Text::new(short(l, LABEL_CHARS), (x - 6, y), style.clone())).map_err(err)?;
         }
+        // Bottom right: categories come largest first, so the shortest bars are there.
         legend(&mut chart, b.series.len(), SeriesLabelPosition::LowerRight)?;
         root.present().map_err(err)?;
     }

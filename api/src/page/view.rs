@@ -8,8 +8,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use zhicha_engine::analysis::{Dimension, Labels};
 
+use crate::analysis::export::text::{aim, pct, signed_pct};
+use crate::analysis::figures;
 use crate::auth::Caller;
-use crate::charts::{self, Bars, Line, Series};
+use crate::charts::{self, Bars, Series};
 use crate::dashboard::{self, EnterprisePage, Feedback, ListQuery, Summary};
 use crate::entities::regions;
 use crate::error::ApiError;
@@ -107,14 +109,6 @@ pub struct DashboardView {
     pub key_rows: Vec<KeyRow>,
     pub areas: Vec<AreaRow>,
     pub suggestions: Vec<String>,
-}
-
-fn pct(v: Option<f64>) -> String {
-    v.map_or_else(|| "—".to_string(), |v| format!("{:.1}%", v * 100.0))
-}
-
-fn signed_pct(v: Option<f64>) -> String {
-    v.map_or_else(|| "—".to_string(), |v| format!("{:+.1}%", v * 100.0))
 }
 
 fn role_label(c: &Caller) -> &'static str {
@@ -424,43 +418,11 @@ async fn analysis_part(
     }
     let report = crate::analysis::report(state, caller, region, Some(year), None).await?;
     let labels = Labels::from_catalog(&state.catalog);
-    let one = |name: &str, values: Vec<f64>| vec![Series { name: name.to_string(), values }];
     let err = |e: charts::ChartError| ApiError::internal(anyhow::anyhow!(e));
-    let tr = &report.trends;
-    let trend_svg = charts::line(
-        &Line {
-            title: format!("工伤事故月度趋势（{} 至 {}）", tr.period.first, tr.period.last),
-            x_labels: tr.months.iter().map(ToString::to_string).collect(),
-            series: one("事故", tr.monthly.iter().map(|v| *v as f64).collect()),
-            unit: "起".into(),
-        },
-        940,
-        300,
-    )
-    .map_err(err)?;
-    let types = tr.by.iter().find(|d| d.dimension == Dimension::AccidentType);
-    let years: Vec<i32> = tr.years.iter().map(|y| y.year).collect();
-    let (this_i, last_i) = (years.iter().position(|y| *y == year), years.iter().position(|y| *y == year - 1));
-    let mut type_labels = Vec::new();
-    let (mut this_v, mut last_v) = (Vec::new(), Vec::new());
-    for s in types.map(|d| d.series.as_slice()).unwrap_or_default() {
-        type_labels.push(labels.accident_type(s.key.as_deref()));
-        this_v.push(this_i.and_then(|i| s.yearly.get(i)).copied().unwrap_or(0) as f64);
-        last_v.push(last_i.and_then(|i| s.yearly.get(i)).copied().unwrap_or(0) as f64);
-    }
-    let types_svg = charts::bars(
-        &Bars {
-            title: "按事故类型（起）".into(),
-            labels: type_labels,
-            series: vec![
-                Series { name: format!("{year}年"), values: this_v },
-                Series { name: format!("{}年", year - 1), values: last_v },
-            ],
-            unit: "起".into(),
-        },
-        460,
-    )
-    .map_err(err)?;
+    // The same figures as the report PDF's, drawn by the same code.
+    let trend_svg = charts::line(&figures::monthly(&report), 940, 300).map_err(err)?;
+    let types_svg =
+        charts::bars(&figures::by_dimension(&report, &labels, Dimension::AccidentType), 460).map_err(err)?;
     let key_rows = report
         .key_industries
         .rows
@@ -474,12 +436,7 @@ async fn analysis_part(
             accidents: r.accidents,
             rate: r.accident_rate.map_or_else(|| "—".into(), |v| format!("{v:.2}‰")),
             change: signed_pct(r.rate_change),
-            aim: match r.aim_met {
-                Some(true) => "达成",
-                Some(false) => "未达成",
-                None => "—",
-            }
-            .to_string(),
+            aim: aim(r.aim_met).to_string(),
         })
         .collect();
     let part = AnalysisPart {

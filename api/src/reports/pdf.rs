@@ -1,177 +1,18 @@
-//! Renders a report's content to PDF (A4, one CJK font embedded as a subset).
-//!
-//! Layout runs first into a list of pages of drawing operations, then krilla draws
-//! them: the page count is known before any page is written, so every page can say
-//! "第 n 页 / 共 m 页". Charts (issue 8) become one more operation, an SVG drawn through
-//! krilla-svg.
+//! Renders a self-inspection report's content to PDF (A4, one CJK font embedded as a
+//! subset) through the shared layout of `crate::pdf`.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
-use krilla::Document;
-use krilla::color::rgb;
-use krilla::geom::{PathBuilder, Point, Rect, Size};
 use krilla::image::Image;
-use krilla::metadata::Metadata;
-use krilla::page::PageSettings;
-use krilla::paint::{Fill, Stroke};
-use krilla::text::{Font, TextDirection};
 
 use super::content::{Content, FindingRow};
+use crate::pdf::{BODY, Layout, MARGIN, PAGE_W, PdfFont, RenderError, SMALL};
 
-const PAGE_W: f32 = 595.0;
-const PAGE_H: f32 = 842.0;
-const MARGIN: f32 = 50.0;
-const BODY: f32 = 10.0;
-const SMALL: f32 = 8.5;
 const PHOTO_W: f32 = 160.0;
 const PHOTO_H: f32 = 120.0;
 
 /// The JPEG display copies of one finding's photos: before, after.
 pub type Photos = HashMap<i64, (Vec<Vec<u8>>, Vec<Vec<u8>>)>;
-
-#[derive(Debug, thiserror::Error)]
-pub enum RenderError {
-    #[error("report font {path}: {reason}")]
-    Font { path: PathBuf, reason: String },
-    #[error("pdf: {0}")]
-    Pdf(String),
-}
-
-// The font file is ~20 MB: read and parsed once per process, not per report.
-static FONT: Mutex<Option<(PathBuf, u32, Font)>> = Mutex::new(None);
-
-/// The configured font face, loaded on first use.
-pub fn load_font(path: &Path, index: u32) -> Result<Font, RenderError> {
-    let mut cached = FONT.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some((p, i, f)) = cached.as_ref()
-        && p == path
-        && *i == index
-    {
-        return Ok(f.clone());
-    }
-    let err = |reason: String| RenderError::Font { path: path.to_path_buf(), reason };
-    let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
-    let font = Font::new(bytes.into(), index).ok_or_else(|| err(format!("face {index} is not a usable font")))?;
-    *cached = Some((path.to_path_buf(), index, font.clone()));
-    Ok(font)
-}
-
-enum Op {
-    Text { x: f32, y: f32, size: f32, text: String, grey: bool },
-    Line { x1: f32, y1: f32, x2: f32, y2: f32 },
-    Band { x: f32, y: f32, w: f32, h: f32 },
-    Image { index: usize, x: f32, y: f32, w: f32, h: f32 },
-}
-
-/// Pages of operations, filled top to bottom.
-struct Layout {
-    pages: Vec<Vec<Op>>,
-    y: f32,
-    images: Vec<Image>,
-}
-
-impl Layout {
-    fn new() -> Self {
-        Self { pages: vec![Vec::new()], y: MARGIN, images: Vec::new() }
-    }
-
-    fn ops(&mut self) -> &mut Vec<Op> {
-        if self.pages.is_empty() {
-            self.pages.push(Vec::new());
-        }
-        let last = self.pages.len() - 1;
-        &mut self.pages[last]
-    }
-
-    /// Starts a new page unless `h` more points fit on this one.
-    fn room(&mut self, h: f32) {
-        if self.y + h > PAGE_H - MARGIN - 20.0 {
-            self.pages.push(Vec::new());
-            self.y = MARGIN;
-        }
-    }
-
-    fn text(&mut self, x: f32, size: f32, text: &str) {
-        let y = self.y + size;
-        self.ops().push(Op::Text { x, y, size, text: text.to_string(), grey: false });
-    }
-
-    /// A paragraph wrapped to `width`, advancing the cursor.
-    fn para(&mut self, x: f32, width: f32, size: f32, text: &str) {
-        for line in wrap(text, width, size) {
-            self.room(size * 1.5);
-            self.text(x, size, &line);
-            self.y += size * 1.5;
-        }
-    }
-
-    fn heading(&mut self, text: &str) {
-        self.room(40.0);
-        self.y += 8.0;
-        self.text(MARGIN, 13.0, text);
-        self.y += 18.0;
-        let y = self.y;
-        self.ops().push(Op::Line { x1: MARGIN, y1: y, x2: PAGE_W - MARGIN, y2: y });
-        self.y += 6.0;
-    }
-
-    /// A table row: cells wrapped to their column, the row as tall as its tallest cell.
-    fn row(&mut self, cols: &[f32], cells: &[String], size: f32, header: bool) {
-        let wrapped: Vec<Vec<String>> = cols.iter().zip(cells).map(|(w, c)| wrap(c, w - 4.0, size)).collect();
-        let lines = wrapped.iter().map(Vec::len).max().unwrap_or(1).max(1);
-        let h = lines as f32 * size * 1.4 + 4.0;
-        self.room(h);
-        let top = self.y;
-        if header {
-            self.ops().push(Op::Band { x: MARGIN, y: top, w: cols.iter().sum(), h });
-        }
-        let mut x = MARGIN;
-        for (w, cell) in cols.iter().zip(&wrapped) {
-            for (i, line) in cell.iter().enumerate() {
-                let y = top + 2.0 + size + i as f32 * size * 1.4;
-                self.ops().push(Op::Text { x: x + 2.0, y, size, text: line.clone(), grey: false });
-            }
-            x += w;
-        }
-        self.y = top + h;
-        let y = self.y;
-        self.ops().push(Op::Line { x1: MARGIN, y1: y, x2: x, y2: y });
-    }
-
-    fn image(&mut self, image: Image, x: f32, w: f32, h: f32) {
-        let index = self.images.len();
-        self.images.push(image);
-        let y = self.y;
-        self.ops().push(Op::Image { index, x, y, w, h });
-    }
-}
-
-/// Estimated advance: CJK glyphs are one em, Latin about half (a little over, so a
-/// line never overruns its column).
-fn advance(c: char, size: f32) -> f32 {
-    if c.is_ascii() { size * 0.58 } else { size }
-}
-
-fn wrap(text: &str, width: f32, size: f32) -> Vec<String> {
-    let mut lines = Vec::new();
-    for para in text.split('\n') {
-        let mut line = String::new();
-        let mut w = 0.0;
-        for c in para.chars() {
-            let a = advance(c, size);
-            if w + a > width && !line.is_empty() {
-                lines.push(std::mem::take(&mut line));
-                w = 0.0;
-            }
-            line.push(c);
-            w += a;
-        }
-        lines.push(line);
-    }
-    lines
-}
 
 pub fn grade_zh(grade: &str) -> &str {
     match grade {
@@ -199,7 +40,7 @@ fn or_dash(v: Option<&str>) -> String {
 }
 
 /// Renders `content` with its photos; `version` is the report's version number.
-pub fn render(content: &Content, version: i32, photos: &Photos, font: Font) -> Result<Vec<u8>, RenderError> {
+pub fn render(content: &Content, version: i32, photos: &Photos, font: &PdfFont) -> Result<Vec<u8>, RenderError> {
     let mut l = Layout::new();
     let e = &content.enterprise;
     let full = PAGE_W - 2.0 * MARGIN;
@@ -304,7 +145,7 @@ pub fn render(content: &Content, version: i32, photos: &Photos, font: Font) -> R
         }
     }
 
-    l.heading(if l.images.is_empty() { "三、未完成整改事项" } else { "四、未完成整改事项" });
+    l.heading(if l.image_count() == 0 { "三、未完成整改事项" } else { "四、未完成整改事项" });
     if content.open_items.is_empty() {
         l.para(MARGIN, full, BODY, "无。所有隐患均已整改验收销号。");
     } else {
@@ -327,7 +168,7 @@ pub fn render(content: &Content, version: i32, photos: &Photos, font: Font) -> R
         }
     }
 
-    draw(l, content, font)
+    crate::pdf::draw(l, format!("{} 隐患自查自纠报告", e.name), font)
 }
 
 fn finding_cells(row: &FindingRow) -> [String; 6] {
@@ -339,66 +180,4 @@ fn finding_cells(row: &FindingRow) -> [String; 6] {
         or_dash(row.assignee.as_deref()),
         row.deadline.map_or("—".to_string(), |d| d.to_string()),
     ]
-}
-
-fn draw(l: Layout, content: &Content, font: Font) -> Result<Vec<u8>, RenderError> {
-    let mut doc = Document::new();
-    doc.set_metadata(
-        Metadata::new()
-            .title(format!("{} 隐患自查自纠报告", content.enterprise.name))
-            .language("zh-CN".to_string())
-            .creator("zhicha".to_string()),
-    );
-    let total = l.pages.len();
-    let settings = || PageSettings::from_wh(PAGE_W, PAGE_H).ok_or_else(|| RenderError::Pdf("page size".into()));
-    let black = Fill { paint: rgb::Color::new(20, 20, 20).into(), ..Fill::default() };
-    let grey = Fill { paint: rgb::Color::new(110, 110, 110).into(), ..Fill::default() };
-    let band = Fill { paint: rgb::Color::new(230, 234, 240).into(), ..Fill::default() };
-    let rule = Stroke { paint: rgb::Color::new(170, 170, 170).into(), width: 0.5, ..Stroke::default() };
-    for (n, ops) in l.pages.into_iter().enumerate() {
-        let mut page = doc.start_page_with(settings()?);
-        let mut s = page.surface();
-        for op in ops {
-            match op {
-                Op::Text { x, y, size, text, grey: g } => {
-                    s.set_fill(Some(if g { grey.clone() } else { black.clone() }));
-                    s.draw_text(Point::from_xy(x, y), font.clone(), size, &text, false, TextDirection::Auto);
-                }
-                Op::Line { x1, y1, x2, y2 } => {
-                    let mut pb = PathBuilder::new();
-                    pb.move_to(x1, y1);
-                    pb.line_to(x2, y2);
-                    if let Some(path) = pb.finish() {
-                        s.set_fill(None);
-                        s.set_stroke(Some(rule.clone()));
-                        s.draw_path(&path);
-                        s.set_stroke(None);
-                    }
-                }
-                Op::Band { x, y, w, h } => {
-                    let mut pb = PathBuilder::new();
-                    if let Some(r) = Rect::from_xywh(x, y, w, h) {
-                        pb.push_rect(r);
-                    }
-                    if let Some(path) = pb.finish() {
-                        s.set_fill(Some(band.clone()));
-                        s.draw_path(&path);
-                    }
-                }
-                Op::Image { index, x, y, w, h } => {
-                    let (Some(image), Some(size)) = (l.images.get(index), Size::from_wh(w, h)) else { continue };
-                    s.push_transform(&krilla::geom::Transform::from_translate(x, y));
-                    s.draw_image(image.clone(), size);
-                    s.pop();
-                }
-            }
-        }
-        let footer = format!("第 {} 页 / 共 {total} 页", n + 1);
-        s.set_fill(Some(grey.clone()));
-        let x = PAGE_W / 2.0 - footer.chars().map(|c| advance(c, SMALL)).sum::<f32>() / 2.0;
-        s.draw_text(Point::from_xy(x, PAGE_H - 30.0), font.clone(), SMALL, &footer, false, TextDirection::Auto);
-        s.finish();
-        page.finish();
-    }
-    doc.finish().map_err(|e| RenderError::Pdf(e.to_string()))
 }

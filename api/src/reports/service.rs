@@ -479,25 +479,13 @@ async fn render(
     }
     let settings = state.settings.reports.clone();
     let content = content.clone();
-    let result = tokio::task::spawn_blocking(move || {
-        let font = pdf::load_font(&settings.font_path, settings.font_index)?;
-        pdf::render(&content, version, &loaded, font)
+    let bytes = tokio::task::spawn_blocking(move || {
+        let font = crate::pdf::load_font(&settings.font_path, settings.font_index)?;
+        pdf::render(&content, version, &loaded, &font)
     })
     .await
-    .map_err(ApiError::internal)?;
-    match result {
-        Ok(bytes) => Ok(bytes),
-        Err(e @ pdf::RenderError::Font { .. }) => {
-            tracing::error!(error = %e, "report PDF cannot be rendered: install fonts-noto-cjk or set reports.font_path");
-            let mut err = ApiError::new(
-                ErrorCode::ReportFontUnavailable,
-                "the report font is not installed on the server; ask the operator",
-            );
-            err.source = Some(e.into());
-            Err(err)
-        }
-        Err(e) => Err(ApiError::internal(e)),
-    }
+    .map_err(ApiError::internal)??;
+    Ok(bytes)
 }
 
 async fn load_photos(state: &AppState, photos: &[Photo], limit: usize) -> Result<Vec<Vec<u8>>, ApiError> {

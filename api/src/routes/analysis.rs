@@ -1,10 +1,15 @@
 //! The bureaus' analysis of their region's accident records (`/gov/analysis`).
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::header::{
+    CacheControl, CacheDirective, Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
+};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::auth::origin;
 use crate::analysis;
+use crate::analysis::export::{self, Download, Format};
 use crate::auth::{Caller, Function};
 use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
@@ -115,4 +120,78 @@ pub async fn whole(
     q: web::Query<AnalysisQuery>,
 ) -> Result<HttpResponse, ApiError> {
     report(&state, &caller, &q, None).await
+}
+
+/// A download: saved, never cached (the figures are the region's), named in ASCII for
+/// old clients and in Chinese (RFC 5987 `filename*`) for the rest.
+fn attachment(d: Download) -> HttpResponse {
+    let disposition = ContentDisposition {
+        disposition: DispositionType::Attachment,
+        parameters: vec![
+            DispositionParam::Filename(d.ascii_name),
+            DispositionParam::FilenameExt(ExtendedValue {
+                charset: Charset::Ext("UTF-8".into()),
+                language_tag: None,
+                value: d.name.into_bytes(),
+            }),
+        ],
+    };
+    HttpResponse::Ok()
+        .content_type(d.format.content_type())
+        .insert_header(disposition)
+        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+        .body(d.bytes)
+}
+
+async fn download(
+    state: &AppState,
+    req: &HttpRequest,
+    caller: &Caller,
+    q: &AnalysisQuery,
+    format: Format,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Function::GovDashboard)?;
+    let query = export::Query { region: q.region.as_deref(), year: q.year, share: q.share };
+    Ok(attachment(export::download(state, caller, &origin(req), query, format).await?))
+}
+
+/// The analysis report as a PDF (A4, Chinese, with the dashboard's charts): overview,
+/// key industries, trends, categories, special topics, training coverage, next year's
+/// focus and suggestions. Audited (`analysis.export`).
+#[utoipa::path(
+    get, path = "/gov/analysis/report.pdf", tag = "bureau", security(("bearer" = [])),
+    params(AnalysisQuery),
+    responses(
+        (status = 200, description = "the report as an attachment", content_type = "application/pdf", body = Vec<u8>),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 503, description = "the report font is not installed", body = ErrorBody),
+    )
+)]
+pub async fn report_pdf(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    q: web::Query<AnalysisQuery>,
+) -> Result<HttpResponse, ApiError> {
+    download(&state, &req, &caller, &q, Format::Pdf).await
+}
+
+/// The analysis report's tables as a workbook, one sheet per table (总体, 重点行业,
+/// 月度趋势, 年度, 按事故类型, 按受伤部位, 按伤害性质, 按岗位, 专题, 培训覆盖, 重点关注,
+/// 改进建议), figures as numbers. Audited (`analysis.export`).
+#[utoipa::path(
+    get, path = "/gov/analysis/report.xlsx", tag = "bureau", security(("bearer" = [])),
+    params(AnalysisQuery),
+    responses(
+        (status = 200, description = "the workbook as an attachment", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    )
+)]
+pub async fn report_xlsx(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    q: web::Query<AnalysisQuery>,
+) -> Result<HttpResponse, ApiError> {
+    download(&state, &req, &caller, &q, Format::Xlsx).await
 }

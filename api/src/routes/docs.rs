@@ -18,6 +18,7 @@ use crate::routes::{
         auth::login, auth::refresh, auth::logout, auth::me,
         dashboard::summary, dashboard::enterprises, dashboard::feedback,
         analysis::key_industries, analysis::coverage, analysis::trends, analysis::focus, analysis::whole,
+        analysis::report_pdf, analysis::report_xlsx,
         enterprises::list, enterprises::get, enterprises::own, binding::issue, risk::of_enterprise, risk::own, risk::gov_targets, risk::own_targets,
         recommend::generate, recommend::rounds, recommend::round, recommend::feedback, recommend::gov_rounds, recommend::gov_round,
         inspections::start, inspections::list, inspections::get, inspections::mark, inspections::close,

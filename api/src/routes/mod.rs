@@ -49,6 +49,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/analysis/trends").route(web::get().to(analysis::trends)))
                 .service(web::resource("/analysis/focus").route(web::get().to(analysis::focus)))
                 .service(web::resource("/analysis/report").route(web::get().to(analysis::whole)))
+                .service(web::resource("/analysis/report.pdf").route(web::get().to(analysis::report_pdf)))
+                .service(web::resource("/analysis/report.xlsx").route(web::get().to(analysis::report_xlsx)))
                 .service(web::resource("/dashboard/feedback").route(web::get().to(dashboard::feedback)))
                 .service(web::resource("/dashboard/enterprises").route(web::get().to(dashboard::enterprises)))
                 .service(web::resource("/tasks").route(web::get().to(expert::gov_tasks)))

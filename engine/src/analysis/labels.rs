@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use super::trends::Dimension;
 use crate::catalog::Catalog;
 use crate::codes::CodeTable;
 
@@ -29,6 +30,24 @@ impl Labels {
 
     pub fn accident_type(&self, code: Option<&str>) -> String {
         name(&self.accident_type, code)
+    }
+
+    pub fn body_part(&self, code: Option<&str>) -> String {
+        name(&self.body_part, code)
+    }
+
+    pub fn injury_nature(&self, code: Option<&str>) -> String {
+        name(&self.injury_nature, code)
+    }
+
+    /// A trend category's name in its dimension (a job is its own name).
+    pub fn category(&self, dimension: Dimension, key: Option<&str>) -> String {
+        match dimension {
+            Dimension::AccidentType => self.accident_type(key),
+            Dimension::BodyPart => self.body_part(key),
+            Dimension::InjuryNature => self.injury_nature(key),
+            Dimension::Job => self.job(key),
+        }
     }
 
     /// A division as the focus lists key it (`C26`): its name, else the key.

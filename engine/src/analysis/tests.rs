@@ -411,6 +411,20 @@ fn trends_and_seasonality_by_hand() {
 }
 
 #[test]
+fn categories_are_named_per_dimension() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules");
+    let labels = Labels::from_catalog(&crate::Catalog::load(&dir).unwrap_or_else(|e| panic!("{e}")));
+    assert_eq!(labels.category(Dimension::AccidentType, Some("09")), "高处坠落");
+    assert_eq!(labels.category(Dimension::BodyPart, Some("A1.13")), "腕及手");
+    assert_eq!(labels.category(Dimension::InjuryNature, Some("A2.10")), "切断伤");
+    assert_eq!(labels.category(Dimension::Job, Some("电工")), "电工");
+    // Unknown values and codes no table has.
+    assert_eq!(labels.category(Dimension::BodyPart, None), "不详");
+    assert_eq!(labels.category(Dimension::Job, None), "岗位不详");
+    assert_eq!(labels.category(Dimension::InjuryNature, Some("X9")), "X9");
+}
+
+#[test]
 fn summary_suggestions_cite_the_figures() {
     let r = rules();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules");
