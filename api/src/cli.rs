@@ -209,6 +209,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     println!("zhicha {} listening on http://{addr}", env!("CARGO_PKG_VERSION"));
     println!("  database: {url}{}", if app.demo_loaded { " (demo city loaded)" } else { "" });
     println!("  API docs: http://{addr}/docs   spec: http://{addr}/openapi.yaml   health: http://{addr}/readyz");
+    println!("  bureau dashboard: http://{addr}/dashboard (a bureau account below, with its TOTP code)");
     if let Some(banner) = seed::demo::sign_in_help(&app.state.db, &app.state.vault, &addr.to_string()).await? {
         println!("{banner}");
     }

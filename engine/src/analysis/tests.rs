@@ -378,6 +378,7 @@ fn trends_and_seasonality_by_hand() {
     let years: Vec<_> = t.years.iter().map(|y| (y.year, y.full, y.accidents, y.deaths, y.fund_payout_fen)).collect();
     assert_eq!(years, [(2020, true, 18, 0, 1800), (2021, true, 18, 0, 1800), (2022, false, 1, 1, 0)]);
     assert_eq!(t.years[1].change, Some(0.0));
+    assert_eq!(t.years[2].change, None, "a part of 2022 is no fall against 2021");
     // Monthly means over 2020–2021: July 5, August 3, others 1; mean month 18 / 12 = 1.5.
     let s = t.seasonality.as_ref().unwrap_or_else(|| panic!("no seasonality"));
     assert_eq!(s.full_years, [2020, 2021]);

@@ -142,7 +142,7 @@ pub struct YearRow {
     pub serious_or_worse: u64,
     pub deaths: u64,
     pub fund_payout_fen: i64,
-    /// Against the year before (meaningful between full years).
+    /// Against the year before; only when both years are full.
     pub change: Option<f64>,
     pub fund_change: Option<f64>,
 }
@@ -203,7 +203,12 @@ pub fn trends(accidents: &[AccidentRow], period: Period, top: usize) -> Trends {
         r.deaths += u64::from(a.severity == Severity::Death);
         r.fund_payout_fen += fund;
     }
+    // Only a full year against a full year: a part of a year reads as a fall (or, after
+    // one, a rise) that never happened.
     for i in 1..rows.len() {
+        if !(rows[i].full && rows[i - 1].full) {
+            continue;
+        }
         let (p, q) = (rows[i - 1].accidents as f64, rows[i - 1].fund_payout_fen as f64);
         rows[i].change = change(p, rows[i].accidents as f64);
         rows[i].fund_change = change(q, rows[i].fund_payout_fen as f64);
