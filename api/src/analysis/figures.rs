@@ -42,11 +42,16 @@ pub fn by_dimension(r: &AnalysisReport, labels: &Labels, d: Dimension) -> Bars {
     let (this, last) = (r.year, r.year - 1);
     let series = dimension(r, d).map(|x| x.series.as_slice()).unwrap_or_default();
     let values = |y: i32| series.iter().map(|s| in_year(r, &s.yearly, y) as f64).collect();
+    // A year still running says how far it goes, so its shorter bars are not read as a fall.
+    let so_far = match r.trends.years.iter().find(|y| y.year == this) {
+        Some(y) if !y.full && r.trends.period.last.year == this => format!("（1–{}月）", r.trends.period.last.month),
+        _ => String::new(),
+    };
     Bars {
-        title: format!("按{}：{this}年与{last}年（起）", dimension_zh(d)),
+        title: format!("按{}：{this}年{so_far}与{last}年（起）", dimension_zh(d)),
         labels: series.iter().map(|s| labels.category(d, s.key.as_deref())).collect(),
         series: vec![
-            Series { name: format!("{this}年"), values: values(this) },
+            Series { name: format!("{this}年{so_far}"), values: values(this) },
             Series { name: format!("{last}年"), values: values(last) },
         ],
         unit: "起".into(),

@@ -25,6 +25,8 @@ pub fn line(l: &Line, width: u32, height: u32) -> Result<String, ChartError> {
         let mut chart = ChartBuilder::on(&root)
             .caption(&l.title, (FONT, 16))
             .margin(10)
+            // Room for the last month's label, centred on the right edge.
+            .margin_right(28)
             .x_label_area_size(30)
             .y_label_area_size(44)
             .build_cartesian_2d(0..points - 1, 0.0..max)
