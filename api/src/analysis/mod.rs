@@ -12,47 +12,17 @@ pub use report::{AnalysisReport, Request};
 
 use chrono::Utc;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
-use zhicha_engine::analysis::{CoveragePlan, KeyIndustryTable, coverage_plan, key_industry_table};
 
 use crate::auth::Caller;
 use crate::entities::{enterprises, regions};
 use crate::error::ApiError;
 use crate::state::AppState;
-use report::{first_of, last_of, share_of, year_of};
+use report::{share_of, year_of};
 
 /// The caller's region, or `region` within it, as an enterprise selection.
 fn within(caller: &Caller, region: Option<&str>) -> Result<(String, Select<enterprises::Entity>), ApiError> {
     let (code, prefix) = crate::dashboard::region_of(caller, region)?;
     Ok((code, enterprises::Entity::find().filter(enterprises::Column::RegionCode.starts_with(prefix))))
-}
-
-/// Per key industry: enterprises, insurance, accidents and rate in `year` against the
-/// year before (aim −20%). Headcounts are today's (no snapshot history is kept yet).
-pub async fn key_industries(
-    state: &AppState,
-    caller: &Caller,
-    region: Option<&str>,
-    year: Option<i32>,
-) -> Result<KeyIndustryTable, ApiError> {
-    let year = year_of(year, Utc::now())?;
-    let (_, sel) = within(caller, region)?;
-    let (firms, accidents) = rows::load(&state.db, sel, first_of(year - 1), last_of(year)).await?;
-    Ok(key_industry_table(&state.analysis, &firms, None, &accidents, year))
-}
-
-/// The fewest job × accident-type pairs covering `share` of the region's accidents in `year`.
-pub async fn coverage(
-    state: &AppState,
-    caller: &Caller,
-    region: Option<&str>,
-    year: Option<i32>,
-    share: Option<f64>,
-) -> Result<CoveragePlan, ApiError> {
-    let year = year_of(year, Utc::now())?;
-    let share = share_of(share)?;
-    let (_, sel) = within(caller, region)?;
-    let (_, accidents) = rows::load(&state.db, sel, first_of(year), last_of(year)).await?;
-    coverage_plan(&accidents, share).map_err(|e| ApiError::new(crate::error::ErrorCode::InvalidQuery, e.to_string()))
 }
 
 /// The region's name as GB/T 2260 gives it, else its code.
@@ -76,13 +46,11 @@ pub async fn cached_report(
     let share = share_of(share)?;
     let (_, prefix) = crate::dashboard::region_of(caller, region)?;
     let key = format!("analysis:{year}:{share}");
-    if let Some(v) = state.dashboard.get(&prefix, &key).await {
-        return Ok(v);
-    }
-    let r = report(state, caller, region, Some(year), Some(share)).await?;
-    let v = serde_json::to_value(&r).map_err(ApiError::internal)?;
-    state.dashboard.put(&prefix, &key, &v).await;
-    Ok(v)
+    let compute = async {
+        let r = report(state, caller, region, Some(year), Some(share)).await?;
+        serde_json::to_value(&r).map_err(ApiError::internal)
+    };
+    state.dashboard.cached(&prefix, &key, compute).await
 }
 
 /// The whole report for the caller's region (or `region` within it).

@@ -12,9 +12,12 @@ use std::time::{Duration, Instant};
 
 use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::config::CacheSettings;
+use crate::error::ApiError;
 
 /// How long an answer lives at most, whatever happens.
 const TTL: Duration = Duration::from_secs(30);
@@ -112,5 +115,28 @@ impl DashboardCache {
             }
             answers.insert(key, (Instant::now(), value.clone()));
         }
+    }
+
+    /// The answer to `request` in `scope`: the cached one while nothing in the scope
+    /// changed, else `compute`'s, stored for the next caller. An entry that no longer
+    /// reads as `T` (another version wrote it) is computed afresh.
+    pub async fn cached<T, E>(
+        &self,
+        scope: &str,
+        request: &str,
+        compute: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, ApiError>
+    where
+        T: Serialize + DeserializeOwned,
+        ApiError: From<E>,
+    {
+        if let Some(v) = self.get(scope, request).await
+            && let Ok(t) = serde_json::from_value(v)
+        {
+            return Ok(t);
+        }
+        let t = compute.await?;
+        self.put(scope, request, &serde_json::to_value(&t).map_err(ApiError::internal)?).await;
+        Ok(t)
     }
 }

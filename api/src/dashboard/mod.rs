@@ -42,25 +42,13 @@ pub fn region_of(caller: &Caller, region: Option<&str>) -> Result<(String, Strin
 }
 
 /// The summary, from the cache when nothing changed since it was computed.
-pub async fn cached_summary(state: &AppState, region: &str, prefix: &str) -> Result<serde_json::Value, ApiError> {
-    if let Some(v) = state.dashboard.get(prefix, "summary").await {
-        return Ok(v);
-    }
-    let s = summary(&state.db, region, prefix).await?;
-    let v = serde_json::to_value(&s).map_err(ApiError::internal)?;
-    state.dashboard.put(prefix, "summary", &v).await;
-    Ok(v)
+pub async fn cached_summary(state: &AppState, region: &str, prefix: &str) -> Result<Summary, ApiError> {
+    state.dashboard.cached(prefix, "summary", summary(&state.db, region, prefix)).await
 }
 
 /// The recommended-item feedback, from the cache when nothing changed since.
-pub async fn cached_feedback(state: &AppState, region: &str, prefix: &str) -> Result<serde_json::Value, ApiError> {
-    if let Some(v) = state.dashboard.get(prefix, "feedback").await {
-        return Ok(v);
-    }
-    let f = feedback(&state.db, &state.hazards, region, prefix).await?;
-    let v = serde_json::to_value(&f).map_err(ApiError::internal)?;
-    state.dashboard.put(prefix, "feedback", &v).await;
-    Ok(v)
+pub async fn cached_feedback(state: &AppState, region: &str, prefix: &str) -> Result<Feedback, ApiError> {
+    state.dashboard.cached(prefix, "feedback", feedback(&state.db, &state.hazards, region, prefix)).await
 }
 
 /// A write changed something of `enterprise_id`: its region's answers are stale.

@@ -193,10 +193,8 @@ pub async fn gather(state: &AppState, caller: &Caller, q: PageQuery) -> Result<D
     let (own, _) = dashboard::region_of(caller, None)?;
     let q = PageQuery { region: q.region.filter(|r| !r.is_empty()), sort: q.sort.filter(|s| !s.is_empty()), ..q };
     let (region, prefix) = dashboard::region_of(caller, q.region.as_deref())?;
-    let summary: Summary = serde_json::from_value(dashboard::cached_summary(state, &region, &prefix).await?)
-        .map_err(ApiError::internal)?;
-    let feedback: Feedback = serde_json::from_value(dashboard::cached_feedback(state, &region, &prefix).await?)
-        .map_err(ApiError::internal)?;
+    let summary: Summary = dashboard::cached_summary(state, &region, &prefix).await?;
+    let feedback: Feedback = dashboard::cached_feedback(state, &region, &prefix).await?;
     let sort = q.sort.clone().unwrap_or_else(|| "overdue".into());
     let list_q = ListQuery {
         region: q.region.clone(),
@@ -411,11 +409,15 @@ async fn analysis_part(
     year: i32,
 ) -> Result<AnalysisPart, ApiError> {
     let key = format!("page-analysis:{year}");
-    if let Some(v) = state.dashboard.get(prefix, &key).await
-        && let Ok(part) = serde_json::from_value(v)
-    {
-        return Ok(part);
-    }
+    state.dashboard.cached(prefix, &key, analysis_part_of(state, caller, region, year)).await
+}
+
+async fn analysis_part_of(
+    state: &AppState,
+    caller: &Caller,
+    region: Option<&str>,
+    year: i32,
+) -> Result<AnalysisPart, ApiError> {
     let report = crate::analysis::report(state, caller, region, Some(year), None).await?;
     let labels = Labels::from_catalog(&state.catalog);
     let err = |e: charts::ChartError| ApiError::internal(anyhow::anyhow!(e));
@@ -439,12 +441,10 @@ async fn analysis_part(
             aim: aim(r.aim_met).to_string(),
         })
         .collect();
-    let part = AnalysisPart {
+    Ok(AnalysisPart {
         trend_svg,
         types_svg,
         key_rows,
         suggestions: report.summary.suggestions.iter().map(|s| s.text.clone()).collect(),
-    };
-    state.dashboard.put(prefix, &key, &serde_json::to_value(&part).map_err(ApiError::internal)?).await;
-    Ok(part)
+    })
 }

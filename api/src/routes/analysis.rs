@@ -38,8 +38,7 @@ pub async fn key_industries(
     caller: Caller,
     q: web::Query<AnalysisQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::GovDashboard)?;
-    Ok(HttpResponse::Ok().json(analysis::key_industries(&state, &caller, q.region.as_deref(), q.year).await?))
+    report(&state, &caller, &q, Some("key_industries")).await
 }
 
 /// The training-coverage plan: the fewest job × accident-type pairs covering the chosen
@@ -54,8 +53,7 @@ pub async fn coverage(
     caller: Caller,
     q: web::Query<AnalysisQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::GovDashboard)?;
-    Ok(HttpResponse::Ok().json(analysis::coverage(&state, &caller, q.region.as_deref(), q.year, q.share).await?))
+    report(&state, &caller, &q, Some("coverage")).await
 }
 
 /// The cached report, or one part of it.
