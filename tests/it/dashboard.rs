@@ -293,6 +293,8 @@ both!(
         .await
         .unwrap();
         let province = staff_token(app, "hrss.province").await;
+        // The city's cached report must be computed anew, or "unchanged" proves nothing.
+        app.state.dashboard.touch("640200").await;
         let (_, city_again) = get(app, "/gov/analysis/report?year=2025", &city).await;
         assert_eq!(n(&city_again["coverage"], "total_accidents"), in_2025, "the city's report is unchanged");
         let (_, whole) = get(app, "/gov/analysis/report?year=2025", &province).await;
