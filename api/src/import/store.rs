@@ -146,7 +146,9 @@ pub async fn store(
         };
         tick((n + 1) * CHUNK);
     }
-    let jobs_updated = refresh_jobs(db, source, records).await?;
+    // Every record new: none was stored before, so there is no job to bring in line (and
+    // no reason to read back what was just written).
+    let jobs_updated = if inserted == records.len() { 0 } else { refresh_jobs(db, source, records).await? };
     Ok(Stored { enterprises_created, inserted, jobs_updated })
 }
 
