@@ -29,6 +29,18 @@ fn the_committed_rules_load() {
     assert!(r.triggers.rules.len() >= 15);
 }
 
+/// What start-up says when the rules under `dir` are broken (an empty string if it starts).
+async fn start_up_error(tmp: &std::path::Path, dir: std::path::PathBuf) -> String {
+    let keys = tempfile::tempdir().unwrap();
+    let mut settings = TestApp::settings(
+        &format!("sqlite://{}?mode=rwc", tmp.join("t.db").display()),
+        &Opts::default(),
+        &keys.path().join("k.toml"),
+    );
+    settings.rules.dir = dir;
+    zhicha_api::startup::Application::build(settings).await.err().map(|e| format!("{e:#}")).unwrap_or_default()
+}
+
 #[tokio::test]
 async fn a_broken_trigger_file_stops_start_up() {
     let tmp = tempfile::tempdir().unwrap();
@@ -42,16 +54,7 @@ async fn a_broken_trigger_file_stops_start_up() {
     let e = zhicha_api::rules::load(&dir).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(e.contains(&format!("ladder.toml:{}: `metric` \"risk_score\"", line + 1)), "{e}");
 
-    let keys = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("t.db");
-    let mut settings = TestApp::settings(
-        &format!("sqlite://{}?mode=rwc", db.display()),
-        &Opts::default(),
-        &keys.path().join("k.toml"),
-    );
-    settings.rules.dir = dir;
-    let err =
-        zhicha_api::startup::Application::build(settings).await.err().map(|e| format!("{e:#}")).unwrap_or_default();
+    let err = start_up_error(tmp.path(), dir).await;
     assert!(err.contains("ladder.toml"), "{err}");
 }
 
@@ -76,16 +79,7 @@ async fn a_broken_hazard_file_stops_start_up() {
     let e = zhicha_api::rules::load(&dir).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(e.contains(&format!("electrical.toml:{}", ids[1].0)), "names the file and line of the duplicate: {e}");
 
-    let keys = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("t.db");
-    let mut settings = TestApp::settings(
-        &format!("sqlite://{}?mode=rwc", db.display()),
-        &Opts::default(),
-        &keys.path().join("k.toml"),
-    );
-    settings.rules.dir = dir;
-    let err =
-        zhicha_api::startup::Application::build(settings).await.err().map(|e| format!("{e:#}")).unwrap_or_default();
+    let err = start_up_error(tmp.path(), dir).await;
     assert!(err.contains("electrical.toml"), "{err}");
 }
 
@@ -105,16 +99,7 @@ async fn a_broken_narrative_jobs_file_stops_start_up() {
     let want = format!("osha_narrative_jobs.toml:{again}: phrase \"mechanic\" repeats line {first}");
     assert!(e.contains(&want), "{e}");
 
-    let keys = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("t.db");
-    let mut settings = TestApp::settings(
-        &format!("sqlite://{}?mode=rwc", db.display()),
-        &Opts::default(),
-        &keys.path().join("k.toml"),
-    );
-    settings.rules.dir = dir;
-    let err =
-        zhicha_api::startup::Application::build(settings).await.err().map(|e| format!("{e:#}")).unwrap_or_default();
+    let err = start_up_error(tmp.path(), dir).await;
     assert!(err.contains("osha_narrative_jobs.toml"), "{err}");
 }
 
