@@ -38,7 +38,7 @@ pub struct CityRow {
     pub all_met: i64,
 }
 
-pub struct Line2 {
+pub struct CountRow {
     pub label: String,
     pub count: i64,
 }
@@ -99,9 +99,9 @@ pub struct DashboardView {
     pub trend_svg: String,
     pub types_svg: String,
     pub cities_svg: Option<String>,
-    pub escalations: Vec<Line2>,
-    pub tasks: Vec<Line2>,
-    pub receipts: Vec<Line2>,
+    pub escalations: Vec<CountRow>,
+    pub tasks: Vec<CountRow>,
+    pub receipts: Vec<CountRow>,
     pub enterprises: Vec<EnterpriseRow>,
     pub enterprise_total: u64,
     pub pages: u64,
@@ -119,15 +119,13 @@ fn role_label(c: &Caller) -> &'static str {
     }
 }
 
-fn task_label(kind: &str) -> &str {
-    match kind {
-        "self_inspection" => "自查自纠",
-        "accident_investigation" => "事故辅助调查",
-        "expert_visit" => "专家入企",
-        "joint_research" => "联合调研",
-        "joint_supervision" => "联合督导",
-        "follow_up" => "回访巡查",
-        other => other,
+/// A task kind by the name of the ladder level that sets it (rules/triggers/levels.toml);
+/// the follow-up visit belongs to no level.
+fn task_label(state: &AppState, kind: &str) -> String {
+    match state.triggers.levels.iter().find(|l| l.task.as_str() == kind) {
+        Some(l) => l.name.clone(),
+        None if kind == "follow_up" => "回访巡查".to_string(),
+        None => kind.to_string(),
     }
 }
 
@@ -147,7 +145,7 @@ fn status_label(s: &str) -> &str {
 }
 
 /// `level:state`, `kind:status` or a bare status as Chinese words.
-fn count_lines(counts: &[dashboard::Count], state: &AppState, escalation: bool) -> Vec<Line2> {
+fn count_lines(counts: &[dashboard::Count], state: &AppState, escalation: bool) -> Vec<CountRow> {
     counts
         .iter()
         .map(|c| {
@@ -160,10 +158,10 @@ fn count_lines(counts: &[dashboard::Count], state: &AppState, escalation: bool) 
                         .map_or_else(|| a.to_string(), |l| l.name.clone());
                     format!("{a}级 {name} · {}", status_label(b))
                 }
-                Some((a, b)) => format!("{} · {}", task_label(a), status_label(b)),
+                Some((a, b)) => format!("{} · {}", task_label(state, a), status_label(b)),
                 None => status_label(&c.key).to_string(),
             };
-            Line2 { label, count: c.count }
+            CountRow { label, count: c.count }
         })
         .collect()
 }
