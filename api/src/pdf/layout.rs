@@ -94,6 +94,19 @@ impl Layout {
         }
     }
 
+    /// Label and value lines (a report's cover block): labels at the margin, values
+    /// wrapped in the column `label_width` to their right.
+    pub fn fields(&mut self, fields: &[(&str, String)], label_width: f32) {
+        let full = PAGE_W - 2.0 * MARGIN;
+        for (k, v) in fields {
+            self.room(16.0);
+            self.text(MARGIN, BODY, k);
+            let y = self.y;
+            self.para(MARGIN + label_width, full - label_width, BODY, v);
+            self.y = self.y.max(y + 15.0);
+        }
+    }
+
     pub fn heading(&mut self, text: &str) {
         self.heading_keep(text, 0.0);
     }

@@ -56,13 +56,7 @@ pub fn render(content: &Content, version: i32, photos: &Photos, font: &PdfFont) 
         ("自查期间", format!("{} 至 {}", content.period.start, content.period.end)),
         ("报告版本", format!("第 {version} 版，生成于 {}", content.generated_at.format("%Y-%m-%d %H:%M UTC"))),
     ];
-    for (k, v) in meta {
-        l.room(16.0);
-        l.text(MARGIN, BODY, k);
-        let y = l.y;
-        l.para(MARGIN + 100.0, full - 100.0, BODY, &v);
-        l.y = l.y.max(y + 15.0);
-    }
+    l.fields(&meta, 100.0);
 
     l.heading("一、检查概况");
     let i = &content.items;

@@ -59,13 +59,7 @@ fn title_block(l: &mut Layout, r: &AnalysisReport) {
         ("生成时间", china_time(r.generated_at)),
         ("规则版本", r.rules_version.clone()),
     ];
-    for (k, v) in meta {
-        l.room(16.0);
-        l.text(MARGIN, BODY, k);
-        let y = l.y;
-        l.para(MARGIN + 80.0, FULL - 80.0, BODY, &v);
-        l.y = l.y.max(y + 15.0);
-    }
+    l.fields(&meta, 80.0);
 }
 
 fn overview(l: &mut Layout, r: &AnalysisReport) {
