@@ -32,7 +32,13 @@ pub async fn middleware(
         Some((_, _, f)) => *f,
         // Another method of a listed path: the resource answers 405.
         None if !on_path.is_empty() => None,
-        None if UNLISTED_PUBLIC.iter().any(|p| pattern.starts_with(p)) => None,
+        // The prefix itself or below it: `/dashboard/login`, never a `/dashboards` route.
+        None if UNLISTED_PUBLIC
+            .iter()
+            .any(|p| pattern == *p || pattern.strip_prefix(p).is_some_and(|r| r.starts_with('/'))) =>
+        {
+            None
+        }
         None => {
             tracing::error!(pattern, "route missing from the policy table; refused");
             let e = ApiError::new(ErrorCode::Forbidden, "this route is not in the access policy");

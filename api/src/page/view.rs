@@ -188,7 +188,7 @@ pub struct PageQuery {
 }
 
 pub async fn gather(state: &AppState, caller: &Caller, q: PageQuery) -> Result<DashboardView, ApiError> {
-    let (own, _) = dashboard::region_of(caller, None)?;
+    let (own, own_prefix) = dashboard::region_of(caller, None)?;
     let q = PageQuery { region: q.region.filter(|r| !r.is_empty()), sort: q.sort.filter(|s| !s.is_empty()), ..q };
     let (region, prefix) = dashboard::region_of(caller, q.region.as_deref())?;
     let summary: Summary = dashboard::cached_summary(state, &region, &prefix).await?;
@@ -203,7 +203,7 @@ pub async fn gather(state: &AppState, caller: &Caller, q: PageQuery) -> Result<D
         per_page: Some(20),
         ..ListQuery::default()
     };
-    let list: EnterprisePage = dashboard::list(&state.db, &dashboard::region_of(caller, None)?.1, &list_q).await?;
+    let list: EnterprisePage = dashboard::list(&state.db, &own_prefix, &list_q).await?;
     let year = crate::analysis::report::year_of(q.year, Utc::now())?;
     let part = analysis_part(state, caller, q.region.as_deref(), &prefix, year).await?;
 
