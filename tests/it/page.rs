@@ -76,6 +76,19 @@ both!(
         let (s, cookie, body) = page_sign_in(app, &c, "hrss.city", "wrong-password").await;
         assert_eq!((s, cookie.is_none()), (401, true), "{body}");
         assert!(body.contains("用户名、密码或动态口令不正确"), "{body}");
+        // An over-long name is refused before anything is looked up, by the form and the API alike.
+        let long = "x".repeat(65);
+        let res = c
+            .post(app.url("/dashboard/login"))
+            .form(&[("username", long.as_str()), ("password", "p"), ("totp", "")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 422);
+        assert!(res.text().await.unwrap().contains("请填写用户名、密码和动态口令"));
+        let res =
+            c.post(app.url("/auth/login")).json(&json!({"username": long, "password": "p"})).send().await.unwrap();
+        assert_eq!(res.status(), 422);
         // A service organisation account signs in to the API but not to the page.
         let (s, cookie, body) = page_sign_in(app, &c, "service", zhicha_api::seed::demo::DEMO_PASSWORD).await;
         assert_eq!((s, cookie.is_none()), (403, true), "{body}");

@@ -118,6 +118,15 @@ pub async fn login(
     totp_code: Option<&str>,
     origin: &Origin,
 ) -> Result<TokenPair, ApiError> {
+    // Checked here for every sign-in form (the API's and the dashboard page's), before
+    // a long password costs an argon2 run.
+    if username.is_empty() || username.len() > 64 || pass.len() > 256 || totp_code.is_some_and(|c| c.len() > 16) {
+        return Err(ApiError::field(
+            ErrorCode::InvalidField,
+            "username",
+            "username: 1-64 characters, password at most 256, code at most 16",
+        ));
+    }
     let a = state.settings.auth.clone();
     let user = users::Entity::find().filter(users::Column::Username.eq(username)).one(&state.db).await?;
     let invalid = || ApiError::new(ErrorCode::InvalidCredentials, "wrong username or password");

@@ -150,15 +150,13 @@ pub async fn login(
         return login_page(StatusCode::BAD_REQUEST, "请填写用户名、密码和动态口令。", "");
     };
     let username = f.username.trim();
-    if username.is_empty() || username.len() > 64 || f.password.len() > 256 || f.totp.len() > 16 {
-        return login_page(StatusCode::UNPROCESSABLE_ENTITY, "请填写用户名、密码和动态口令。", "");
-    }
     let totp = Some(f.totp.trim()).filter(|t| !t.is_empty());
     let pair = match service::login(&state, username, &f.password, totp, &origin(&req)).await {
         Ok(p) => p,
         Err(e) => {
             let message = match e.code {
                 ErrorCode::InvalidCredentials => "用户名、密码或动态口令不正确。",
+                ErrorCode::InvalidField => "请填写用户名、密码和动态口令。",
                 ErrorCode::SecondFactorRequired => "请输入动态口令（TOTP）。",
                 ErrorCode::AccountLocked => "登录失败次数过多，账号已暂时锁定，请稍后再试。",
                 _ => "暂时无法登录，请稍后再试。",

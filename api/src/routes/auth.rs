@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use crate::auth::service::{self, Origin, TokenPair};
 use crate::auth::{Caller, Function, Role, Scope};
-use crate::error::{ApiError, ErrorBody, ErrorCode};
+use crate::error::{ApiError, ErrorBody};
 use crate::extract::Json;
 use crate::request_id;
 use crate::state::AppState;
@@ -66,13 +66,6 @@ pub async fn login(
     body: Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.0;
-    if b.username.is_empty() || b.username.len() > 64 || b.password.len() > 256 {
-        return Err(ApiError::field(
-            ErrorCode::InvalidField,
-            "username",
-            "username: 1-64 characters, password at most 256",
-        ));
-    }
     let pair = service::login(&state, &b.username, &b.password, b.totp.as_deref(), &origin(&req)).await?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(pair))
 }
