@@ -9,9 +9,10 @@ use zhicha_engine::Catalog;
 use zhicha_migrations::Migrator;
 
 use crate::config::{Settings, redact_url};
+use crate::http::docs;
 use crate::import::{self, Profile};
 use crate::startup::{self, Application};
-use crate::{audit, db, engine_cmd, routes, seed, telemetry};
+use crate::{audit, db, engine_cmd, seed, telemetry};
 
 #[derive(Parser)]
 #[command(name = "zhicha", version, about = "Workplace-hazard self-inspection and risk-triggered governance")]
@@ -343,7 +344,7 @@ async fn import_accidents(
 }
 
 fn openapi(out: Option<&Path>, check: bool) -> anyhow::Result<()> {
-    let yaml = routes::docs::yaml();
+    let yaml = docs::yaml();
     match out {
         None => print!("{yaml}"),
         Some(p) if check => {

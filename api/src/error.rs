@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use crate::request_id;
+use crate::http::request_id;
 
 macro_rules! error_codes {
     ($($variant:ident = $status:literal, $name:literal, $doc:literal;)*) => {

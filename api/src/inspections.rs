@@ -41,6 +41,7 @@ pub struct StartInspection {
 }
 
 #[derive(Debug, Default, Serialize, ToSchema)]
+#[schema(as = InspectionItemCounts)]
 pub struct ItemCounts {
     pub pending: u64,
     pub found: u64,
@@ -103,6 +104,7 @@ pub struct Mark {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = InspectionMarks)]
 pub struct Marks {
     /// 1-500 marks; all are checked before any is stored; a later mark replaces an earlier.
     pub marks: Vec<Mark>,

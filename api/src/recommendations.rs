@@ -73,6 +73,7 @@ pub struct Item {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = RoundAreaCount)]
 pub struct AreaCount {
     pub area: String,
     pub items: u64,
@@ -92,6 +93,7 @@ pub struct RoundPage {
 /// One answer for one recommended item.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = FeedbackAnswer)]
 pub struct Answer {
     pub item_id: String,
     /// `found`, `not_found` or `not_applicable`.

@@ -11,11 +11,11 @@ use zhicha_engine::Catalog;
 
 use crate::config::{Backend, Settings};
 use crate::error::{ApiError, ErrorCode};
-use crate::extract;
+use crate::http::{extract, guard, idempotency, rate_limit, request_id, routes};
 use crate::pii::Vault;
 use crate::state::AppState;
 use crate::wechat::Wechat;
-use crate::{auth, db, rate_limit, reference, request_id, routes, rules, seed};
+use crate::{db, reference, rules, seed};
 
 pub struct Application {
     server: Server,
@@ -113,7 +113,9 @@ impl Application {
                         format!("no route for {}", req.path()),
                     ))
                 }))
-                .wrap(from_fn(auth::guard::middleware))
+                // Innermost first: the guard resolves the caller the idempotency layer keys on.
+                .wrap(from_fn(idempotency::middleware))
+                .wrap(from_fn(guard::middleware))
                 .wrap(from_fn(rate_limit::middleware))
                 .wrap(ErrorHandlers::new().default_handler(extract::reshape))
                 .wrap(from_fn(request_id::middleware))

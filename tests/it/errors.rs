@@ -77,8 +77,14 @@ both!(route_errors, async |app: &TestApp| {
     assert!(e["message"].as_str().unwrap().contains("/no/such/route"), "{e}");
 
     let res = app.client.delete(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(res.headers()["allow"], "GET");
     let e = error(res, 405, "method_not_allowed").await;
     assert!(e["message"].as_str().unwrap().contains("DELETE"), "{e}");
+
+    // A path with two methods names both, before any sign-in is asked for.
+    let res = app.client.put(app.url("/mp/findings")).send().await.unwrap();
+    assert_eq!(res.headers()["allow"], "GET, POST");
+    error(res, 405, "method_not_allowed").await;
 
     let res = app.client.get(app.url("/v1/codes/crosswalk/extra/segments")).send().await.unwrap();
     error(res, 404, "not_found").await;

@@ -4,7 +4,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
 use zhicha_api::entities::{binding_codes, idempotency_keys as keys};
-use zhicha_api::idempotency::fingerprint;
+use zhicha_api::http::idempotency::fingerprint;
 use zhicha_tests::{Opts, TestApp, both};
 
 use crate::support;

@@ -9,7 +9,7 @@ fn committed_spec_is_current() {
     let path = workspace_dir().join("openapi.yaml");
     let committed = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}; run `{REGENERATE}`", path.display()));
-    let generated = zhicha_api::routes::docs::yaml();
+    let generated = zhicha_api::http::docs::yaml();
     if committed != generated {
         let line = committed
             .lines()
@@ -24,7 +24,7 @@ both!(served, async |app: &TestApp| {
     let res = app.client.get(app.url("/openapi.yaml")).send().await.unwrap();
     assert_eq!(res.status().as_u16(), 200);
     assert!(res.headers()["content-type"].to_str().unwrap().starts_with("application/yaml"));
-    assert_eq!(res.text().await.unwrap(), zhicha_api::routes::docs::yaml());
+    assert_eq!(res.text().await.unwrap(), zhicha_api::http::docs::yaml());
 
     let res = app.client.get(app.url("/docs")).send().await.unwrap();
     assert_eq!(res.status().as_u16(), 200);

@@ -1,12 +1,14 @@
 //! Walks every route of the OpenAPI document as every role and as nobody, and checks
-//! the answer against the policy table: a new route cannot escape it.
+//! the answer against the route table's access and the policy: a new route cannot
+//! escape it.
 
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use zhicha_api::auth::Role;
-use zhicha_api::auth::policy::{self, ROUTES};
+use zhicha_api::auth::policy;
 use zhicha_api::auth::service::{self, Origin};
 use zhicha_api::entities::{enterprises, users};
-use zhicha_api::routes::docs;
+use zhicha_api::http::docs;
+use zhicha_api::http::routes::{Access, table};
 use zhicha_tests::{Opts, TestApp, both};
 
 /// Method, path and documented statuses of every operation in the spec.
@@ -26,13 +28,13 @@ fn spec_routes() -> Vec<(String, String, Vec<u16>)> {
 both!(every_route_as_every_role, Opts { demo: true, ..Default::default() }, async |app: &TestApp| {
     app.ensure_demo().await;
     let routes = spec_routes();
+    let guard_of = |method: &str, path: &str| {
+        table().iter().find(|e| e.method.as_str().eq_ignore_ascii_case(method) && e.path == path).map(|e| e.access)
+    };
     for (method, path, _) in &routes {
-        assert!(
-            ROUTES.iter().any(|(m, p, _)| m == method && p == path),
-            "{method} {path} is in the spec but not in the policy table (api/src/auth/policy.rs)"
-        );
+        assert!(guard_of(method, path).is_some(), "{method} {path} is in the spec but not in the route table");
     }
-    assert_eq!(routes.len(), ROUTES.len(), "the policy table lists routes the spec does not have");
+    assert_eq!(routes.len(), table().len(), "the route table lists routes the spec does not have");
 
     let in_city =
         enterprises::Entity::find().filter(enterprises::Column::IsKey.eq(true)).one(&app.db).await.unwrap().unwrap();
@@ -42,7 +44,10 @@ both!(every_route_as_every_role, Opts { demo: true, ..Default::default() }, asyn
         callers.push((role, u.unwrap_or_else(|| panic!("the demo city has no {role:?}"))));
     }
     for (method, path, documented) in &routes {
-        let guard = ROUTES.iter().find(|(m, p, _)| m == method && p == path).and_then(|r| r.2);
+        let guard = match guard_of(method, path) {
+            Some(Access::Signed(f)) => Some(f),
+            _ => None,
+        };
         let concrete = path.replace("{id}", &in_city.id.to_string()).replace("{table}", "region");
         // Any other parameter: an id that exists nowhere, so only a 404 may follow.
         let concrete =
@@ -87,9 +92,9 @@ both!(every_route_as_every_role, Opts { demo: true, ..Default::default() }, asyn
         }
     }
     // The table itself: every guarded function is reachable by some role.
-    for (_, _, f) in ROUTES {
-        if let Some(f) = f {
-            assert!(Role::ALL.iter().any(|r| policy::allows(*f, *r)), "{f:?} is allowed to nobody");
+    for e in table() {
+        if let Access::Signed(f) = e.access {
+            assert!(Role::ALL.iter().any(|r| policy::allows(f, *r)), "{f:?} is allowed to nobody");
         }
     }
 });

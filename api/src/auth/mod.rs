@@ -3,7 +3,6 @@
 
 pub mod binding;
 pub mod caller;
-pub mod guard;
 pub mod password;
 pub mod policy;
 pub mod service;

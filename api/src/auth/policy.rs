@@ -3,8 +3,7 @@
 //! scope further restricts the rows in SQL (see `crate::scope`), and out-of-scope
 //! rows read as not found.
 
-use super::caller::{Caller, Role};
-use crate::error::{ApiError, ErrorCode};
+use super::caller::Role;
 
 /// Functions guarded by the policy, named for the route group they belong to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,116 +114,8 @@ pub const POLICY: &[(Function, &[Role])] = &[
     (Function::AdminRules, &[SystemAdmin]),
 ];
 
-/// Every route and the function that guards it (`None`: public). A test walks the
-/// OpenAPI document and fails on any route missing here, so none escapes the policy.
-pub const ROUTES: &[(&str, &str, Option<Function>)] = &[
-    ("get", "/healthz", None),
-    ("get", "/readyz", None),
-    ("get", "/openapi.yaml", None),
-    ("get", "/v1/codes/{table}", None),
-    ("post", "/v1/codes/crosswalk", None),
-    ("post", "/auth/login", None),
-    ("post", "/auth/refresh", None),
-    ("post", "/auth/logout", Some(Function::OwnSession)),
-    ("get", "/auth/me", Some(Function::OwnSession)),
-    ("get", "/gov/dashboard/summary", Some(Function::GovDashboard)),
-    ("get", "/gov/analysis/key-industries", Some(Function::GovDashboard)),
-    ("get", "/gov/analysis/coverage", Some(Function::GovDashboard)),
-    ("get", "/gov/analysis/trends", Some(Function::GovDashboard)),
-    ("get", "/gov/analysis/focus", Some(Function::GovDashboard)),
-    ("get", "/gov/analysis/report", Some(Function::GovDashboard)),
-    ("get", "/gov/analysis/report.pdf", Some(Function::GovDashboard)),
-    ("get", "/gov/analysis/report.xlsx", Some(Function::GovDashboard)),
-    ("get", "/gov/dashboard/feedback", Some(Function::GovDashboard)),
-    ("get", "/gov/dashboard/enterprises", Some(Function::GovDashboard)),
-    ("get", "/gov/enterprises", Some(Function::GovEnterprises)),
-    ("get", "/gov/enterprises/{id}", Some(Function::GovEnterprises)),
-    ("post", "/gov/enterprises/{id}/binding-codes", Some(Function::GovBindingCodes)),
-    ("get", "/gov/enterprises/{id}/risk", Some(Function::GovEnterprises)),
-    ("get", "/mp/risk", Some(Function::MpOwnEnterprise)),
-    ("get", "/gov/enterprises/{id}/targets", Some(Function::GovEnterprises)),
-    ("get", "/mp/targets", Some(Function::MpOwnEnterprise)),
-    ("get", "/gov/enterprises/{id}/recommendations", Some(Function::GovEnterprises)),
-    ("get", "/gov/enterprises/{id}/recommendations/{round_id}", Some(Function::GovEnterprises)),
-    ("post", "/mp/recommendations", Some(Function::MpRecommend)),
-    ("get", "/mp/recommendations", Some(Function::MpOwnEnterprise)),
-    ("get", "/mp/recommendations/{id}", Some(Function::MpOwnEnterprise)),
-    ("post", "/mp/recommendations/{id}/feedback", Some(Function::MpRecommend)),
-    ("post", "/mp/inspections", Some(Function::MpInspect)),
-    ("get", "/mp/inspections", Some(Function::MpOwnEnterprise)),
-    ("get", "/mp/inspections/{id}", Some(Function::MpOwnEnterprise)),
-    ("post", "/mp/inspections/{id}/marks", Some(Function::MpInspect)),
-    ("post", "/mp/inspections/{id}/close", Some(Function::MpInspect)),
-    ("post", "/mp/findings", Some(Function::MpReportFinding)),
-    ("get", "/mp/findings", Some(Function::MpOwnEnterprise)),
-    ("get", "/mp/findings/{id}", Some(Function::MpOwnEnterprise)),
-    ("post", "/mp/findings/{id}/actions", Some(Function::MpFindingAction)),
-    ("post", "/mp/findings/{id}/progress", Some(Function::MpFindingAction)),
-    ("get", "/mp/sync", Some(Function::MpOwnEnterprise)),
-    ("get", "/mp/tasks", Some(Function::MpOwnEnterprise)),
-    ("post", "/mp/tasks/{id}/complete", Some(Function::MpTaskComplete)),
-    ("post", "/gov/tasks/{id}/complete", Some(Function::GovTaskComplete)),
-    ("get", "/mp/escalations", Some(Function::MpOwnEnterprise)),
-    ("get", "/gov/escalations", Some(Function::GovEscalations)),
-    ("get", "/gov/escalations/{id}", Some(Function::GovEscalations)),
-    ("get", "/gov/enterprises/{id}/escalations", Some(Function::GovEscalations)),
-    ("post", "/gov/enterprises/{id}/escalations", Some(Function::GovEscalate)),
-    ("post", "/gov/escalations/{id}/close", Some(Function::GovEscalate)),
-    ("get", "/gov/enterprises/{id}/findings", Some(Function::GovEnterprises)),
-    ("get", "/gov/enterprises/{id}/findings/{finding_id}", Some(Function::GovEnterprises)),
-    ("post", "/mp/auth/login", None),
-    ("get", "/mp/enterprise", Some(Function::MpOwnEnterprise)),
-    ("post", "/mp/bind", Some(Function::MpBind)),
-    ("post", "/mp/me/phone", Some(Function::MpPhone)),
-    ("post", "/mp/me/subscriptions", Some(Function::MpSubscribe)),
-    ("post", "/mp/invites", Some(Function::MpInvite)),
-    ("get", "/mp/people", Some(Function::MpPeople)),
-    ("get", "/mp/people/{id}/phone", Some(Function::MpPeople)),
-    ("post", "/mp/inspections/{id}/report", Some(Function::MpReport)),
-    ("get", "/mp/reports", Some(Function::MpOwnEnterprise)),
-    ("get", "/mp/reports/{id}", Some(Function::MpOwnEnterprise)),
-    ("get", "/mp/reports/{id}/pdf", Some(Function::MpOwnEnterprise)),
-    ("post", "/mp/reports/{id}/submit", Some(Function::MpReport)),
-    ("post", "/mp/reports/{id}/revise", Some(Function::MpReport)),
-    ("get", "/gov/reports", Some(Function::GovReports)),
-    ("get", "/gov/reports/{id}", Some(Function::GovReports)),
-    ("get", "/gov/reports/{id}/pdf", Some(Function::GovReports)),
-    ("post", "/gov/reports/{id}/return", Some(Function::GovReportReturn)),
-    ("post", "/mp/evidence", Some(Function::MpEvidence)),
-    ("post", "/mp/evidence/uploads", Some(Function::MpEvidence)),
-    ("post", "/mp/evidence/uploads/{id}/commit", Some(Function::MpEvidence)),
-    ("get", "/mp/evidence/{id}", Some(Function::MpEvidence)),
-    ("get", "/mp/evidence/{id}/display", Some(Function::MpEvidence)),
-    ("get", "/mp/evidence/{id}/original", Some(Function::MpEvidence)),
-    ("get", "/gov/evidence/{id}/display", Some(Function::GovEvidence)),
-    ("get", "/expert/tasks", Some(Function::ExpertTasks)),
-    ("get", "/expert/tasks/{id}", Some(Function::ExpertTasks)),
-    ("post", "/expert/tasks/{id}/accept", Some(Function::ExpertTaskWork)),
-    ("post", "/expert/tasks/{id}/decline", Some(Function::ExpertTaskWork)),
-    ("post", "/expert/tasks/{id}/checkin", Some(Function::ExpertTaskWork)),
-    ("post", "/expert/tasks/{id}/findings", Some(Function::ExpertTaskWork)),
-    ("post", "/expert/tasks/{id}/report", Some(Function::ExpertTaskWork)),
-    ("post", "/expert/tasks/{id}/follow-up", Some(Function::ExpertTaskWork)),
-    ("get", "/gov/tasks", Some(Function::GovTasks)),
-    ("get", "/admin/users", Some(Function::AdminAccounts)),
-    ("post", "/admin/users/{id}/unlock", Some(Function::AdminAccounts)),
-    ("get", "/admin/audit", Some(Function::AdminAudit)),
-    ("get", "/admin/rules", Some(Function::AdminRules)),
-];
-
 pub fn allows(function: Function, role: Role) -> bool {
     POLICY.iter().any(|(f, roles)| *f == function && roles.contains(&role))
-}
-
-impl Caller {
-    /// 403 unless the policy lets the caller's role perform `function`.
-    pub fn require(&self, function: Function) -> Result<(), ApiError> {
-        if allows(function, self.role) {
-            Ok(())
-        } else {
-            Err(ApiError::new(ErrorCode::Forbidden, format!("the role {} may not do this", self.role.as_str())))
-        }
-    }
 }
 
 #[cfg(test)]

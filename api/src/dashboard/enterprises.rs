@@ -9,6 +9,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::targets::{FOUND_TARGET, RECOMMENDED_TARGET};
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Only this city or county (within the caller's region).
@@ -52,6 +53,7 @@ pub struct EnterpriseProgress {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = DashboardEnterprisePage)]
 pub struct EnterprisePage {
     pub page: u64,
     pub per_page: u64,
@@ -72,7 +74,7 @@ fn placeholder(backend: DbBackend, n: usize) -> String {
 /// `prefix` is the caller's region prefix (digits), checked by the caller.
 pub async fn list(db: &impl ConnectionTrait, prefix: &str, q: &ListQuery) -> Result<EnterprisePage, ApiError> {
     let backend = db.get_database_backend();
-    let (page, per_page) = crate::routes::paging::paging(q.page, q.per_page)?;
+    let (page, per_page) = crate::http::paging::paging(q.page, q.per_page)?;
     let mut clauses = vec![format!("e.region_code LIKE '{prefix}%'")];
     let mut values: Vec<Value> = Vec::new();
     if let Some(r) = &q.region {

@@ -14,6 +14,7 @@ use zhicha_engine::hazards::HazardLibrary;
 pub const ITEMS_LISTED: usize = 50;
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = FeedbackMarks)]
 pub struct Marks {
     /// On the checklists of the enterprises' latest recommendation rounds.
     pub recommended: i64,

@@ -71,6 +71,7 @@ pub struct ReportView {
 
 /// A task as its expert sees it in the list.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ExpertTask)]
 pub struct TaskView {
     pub id: i64,
     /// `expert_visit` (安全专家入企治理) or `follow_up` (回访巡查).

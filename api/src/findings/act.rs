@@ -31,9 +31,55 @@ use crate::sync;
 
 /// `{"version": 3, "action": "assign", "assignee": 12, "deadline": "2026-12-20", "plan": {…}}`;
 /// the fields besides `version` and `action` depend on the action (see the state table).
-#[derive(Debug, Deserialize, ToSchema)]
-#[schema(value_type = Object)]
+/// Read as JSON first so that a field the action does not take is named in the error;
+/// its published shape is [`FindingAction`].
+#[derive(Debug, Deserialize)]
 pub struct ActRequest(pub serde_json::Value);
+
+/// One step of a finding's life: `action` names it, `version` is the finding's version
+/// as the caller read it, and the other fields are the action's own.
+#[derive(Deserialize, ToSchema)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+#[allow(dead_code)] // The published shape only; `ActRequest::parse` reads the body.
+pub enum FindingAction {
+    /// Draft → submitted.
+    Submit { version: i32 },
+    /// To a responsible person, with a deadline (default: the library item's days) and,
+    /// for a major hazard, the 五落实 plan.
+    Assign { version: i32, assignee: i64, deadline: Option<chrono::NaiveDate>, plan: Option<PlanBody> },
+    /// The assignee reports the rectification done, with after-photos.
+    SubmitRectification { version: i32, note: String, evidence_ids: Vec<i64> },
+    /// Someone other than the rectifier accepts it (销号).
+    Accept { version: i32, note: Option<String> },
+    /// Back to rectification, with the reason.
+    Reject { version: i32, reason: String },
+    /// The assignee asks for a later deadline.
+    RequestExtension { version: i32, deadline: chrono::NaiveDate, reason: String },
+    /// The officer grants the extension.
+    ApproveExtension { version: i32, note: Option<String> },
+    /// The officer refuses it, with the reason.
+    RefuseExtension { version: i32, reason: String },
+    /// Withdrawn, with the reason.
+    Cancel { version: i32, reason: String },
+    /// A closed or cancelled finding opened again, with the reason.
+    Reopen { version: i32, reason: String, deadline: Option<chrono::NaiveDate> },
+}
+
+/// The 五落实 plan of a major hazard: responsibility, measures, funds, deadline,
+/// contingency.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = RectificationPlan)]
+#[allow(dead_code)] // The published shape only.
+pub struct PlanBody {
+    pub responsibility: String,
+    pub measures: String,
+    /// In fen (分).
+    #[schema(minimum = 0)]
+    pub funds_fen: i64,
+    pub deadline: chrono::NaiveDate,
+    pub contingency: String,
+}
 
 /// The fields each action takes besides `version` and `action`.
 fn fields_of(action: &str) -> Option<&'static [&'static str]> {
@@ -64,7 +110,7 @@ impl ActRequest {
             return Err(ApiError::field(ErrorCode::InvalidBody, k, format!("unknown field `{k}` for `{name}`")));
         }
         let bytes = serde_json::to_vec(&self.0).map_err(ApiError::internal)?;
-        crate::extract::parse::<Action>(&bytes)
+        crate::http::extract::parse::<Action>(&bytes)
     }
 }
 

@@ -9,7 +9,7 @@ mod act;
 mod create;
 mod view;
 
-pub use act::{ActRequest, ProgressRequest, act, mark_overdue, progress};
+pub use act::{ActRequest, FindingAction, ProgressRequest, act, mark_overdue, progress};
 pub use create::{NewFinding, create, create_in};
 pub use view::{
     ExtensionView, FindingDetail, FindingView, HistoryView, PhotoRef, PlanView, ProgressView, RectificationView,

@@ -22,6 +22,7 @@ use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = TaskAnswer)]
 pub struct Answer {
     /// The checklist item, as the task's `instructions.checklist` words it.
     pub item: String,
@@ -41,6 +42,7 @@ pub struct CompleteTask {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = CompletedTask)]
 pub struct TaskView {
     pub id: i64,
     pub enterprise_id: i64,

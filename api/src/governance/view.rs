@@ -35,6 +35,7 @@ pub struct EscalationView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = EscalationTask)]
 pub struct TaskView {
     pub id: i64,
     /// `self_inspection`, `accident_investigation`, `expert_visit`, `joint_research`,

@@ -1,5 +1,5 @@
 //! Deny by default, before anything else reads the request: the matched route is
-//! looked up in the policy table, the caller resolved and the role checked, so a
+//! looked up in the route table, the caller resolved and the role checked, so a
 //! forbidden caller gets 403 even for a malformed body, and a route missing from the
 //! table is refused outright. Handlers receive the resolved caller.
 
@@ -8,8 +8,9 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, ResponseError, web};
 
-use super::caller::{self, Caller, bearer};
-use super::policy::{ROUTES, allows};
+use super::routes::Access;
+use crate::auth::caller::{self, Caller, bearer};
+use crate::auth::policy::allows;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
@@ -25,13 +26,13 @@ pub async fn middleware(
         // No route: the default service answers 404.
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let method = req.method().as_str().to_ascii_lowercase();
-    let on_path: Vec<_> = ROUTES.iter().filter(|(_, p, _)| *p == pattern).collect();
-    let entry = on_path.iter().find(|(m, _, _)| *m == method);
-    let function = match entry {
-        Some((_, _, f)) => *f,
-        // Another method of a listed path: the resource answers 405.
-        None if !on_path.is_empty() => None,
+    let function = match super::routes::find(req.method(), &pattern) {
+        Some(e) => match e.access {
+            Access::Public => None,
+            Access::Signed(f) => Some(f),
+        },
+        // Another method of a listed path: the resource answers 405 with `Allow`.
+        None if super::routes::is_listed(&pattern) => None,
         // The prefix itself or below it: `/dashboard/login`, never a `/dashboards` route.
         None if UNLISTED_PUBLIC
             .iter()
@@ -40,7 +41,7 @@ pub async fn middleware(
             None
         }
         None => {
-            tracing::error!(pattern, "route missing from the policy table; refused");
+            tracing::error!(pattern, "route missing from the route table; refused");
             let e = ApiError::new(ErrorCode::Forbidden, "this route is not in the access policy");
             return Ok(req.into_response(e.error_response()));
         }

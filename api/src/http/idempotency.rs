@@ -8,7 +8,7 @@
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::{Method, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
 use chrono::{Duration, Utc};
@@ -23,10 +23,6 @@ use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
 pub const HEADER: &str = "idempotency-key";
-
-/// Writes under `/mp` that need no key: sign-in spends a one-time WeChat code, so a
-/// retry calls `wx.login` again instead.
-const EXEMPT: &[&str] = &["/mp/auth/login"];
 
 /// What a key is bound to: method, path with query, and body.
 pub fn fingerprint(method: &str, path_and_query: &str, body: &[u8]) -> String {
@@ -113,6 +109,9 @@ async fn read_body(req: &mut ServiceRequest, limit: usize) -> Result<web::Bytes,
     }
     Ok(buf.freeze())
 }
+
+/// What `valid_key` accepts, for the spec: 8-128 visible ASCII characters.
+pub const KEY_PATTERN: &str = "^[!-~]{8,128}$";
 
 fn valid_key(k: &str) -> bool {
     (8..=128).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic())
@@ -222,7 +221,9 @@ pub async fn middleware(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    if req.method() != Method::POST || EXEMPT.contains(&req.path()) {
+    let idempotent =
+        req.match_pattern().and_then(|p| super::routes::find(req.method(), &p)).is_some_and(|e| e.idempotent);
+    if !idempotent {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {

@@ -65,6 +65,7 @@ pub struct Period {
 
 /// Checklist items by result.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[schema(as = ReportItemCounts)]
 pub struct ItemCounts {
     pub total: u64,
     pub found: u64,
@@ -85,6 +86,7 @@ pub struct FindingCounts {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = ReportAreaCount)]
 pub struct AreaCount {
     pub area: String,
     pub general: u64,

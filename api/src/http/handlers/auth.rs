@@ -6,10 +6,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::service::{self, Origin, TokenPair};
-use crate::auth::{Caller, Function, Role, Scope};
+use crate::auth::{Caller, Role, Scope};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::Json;
-use crate::request_id;
+use crate::http::extract::Json;
+use crate::http::request_id;
 use crate::state::AppState;
 
 pub fn origin(req: &HttpRequest) -> Origin {
@@ -90,7 +90,6 @@ pub async fn refresh(
     responses((status = 204), (status = 401, body = ErrorBody))
 )]
 pub async fn logout(state: web::Data<AppState>, req: HttpRequest, caller: Caller) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::OwnSession)?;
     service::logout(&state, &caller, &origin(&req)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -101,7 +100,6 @@ pub async fn logout(state: web::Data<AppState>, req: HttpRequest, caller: Caller
     responses((status = 200, body = Me), (status = 401, body = ErrorBody))
 )]
 pub async fn me(caller: Caller) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::OwnSession)?;
     let (scope, scope_id) = match caller.scope {
         Scope::Enterprise(id) => ("enterprise", Some(id.to_string())),
         Scope::Region(r) => ("region", Some(r.to_string())),

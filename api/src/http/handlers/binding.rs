@@ -5,10 +5,10 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::auth::origin;
+use crate::auth::Caller;
 use crate::auth::binding::{self, BindRole, IssuedCode};
-use crate::auth::{Caller, Function};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::Json;
+use crate::http::extract::Json;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -35,7 +35,6 @@ pub async fn issue(
     id: web::Path<i64>,
     body: Json<IssueRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::GovBindingCodes)?;
     let role = body.0.role.unwrap_or(BindRole::EnterpriseOfficer);
     let issued = binding::issue(&state, &caller, *id, role, &origin(&req)).await?;
     Ok(HttpResponse::Created().insert_header(("Cache-Control", "no-store")).json(issued))

@@ -8,7 +8,7 @@ use zhicha_engine::codes::CodeTable;
 use zhicha_engine::mapping::MappingTable;
 
 use crate::error::{ApiError, ErrorBody, ErrorCode};
-use crate::extract::Json;
+use crate::http::extract::Json;
 use crate::state::AppState;
 
 /// The published code tables.
@@ -30,6 +30,7 @@ pub enum TableName {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Only entries whose parent is this code (the divisions of a section, the
@@ -67,7 +68,7 @@ fn table(state: &AppState, name: TableName) -> &CodeTable {
 /// One code table.
 #[utoipa::path(
     get, path = "/v1/codes/{table}", tag = "reference",
-    params(("table" = TableName, Path, description = "which table"), ListQuery),
+    params(("table" = inline(TableName), Path, description = "which table"), ListQuery),
     responses((status = 200, body = CodeList), (status = 400, body = ErrorBody))
 )]
 pub async fn list(

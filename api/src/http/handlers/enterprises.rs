@@ -5,7 +5,7 @@ use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::{Caller, Function};
+use crate::auth::Caller;
 use crate::entities::enterprises;
 use crate::error::{ApiError, ErrorBody};
 use crate::scope;
@@ -47,6 +47,7 @@ impl From<enterprises::Model> for Enterprise {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// 1-based page.
@@ -60,6 +61,7 @@ pub struct ListQuery {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = EnterpriseListPage)]
 pub struct EnterprisePage {
     pub items: Vec<Enterprise>,
     pub page: u64,
@@ -77,8 +79,7 @@ pub async fn list(
     caller: Caller,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::GovEnterprises)?;
-    let (page, per_page) = super::paging::paging(query.page, query.per_page)?;
+    let (page, per_page) = crate::http::paging::paging(query.page, query.per_page)?;
     let mut q = scope::enterprises(&caller)?;
     if let Some(d) = &query.division {
         q = q.filter(enterprises::Column::IndustryDivision.eq(d.as_str()));
@@ -99,7 +100,6 @@ pub async fn list(
     responses((status = 200, body = Enterprise), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::GovEnterprises)?;
     let e = scope::enterprise(&state.db, &caller, Some(*id)).await?;
     Ok(HttpResponse::Ok().json(Enterprise::from(e)))
 }
@@ -110,7 +110,6 @@ pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>)
     responses((status = 200, body = Enterprise), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 pub async fn own(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::MpOwnEnterprise)?;
     let e = scope::enterprise(&state.db, &caller, None).await?;
     Ok(HttpResponse::Ok().json(Enterprise::from(e)))
 }

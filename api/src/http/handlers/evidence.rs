@@ -6,10 +6,10 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use utoipa::ToSchema;
 
 use super::auth::origin;
-use crate::auth::{Caller, Function};
+use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody, ErrorCode};
 use crate::evidence::DisplayCopy;
-use crate::extract::Json;
+use crate::http::extract::Json;
 use crate::state::AppState;
 use crate::uploads::multipart::Uploaded;
 use crate::uploads::presigned::{UploadRequest, UploadTicket};
@@ -67,7 +67,6 @@ pub async fn upload(
     caller: Caller,
     form: Multipart,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::MpEvidence)?;
     let multipart = req.mime_type().ok().flatten().is_some_and(|m| m.essence_str() == "multipart/form-data");
     if !multipart {
         return Err(ApiError::new(ErrorCode::UnsupportedMediaType, "send the photo as multipart/form-data"));
@@ -95,7 +94,6 @@ pub async fn begin_upload(
     caller: Caller,
     body: Json<UploadRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::MpEvidence)?;
     let ticket = uploads::presigned::begin(&state, &caller, body.0).await?;
     Ok(HttpResponse::Created().insert_header(("Cache-Control", "no-store")).json(ticket))
 }
@@ -122,7 +120,6 @@ pub async fn commit_upload(
     caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::MpEvidence)?;
     Ok(answer(uploads::presigned::commit(&state, &caller, &origin(&req), id.into_inner()).await?))
 }
 
@@ -133,7 +130,6 @@ pub async fn commit_upload(
     responses((status = 200, body = EvidenceView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::MpEvidence)?;
     let row = uploads::find_scoped(&state.db, &caller, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(EvidenceView::from(row)))
 }
@@ -155,7 +151,6 @@ fn image(content_type: &str, sha: Option<&str>, bytes: Vec<u8>) -> HttpResponse 
     responses((status = 200, content_type = "image/jpeg", body = Vec<u8>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody))
 )]
 pub async fn display(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::MpEvidence)?;
     let row = uploads::find_scoped(&state.db, &caller, id.into_inner()).await?;
     let bytes = uploads::display_of(state.store.as_ref(), &row).await?;
     Ok(image(DisplayCopy::CONTENT_TYPE, None, bytes))
@@ -172,7 +167,6 @@ pub async fn original(
     caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::MpEvidence)?;
     let row = uploads::find_scoped(&state.db, &caller, id.into_inner()).await?;
     let bytes = uploads::original_bytes(state.store.as_ref(), &row).await?;
     Ok(image(&row.content_type, Some(&row.sha256), bytes))
@@ -189,7 +183,6 @@ pub async fn gov_display(
     caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::GovEvidence)?;
     let row = uploads::find_scoped(&state.db, &caller, id.into_inner()).await?;
     let bytes = uploads::display_of(state.store.as_ref(), &row).await?;
     Ok(image(DisplayCopy::CONTENT_TYPE, None, bytes))

@@ -8,15 +8,15 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::auth::origin;
-use super::paging::paging;
-use crate::auth::{Caller, Function};
+use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::experts::{
     self, CheckinRequest, CheckinView, DeclineRequest, Declined, ExpertFinding, FollowUpRequest, GovTaskPage,
     ReportRequest, TaskDetail, TaskView,
 };
-use crate::extract::Json;
 use crate::findings::FindingDetail;
+use crate::http::extract::Json;
+use crate::http::paging::paging;
 use crate::state::AppState;
 
 /// The tasks dispatched to the calling expert, newest first, with the enterprise's
@@ -26,7 +26,6 @@ use crate::state::AppState;
     responses((status = 200, body = Vec<TaskView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
 )]
 pub async fn tasks(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::ExpertTasks)?;
     let expert = experts::expert_of(&caller)?;
     Ok(HttpResponse::Ok().json(experts::list_for_expert(&state.db, expert).await?))
 }
@@ -38,7 +37,6 @@ pub async fn tasks(state: web::Data<AppState>, caller: Caller) -> Result<HttpRes
     responses((status = 200, body = TaskDetail), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 pub async fn task(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::ExpertTasks)?;
     let t = experts::own_task(&state.db, &caller, *id).await?;
     Ok(HttpResponse::Ok().json(experts::detail(&state.db, t).await?))
 }
@@ -60,7 +58,6 @@ pub async fn accept(
     caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::ExpertTaskWork)?;
     Ok(HttpResponse::Ok().json(experts::accept(&state, &caller, *id, &origin(&req), Utc::now()).await?))
 }
 
@@ -81,7 +78,6 @@ pub async fn decline(
     id: web::Path<i64>,
     body: Json<DeclineRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::ExpertTaskWork)?;
     Ok(HttpResponse::Ok().json(experts::decline(&state, &caller, *id, &body.0, &origin(&req), Utc::now()).await?))
 }
 
@@ -104,7 +100,6 @@ pub async fn checkin(
     id: web::Path<i64>,
     body: Json<CheckinRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::ExpertTaskWork)?;
     let c = experts::checkin(&state, &caller, *id, &body.0, &origin(&req), Utc::now()).await?;
     Ok(HttpResponse::Created().json(c))
 }
@@ -128,7 +123,6 @@ pub async fn finding(
     id: web::Path<i64>,
     body: Json<ExpertFinding>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::ExpertTaskWork)?;
     let (detail, created) = experts::report_finding(&state, &caller, *id, &body.0, &origin(&req)).await?;
     Ok(if created { HttpResponse::Created().json(detail) } else { HttpResponse::Ok().json(detail) })
 }
@@ -151,7 +145,6 @@ pub async fn report(
     id: web::Path<i64>,
     body: Json<ReportRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::ExpertTaskWork)?;
     Ok(HttpResponse::Ok().json(experts::report(&state, &caller, *id, &body.0, &origin(&req), Utc::now()).await?))
 }
 
@@ -173,11 +166,11 @@ pub async fn follow_up(
     id: web::Path<i64>,
     body: Json<FollowUpRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::ExpertTaskWork)?;
     Ok(HttpResponse::Ok().json(experts::follow_up(&state, &caller, *id, &body.0, &origin(&req), Utc::now()).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TaskQuery {
     pub page: Option<u64>,
@@ -201,7 +194,6 @@ pub async fn gov_tasks(
     caller: Caller,
     q: web::Query<TaskQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::GovTasks)?;
     let p = paging(q.page, q.per_page)?;
     Ok(HttpResponse::Ok().json(experts::gov_list(&state.db, &caller, q.kind.as_deref(), q.status.as_deref(), p).await?))
 }

@@ -6,14 +6,17 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::auth::origin;
-use super::paging::paging;
-use crate::auth::{Caller, Function, Role};
+use crate::auth::{Caller, Role};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::Json;
-use crate::findings::{self, ActRequest, Filter, FindingDetail, FindingPage, NewFinding, ProgressRequest};
+use crate::findings::{
+    self, ActRequest, Filter, FindingAction, FindingDetail, FindingPage, NewFinding, ProgressRequest,
+};
+use crate::http::extract::Json;
+use crate::http::paging::paging;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct FindingQuery {
     pub page: Option<u64>,
@@ -42,7 +45,6 @@ pub async fn create(
     caller: Caller,
     body: Json<NewFinding>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::MpReportFinding)?;
     let (detail, created) = findings::create(&state, &caller, &body.0, &origin(&req)).await?;
     Ok(if created { HttpResponse::Created().json(detail) } else { HttpResponse::Ok().json(detail) })
 }
@@ -59,7 +61,6 @@ pub async fn list(
     caller: Caller,
     q: web::Query<FindingQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::MpOwnEnterprise)?;
     let p = paging(q.page, q.per_page)?;
     let filter = Filter {
         state: q.state.as_deref(),
@@ -76,7 +77,6 @@ pub async fn list(
     responses((status = 200, body = FindingDetail), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::MpOwnEnterprise)?;
     let f = findings::in_scope(&state.db, &caller, None, *id).await?;
     Ok(HttpResponse::Ok().json(findings::detail(&state.db, f).await?))
 }
@@ -88,7 +88,7 @@ pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>)
 /// `version_conflict`; an action the state does not allow is 409 `invalid_state` with
 /// the state in `details.state`.
 #[utoipa::path(
-    post, path = "/mp/findings/{id}/actions", tag = "mini-program", request_body = ActRequest, security(("bearer" = [])),
+    post, path = "/mp/findings/{id}/actions", tag = "mini-program", request_body = FindingAction, security(("bearer" = [])),
     params(("id" = i64, Path, description = "finding id"), ("Idempotency-Key" = String, Header, description = "a fresh UUID per write, the same on retry")),
     responses(
         (status = 200, body = FindingDetail),
@@ -103,7 +103,6 @@ pub async fn act(
     id: web::Path<i64>,
     body: Json<ActRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::MpFindingAction)?;
     let action = body.0.parse()?;
     Ok(HttpResponse::Ok().json(findings::act(&state, &caller, *id, &action, &origin(&req)).await?))
 }
@@ -125,7 +124,6 @@ pub async fn progress(
     id: web::Path<i64>,
     body: Json<ProgressRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::MpFindingAction)?;
     Ok(HttpResponse::Ok().json(findings::progress(&state, &caller, *id, &body.0, &origin(&req)).await?))
 }
 
@@ -141,7 +139,6 @@ pub async fn gov_list(
     id: web::Path<i64>,
     q: web::Query<FindingQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::GovEnterprises)?;
     let p = paging(q.page, q.per_page)?;
     let filter = Filter { state: q.state.as_deref(), inspection_id: q.inspection_id, assignee: None };
     Ok(HttpResponse::Ok().json(findings::list(&state, &caller, Some(*id), &filter, p).await?))
@@ -158,7 +155,6 @@ pub async fn gov_get(
     caller: Caller,
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::GovEnterprises)?;
     let (e, id) = path.into_inner();
     let f = findings::in_scope(&state.db, &caller, Some(e), id).await?;
     Ok(HttpResponse::Ok().json(findings::detail(&state.db, f).await?))

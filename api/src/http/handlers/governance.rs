@@ -7,15 +7,16 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::auth::origin;
-use super::paging::paging;
-use crate::auth::{Caller, Function};
+use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::Json;
 use crate::governance::manual::{self, CloseRequest, ManualEscalation};
 use crate::governance::view::{self, EscalationDetail, EscalationPage, Filter};
+use crate::http::extract::Json;
+use crate::http::paging::paging;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EscalationQuery {
     pub page: Option<u64>,
@@ -49,7 +50,6 @@ pub async fn list(
     caller: Caller,
     q: web::Query<EscalationQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::GovEscalations)?;
     Ok(HttpResponse::Ok().json(list_of(&state, &caller, q.into_inner(), None).await?))
 }
 
@@ -60,7 +60,6 @@ pub async fn list(
     responses((status = 200, body = EscalationDetail), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::GovEscalations)?;
     Ok(HttpResponse::Ok().json(view::detail(&state.db, &caller, *id).await?))
 }
 
@@ -76,7 +75,6 @@ pub async fn of_enterprise(
     id: web::Path<i64>,
     q: web::Query<EscalationQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::GovEscalations)?;
     Ok(HttpResponse::Ok().json(list_of(&state, &caller, q.into_inner(), Some(*id)).await?))
 }
 
@@ -94,7 +92,6 @@ pub async fn escalate(
     id: web::Path<i64>,
     body: Json<ManualEscalation>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::GovEscalate)?;
     let d = manual::escalate(&state, &caller, *id, &body.0, &origin(&req), Utc::now()).await?;
     Ok(HttpResponse::Created().json(d))
 }
@@ -113,7 +110,6 @@ pub async fn close(
     id: web::Path<i64>,
     body: Json<CloseRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::GovEscalate)?;
     Ok(HttpResponse::Ok().json(manual::close(&state, &caller, *id, &body.0, &origin(&req), Utc::now()).await?))
 }
 
@@ -128,6 +124,5 @@ pub async fn own(
     caller: Caller,
     q: web::Query<EscalationQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::MpOwnEnterprise)?;
     Ok(HttpResponse::Ok().json(list_of(&state, &caller, q.into_inner(), None).await?))
 }

@@ -5,14 +5,15 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::auth::origin;
-use super::paging::paging;
-use crate::auth::{Caller, Function};
+use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::Json;
+use crate::http::extract::Json;
+use crate::http::paging::paging;
 use crate::inspections::{self, CloseInspection, InspectionView, ItemPage, Marks, StartInspection};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ItemQuery {
     /// 1-based page.
@@ -40,7 +41,6 @@ pub async fn start(
     caller: Caller,
     body: Json<StartInspection>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::MpInspect)?;
     let (view, created) = inspections::start(&state, &caller, &body.0, &origin(&req)).await?;
     Ok(if created { HttpResponse::Created().json(view) } else { HttpResponse::Ok().json(view) })
 }
@@ -51,7 +51,6 @@ pub async fn start(
     responses((status = 200, body = Vec<InspectionView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
 )]
 pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::MpOwnEnterprise)?;
     Ok(HttpResponse::Ok().json(inspections::list(&state, &caller, None).await?))
 }
 
@@ -67,7 +66,6 @@ pub async fn get(
     id: web::Path<i64>,
     q: web::Query<ItemQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::MpOwnEnterprise)?;
     let p = paging(q.page, q.per_page)?;
     Ok(HttpResponse::Ok().json(inspections::page(&state, &caller, None, *id, q.result.as_deref(), p).await?))
 }
@@ -89,7 +87,6 @@ pub async fn mark(
     id: web::Path<i64>,
     body: Json<Marks>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::MpInspect)?;
     Ok(HttpResponse::Ok().json(inspections::mark(&state, &caller, *id, &body.0.marks, &origin(&req)).await?))
 }
 
@@ -112,6 +109,5 @@ pub async fn close(
     id: web::Path<i64>,
     body: Json<CloseInspection>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::MpInspect)?;
     Ok(HttpResponse::Ok().json(inspections::close(&state, &caller, *id, &body.0, &origin(&req)).await?))
 }

@@ -1,6 +1,6 @@
 //! The mini-program (`/mp`): WeChat sign-in, binding to an enterprise, the caller's
 //! phone number, inviting responsible persons and the enterprise's people.
-//! Every POST but sign-in needs an `Idempotency-Key` (see `crate::idempotency`).
+//! Every POST but sign-in needs an `Idempotency-Key` (see `crate::http::idempotency`).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -9,9 +9,9 @@ use utoipa::ToSchema;
 use super::auth::origin;
 use crate::auth::binding::{self, BindRole, IssuedCode};
 use crate::auth::service::TokenPair;
-use crate::auth::{Caller, Function, Scope, wechat_login};
+use crate::auth::{Caller, Scope, wechat_login};
 use crate::error::{ApiError, ErrorBody, ErrorCode};
-use crate::extract::Json;
+use crate::http::extract::Json;
 use crate::people::{self, Person};
 use crate::reminders::{self, SubscriptionRequest, Subscriptions};
 use crate::state::AppState;
@@ -111,7 +111,6 @@ pub async fn bind(
     caller: Caller,
     body: Json<BindRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::MpBind)?;
     let code = code_field(&body.0.code, 32)?;
     let name = body.0.display_name.as_deref().map(str::trim);
     if name.is_some_and(|n| n.is_empty() || n.chars().count() > 32) {
@@ -144,7 +143,6 @@ pub async fn phone(
     caller: Caller,
     body: Json<PhoneRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::MpPhone)?;
     let code = code_field(&body.0.code, 128)?;
     let phone = people::set_phone(&state, &caller, code, &origin(&req)).await?;
     Ok(HttpResponse::Ok().json(PhoneSaved { phone }))
@@ -160,7 +158,6 @@ pub async fn phone(
     )
 )]
 pub async fn invite(state: web::Data<AppState>, req: HttpRequest, caller: Caller) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::MpInvite)?;
     let Scope::Enterprise(enterprise) = caller.scope else {
         return Err(ApiError::new(ErrorCode::Forbidden, "bind this account to an enterprise first"));
     };
@@ -178,7 +175,6 @@ pub async fn people_list(
     req: HttpRequest,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::MpPeople)?;
     let items = people::of_enterprise(&state, &caller, &origin(&req)).await?;
     Ok(HttpResponse::Ok().json(People { items }))
 }
@@ -198,7 +194,6 @@ pub async fn person_phone(
     caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::MpPeople)?;
     let phone = people::phone_of(&state, &caller, *id, &origin(&req)).await?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(FullPhone { phone }))
 }
@@ -219,6 +214,5 @@ pub async fn subscribe(
     caller: Caller,
     body: Json<SubscriptionRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::MpSubscribe)?;
     Ok(HttpResponse::Ok().json(reminders::add_credits(&state.db, &caller, &body.0).await?))
 }

@@ -6,14 +6,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::origin;
-use super::paging::paging;
-use crate::auth::{Caller, Function};
+use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::Json;
+use crate::http::extract::Json;
+use crate::http::paging::paging;
 use crate::recommendations::{self, Answer, Generated, Round, RoundPage};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RoundQuery {
     /// 1-based page.
@@ -50,7 +51,6 @@ pub struct FeedbackSaved {
     )
 )]
 pub async fn generate(state: web::Data<AppState>, req: HttpRequest, caller: Caller) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::MpRecommend)?;
     let round = recommendations::generate(&state, &caller, None, &origin(&req)).await?;
     Ok(HttpResponse::Created().json(round))
 }
@@ -61,7 +61,6 @@ pub async fn generate(state: web::Data<AppState>, req: HttpRequest, caller: Call
     responses((status = 200, body = Vec<Round>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
 )]
 pub async fn rounds(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::MpOwnEnterprise)?;
     Ok(HttpResponse::Ok().json(recommendations::rounds(&state, &caller, None).await?))
 }
 
@@ -77,7 +76,6 @@ pub async fn round(
     id: web::Path<i64>,
     q: web::Query<RoundQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::MpOwnEnterprise)?;
     let p = paging(q.page, q.per_page)?;
     Ok(HttpResponse::Ok().json(recommendations::page(&state, &caller, None, *id, q.area.as_deref(), p).await?))
 }
@@ -101,7 +99,6 @@ pub async fn feedback(
     id: web::Path<i64>,
     body: Json<FeedbackRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::MpRecommend)?;
     let recorded = recommendations::answer(&state, &caller, *id, &body.0.answers, &origin(&req)).await?;
     let answered = recommendations::answered(&state, *id).await?;
     Ok(HttpResponse::Ok().json(FeedbackSaved { recorded, answered }))
@@ -118,7 +115,6 @@ pub async fn gov_rounds(
     caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::GovEnterprises)?;
     Ok(HttpResponse::Ok().json(recommendations::rounds(&state, &caller, Some(*id)).await?))
 }
 
@@ -134,7 +130,6 @@ pub async fn gov_round(
     path: web::Path<(i64, i64)>,
     q: web::Query<RoundQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::GovEnterprises)?;
     let (id, round) = path.into_inner();
     let p = paging(q.page, q.per_page)?;
     Ok(HttpResponse::Ok().json(recommendations::page(&state, &caller, Some(id), round, q.area.as_deref(), p).await?))

@@ -6,14 +6,15 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::origin;
-use super::paging::paging;
-use crate::auth::{Caller, Function};
+use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::Json;
+use crate::http::extract::Json;
+use crate::http::paging::paging;
 use crate::reports::{Report, ReportPage, ReportSummary, service};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct GovReportQuery {
     /// 1-based page.
@@ -59,7 +60,6 @@ pub async fn generate(
     caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::MpReport)?;
     let (report, created) = service::generate(&state, &caller, *id, &origin(&req)).await?;
     Ok(if created { HttpResponse::Created().json(report) } else { HttpResponse::Ok().json(report) })
 }
@@ -70,7 +70,6 @@ pub async fn generate(
     responses((status = 200, body = Vec<ReportSummary>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
 )]
 pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::MpOwnEnterprise)?;
     Ok(HttpResponse::Ok().json(service::list_own(&state, &caller).await?))
 }
 
@@ -81,7 +80,6 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResp
     responses((status = 200, body = Report), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::MpOwnEnterprise)?;
     Ok(HttpResponse::Ok().json(service::get_own(&state, &caller, *id).await?))
 }
 
@@ -95,7 +93,6 @@ pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>)
     )
 )]
 pub async fn get_pdf(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::MpOwnEnterprise)?;
     Ok(pdf(*id, service::pdf_own(&state, &caller, *id).await?))
 }
 
@@ -117,7 +114,6 @@ pub async fn submit(
     caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::MpReport)?;
     Ok(HttpResponse::Ok().json(service::submit(&state, &caller, *id, &origin(&req)).await?))
 }
 
@@ -139,7 +135,6 @@ pub async fn revise(
     caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::MpReport)?;
     Ok(HttpResponse::Created().json(service::revise(&state, &caller, *id, &origin(&req)).await?))
 }
 
@@ -154,7 +149,6 @@ pub async fn gov_list(
     caller: Caller,
     q: web::Query<GovReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::GovReports)?;
     let p = paging(q.page, q.per_page)?;
     Ok(HttpResponse::Ok().json(service::gov_list(&state, &caller, q.status.as_deref(), p).await?))
 }
@@ -172,7 +166,6 @@ pub async fn gov_get(
     caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::GovReports)?;
     Ok(HttpResponse::Ok().json(service::gov_get(&state, &caller, *id, &origin(&req)).await?))
 }
 
@@ -186,7 +179,6 @@ pub async fn gov_get(
     )
 )]
 pub async fn gov_pdf(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::GovReports)?;
     Ok(pdf(*id, service::gov_pdf(&state, &caller, *id).await?))
 }
 
@@ -208,6 +200,5 @@ pub async fn gov_return(
     id: web::Path<i64>,
     body: Json<ReturnRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::GovReportReturn)?;
     Ok(HttpResponse::Ok().json(service::gov_return(&state, &caller, *id, &body.0.comments, &origin(&req)).await?))
 }

@@ -3,7 +3,7 @@
 
 use actix_web::{HttpResponse, web};
 
-use crate::auth::{Caller, Function};
+use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::scope;
 use crate::scoring::{self, RiskView};
@@ -26,7 +26,6 @@ pub async fn of_enterprise(
     caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::GovEnterprises)?;
     Ok(HttpResponse::Ok().json(view(&state, &caller, Some(*id)).await?))
 }
 
@@ -36,7 +35,6 @@ pub async fn of_enterprise(
     responses((status = 200, body = RiskView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 pub async fn own(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::MpOwnEnterprise)?;
     Ok(HttpResponse::Ok().json(view(&state, &caller, None).await?))
 }
 
@@ -57,7 +55,6 @@ pub async fn gov_targets(
     caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::GovEnterprises)?;
     Ok(HttpResponse::Ok().json(targets_of(&state, &caller, Some(*id)).await?))
 }
 
@@ -67,6 +64,5 @@ pub async fn gov_targets(
     responses((status = 200, body = crate::targets::Targets), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 pub async fn own_targets(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    caller.require(Function::MpOwnEnterprise)?;
     Ok(HttpResponse::Ok().json(targets_of(&state, &caller, None).await?))
 }

@@ -16,7 +16,7 @@ use crate::auth::policy::allows;
 use crate::auth::service;
 use crate::auth::{Caller, Function, caller};
 use crate::error::{ApiError, ErrorCode};
-use crate::routes::auth::origin;
+use crate::http::handlers::auth::origin;
 use crate::state::AppState;
 use view::{DashboardView, PageQuery};
 

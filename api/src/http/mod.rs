@@ -1,0 +1,13 @@
+//! Everything actix: the route table, the handlers, extractors, middleware (request id,
+//! rate limit, policy guard, idempotency), error rendering, the API docs and the page.
+
+pub mod docs;
+pub mod extract;
+pub mod guard;
+pub mod handlers;
+pub mod idempotency;
+pub mod page;
+pub mod paging;
+pub mod rate_limit;
+pub mod request_id;
+pub mod routes;
