@@ -1,42 +1,26 @@
-//! The zhicha service: configuration, the HTTP application, persistence, imports and
-//! seeds. Domain logic lives in `zhicha-engine`.
+//! The zhicha service. Domain logic lives in `zhicha-engine`; here:
+//! - `http`: all actix code, with the route table every endpoint is declared in;
+//! - the contexts: `identity` (accounts, sign-in, roles, the access policy, people),
+//!   `selfcheck` (recommendations, inspections, findings, evidence, reports),
+//!   `governance` (trigger evaluation, escalations, tasks, experts, reminders),
+//!   `oversight` (the bureaus' dashboard, analysis and charts), `reference` (rules,
+//!   code tables, imports, risk scoring, seeds);
+//! - `store`: queries with the caller's scope built in, over the generated `entities`;
+//! - `platform`: database, audit trail, personal data, sync feed, object storage,
+//!   WeChat, logging, PDF layout;
+//! - `config`, `state`, `startup` (the one boot path) and `cli` (the `zhicha` binary).
 
-pub mod analysis;
-pub mod audit;
-pub mod auth;
-pub mod charts;
 pub mod cli;
 pub mod config;
-pub mod dashboard;
-pub mod db;
-pub mod engine_cmd;
 pub mod entities;
 pub mod error;
-pub mod evidence;
-pub mod experts;
-pub mod findings;
 pub mod governance;
-pub mod hazard_import;
 pub mod http;
-pub mod import;
-pub mod inspections;
-pub mod pdf;
-pub mod people;
-pub mod pii;
-pub mod progress;
-pub mod recommendations;
+pub mod identity;
+pub mod oversight;
+pub mod platform;
 pub mod reference;
-pub mod reminders;
-pub mod reports;
-pub mod rules;
-pub mod scope;
-pub mod scoring;
-pub mod seed;
+pub mod selfcheck;
 pub mod startup;
 pub mod state;
-pub mod storage;
-pub mod sync;
-pub mod targets;
-pub mod telemetry;
-pub mod uploads;
-pub mod wechat;
+pub mod store;

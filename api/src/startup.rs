@@ -12,10 +12,10 @@ use zhicha_engine::Catalog;
 use crate::config::{Backend, Settings};
 use crate::error::{ApiError, ErrorCode};
 use crate::http::{extract, guard, idempotency, rate_limit, request_id, routes};
-use crate::pii::Vault;
+use crate::platform::pii::Vault;
+use crate::platform::wechat::Wechat;
 use crate::state::AppState;
-use crate::wechat::Wechat;
-use crate::{db, reference, rules, seed};
+use crate::{platform::db, reference, reference::rules, reference::seed};
 
 pub struct Application {
     server: Server,
@@ -56,16 +56,16 @@ impl Application {
             demo_loaded = true;
         }
         // An S3 store that does not answer stops start-up, as an unreachable database does.
-        let store = crate::storage::open(&settings.storage)?;
+        let store = crate::platform::storage::open(&settings.storage)?;
         store.ping().await.map_err(|e| anyhow::anyhow!("object storage ({}) does not answer: {e}", store.backend()))?;
-        let dashboard = Arc::new(crate::dashboard::DashboardCache::new(&settings.cache).await?);
+        let dashboard = Arc::new(crate::oversight::dashboard::DashboardCache::new(&settings.cache).await?);
         let listener = TcpListener::bind(&settings.server.addr)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.server.addr))?;
         let addr = listener.local_addr()?;
         // Risk refits: at start-up when stale, then on schedule (one at a time across instances).
-        crate::scoring::job::spawn(db.clone(), settings.risk.clone());
+        crate::reference::scoring::job::spawn(db.clone(), settings.risk.clone());
         // Objects of uploads that were never recorded: deleted once their intent expires.
-        crate::uploads::sweep::spawn(
+        crate::selfcheck::uploads::sweep::spawn(
             db.clone(),
             store.clone(),
             chrono::Duration::hours(settings.idempotency.keep_hours),
@@ -85,9 +85,9 @@ impl Application {
             dashboard,
         };
         // The rectification clock: overdue marking, reminders, sending.
-        crate::reminders::spawn(state.clone());
+        crate::governance::reminders::spawn(state.clone());
         // The expert dispatcher: expired offers, pending expert visits and follow-ups.
-        crate::experts::spawn(state.clone());
+        crate::governance::experts::spawn(state.clone());
         // The trigger engine's sweep over every enterprise.
         crate::governance::job::spawn(state.clone());
         let workers = match state.settings.server.workers {

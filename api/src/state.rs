@@ -9,9 +9,9 @@ use zhicha_engine::recommend::IndustryProfiles;
 use zhicha_engine::triggers::TriggerRules;
 
 use crate::config::Settings;
-use crate::pii::Vault;
-use crate::storage::ObjectStore;
-use crate::wechat::Wechat;
+use crate::platform::pii::Vault;
+use crate::platform::storage::ObjectStore;
+use crate::platform::wechat::Wechat;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -29,5 +29,5 @@ pub struct AppState {
     /// Photo evidence and rendered reports.
     pub store: Arc<dyn ObjectStore>,
     /// Dashboard answers per region, invalidated by writes.
-    pub dashboard: Arc<crate::dashboard::DashboardCache>,
+    pub dashboard: Arc<crate::oversight::dashboard::DashboardCache>,
 }

@@ -2,7 +2,7 @@
 //! that was altered or removed.
 
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
-use zhicha_api::audit::{self, Entry, Outcome, Verdict};
+use zhicha_api::platform::audit::{self, Entry, Outcome, Verdict};
 use zhicha_tests::{TestApp, both};
 
 fn entry(n: usize) -> Entry {
@@ -104,7 +104,7 @@ async fn app_role_cannot_rewrite_the_trail() {
     let admin = zhicha_tests::admin_connect(&zhicha_tests::pg_admin_url().unwrap()).await.unwrap();
     admin.execute_unprepared(&format!("CREATE ROLE {role} LOGIN PASSWORD '{role}'")).await.unwrap();
     let owner = db.connect().await;
-    zhicha_api::db::migrate(&owner, Some(&role)).await.unwrap();
+    zhicha_api::platform::db::migrate(&owner, Some(&role)).await.unwrap();
     owner.close().await.unwrap();
 
     // The whole service starts as that role, without migrating, and writes the trail.

@@ -2,10 +2,10 @@
 
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
-use zhicha_api::auth::service::{self, Origin};
-use zhicha_api::auth::totp;
 use zhicha_api::entities::{audit_log, enterprises, users};
-use zhicha_api::seed::demo::DEMO_PASSWORD;
+use zhicha_api::identity::service::{self, Origin};
+use zhicha_api::identity::totp;
+use zhicha_api::reference::seed::demo::DEMO_PASSWORD;
 use zhicha_tests::{Opts, TestApp, both};
 
 use crate::support;
@@ -109,7 +109,10 @@ both!(sign_in_and_scope, Opts { demo: true, ..Default::default() }, async |app: 
     let logins =
         audit_log::Entity::find().filter(audit_log::Column::Action.eq("auth.login")).count(&app.db).await.unwrap();
     assert_eq!(logins, 5);
-    assert!(matches!(zhicha_api::audit::verify(&app.db).await.unwrap(), zhicha_api::audit::Verdict::Intact { .. }));
+    assert!(matches!(
+        zhicha_api::platform::audit::verify(&app.db).await.unwrap(),
+        zhicha_api::platform::audit::Verdict::Intact { .. }
+    ));
 });
 
 both!(refresh_rotation, Opts { demo: true, ..Default::default() }, async |app: &TestApp| {

@@ -117,7 +117,7 @@ async fn a_city_bureau_user_reads_the_dashboard_in_chromium() {
             .find(Locator::Id("password"))
             .await
             .unwrap()
-            .send_keys(zhicha_api::seed::demo::DEMO_PASSWORD)
+            .send_keys(zhicha_api::reference::seed::demo::DEMO_PASSWORD)
             .await
             .unwrap();
         browser.find(Locator::Id("totp")).await.unwrap().send_keys(&code).await.unwrap();

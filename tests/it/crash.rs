@@ -135,11 +135,11 @@ async fn run(backend: Backend) {
     if backend == Backend::Postgres {
         // `serve` loads the demo only into an empty SQLite database; PostgreSQL is seeded.
         let s = TestApp::settings(&test_db.url, &Opts::default(), &dir.path().join("keys.toml"));
-        zhicha_api::db::migrate(&db, None).await.unwrap();
-        let rules = zhicha_api::rules::load_once(&s.rules.dir).unwrap();
-        let vault = zhicha_api::pii::Vault::open(&s.key_file()).unwrap();
+        zhicha_api::platform::db::migrate(&db, None).await.unwrap();
+        let rules = zhicha_api::reference::rules::load_once(&s.rules.dir).unwrap();
+        let vault = zhicha_api::platform::pii::Vault::open(&s.key_file()).unwrap();
         zhicha_api::reference::sync_regions(&db, &rules.catalog).await.unwrap();
-        zhicha_api::seed::demo::load(&db, &rules.catalog, &s.demo.dir, &s.auth, &vault).await.unwrap();
+        zhicha_api::reference::seed::demo::load(&db, &rules.catalog, &s.demo.dir, &s.auth, &vault).await.unwrap();
     }
     let addr = free_addr();
     let base = format!("http://{addr}");

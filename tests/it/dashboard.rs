@@ -48,7 +48,7 @@ async fn other_city(app: &TestApp, name: &str, reporter: i64, found: usize, acce
         .await
         .unwrap();
     }
-    zhicha_api::progress::refresh(&app.db, e.id).await.unwrap();
+    zhicha_api::selfcheck::progress::refresh(&app.db, e.id).await.unwrap();
     e.id
 }
 

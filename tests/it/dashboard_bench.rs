@@ -127,7 +127,7 @@ async fn bench_dashboard() {
         stats("analysis report (province, 2025), cached", time(app, &province, "/gov/analysis/report?year=2025", n, None).await);
         let c = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         let (s, set, _) =
-            crate::page::page_sign_in(app, &c, "emergency.province", zhicha_api::seed::demo::DEMO_PASSWORD).await;
+            crate::page::page_sign_in(app, &c, "emergency.province", zhicha_api::reference::seed::demo::DEMO_PASSWORD).await;
         assert_eq!(s, 303);
         let cookie = set.unwrap().split(';').next().unwrap().to_string();
         let page = |r: reqwest::RequestBuilder| r.header("cookie", cookie.as_str());

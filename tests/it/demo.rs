@@ -3,7 +3,7 @@
 
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use zhicha_api::entities::{accidents, enterprises, experts, organisations, users};
-use zhicha_api::seed;
+use zhicha_api::reference::seed;
 use zhicha_tests::{Backend, Opts, TestApp, both, workspace_dir};
 
 /// Data rows of the committed accident history.

@@ -14,9 +14,9 @@ use image::{ImageEncoder, RgbImage};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use zhicha_api::auth::service::{self, Origin};
 use zhicha_api::entities::{audit_log, enterprises, evidence, findings, sync_log, upload_intents, users};
-use zhicha_api::uploads::{self, OwnerKind};
+use zhicha_api::identity::service::{self, Origin};
+use zhicha_api::selfcheck::uploads::{self, OwnerKind};
 use zhicha_tests::{Opts, TestApp, both};
 
 use crate::support;
@@ -584,7 +584,7 @@ both!(evidence_direct_upload_to_s3, opts(true), async |app: &TestApp| {
     assert!(put(&ticket, photo.clone()).await.unwrap().status().is_success());
     let abandoned =
         upload_intents::Entity::find_by_id(ticket["upload_id"].as_i64().unwrap()).one(&app.db).await.unwrap().unwrap();
-    let key = zhicha_api::storage::ObjectKey::new(abandoned.object_key.clone()).unwrap();
+    let key = zhicha_api::platform::storage::ObjectKey::new(abandoned.object_key.clone()).unwrap();
     assert!(app.state.store.exists(&key).await.unwrap());
     let later =
         Utc::now() + Duration::seconds(app.state.settings.storage.presign_ttl_seconds as i64) + Duration::minutes(11);

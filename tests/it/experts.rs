@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use zhicha_api::entities::{
     enterprises, expert_competences, expert_conflicts, experts, outbox, task_dispatches, tasks, users,
 };
-use zhicha_api::experts::{self as pool, Dispatched};
+use zhicha_api::governance::experts::{self as pool, Dispatched};
 use zhicha_tests::{Opts, TestApp, both};
 
 use crate::findings::{get, key, mp_token, post};

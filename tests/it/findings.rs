@@ -289,9 +289,9 @@ both!(a_round_and_its_findings, demo(), async |app: &TestApp| {
     let mut r: rectifications::ActiveModel = r.into();
     r.deadline = Set(Utc::now().date_naive() - Duration::days(2));
     r.update(&app.db).await.unwrap();
-    let tick = zhicha_api::reminders::tick(&app.state, Utc::now()).await.unwrap();
+    let tick = zhicha_api::governance::reminders::tick(&app.state, Utc::now()).await.unwrap();
     assert_eq!(tick.marked_overdue, 1, "{tick:?}");
-    let again = zhicha_api::reminders::tick(&app.state, Utc::now()).await.unwrap();
+    let again = zhicha_api::governance::reminders::tick(&app.state, Utc::now()).await.unwrap();
     assert_eq!(again.marked_overdue, 0);
     let (_, g) = get(app, &format!("/mp/findings/{gid}"), &officer).await;
     assert_eq!(g["state"], "overdue");

@@ -8,9 +8,9 @@
 use chrono::{Duration, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
-use zhicha_api::auth::{Caller, Role, Scope};
 use zhicha_api::entities::{accidents, audit_log, escalations, findings, organisations, outbox, rectifications, tasks};
 use zhicha_api::governance::{self, view};
+use zhicha_api::identity::{Caller, Role, Scope};
 use zhicha_tests::{Backend, Opts, TestApp, both, run_app};
 
 use crate::findings::{get, mp_token};

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use zhicha_api::entities::{accidents, enterprises, import_runs};
-use zhicha_api::import::{self, Profile, Progress, Summary};
+use zhicha_api::reference::import::{self, Profile, Progress, Summary};
 use zhicha_engine::CreditCode;
 use zhicha_tests::{TestApp, both, shared_data};
 

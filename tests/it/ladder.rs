@@ -166,7 +166,7 @@ both!(
             r.update(&app.db).await.unwrap();
             found.push(id);
         }
-        let t = zhicha_api::reminders::tick(&app.state, Utc::now()).await.unwrap();
+        let t = zhicha_api::governance::reminders::tick(&app.state, Utc::now()).await.unwrap();
         assert_eq!(t.marked_overdue, 5, "{t:?}");
         evaluate(app, enterprise).await;
         let l3 = open_escalation(app, enterprise, "L3-OVERDUE-BACKLOG").await.expect("an expert visit");
@@ -176,7 +176,7 @@ both!(
 
         // 3. Dispatched to a qualified expert, who accepts, checks in on site, records a
         //    hazard and reports with a one-enterprise-one-plan and a follow-up in 14 days.
-        zhicha_api::experts::dispatch_task(&app.state, visit.id, Utc::now()).await.unwrap();
+        zhicha_api::governance::experts::dispatch_task(&app.state, visit.id, Utc::now()).await.unwrap();
         let visit = tasks::Entity::find_by_id(visit.id).one(&app.db).await.unwrap().unwrap();
         let expert_id = visit.expert_id.expect("offered to an expert");
         let user =

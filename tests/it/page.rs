@@ -90,10 +90,11 @@ both!(
             c.post(app.url("/auth/login")).json(&json!({"username": long, "password": "p"})).send().await.unwrap();
         assert_eq!(res.status(), 422);
         // A service organisation account signs in to the API but not to the page.
-        let (s, cookie, body) = page_sign_in(app, &c, "service", zhicha_api::seed::demo::DEMO_PASSWORD).await;
+        let (s, cookie, body) =
+            page_sign_in(app, &c, "service", zhicha_api::reference::seed::demo::DEMO_PASSWORD).await;
         assert_eq!((s, cookie.is_none()), (403, true), "{body}");
 
-        let (s, cookie, _) = page_sign_in(app, &c, "hrss.city", zhicha_api::seed::demo::DEMO_PASSWORD).await;
+        let (s, cookie, _) = page_sign_in(app, &c, "hrss.city", zhicha_api::reference::seed::demo::DEMO_PASSWORD).await;
         assert_eq!(s, 303);
         let set = cookie.expect("a session cookie");
         for attr in ["HttpOnly", "SameSite=Strict", "Path=/dashboard", "Max-Age="] {
@@ -144,7 +145,8 @@ both!(
         assert_eq!(s, 400);
 
         // The province sees both cities, each row as the API counts it.
-        let (s, pcookie, _) = page_sign_in(app, &c, "emergency.province", zhicha_api::seed::demo::DEMO_PASSWORD).await;
+        let (s, pcookie, _) =
+            page_sign_in(app, &c, "emergency.province", zhicha_api::reference::seed::demo::DEMO_PASSWORD).await;
         assert_eq!(s, 303);
         let pcookie = cookie_value(&pcookie.unwrap());
         let (_, phtml) = page(app, &c, &pcookie, "").await;

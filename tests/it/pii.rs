@@ -44,7 +44,7 @@ both!(phones_are_sealed, Opts { demo: true, ..Default::default() }, async |app: 
         .unwrap()
         .map(|u| u.id);
     assert_eq!(found, Some(officer.id));
-    assert_eq!(zhicha_api::pii::mask_phone(&phone), format!("139****{}", &phone[7..]));
+    assert_eq!(zhicha_api::platform::pii::mask_phone(&phone), format!("139****{}", &phone[7..]));
     // No demo number appears anywhere in the stored bytes.
     let bytes = dump(app);
     assert!(bytes.len() > 10_000, "the dump holds the demo city");

@@ -3,12 +3,12 @@
 //! escape it.
 
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use zhicha_api::auth::Role;
-use zhicha_api::auth::policy;
-use zhicha_api::auth::service::{self, Origin};
 use zhicha_api::entities::{enterprises, users};
 use zhicha_api::http::docs;
 use zhicha_api::http::routes::{Access, table};
+use zhicha_api::identity::Role;
+use zhicha_api::identity::policy;
+use zhicha_api::identity::service::{self, Origin};
 use zhicha_tests::{Opts, TestApp, both};
 
 /// Method, path and documented statuses of every operation in the spec.

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use chrono::Utc;
 use serde_json::{Value, json};
-use zhicha_api::scoring::{self, Trigger};
+use zhicha_api::reference::scoring::{self, Trigger};
 use zhicha_engine::risk::RiskConfig;
 use zhicha_tests::{Opts, TestApp, both};
 
@@ -138,12 +138,19 @@ async fn every_osha_enterprise_gets_a_round() {
     let Some(file) = zhicha_tests::shared_data("osha_severe_injury_2015.csv") else { return };
     let db = zhicha_tests::TestDb::create(zhicha_tests::Backend::Sqlite).await.unwrap();
     let conn = db.connect().await;
-    zhicha_api::db::migrate(&conn, None).await.unwrap();
-    let rules = zhicha_api::rules::load_once(&zhicha_tests::rules_dir()).unwrap();
-    let profile = zhicha_api::import::Profile::OshaSir;
-    zhicha_api::import::run(&conn, &rules.catalog, profile, None, &file, zhicha_api::import::Progress::Hidden)
-        .await
-        .unwrap();
+    zhicha_api::platform::db::migrate(&conn, None).await.unwrap();
+    let rules = zhicha_api::reference::rules::load_once(&zhicha_tests::rules_dir()).unwrap();
+    let profile = zhicha_api::reference::import::Profile::OshaSir;
+    zhicha_api::reference::import::run(
+        &conn,
+        &rules.catalog,
+        profile,
+        None,
+        &file,
+        zhicha_api::reference::import::Progress::Hidden,
+    )
+    .await
+    .unwrap();
     let codes: Vec<Option<String>> = enterprises::Entity::find()
         .select_only()
         .column(enterprises::Column::IndustryCode)

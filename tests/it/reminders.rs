@@ -9,7 +9,7 @@ use chrono::{Days, Duration, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
 use zhicha_api::entities::{outbox, subscriptions};
-use zhicha_api::reminders::{TEMPLATE, TOPIC, tick};
+use zhicha_api::governance::reminders::{TEMPLATE, TOPIC, tick};
 use zhicha_engine::findings::{local_date, reminder_schedule};
 use zhicha_tests::fake_wechat::{FakeWechat, TEMPLATE_ID};
 use zhicha_tests::{Backend, Opts, TestApp, run_app};

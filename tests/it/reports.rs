@@ -7,12 +7,12 @@ use chrono::{Duration, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use zhicha_api::auth::service::{self, Origin};
 use zhicha_api::entities::{
     audit_log, enterprises, evidence, findings, hazard_items, inspection_items, inspections, organisations,
     rectifications, regions, report_receipts, reports, sync_log, users,
 };
-use zhicha_api::storage::ObjectKey;
+use zhicha_api::identity::service::{self, Origin};
+use zhicha_api::platform::storage::ObjectKey;
 use zhicha_tests::{Opts, TestApp, both};
 
 use crate::support;

@@ -6,7 +6,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, Statement, TransactionTrait,
 };
 use zhicha_api::entities::{enterprises, risk_fits, risk_scores};
-use zhicha_api::scoring::{self, Refit, Trigger};
+use zhicha_api::reference::scoring::{self, Refit, Trigger};
 use zhicha_engine::risk::RiskConfig;
 use zhicha_tests::{Backend, Opts, TestApp, both};
 

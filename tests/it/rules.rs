@@ -20,9 +20,9 @@ fn copy_dir(from: &Path, to: &Path) {
 
 #[test]
 fn the_committed_rules_load() {
-    let r = zhicha_api::rules::load(&rules_dir()).unwrap_or_else(|e| panic!("{e}"));
+    let r = zhicha_api::reference::rules::load(&rules_dir()).unwrap_or_else(|e| panic!("{e}"));
     assert!(r.hazards.active().count() >= 1500);
-    let summary = zhicha_api::rules::summary(&r);
+    let summary = zhicha_api::reference::rules::summary(&r);
     assert!(summary.iter().any(|l| l.contains("hazards/general/electrical.toml")), "{summary:?}");
     assert!(summary.iter().any(|l| l.contains("triggers/ladder.toml")), "{summary:?}");
     assert!(summary.iter().any(|l| l.starts_with("osha narrative jobs ")), "{summary:?}");
@@ -51,7 +51,7 @@ async fn a_broken_trigger_file_stops_start_up() {
     let (line, _) = text.lines().enumerate().find(|(_, l)| l.contains(r#"metric = "risk_percentile""#)).unwrap();
     std::fs::write(&file, text.replacen(r#"metric = "risk_percentile""#, r#"metric = "risk_score""#, 1)).unwrap();
 
-    let e = zhicha_api::rules::load(&dir).err().map(|e| e.to_string()).unwrap_or_default();
+    let e = zhicha_api::reference::rules::load(&dir).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(e.contains(&format!("ladder.toml:{}: `metric` \"risk_score\"", line + 1)), "{e}");
 
     let err = start_up_error(tmp.path(), dir).await;
@@ -76,7 +76,7 @@ async fn a_broken_hazard_file_stops_start_up() {
     let broken = text.replacen(&ids[1].1, &ids[0].1, 1);
     std::fs::write(&file, broken).unwrap();
 
-    let e = zhicha_api::rules::load(&dir).err().map(|e| e.to_string()).unwrap_or_default();
+    let e = zhicha_api::reference::rules::load(&dir).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(e.contains(&format!("electrical.toml:{}", ids[1].0)), "names the file and line of the duplicate: {e}");
 
     let err = start_up_error(tmp.path(), dir).await;
@@ -95,7 +95,7 @@ async fn a_broken_narrative_jobs_file_stops_start_up() {
     let (first, again) = (line_of(r#""trucker""#), line_of(r#""mechanic", "maintenance employee""#));
     std::fs::write(&file, text.replacen(r#""trucker""#, r#""mechanic""#, 1)).unwrap();
 
-    let e = zhicha_api::rules::load(&dir).err().map(|e| e.to_string()).unwrap_or_default();
+    let e = zhicha_api::reference::rules::load(&dir).err().map(|e| e.to_string()).unwrap_or_default();
     let want = format!("osha_narrative_jobs.toml:{again}: phrase \"mechanic\" repeats line {first}");
     assert!(e.contains(&want), "{e}");
 
@@ -130,9 +130,10 @@ async fn a_third_party_library_lands_as_drafts() {
 
     let db = zhicha_tests::TestDb::create(zhicha_tests::Backend::Sqlite).await.unwrap();
     let conn = db.connect().await;
-    zhicha_api::db::migrate(&conn, None).await.unwrap();
-    let rules = zhicha_api::rules::load_once(&rules_dir()).unwrap();
-    let o = zhicha_api::hazard_import::drafts(&conn, &rules, &example.join("mapping.toml"), &csv).await.unwrap();
+    zhicha_api::platform::db::migrate(&conn, None).await.unwrap();
+    let rules = zhicha_api::reference::rules::load_once(&rules_dir()).unwrap();
+    let o =
+        zhicha_api::reference::hazard_import::drafts(&conn, &rules, &example.join("mapping.toml"), &csv).await.unwrap();
     assert_eq!(o.stored, 15, "{o:?}");
     assert!(o.rejected.iter().any(|r| r.contains(&format!("hazards.csv:{broken_line}"))), "{o:?}");
     let drafts =
@@ -141,7 +142,7 @@ async fn a_third_party_library_lands_as_drafts() {
 
     // A different file with the same id prefix would reuse the ids: refused, nothing stored.
     std::fs::write(&csv, text.replace("示例", "另一示例")).unwrap();
-    let e = zhicha_api::hazard_import::drafts(&conn, &rules, &example.join("mapping.toml"), &csv).await;
+    let e = zhicha_api::reference::hazard_import::drafts(&conn, &rules, &example.join("mapping.toml"), &csv).await;
     assert!(e.as_ref().err().is_some_and(|e| e.to_string().contains("id_prefix")), "{e:?}");
     assert_eq!(hazard_items::Entity::find().all(&conn).await.unwrap().len(), 15);
     conn.close().await.unwrap();

@@ -161,7 +161,7 @@ async fn scenario(app: &TestApp) {
     let deadline =
         chrono::NaiveDate::parse_from_str(f["rectification"]["deadline"].as_str().unwrap(), "%Y-%m-%d").unwrap();
     let when = zhicha_engine::findings::overdue_at(deadline) + Duration::minutes(5);
-    let t = zhicha_api::reminders::tick(&app.state, when).await.unwrap();
+    let t = zhicha_api::governance::reminders::tick(&app.state, when).await.unwrap();
     assert!(t.marked_overdue >= 1, "{t:?}");
     let (_, f) = get(app, &format!("/mp/findings/{late}"), &officer).await;
     assert_eq!(f["state"], "overdue");

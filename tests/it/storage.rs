@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use zhicha_api::config::Secret;
-use zhicha_api::storage::{LocalStore, ObjectKey, ObjectStore, S3Settings, S3Store, UploadRule};
+use zhicha_api::platform::storage::{LocalStore, ObjectKey, ObjectStore, S3Settings, S3Store, UploadRule};
 
 const S3_URL_VAR: &str = "ZHICHA_TEST_S3_URL";
 

@@ -62,7 +62,8 @@ async fn access(app: &TestApp, code: &str) -> (String, Value) {
 
 pub async fn staff_token(app: &TestApp, username: &str) -> String {
     let code = crate::auth::totp_code(app, username).await;
-    let body = json!({ "username": username, "password": zhicha_api::seed::demo::DEMO_PASSWORD, "totp": code });
+    let body =
+        json!({ "username": username, "password": zhicha_api::reference::seed::demo::DEMO_PASSWORD, "totp": code });
     let (status, _, t) = support::json(app.client.post(app.url("/auth/login")).json(&body).send().await.unwrap()).await;
     assert_eq!(status, 200, "{t}");
     t["access_token"].as_str().unwrap().to_string()

@@ -80,9 +80,9 @@ pub fn s3_url() -> Option<String> {
 }
 
 /// Storage settings for `bucket` on the S3 server of `url` (its credentials in the URL).
-pub fn s3_settings(url: &str, bucket: &str) -> zhicha_api::storage::S3Settings {
+pub fn s3_settings(url: &str, bucket: &str) -> zhicha_api::platform::storage::S3Settings {
     let u = reqwest::Url::parse(url).unwrap_or_else(|e| panic!("{S3_URL_VAR}: {e}"));
-    zhicha_api::storage::S3Settings {
+    zhicha_api::platform::storage::S3Settings {
         endpoint: format!("{}://{}:{}", u.scheme(), u.host_str().unwrap(), u.port_or_known_default().unwrap()),
         region: "us-east-1".into(),
         bucket: bucket.to_string(),
@@ -346,17 +346,20 @@ impl TestApp {
         if let Some(url) = s3 {
             let bucket = format!("zhicha-test-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
             let s3 = s3_settings(&url, &bucket);
-            zhicha_api::storage::S3Store::new(&s3)
+            zhicha_api::platform::storage::S3Store::new(&s3)
                 .create_bucket_if_missing()
                 .await
                 .unwrap_or_else(|e| panic!("cannot create the test bucket on {S3_URL_VAR}: {e}"));
-            settings.storage.backend = zhicha_api::storage::StorageBackend::S3;
+            settings.storage.backend = zhicha_api::platform::storage::StorageBackend::S3;
             settings.storage.s3 = s3;
         }
         // Quiet by default; `TEST_LOG=debug cargo test …` shows the server's log.
         if let Ok(level) = std::env::var("TEST_LOG") {
             let level = if level.is_empty() || level == "1" { "info".to_string() } else { level };
-            zhicha_api::telemetry::init(&zhicha_api::config::LogSettings { level, format: "text".to_string() });
+            zhicha_api::platform::telemetry::init(&zhicha_api::config::LogSettings {
+                level,
+                format: "text".to_string(),
+            });
         }
         let app = Application::build(settings).await.unwrap_or_else(|e| panic!("the application did not start: {e:#}"));
         let addr = app.addr();
@@ -382,9 +385,15 @@ impl TestApp {
     pub async fn ensure_demo(&self) {
         if self.backend == Backend::Postgres {
             let s = &self.state;
-            zhicha_api::seed::demo::load(&self.db, &s.catalog, &s.settings.demo.dir, &s.settings.auth, &s.vault)
-                .await
-                .unwrap_or_else(|e| panic!("demo seed: {e:#}"));
+            zhicha_api::reference::seed::demo::load(
+                &self.db,
+                &s.catalog,
+                &s.settings.demo.dir,
+                &s.settings.auth,
+                &s.vault,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("demo seed: {e:#}"));
         }
     }
 

@@ -10,9 +10,12 @@ use zhicha_migrations::Migrator;
 
 use crate::config::{Settings, redact_url};
 use crate::http::docs;
-use crate::import::{self, Profile};
+use crate::reference::import::{self, Profile};
 use crate::startup::{self, Application};
-use crate::{audit, db, engine_cmd, seed, telemetry};
+pub mod engine;
+
+use crate::platform::{audit, db, telemetry};
+use crate::reference::seed;
 
 #[derive(Parser)]
 #[command(name = "zhicha", version, about = "Workplace-hazard self-inspection and risk-triggered governance")]
@@ -85,7 +88,7 @@ enum Command {
     /// Risk model: backtest on an accident file.
     Engine {
         #[command(subcommand)]
-        what: engine_cmd::EngineWhat,
+        what: engine::EngineWhat,
     },
 }
 
@@ -188,7 +191,7 @@ pub fn main() -> ExitCode {
                 import_hazards(&settings, &mapping, &file).await
             }
             Command::Audit { what: AuditWhat::Verify } => audit_verify(&settings).await,
-            Command::Engine { what } => engine_cmd::run(&settings, what).await,
+            Command::Engine { what } => engine::run(&settings, what).await,
             Command::Analysis { year, region, share, out } => {
                 analysis_report(&settings, year, region.as_deref(), share, out.as_deref()).await
             }
@@ -247,16 +250,16 @@ async fn analysis_report(
     let (db, catalog, _) = startup::prepare(settings).await?;
     let rules = std::sync::Arc::new(zhicha_engine::analysis::rules::load(&settings.rules.dir)?);
     let now = chrono::Utc::now();
-    let year =
-        crate::analysis::report::year_of(Some(year), now).map_err(|e| anyhow::anyhow!("--year: {}", e.message))?;
-    let share =
-        crate::analysis::report::share_of(Some(share)).map_err(|e| anyhow::anyhow!("--share: {}", e.message))?;
+    let year = crate::oversight::analysis::report::year_of(Some(year), now)
+        .map_err(|e| anyhow::anyhow!("--year: {}", e.message))?;
+    let share = crate::oversight::analysis::report::share_of(Some(share))
+        .map_err(|e| anyhow::anyhow!("--share: {}", e.message))?;
     let mut within = crate::entities::enterprises::Entity::find();
     if let Some(r) = region {
         let code = zhicha_engine::RegionCode::parse(r).map_err(|e| anyhow::anyhow!("--region: {e}"))?;
         within = within.filter(crate::entities::enterprises::Column::RegionCode.starts_with(code.scope_prefix()));
     }
-    let req = crate::analysis::Request {
+    let req = crate::oversight::analysis::Request {
         region_code: region.map(str::to_string),
         region_name: region.map_or_else(|| "全部企业".to_string(), str::to_string),
         year,
@@ -265,7 +268,8 @@ async fn analysis_report(
         rules,
         catalog,
     };
-    let report = crate::analysis::report::build(&db, within, req).await.map_err(|e| anyhow::anyhow!(e.message))?;
+    let report =
+        crate::oversight::analysis::report::build(&db, within, req).await.map_err(|e| anyhow::anyhow!(e.message))?;
     let json = serde_json::to_string_pretty(&report)?;
     match out {
         Some(p) => std::fs::write(p, json).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?,
@@ -321,12 +325,16 @@ async fn import_accidents(
     // New accidents (or jobs, which the exposure mix reads) change every enterprise's
     // risk: refit now rather than at the schedule.
     if summary.imported > 0 || summary.jobs_updated > 0 {
-        println!("{}", crate::scoring::job::run(&db, crate::scoring::Trigger::Import, &settings.risk).await);
+        println!(
+            "{}",
+            crate::reference::scoring::job::run(&db, crate::reference::scoring::Trigger::Import, &settings.risk).await
+        );
     }
     // Then the trigger rules, for every enterprise the import touched (after the refit,
     // so the risk rules read the new scores).
     if let Some(run_id) = summary.run_id {
-        let rules = crate::rules::load_once(&settings.rules.dir).map_err(|e| anyhow::anyhow!("rules: {e}"))?;
+        let rules =
+            crate::reference::rules::load_once(&settings.rules.dir).map_err(|e| anyhow::anyhow!("rules: {e}"))?;
         let touched = crate::governance::apply::enterprises_of_run(&db, run_id).await?;
         let (mut opened, mut failed) = (0, 0);
         for id in &touched {
@@ -375,10 +383,10 @@ async fn audit_verify(settings: &Settings) -> anyhow::Result<()> {
 }
 
 async fn import_hazards(settings: &Settings, mapping: &Path, file: &Path) -> anyhow::Result<()> {
-    let rules = crate::rules::load(&settings.rules.dir).map_err(|e| anyhow::anyhow!("rules: {e}"))?;
+    let rules = crate::reference::rules::load(&settings.rules.dir).map_err(|e| anyhow::anyhow!("rules: {e}"))?;
     let db = db::connect(settings).await?;
     db::migrate(&db, Some(settings.database.app_role.as_str())).await?;
-    let o = crate::hazard_import::drafts(&db, &rules, mapping, file).await?;
+    let o = crate::reference::hazard_import::drafts(&db, &rules, mapping, file).await?;
     for r in &o.rejected {
         eprintln!("rejected: {r}");
     }
@@ -394,9 +402,9 @@ async fn import_hazards(settings: &Settings, mapping: &Path, file: &Path) -> any
 }
 
 fn rules_check(settings: &Settings) -> anyhow::Result<()> {
-    match crate::rules::load(&settings.rules.dir) {
+    match crate::reference::rules::load(&settings.rules.dir) {
         Ok(r) => {
-            for line in crate::rules::summary(&r) {
+            for line in crate::reference::rules::summary(&r) {
                 println!("{line}");
             }
             Ok(())

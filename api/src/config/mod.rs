@@ -10,7 +10,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 
-pub use crate::storage::{EvidenceSettings, S3Settings, StorageBackend, StorageSettings};
+pub use crate::platform::storage::{EvidenceSettings, S3Settings, StorageBackend, StorageSettings};
 pub use secret::Secret;
 
 const DEFAULTS: &str = include_str!("defaults.toml");

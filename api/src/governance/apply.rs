@@ -27,7 +27,7 @@ use zhicha_engine::triggers::{self, Decision, EnterpriseState};
 use super::tasks::{self as task_rows, NewTask};
 use crate::entities::{enterprises, escalations, outbox, tasks};
 use crate::error::ApiError;
-use crate::rules::Rules;
+use crate::reference::rules::Rules;
 
 /// Topic of escalation notifications in the outbox.
 pub const TOPIC: &str = "escalation";
@@ -60,7 +60,7 @@ pub async fn evaluate_enterprise(
     enterprise_id: i64,
     now: DateTime<Utc>,
 ) -> Result<Applied, ApiError> {
-    let txn = crate::db::begin_write(db).await?;
+    let txn = crate::platform::db::begin_write(db).await?;
     if txn.get_database_backend() == DbBackend::Postgres {
         let sql = format!("SELECT pg_advisory_xact_lock({LOCK_NAMESPACE}, {})", lock_key(enterprise_id));
         txn.execute_raw(Statement::from_string(DbBackend::Postgres, sql)).await?;

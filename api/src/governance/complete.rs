@@ -12,13 +12,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::audit::{self, Entry};
-use crate::auth::service::Origin;
-use crate::auth::{Caller, Scope};
 use crate::entities::tasks;
 use crate::error::{ApiError, ErrorCode};
-use crate::scope;
+use crate::identity::service::Origin;
+use crate::identity::{Caller, Scope};
+use crate::platform::audit::{self, Entry};
 use crate::state::AppState;
+use crate::store::scope;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -162,7 +162,7 @@ pub async fn complete(
     }
     let now = Utc::now();
     let result = json!({ "kind": task.kind, "answers": answers, "summary": summary, "completed_by": caller.user_id });
-    let txn = crate::db::begin_write(&state.db).await?;
+    let txn = crate::platform::db::begin_write(&state.db).await?;
     let done = tasks::Entity::update_many()
         .col_expr(tasks::Column::Status, Expr::value("done"))
         .col_expr(tasks::Column::CompletedAt, Expr::value(now.fixed_offset()))

@@ -29,7 +29,7 @@ pub struct Sweep {
 
 /// Evaluates every enterprise at `now`.
 pub async fn sweep(state: &AppState, now: DateTime<Utc>) -> Result<Sweep, ApiError> {
-    let guard = crate::db::begin_write(&state.db).await?;
+    let guard = crate::platform::db::begin_write(&state.db).await?;
     if guard.get_database_backend() == DbBackend::Postgres {
         let sql = format!("SELECT pg_try_advisory_xact_lock({LOCK_KEY}) AS locked");
         let row = guard.query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await?;

@@ -12,13 +12,13 @@ use zhicha_engine::triggers::TOP_LEVEL;
 use super::apply::{self, NewEscalation};
 use super::tasks::{self as task_rows, NewTask};
 use super::view::{EscalationDetail, detail};
-use crate::audit::{self, Entry};
-use crate::auth::Caller;
-use crate::auth::service::Origin;
 use crate::entities::escalations;
 use crate::error::{ApiError, ErrorCode};
-use crate::scope;
+use crate::identity::Caller;
+use crate::identity::service::Origin;
+use crate::platform::audit::{self, Entry};
 use crate::state::AppState;
+use crate::store::scope;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -63,7 +63,7 @@ pub async fn escalate(
         .level(req.level)
         .ok_or_else(|| ApiError::field(ErrorCode::InvalidField, "level", "no such level"))?;
     let key = format!("manual/{}/{}", caller.user_id, now.timestamp_micros());
-    let txn = crate::db::begin_write(&state.db).await?;
+    let txn = crate::platform::db::begin_write(&state.db).await?;
     let row = NewEscalation {
         level: req.level,
         cause_key: &key,
@@ -120,7 +120,7 @@ pub async fn close(
     if current.state == "closed" {
         return Err(ApiError::new(ErrorCode::Conflict, "the escalation is already closed"));
     }
-    let txn = crate::db::begin_write(&state.db).await?;
+    let txn = crate::platform::db::begin_write(&state.db).await?;
     let text = format!("closed by {} #{}: {reason}", caller.role.as_str(), caller.user_id);
     // The escalation and every one it led to, parents before children.
     let mut chain = vec![(current.id, current.cause_key.clone())];

@@ -11,8 +11,10 @@
 
 pub mod apply;
 pub mod complete;
+pub mod experts;
 pub mod job;
 pub mod manual;
+pub mod reminders;
 pub mod state;
 pub mod tasks;
 pub mod view;
@@ -22,7 +24,7 @@ pub use tasks::awaiting_dispatch;
 
 use chrono::Utc;
 
-use crate::rules::Rules;
+use crate::reference::rules::Rules;
 use crate::state::AppState;
 
 impl AppState {

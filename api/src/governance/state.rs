@@ -34,7 +34,7 @@ pub async fn gather(
     joined: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<EnterpriseState, ApiError> {
-    let targets = crate::targets::of_in(db, enterprise_id).await?;
+    let targets = crate::selfcheck::targets::of_in(db, enterprise_id).await?;
     Ok(EnterpriseState {
         risk: risk(db, enterprise_id).await?,
         accidents: accident_facts(db, enterprise_id).await?,
@@ -48,7 +48,7 @@ pub async fn gather(
 }
 
 async fn risk(db: &impl ConnectionTrait, enterprise_id: i64) -> Result<Option<RiskSnapshot>, ApiError> {
-    Ok(crate::scoring::current(db, enterprise_id).await?.map(|r| RiskSnapshot {
+    Ok(crate::reference::scoring::current(db, enterprise_id).await?.map(|r| RiskSnapshot {
         industry_percentile: r.industry_percentile,
         region_percentile: r.region_percentile,
         expected_accidents: r.expected_accidents,
@@ -203,7 +203,7 @@ async fn expert_visits(db: &impl ConnectionTrait, enterprise_id: i64) -> Result<
         .into_tuple()
         .all(db)
         .await?;
-    // A done follow-up names its visit and its verdict in `result` (see crate::experts).
+    // A done follow-up names its visit and its verdict in `result` (see crate::governance::experts).
     let follow_ups: Vec<Option<serde_json::Value>> = tasks::Entity::find()
         .select_only()
         .column(tasks::Column::Result)

@@ -8,10 +8,10 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::auth::Caller;
 use crate::entities::{enterprises, escalations, tasks};
 use crate::error::{ApiError, ErrorCode};
-use crate::scope;
+use crate::identity::Caller;
+use crate::store::scope;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EscalationView {

@@ -9,9 +9,9 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, ResponseError, web};
 
 use super::routes::Access;
-use crate::auth::caller::{self, Caller, bearer};
-use crate::auth::policy::allows;
 use crate::error::{ApiError, ErrorCode};
+use crate::identity::caller::{self, Caller, bearer};
+use crate::identity::policy::allows;
 use crate::state::AppState;
 
 /// Registered routes outside the API description: the interactive docs page, and the

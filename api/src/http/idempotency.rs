@@ -17,9 +17,9 @@ use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
 
-use crate::auth::Caller;
 use crate::entities::idempotency_keys as keys;
 use crate::error::{ApiError, ErrorCode};
+use crate::identity::Caller;
 use crate::state::AppState;
 
 pub const HEADER: &str = "idempotency-key";
@@ -77,7 +77,8 @@ fn boundary(req: &ServiceRequest) -> Option<String> {
 fn body_limit(state: &AppState, req: &ServiceRequest) -> usize {
     let s = &state.settings;
     if req.match_pattern().as_deref() == Some("/mp/evidence") {
-        usize::try_from(s.evidence.max_bytes + crate::uploads::multipart::FORM_OVERHEAD_BYTES).unwrap_or(usize::MAX)
+        usize::try_from(s.evidence.max_bytes + crate::selfcheck::uploads::multipart::FORM_OVERHEAD_BYTES)
+            .unwrap_or(usize::MAX)
     } else {
         s.server.max_body_bytes
     }

@@ -17,9 +17,9 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use redis::aio::ConnectionManager;
 use serde_json::json;
 
-use crate::auth::tokens;
 use crate::config::{CacheSettings, LimitSettings};
 use crate::error::{ApiError, ErrorCode};
+use crate::identity::tokens;
 
 /// GCRA, the algorithm governor uses, kept in one Redis key per bucket: the key holds
 /// the theoretical arrival time in microseconds. Redis's own clock serves every

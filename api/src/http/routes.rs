@@ -19,8 +19,8 @@ use utoipa::openapi::schema::Schema;
 
 use super::docs;
 use super::handlers::*;
-use crate::auth::Function;
 use crate::error::{ApiError, ErrorCode};
+use crate::identity::Function;
 
 /// Who may call an endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,11 +12,11 @@ use utoipa::ToSchema;
 use super::caller::{Caller, Role, Scope};
 use super::service::Origin;
 use super::tokens;
-use crate::audit::{self, Entry, Outcome};
 use crate::entities::{binding_codes, users};
 use crate::error::{ApiError, ErrorCode};
-use crate::scope;
+use crate::platform::audit::{self, Entry, Outcome};
 use crate::state::AppState;
+use crate::store::scope;
 
 /// Letters and digits that cannot be misread for each other (no 0/O, 1/I/L).
 const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
@@ -94,7 +94,7 @@ pub async fn issue(
     let enterprise = scope::enterprise(&state.db, caller, Some(enterprise_id)).await?;
     let code = new_code().map_err(ApiError::internal)?;
     let expires_at = Utc::now() + Duration::hours(state.settings.auth.binding_code_hours);
-    let txn = crate::db::begin_write(&state.db).await?;
+    let txn = crate::platform::db::begin_write(&state.db).await?;
     let row = binding_codes::ActiveModel {
         enterprise_id: Set(enterprise.id),
         role: Set(role.role().as_str().to_string()),
@@ -144,7 +144,7 @@ pub async fn bind(
         .await?;
         return Err(invalid());
     };
-    let txn = crate::db::begin_write(&state.db).await?;
+    let txn = crate::platform::db::begin_write(&state.db).await?;
     // Spend it only if nobody has: two people racing for one code, one wins.
     let spent = binding_codes::Entity::update_many()
         .col_expr(binding_codes::Column::UsedAt, Expr::value(now.fixed_offset()))

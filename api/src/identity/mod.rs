@@ -4,6 +4,7 @@
 pub mod binding;
 pub mod caller;
 pub mod password;
+pub mod people;
 pub mod policy;
 pub mod service;
 pub mod tokens;

@@ -7,12 +7,12 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder}
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::audit::{self, Entry};
-use crate::auth::service::Origin;
-use crate::auth::{Caller, Role, Scope};
 use crate::entities::users;
 use crate::error::{ApiError, ErrorCode};
-use crate::pii::{mask_phone, normalise_phone};
+use crate::identity::service::Origin;
+use crate::identity::{Caller, Role, Scope};
+use crate::platform::audit::{self, Entry};
+use crate::platform::pii::{mask_phone, normalise_phone};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -72,7 +72,7 @@ pub async fn set_phone(state: &AppState, caller: &Caller, code: &str, origin: &O
         return Err(ApiError::field(ErrorCode::Conflict, "code", "this number belongs to another account"));
     }
     let (sealed, key_id) = state.vault.seal(&phone).map_err(ApiError::internal)?;
-    let txn = crate::db::begin_write(&state.db).await?;
+    let txn = crate::platform::db::begin_write(&state.db).await?;
     users::Entity::update_many()
         .col_expr(users::Column::PhoneCipher, Expr::value(sealed))
         .col_expr(users::Column::PhoneKeyId, Expr::value(key_id))
@@ -163,7 +163,7 @@ pub async fn accounts(
 
 /// Lifts a lockout and resets the failure count.
 pub async fn unlock(state: &AppState, caller: &Caller, id: i64, origin: &Origin) -> Result<(), ApiError> {
-    let txn = crate::db::begin_write(&state.db).await?;
+    let txn = crate::platform::db::begin_write(&state.db).await?;
     let n = users::Entity::update_many()
         .col_expr(users::Column::LockedUntil, Expr::value(Option::<chrono::DateTime<chrono::FixedOffset>>::None))
         .col_expr(users::Column::FailedLogins, Expr::value(0))

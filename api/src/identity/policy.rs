@@ -1,6 +1,6 @@
 //! The access policy in one table: which roles may perform which function. Anything
 //! not listed is denied. Where a function touches enterprises' data, the caller's
-//! scope further restricts the rows in SQL (see `crate::scope`), and out-of-scope
+//! scope further restricts the rows in SQL (see `crate::store::scope`), and out-of-scope
 //! rows read as not found.
 
 use super::caller::Role;

@@ -9,9 +9,9 @@ use utoipa::ToSchema;
 
 use super::caller::{Caller, Role};
 use super::{password, tokens, totp};
-use crate::audit::{self, Entry, Outcome};
 use crate::entities::{auth_sessions, users};
 use crate::error::{ApiError, ErrorCode};
+use crate::platform::audit::{self, Entry, Outcome};
 use crate::state::AppState;
 
 /// Where a request came from, for sessions and the audit trail.
@@ -190,7 +190,7 @@ pub async fn login(
         totp_step = totp::accept(&secret, code, now, user.totp_last_step);
         ok = totp_step.is_some();
     }
-    let txn = crate::db::begin_write(&state.db).await?;
+    let txn = crate::platform::db::begin_write(&state.db).await?;
     if !ok || user.status != "active" {
         let failures = user.failed_logins + 1;
         let lock = failures >= state.settings.auth.max_failed_logins;
@@ -233,7 +233,7 @@ pub async fn refresh(state: &AppState, token: &str, origin: &Origin) -> Result<T
     if session.revoked_at.is_some() || session.refresh_expires_at < now || user.status != "active" {
         return Err(expired());
     }
-    let txn = crate::db::begin_write(&state.db).await?;
+    let txn = crate::platform::db::begin_write(&state.db).await?;
     // Spend it only if nobody has: a second, concurrent use counts as reuse.
     let spent = auth_sessions::Entity::update_many()
         .col_expr(auth_sessions::Column::SpentAt, Expr::value(now.fixed_offset()))

@@ -5,7 +5,7 @@
 use totp_rs::{Builder, Secret, Totp};
 
 use super::caller::Role;
-use crate::pii::Vault;
+use crate::platform::pii::Vault;
 
 /// Roles that must present a TOTP code at sign-in.
 pub fn required_for(role: Role) -> bool {

@@ -8,9 +8,9 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, Quer
 
 use super::caller::Role;
 use super::service::{Origin, TokenPair, issue, login_entry};
-use crate::audit::{self, Outcome};
 use crate::entities::users;
 use crate::error::{ApiError, ErrorCode};
+use crate::platform::audit::{self, Outcome};
 use crate::state::AppState;
 
 /// Roles that may sign in through WeChat. Bureau and administrator accounts need a
@@ -64,7 +64,7 @@ pub async fn login(state: &AppState, code: &str, origin: &Origin) -> Result<Toke
         .await?;
         return Err(ApiError::new(ErrorCode::Forbidden, "this account signs in with a username and password"));
     }
-    let txn = crate::db::begin_write(&state.db).await?;
+    let txn = crate::platform::db::begin_write(&state.db).await?;
     let mut update = users::Entity::update_many()
         .col_expr(users::Column::LastLoginAt, Expr::value(Utc::now().fixed_offset()))
         .filter(users::Column::Id.eq(user.id));

@@ -11,7 +11,7 @@ use zhicha_engine::hazards::HazardItem;
 use zhicha_engine::hazards::import::{ImportMapping, import};
 
 use crate::entities::hazard_items;
-use crate::rules::Rules;
+use crate::reference::rules::Rules;
 
 /// Stores these item versions in `hazard_items` (a version already there is kept as it
 /// is: an item's text never changes without a new version).
@@ -68,7 +68,7 @@ pub async fn drafts(db: &DatabaseConnection, rules: &Rules, mapping: &Path, file
     let digest: String = Sha256::digest(text.as_bytes()).iter().take(8).map(|b| format!("{b:02x}")).collect();
     let batch = format!("import:{digest}");
     let codes: Vec<String> = report.items.iter().map(|i| i.item.id.clone()).collect();
-    let txn = crate::db::begin_write(db).await?;
+    let txn = crate::platform::db::begin_write(db).await?;
     // Ids continue the committed library's numbering, which knows nothing of earlier
     // imports: an id already taken by another file's draft must not be overwritten.
     let taken = hazard_items::Entity::find().filter(hazard_items::Column::Code.is_in(codes.clone())).all(&txn).await?;

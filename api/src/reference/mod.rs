@@ -1,5 +1,14 @@
 //! Reference rows the database keeps in step with `rules/`: the GB/T 2260 regions that
 //! enterprises, bureaus and experts point at.
+//!
+//! Also the reference context's parts: the rules library, accident and hazard-library
+//! imports, risk scoring and the demo seeds.
+
+pub mod hazard_import;
+pub mod import;
+pub mod rules;
+pub mod scoring;
+pub mod seed;
 
 use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
 use zhicha_engine::{Catalog, RegionCode};

@@ -11,16 +11,16 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::audit::{self, Entry};
-use crate::auth::Caller;
-use crate::auth::service::Origin;
 use crate::entities::{
     findings, hazard_items, inspection_items, inspections, recommendation_feedback as feedback, recommendation_rounds,
     recommendations,
 };
 use crate::error::{ApiError, ErrorCode};
+use crate::identity::Caller;
+use crate::identity::service::Origin;
+use crate::platform::audit::{self, Entry};
 use crate::state::AppState;
-use crate::{scope, sync};
+use crate::{platform::sync, store::scope};
 
 /// The phone's own id for something it creates: 8-64 visible ASCII characters (a UUID).
 pub fn check_client_id(id: &str) -> Result<(), ApiError> {
@@ -209,7 +209,7 @@ pub async fn start(
             })?;
     }
     let now = Utc::now().fixed_offset();
-    let txn = crate::db::begin_write(&state.db).await?;
+    let txn = crate::platform::db::begin_write(&state.db).await?;
     let row = inspections::ActiveModel {
         created_at: Set(now),
         enterprise_id: Set(e.id),
@@ -338,11 +338,11 @@ pub async fn mark(
         let Some(item) = items.get(&m.item_id) else {
             return Err(ApiError::field(ErrorCode::InvalidField, &field("item_id"), "not an item of this round"));
         };
-        let reason = crate::recommendations::check_mark(&m.result, m.reason.as_deref(), field)?;
+        let reason = crate::selfcheck::recommendations::check_mark(&m.result, m.reason.as_deref(), field)?;
         checked.push((item, m.result.as_str(), reason));
     }
     let now = Utc::now().fixed_offset();
-    let txn = crate::db::begin_write(&state.db).await?;
+    let txn = crate::platform::db::begin_write(&state.db).await?;
     let codes = item_codes(&txn, checked.iter().filter_map(|(it, _, _)| it.hazard_item_id).collect()).await?;
     let mut answers = Vec::new();
     for (item, result, reason) in &checked {
@@ -372,9 +372,9 @@ pub async fn mark(
             });
         }
     }
-    crate::recommendations::store_feedback(&txn, answers).await?;
+    crate::selfcheck::recommendations::store_feedback(&txn, answers).await?;
     let bumped = bump(&txn, &i, None).await?;
-    crate::progress::refresh(&txn, i.enterprise_id).await?;
+    crate::selfcheck::progress::refresh(&txn, i.enterprise_id).await?;
     sync::record(&txn, i.enterprise_id, sync::Kind::Inspection, i.id).await?;
     audit::append(
         &txn,
@@ -385,7 +385,7 @@ pub async fn mark(
     )
     .await?;
     txn.commit().await?;
-    crate::dashboard::touch_enterprise(state, i.enterprise_id).await;
+    crate::oversight::dashboard::touch_enterprise(state, i.enterprise_id).await;
     view(&state.db, bumped).await
 }
 
@@ -425,7 +425,7 @@ pub async fn close(
         )
         .with_details(serde_json::json!({ "state": "open", "pending_items": pending, "draft_findings": drafts })));
     }
-    let txn = crate::db::begin_write(&state.db).await?;
+    let txn = crate::platform::db::begin_write(&state.db).await?;
     let closed = bump(&txn, &i, Some("closed")).await?;
     sync::record(&txn, i.enterprise_id, sync::Kind::Inspection, i.id).await?;
     audit::append(

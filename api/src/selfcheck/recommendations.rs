@@ -19,15 +19,15 @@ use zhicha_engine::hazards::HazardItem;
 use zhicha_engine::recommend::{self, Exposure, Mark, Options, PeerCounts, PeerFeedback, Recommender};
 use zhicha_engine::risk::Mix;
 
-use crate::audit::{self, Entry};
-use crate::auth::Caller;
-use crate::auth::service::Origin;
 use crate::entities::{
     enterprises, hazard_items, recommendation_feedback as feedback, recommendation_rounds, recommendations,
 };
 use crate::error::{ApiError, ErrorCode};
+use crate::identity::Caller;
+use crate::identity::service::Origin;
+use crate::platform::audit::{self, Entry};
 use crate::state::AppState;
-use crate::{scope, scoring};
+use crate::{reference::scoring, store::scope};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Round {
@@ -220,12 +220,12 @@ pub async fn generate(
     .await
     .map_err(ApiError::internal)?;
 
-    let txn = crate::db::begin_write(&state.db).await?;
+    let txn = crate::platform::db::begin_write(&state.db).await?;
     // The item versions the round points at, stored once each.
     let library_version = state.hazards.version.clone();
     let wanted: Vec<&str> = ranked.iter().map(|r| r.item_id.as_str()).collect();
     let items: Vec<&HazardItem> = wanted.iter().filter_map(|id| state.hazards.get(id)).collect();
-    crate::hazard_import::store_items(&txn, &items, "active", &library_version).await?;
+    crate::reference::hazard_import::store_items(&txn, &items, "active", &library_version).await?;
     let ids: HashMap<(String, i32), i64> = hazard_items::Entity::find()
         .filter(hazard_items::Column::Code.is_in(wanted.iter().copied()))
         .all(&txn)
@@ -267,9 +267,9 @@ pub async fn generate(
             .detail(format!("{} items", ranked.len())),
     )
     .await?;
-    crate::progress::refresh(&txn, e.id).await?;
+    crate::selfcheck::progress::refresh(&txn, e.id).await?;
     txn.commit().await?;
-    crate::dashboard::touch_enterprise(state, e.id).await;
+    crate::oversight::dashboard::touch_enterprise(state, e.id).await;
     Ok(Generated { round: round_of(round), shortfall })
 }
 
@@ -446,7 +446,7 @@ pub async fn answer(
             ..Default::default()
         });
     }
-    let txn = crate::db::begin_write(&state.db).await?;
+    let txn = crate::platform::db::begin_write(&state.db).await?;
     let n = rows.len();
     store_feedback(&txn, rows).await?;
     audit::append(
@@ -457,9 +457,9 @@ pub async fn answer(
             .detail(format!("{n} answers")),
     )
     .await?;
-    crate::progress::refresh(&txn, e.id).await?;
+    crate::selfcheck::progress::refresh(&txn, e.id).await?;
     txn.commit().await?;
-    crate::dashboard::touch_enterprise(state, e.id).await;
+    crate::oversight::dashboard::touch_enterprise(state, e.id).await;
     Ok(n)
 }
 

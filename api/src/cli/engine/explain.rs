@@ -9,7 +9,7 @@ use zhicha_engine::triggers::{self, Decision, EnterpriseState, EscalationStatus,
 
 use crate::config::Settings;
 use crate::entities::enterprises;
-use crate::{db, governance, rules};
+use crate::{governance, platform::db, reference::rules};
 
 pub async fn run(settings: &Settings, enterprise_id: i64) -> anyhow::Result<()> {
     let rules = rules::load_once(&settings.rules.dir).map_err(|e| anyhow::anyhow!("rules: {e}"))?;

@@ -16,8 +16,8 @@ use zhicha_engine::Catalog;
 use zhicha_engine::risk::{self, Accident, RiskConfig};
 
 use crate::config::Settings;
-use crate::import::record::Record;
-use crate::import::{Profile, generic, msha, osha, rows, scan};
+use crate::reference::import::record::Record;
+use crate::reference::import::{Profile, generic, msha, osha, rows, scan};
 
 #[derive(Subcommand)]
 pub enum EngineWhat {

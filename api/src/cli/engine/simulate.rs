@@ -29,8 +29,8 @@ use zhicha_engine::triggers::{
 
 use crate::config::Settings;
 use crate::entities::{accidents, enterprises};
-use crate::import::Profile;
-use crate::{db, rules};
+use crate::reference::import::Profile;
+use crate::{platform::db, reference::rules};
 
 /// One enterprise of the history.
 struct Firm {

@@ -23,12 +23,12 @@ use zhicha_engine::industry_code::section_of;
 
 use super::rank::{Candidate, IndustryMatch, draw};
 use super::system_audit;
-use crate::audit;
 use crate::entities::{
     accidents, enterprises, expert_competences, expert_conflicts, experts, outbox, task_dispatches, tasks,
 };
 use crate::error::ApiError;
-use crate::evidence::GeoPoint;
+use crate::platform::audit;
+use crate::selfcheck::evidence::GeoPoint;
 use crate::state::AppState;
 
 /// Task kinds the dispatcher gives to experts.
@@ -96,7 +96,7 @@ pub async fn dispatch_task(state: &AppState, task_id: i64, now: DateTime<Utc>) -
         return Ok(Dispatched::NoExpert);
     };
 
-    let txn = crate::db::begin_write(db).await?;
+    let txn = crate::platform::db::begin_write(db).await?;
     let claimed = tasks::Entity::update_many()
         .col_expr(tasks::Column::ExpertId, Expr::value(d.drawn))
         .col_expr(tasks::Column::Version, Expr::col(tasks::Column::Version).add(1))

@@ -26,13 +26,13 @@ use utoipa::ToSchema;
 
 use super::view::{CheckinView, TaskDetail, detail};
 use super::{expert_of, invalid_state, own_task};
-use crate::audit::{self, Entry};
-use crate::auth::Caller;
-use crate::auth::service::Origin;
 use crate::entities::{enterprises, expert_reports, findings, outbox, task_checkins, task_dispatches, tasks};
 use crate::error::{ApiError, ErrorCode};
-use crate::evidence::GeoPoint;
-use crate::findings::{FindingDetail, NewFinding, create_in};
+use crate::identity::Caller;
+use crate::identity::service::Origin;
+use crate::platform::audit::{self, Entry};
+use crate::selfcheck::evidence::GeoPoint;
+use crate::selfcheck::findings::{FindingDetail, NewFinding, create_in};
 use crate::state::AppState;
 
 /// Outbox topic: a follow-up inspection found rectification failed.
@@ -142,7 +142,7 @@ pub async fn checkin(
     let site = e.and_then(|e| e.latitude.zip(e.longitude)).and_then(|(la, lo)| GeoPoint::new(la, lo));
     let distance_m = site.map(|s| (s.distance_m(here) * 10.0).round() / 10.0);
     let far = distance_m.is_some_and(|d| d > state.settings.experts.site_radius_m);
-    let txn = crate::db::begin_write(&state.db).await?;
+    let txn = crate::platform::db::begin_write(&state.db).await?;
     let row = task_checkins::ActiveModel {
         created_at: Set(now.fixed_offset()),
         task_id: Set(task.id),
@@ -234,7 +234,7 @@ pub async fn report(
         .await?;
     let due = now + Duration::days(req.follow_up_days);
 
-    let txn = crate::db::begin_write(&state.db).await?;
+    let txn = crate::platform::db::begin_write(&state.db).await?;
     let follow = tasks::ActiveModel {
         created_at: Set(now.fixed_offset()),
         enterprise_id: Set(task.enterprise_id),
@@ -368,7 +368,7 @@ pub async fn follow_up(
         "expert_id": expert_of(caller)?,
         "decided_at": now.fixed_offset(),
     });
-    let txn = crate::db::begin_write(&state.db).await?;
+    let txn = crate::platform::db::begin_write(&state.db).await?;
     finish(&txn, &task, result.clone(), now).await?;
     if req.verdict == "failed" {
         let organisation =

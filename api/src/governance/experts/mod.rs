@@ -30,10 +30,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use crate::audit::{Entry, Outcome};
-use crate::auth::{Caller, Scope};
 use crate::entities::tasks;
 use crate::error::{ApiError, ErrorCode};
+use crate::identity::{Caller, Scope};
+use crate::platform::audit::{Entry, Outcome};
 use crate::state::AppState;
 
 /// The calling expert's id (403 for an account not linked to the pool).

@@ -10,11 +10,11 @@ use utoipa::ToSchema;
 use super::dispatch::{Dispatched, dispatch_task};
 use super::view::{TaskDetail, detail};
 use super::{expert_of, invalid_state, own_task, system_audit};
-use crate::audit::{self, Entry};
-use crate::auth::Caller;
-use crate::auth::service::Origin;
 use crate::entities::{task_dispatches, tasks};
 use crate::error::{ApiError, ErrorCode};
+use crate::identity::Caller;
+use crate::identity::service::Origin;
+use crate::platform::audit::{self, Entry};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -99,7 +99,7 @@ pub async fn accept(
 ) -> Result<TaskDetail, ApiError> {
     let task = own_task(&state.db, caller, id).await?;
     let offer = open_offer(state, caller, &task, now).await?;
-    let txn = crate::db::begin_write(&state.db).await?;
+    let txn = crate::platform::db::begin_write(&state.db).await?;
     let r = tasks::Entity::update_many()
         .col_expr(tasks::Column::Status, Expr::value("accepted"))
         .col_expr(tasks::Column::Version, Expr::col(tasks::Column::Version).add(1))
@@ -136,7 +136,7 @@ pub async fn decline(
     }
     let task = own_task(&state.db, caller, id).await?;
     let offer = open_offer(state, caller, &task, now).await?;
-    let txn = crate::db::begin_write(&state.db).await?;
+    let txn = crate::platform::db::begin_write(&state.db).await?;
     if !answer(&txn, offer.id, "declined", Some(reason.to_string()), Some(now)).await?
         || release(&txn, task.id, offer.expert_id).await? == 0
     {
@@ -164,7 +164,7 @@ pub async fn expire_offers(state: &AppState, now: DateTime<Utc>) -> Result<u64, 
         .await?;
     let mut n = 0;
     for (offer, task) in due {
-        let txn = crate::db::begin_write(&state.db).await?;
+        let txn = crate::platform::db::begin_write(&state.db).await?;
         if !answer(&txn, offer.id, "expired", None, None).await? {
             continue;
         }

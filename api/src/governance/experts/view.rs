@@ -7,10 +7,10 @@ use sea_orm::{
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::auth::Caller;
 use crate::entities::{enterprises, expert_reports, experts, task_checkins, task_dispatches, tasks};
 use crate::error::{ApiError, ErrorCode};
-use crate::scope;
+use crate::identity::Caller;
+use crate::store::scope;
 
 /// Where the expert goes.
 #[derive(Debug, Serialize, ToSchema)]

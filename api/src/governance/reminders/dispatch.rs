@@ -11,8 +11,8 @@ use super::queue::TOPIC;
 use super::subscriptions::{TEMPLATE, clear, has_credit, spend};
 use crate::entities::{outbox, users};
 use crate::error::ApiError;
+use crate::platform::wechat::{SendOutcome, WechatError};
 use crate::state::AppState;
-use crate::wechat::{SendOutcome, WechatError};
 
 const BATCH: u64 = 100;
 const LEASE_SECONDS: i64 = 120;

@@ -36,7 +36,7 @@ pub async fn mark_overdue_of(state: &AppState, now: DateTime<Utc>) -> Result<(u6
             .all(&state.db)
             .await?;
         for f in due {
-            if crate::findings::mark_overdue(state, &f, now).await? {
+            if crate::selfcheck::findings::mark_overdue(state, &f, now).await? {
                 marked += 1;
                 touched.insert(f.enterprise_id);
             }

@@ -8,9 +8,9 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::Caller;
 use crate::entities::subscriptions;
 use crate::error::{ApiError, ErrorCode};
+use crate::identity::Caller;
 
 /// The template for rectification reminders.
 pub const TEMPLATE: &str = "rectification_reminder";

@@ -9,12 +9,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::origin;
-use crate::audit::{self, Entry};
-use crate::auth::Caller;
 use crate::entities::audit_log;
 use crate::error::{ApiError, ErrorBody};
 use crate::http::paging::paging;
-use crate::people::{self, Account};
+use crate::identity::Caller;
+use crate::identity::people::{self, Account};
+use crate::platform::audit::{self, Entry};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -8,10 +8,10 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::auth::origin;
-use crate::analysis;
-use crate::analysis::export::{self, Download, Format};
-use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
+use crate::identity::Caller;
+use crate::oversight::analysis;
+use crate::oversight::analysis::export::{self, Download, Format};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]

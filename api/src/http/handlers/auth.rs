@@ -5,11 +5,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::service::{self, Origin, TokenPair};
-use crate::auth::{Caller, Role, Scope};
 use crate::error::{ApiError, ErrorBody};
 use crate::http::extract::Json;
 use crate::http::request_id;
+use crate::identity::service::{self, Origin, TokenPair};
+use crate::identity::{Caller, Role, Scope};
 use crate::state::AppState;
 
 pub fn origin(req: &HttpRequest) -> Origin {

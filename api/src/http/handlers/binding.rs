@@ -5,10 +5,10 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::auth::origin;
-use crate::auth::Caller;
-use crate::auth::binding::{self, BindRole, IssuedCode};
 use crate::error::{ApiError, ErrorBody};
 use crate::http::extract::Json;
+use crate::identity::Caller;
+use crate::identity::binding::{self, BindRole, IssuedCode};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -4,9 +4,9 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::auth::Caller;
-use crate::dashboard::{self, EnterprisePage, Feedback, ListQuery, Summary};
 use crate::error::{ApiError, ErrorBody};
+use crate::identity::Caller;
+use crate::oversight::dashboard::{self, EnterprisePage, Feedback, ListQuery, Summary};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -5,11 +5,11 @@ use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::Caller;
 use crate::entities::enterprises;
 use crate::error::{ApiError, ErrorBody};
-use crate::scope;
+use crate::identity::Caller;
 use crate::state::AppState;
+use crate::store::scope;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Enterprise {

@@ -6,14 +6,14 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use utoipa::ToSchema;
 
 use super::auth::origin;
-use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody, ErrorCode};
-use crate::evidence::DisplayCopy;
 use crate::http::extract::Json;
+use crate::identity::Caller;
+use crate::selfcheck::evidence::DisplayCopy;
+use crate::selfcheck::uploads::multipart::Uploaded;
+use crate::selfcheck::uploads::presigned::{UploadRequest, UploadTicket};
+use crate::selfcheck::uploads::{self, EvidenceView};
 use crate::state::AppState;
-use crate::uploads::multipart::Uploaded;
-use crate::uploads::presigned::{UploadRequest, UploadTicket};
-use crate::uploads::{self, EvidenceView};
 
 /// The multipart form of `POST /mp/evidence` (what `wx.uploadFile` sends: `formData`
 /// fields and the photo as `file`).

@@ -8,15 +8,15 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::auth::origin;
-use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::experts::{
+use crate::governance::experts::{
     self, CheckinRequest, CheckinView, DeclineRequest, Declined, ExpertFinding, FollowUpRequest, GovTaskPage,
     ReportRequest, TaskDetail, TaskView,
 };
-use crate::findings::FindingDetail;
 use crate::http::extract::Json;
 use crate::http::paging::paging;
+use crate::identity::Caller;
+use crate::selfcheck::findings::FindingDetail;
 use crate::state::AppState;
 
 /// The tasks dispatched to the calling expert, newest first, with the enterprise's

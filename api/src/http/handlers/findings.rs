@@ -6,13 +6,13 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::auth::origin;
-use crate::auth::{Caller, Role};
 use crate::error::{ApiError, ErrorBody};
-use crate::findings::{
-    self, ActRequest, Filter, FindingAction, FindingDetail, FindingPage, NewFinding, ProgressRequest,
-};
 use crate::http::extract::Json;
 use crate::http::paging::paging;
+use crate::identity::{Caller, Role};
+use crate::selfcheck::findings::{
+    self, ActRequest, Filter, FindingAction, FindingDetail, FindingPage, NewFinding, ProgressRequest,
+};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]

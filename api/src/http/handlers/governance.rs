@@ -7,12 +7,12 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::auth::origin;
-use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::governance::manual::{self, CloseRequest, ManualEscalation};
 use crate::governance::view::{self, EscalationDetail, EscalationPage, Filter};
 use crate::http::extract::Json;
 use crate::http::paging::paging;
+use crate::identity::Caller;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]

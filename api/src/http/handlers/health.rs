@@ -4,8 +4,8 @@ use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::db::backend_name;
 use crate::error::{ApiError, ErrorBody, ErrorCode};
+use crate::platform::db::backend_name;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]

@@ -5,11 +5,11 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::auth::origin;
-use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::http::extract::Json;
 use crate::http::paging::paging;
-use crate::inspections::{self, CloseInspection, InspectionView, ItemPage, Marks, StartInspection};
+use crate::identity::Caller;
+use crate::selfcheck::inspections::{self, CloseInspection, InspectionView, ItemPage, Marks, StartInspection};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]

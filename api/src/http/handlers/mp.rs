@@ -7,13 +7,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::origin;
-use crate::auth::binding::{self, BindRole, IssuedCode};
-use crate::auth::service::TokenPair;
-use crate::auth::{Caller, Scope, wechat_login};
 use crate::error::{ApiError, ErrorBody, ErrorCode};
+use crate::governance::reminders::{self, SubscriptionRequest, Subscriptions};
 use crate::http::extract::Json;
-use crate::people::{self, Person};
-use crate::reminders::{self, SubscriptionRequest, Subscriptions};
+use crate::identity::binding::{self, BindRole, IssuedCode};
+use crate::identity::people::{self, Person};
+use crate::identity::service::TokenPair;
+use crate::identity::{Caller, Scope, wechat_login};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]

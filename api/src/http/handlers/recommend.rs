@@ -6,11 +6,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::origin;
-use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::http::extract::Json;
 use crate::http::paging::paging;
-use crate::recommendations::{self, Answer, Generated, Round, RoundPage};
+use crate::identity::Caller;
+use crate::selfcheck::recommendations::{self, Answer, Generated, Round, RoundPage};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]

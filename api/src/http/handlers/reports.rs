@@ -6,11 +6,11 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::origin;
-use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::http::extract::Json;
 use crate::http::paging::paging;
-use crate::reports::{Report, ReportPage, ReportSummary, service};
+use crate::identity::Caller;
+use crate::selfcheck::reports::{Report, ReportPage, ReportSummary, service};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -3,11 +3,11 @@
 
 use actix_web::{HttpResponse, web};
 
-use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::scope;
-use crate::scoring::{self, RiskView};
+use crate::identity::Caller;
+use crate::reference::scoring::{self, RiskView};
 use crate::state::AppState;
+use crate::store::scope;
 
 async fn view(state: &AppState, caller: &Caller, id: Option<i64>) -> Result<RiskView, ApiError> {
     let e = scope::enterprise(&state.db, caller, id).await?;
@@ -38,9 +38,13 @@ pub async fn own(state: web::Data<AppState>, caller: Caller) -> Result<HttpRespo
     Ok(HttpResponse::Ok().json(view(&state, &caller, None).await?))
 }
 
-async fn targets_of(state: &AppState, caller: &Caller, id: Option<i64>) -> Result<crate::targets::Targets, ApiError> {
+async fn targets_of(
+    state: &AppState,
+    caller: &Caller,
+    id: Option<i64>,
+) -> Result<crate::selfcheck::targets::Targets, ApiError> {
     let e = scope::enterprise(&state.db, caller, id).await?;
-    crate::targets::of(state, e.id).await
+    crate::selfcheck::targets::of(state, e.id).await
 }
 
 /// The programme targets of an enterprise in the caller's jurisdiction, live: ≥150
@@ -48,7 +52,7 @@ async fn targets_of(state: &AppState, caller: &Caller, id: Option<i64>) -> Resul
 #[utoipa::path(
     get, path = "/gov/enterprises/{id}/targets", tag = "bureau", security(("bearer" = [])),
     params(("id" = i64, Path, description = "enterprise id")),
-    responses((status = 200, body = crate::targets::Targets), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+    responses((status = 200, body = crate::selfcheck::targets::Targets), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 pub async fn gov_targets(
     state: web::Data<AppState>,
@@ -61,7 +65,7 @@ pub async fn gov_targets(
 /// The caller's own enterprise's programme targets, live.
 #[utoipa::path(
     get, path = "/mp/targets", tag = "mini-program", security(("bearer" = [])),
-    responses((status = 200, body = crate::targets::Targets), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+    responses((status = 200, body = crate::selfcheck::targets::Targets), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 pub async fn own_targets(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(targets_of(&state, &caller, None).await?))

@@ -5,11 +5,11 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody, ErrorCode};
-use crate::scope;
+use crate::identity::Caller;
+use crate::platform::sync::{self, Page};
 use crate::state::AppState;
-use crate::sync::{self, Page};
+use crate::store::scope;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

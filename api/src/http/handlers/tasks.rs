@@ -4,10 +4,10 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::auth::origin;
-use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::governance::complete::{self, CompleteTask, TaskView};
 use crate::http::extract::Json;
+use crate::identity::Caller;
 use crate::state::AppState;
 
 /// The enterprise's own tasks from escalations: self-inspection rounds and accident

@@ -12,11 +12,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::policy::allows;
-use crate::auth::service;
-use crate::auth::{Caller, Function, caller};
 use crate::error::{ApiError, ErrorCode};
 use crate::http::handlers::auth::origin;
+use crate::identity::policy::allows;
+use crate::identity::service;
+use crate::identity::{Caller, Function, caller};
 use crate::state::AppState;
 use view::{DashboardView, PageQuery};
 

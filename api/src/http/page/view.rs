@@ -8,15 +8,15 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use zhicha_engine::analysis::{Dimension, Labels};
 
-use crate::analysis::export::text::{aim, pct, signed_pct};
-use crate::analysis::figures;
-use crate::auth::Caller;
-use crate::charts::{self, Bars, Series};
-use crate::dashboard::{self, EnterprisePage, Feedback, ListQuery, Summary};
 use crate::entities::regions;
 use crate::error::ApiError;
+use crate::identity::Caller;
+use crate::oversight::analysis::export::text::{aim, pct, signed_pct};
+use crate::oversight::analysis::figures;
+use crate::oversight::charts::{self, Bars, Series};
+use crate::oversight::dashboard::{self, EnterprisePage, Feedback, ListQuery, Summary};
+use crate::selfcheck::targets::{FOUND_TARGET, RECOMMENDED_TARGET};
 use crate::state::AppState;
-use crate::targets::{FOUND_TARGET, RECOMMENDED_TARGET};
 
 /// One headline figure; `key` names the summary field it shows, for anyone checking
 /// the page against the API (`data-figure`).
@@ -113,8 +113,8 @@ pub struct DashboardView {
 
 fn role_label(c: &Caller) -> &'static str {
     match c.role {
-        crate::auth::Role::HrssBureau => "人社局",
-        crate::auth::Role::EmergencyBureau => "应急局",
+        crate::identity::Role::HrssBureau => "人社局",
+        crate::identity::Role::EmergencyBureau => "应急局",
         _ => "",
     }
 }
@@ -204,7 +204,7 @@ pub async fn gather(state: &AppState, caller: &Caller, q: PageQuery) -> Result<D
         ..ListQuery::default()
     };
     let list: EnterprisePage = dashboard::list(&state.db, &own_prefix, &list_q).await?;
-    let year = crate::analysis::report::year_of(q.year, Utc::now())?;
+    let year = crate::oversight::analysis::report::year_of(q.year, Utc::now())?;
     let part = analysis_part(state, caller, q.region.as_deref(), &prefix, year).await?;
 
     let mut codes: Vec<String> = summary.cities.iter().map(|c| c.region_code.clone()).collect();
@@ -416,7 +416,7 @@ async fn analysis_part_of(
     region: Option<&str>,
     year: i32,
 ) -> Result<AnalysisPart, ApiError> {
-    let report = crate::analysis::report(state, caller, region, Some(year), None).await?;
+    let report = crate::oversight::analysis::report(state, caller, region, Some(year), None).await?;
     let labels = Labels::from_catalog(&state.catalog);
     let err = |e: charts::ChartError| ApiError::internal(anyhow::anyhow!(e));
     // The same figures as the report PDF's, drawn by the same code.

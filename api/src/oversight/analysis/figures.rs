@@ -1,10 +1,10 @@
-//! The report's figures as chart specifications, drawn by `crate::charts` for the
+//! The report's figures as chart specifications, drawn by `crate::oversight::charts` for the
 //! dashboard page and for the report PDF alike, so both show the same numbers the same way.
 
 use zhicha_engine::analysis::{Dimension, DimensionTrend, Labels};
 
 use super::AnalysisReport;
-use crate::charts::{Bars, Line, Series};
+use crate::oversight::charts::{Bars, Line, Series};
 
 /// The dimension as a section or sheet names it (按事故类型 …).
 pub fn dimension_zh(d: Dimension) -> &'static str {

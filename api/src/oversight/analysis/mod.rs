@@ -13,15 +13,15 @@ pub use report::{AnalysisReport, Request};
 use chrono::Utc;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
 
-use crate::auth::Caller;
 use crate::entities::{enterprises, regions};
 use crate::error::ApiError;
+use crate::identity::Caller;
 use crate::state::AppState;
 use report::{share_of, year_of};
 
 /// The caller's region, or `region` within it, as an enterprise selection.
 fn within(caller: &Caller, region: Option<&str>) -> Result<(String, Select<enterprises::Entity>), ApiError> {
-    let (code, prefix) = crate::dashboard::region_of(caller, region)?;
+    let (code, prefix) = crate::oversight::dashboard::region_of(caller, region)?;
     Ok((code, enterprises::Entity::find().filter(enterprises::Column::RegionCode.starts_with(prefix))))
 }
 
@@ -44,7 +44,7 @@ pub async fn cached_report(
 ) -> Result<serde_json::Value, ApiError> {
     let year = year_of(year, Utc::now())?;
     let share = share_of(share)?;
-    let (_, prefix) = crate::dashboard::region_of(caller, region)?;
+    let (_, prefix) = crate::oversight::dashboard::region_of(caller, region)?;
     let key = format!("analysis:{year}:{share}");
     let compute = async {
         let r = report(state, caller, region, Some(year), Some(share)).await?;

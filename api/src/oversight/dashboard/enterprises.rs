@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ErrorCode};
-use crate::targets::{FOUND_TARGET, RECOMMENDED_TARGET};
+use crate::selfcheck::targets::{FOUND_TARGET, RECOMMENDED_TARGET};
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -15,9 +15,9 @@ pub use summary::{CityProgress, Count, Progress, Summary, summary};
 
 use sea_orm::EntityTrait;
 
-use crate::auth::{Caller, Scope};
 use crate::entities::enterprises as enterprise_rows;
 use crate::error::{ApiError, ErrorCode};
+use crate::identity::{Caller, Scope};
 use crate::state::AppState;
 
 /// The caller's region and its prefix, narrowed to `region` when given (it must lie

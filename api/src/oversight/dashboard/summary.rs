@@ -8,7 +8,7 @@ use sea_orm::{ConnectionTrait, DbErr, Statement};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::targets::{FOUND_TARGET, RECOMMENDED_TARGET};
+use crate::selfcheck::targets::{FOUND_TARGET, RECOMMENDED_TARGET};
 
 /// Upper bounds (days) of the close-time buckets, in `enterprise_progress` order.
 const BUCKET_DAYS: [f64; 7] = [1.0, 3.0, 7.0, 15.0, 30.0, 60.0, 120.0];

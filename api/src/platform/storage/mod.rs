@@ -14,7 +14,7 @@ mod local;
 mod s3;
 // The settings live beside the others in config/; compiled from here until
 // config/mod.rs declares that file (then re-export them from crate::config).
-#[path = "../config/storage.rs"]
+#[path = "../../config/storage.rs"]
 mod settings;
 
 use std::fmt::Debug;

@@ -118,7 +118,7 @@ pub async fn refit(
 ) -> anyhow::Result<Refit> {
     let Some(_running) = Running::claim(database_key(db).await?) else { return Ok(Refit::Busy) };
     let started = Instant::now();
-    let txn = crate::db::begin_write(db).await?;
+    let txn = crate::platform::db::begin_write(db).await?;
     if txn.get_database_backend() == DbBackend::Postgres {
         let sql = format!("SELECT pg_try_advisory_xact_lock({LOCK_KEY}) AS locked");
         let row = txn.query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await?;

@@ -11,11 +11,11 @@ use sea_orm::{
 use zhicha_engine::Catalog;
 
 use super::demo_files::{self, DemoFiles};
-use crate::auth::{Role, password, totp};
 use crate::config::AuthSettings;
 use crate::entities::{enterprises, expert_competences, experts, organisations, users};
-use crate::import::{self, Profile, Progress};
-use crate::pii::Vault;
+use crate::identity::{Role, password, totp};
+use crate::platform::pii::Vault;
+use crate::reference::import::{self, Profile, Progress};
 
 /// The WeChat demo code of an enterprise's safety officer / responsible persons.
 pub fn officer_code(enterprise_key: &str) -> String {
@@ -37,7 +37,7 @@ pub async fn load(
     vault: &Vault,
 ) -> anyhow::Result<String> {
     let DemoFiles { city, enterprises: demo_enterprises } = demo_files::read(dir, catalog)?;
-    let txn = crate::db::begin_write(db).await?;
+    let txn = crate::platform::db::begin_write(db).await?;
 
     let mut orgs = HashMap::new();
     for o in &city.organisations {

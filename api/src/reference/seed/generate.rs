@@ -16,8 +16,8 @@ use chrono::{Datelike, NaiveDate};
 use zhicha_engine::{Catalog, Severity};
 
 use super::demo_files::{DemoFiles, Enterprise};
-use crate::import::record::Record;
-use crate::import::{msha, osha, rows, scan};
+use crate::reference::import::record::Record;
+use crate::reference::import::{msha, osha, rows, scan};
 
 /// The last month of the generated history (inclusive) and its length.
 const END: (i32, u32) = (2026, 10);

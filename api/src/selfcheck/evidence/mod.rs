@@ -19,8 +19,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-pub use crate::storage::EvidenceSettings;
-use crate::storage::{KeyError, ObjectKey};
+pub use crate::platform::storage::EvidenceSettings;
+use crate::platform::storage::{KeyError, ObjectKey};
 pub use exif::ExifFacts;
 pub use flags::{Flag, Source};
 pub use geo::GeoPoint;

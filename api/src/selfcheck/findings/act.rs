@@ -18,16 +18,16 @@ use zhicha_engine::findings::{
 use zhicha_engine::hazards::Grade;
 
 use super::view::{FindingDetail, detail};
-use crate::audit::{self, Entry};
-use crate::auth::Caller;
-use crate::auth::service::Origin;
 use crate::entities::{
     deadline_extensions, evidence, finding_transitions, findings, hazard_items, rectification_updates, rectifications,
     users,
 };
 use crate::error::{ApiError, ErrorCode};
+use crate::identity::Caller;
+use crate::identity::service::Origin;
+use crate::platform::audit::{self, Entry};
+use crate::platform::sync;
 use crate::state::AppState;
-use crate::sync;
 
 /// `{"version": 3, "action": "assign", "assignee": 12, "deadline": "2026-12-20", "plan": {…}}`;
 /// the fields besides `version` and `action` depend on the action (see the state table).
@@ -127,7 +127,7 @@ pub struct ProgressRequest {
 }
 
 pub(super) fn engine_role(caller: &Caller) -> Result<Role, ApiError> {
-    use crate::auth::Role as R;
+    use crate::identity::Role as R;
     match caller.role {
         R::EnterpriseOfficer => Ok(Role::EnterpriseOfficer),
         R::ResponsiblePerson => Ok(Role::ResponsiblePerson),
@@ -265,7 +265,7 @@ pub async fn act(
     let now = Utc::now();
     let outcome = machine::apply(&current, action, &actor, now).map_err(transition_error)?;
     check_references(&state.db, &f, &action.body).await?;
-    let txn = crate::db::begin_write(&state.db).await?;
+    let txn = crate::platform::db::begin_write(&state.db).await?;
     let written = write(&txn, &f, &outcome, now).await?;
     let entry = Entry::by(caller, origin, &format!("finding.{}", outcome.history.action.as_str()), "finding")
         .object(f.id)
@@ -273,7 +273,7 @@ pub async fn act(
         .detail(format!("{} -> {}", f.state, outcome.state.as_str()));
     audit::append(&txn, entry).await?;
     txn.commit().await?;
-    crate::dashboard::touch_enterprise(state, f.enterprise_id).await;
+    crate::oversight::dashboard::touch_enterprise(state, f.enterprise_id).await;
     // A submitted hazard or a failed acceptance can fire trigger rules; an acceptance
     // can resolve one.
     if matches!(outcome.history.action, ActionKind::Submit | ActionKind::Reject | ActionKind::Accept) {
@@ -288,7 +288,7 @@ pub async fn mark_overdue(state: &AppState, f: &findings::Model, now: DateTime<U
     let current = load(&state.db, state, f).await?;
     let action = Action { version: f.version, body: ActionBody::MarkOverdue };
     let Ok(outcome) = machine::apply(&current, &action, &Actor::system(), now) else { return Ok(false) };
-    let txn = crate::db::begin_write(&state.db).await?;
+    let txn = crate::platform::db::begin_write(&state.db).await?;
     match write(&txn, f, &outcome, now).await {
         Ok(_) => {}
         Err(e) if e.code == ErrorCode::VersionConflict => return Ok(false),
@@ -310,7 +310,7 @@ pub async fn mark_overdue(state: &AppState, f: &findings::Model, now: DateTime<U
     };
     audit::append(&txn, entry).await?;
     txn.commit().await?;
-    crate::dashboard::touch_enterprise(state, f.enterprise_id).await;
+    crate::oversight::dashboard::touch_enterprise(state, f.enterprise_id).await;
     Ok(true)
 }
 
@@ -464,7 +464,7 @@ async fn write(
     .insert(txn)
     .await?;
     sync::record(txn, f.enterprise_id, sync::Kind::Finding, f.id).await?;
-    crate::progress::refresh(txn, f.enterprise_id).await?;
+    crate::selfcheck::progress::refresh(txn, f.enterprise_id).await?;
     findings::Entity::find_by_id(f.id).one(txn).await?.ok_or_else(|| ApiError::not_found("finding"))
 }
 
@@ -520,7 +520,7 @@ pub async fn progress(
         .await?
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("finding {} has no rectification", f.id)))?;
     let now = Utc::now().fixed_offset();
-    let txn = crate::db::begin_write(&state.db).await?;
+    let txn = crate::platform::db::begin_write(&state.db).await?;
     rectification_updates::ActiveModel {
         created_at: Set(now),
         rectification_id: Set(rect.id),

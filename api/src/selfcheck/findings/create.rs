@@ -11,15 +11,15 @@ use zhicha_engine::hazards::Grade;
 
 use super::act::engine_role;
 use super::view::{FindingDetail, detail};
-use crate::audit::{self, Entry};
-use crate::auth::Caller;
-use crate::auth::service::Origin;
 use crate::entities::{enterprises, finding_transitions, findings, hazard_items, inspection_items, inspections};
 use crate::error::{ApiError, ErrorCode};
-use crate::hazard_import::store_items;
-use crate::inspections::check_client_id;
+use crate::identity::Caller;
+use crate::identity::service::Origin;
+use crate::platform::audit::{self, Entry};
+use crate::reference::hazard_import::store_items;
+use crate::selfcheck::inspections::check_client_id;
 use crate::state::AppState;
-use crate::{scope, sync};
+use crate::{platform::sync, store::scope};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -66,7 +66,7 @@ pub async fn create(
 
 /// Creates the finding in `e`, an enterprise the caller has already been checked to
 /// report into: their own, or one where an expert holds a task they checked in for
-/// (`crate::experts`). An expert's finding is marked `origin = expert`.
+/// (`crate::governance::experts`). An expert's finding is marked `origin = expert`.
 pub async fn create_in(
     state: &AppState,
     caller: &Caller,
@@ -165,7 +165,7 @@ pub async fn create_in(
         (None, None) => Vec::new(),
     };
 
-    let txn = crate::db::begin_write(&state.db).await?;
+    let txn = crate::platform::db::begin_write(&state.db).await?;
     let hazard_item_id = match lib_item {
         Some(item) => {
             store_items(&txn, &[item], "active", &state.hazards.version).await?;
@@ -193,7 +193,7 @@ pub async fn create_in(
         version: Set(1),
         updated_at: Set(now.fixed_offset()),
         client_id: Set(Some(req.client_id.clone())),
-        origin: Set(if caller.role == crate::auth::Role::Expert { "expert" } else { "self" }.to_string()),
+        origin: Set(if caller.role == crate::identity::Role::Expert { "expert" } else { "self" }.to_string()),
         ..Default::default()
     };
     let row = match row.insert(&txn).await {
@@ -233,14 +233,14 @@ pub async fn create_in(
         .await?;
     }
     sync::record(&txn, e.id, sync::Kind::Finding, row.id).await?;
-    crate::progress::refresh(&txn, e.id).await?;
+    crate::selfcheck::progress::refresh(&txn, e.id).await?;
     audit::append(
         &txn,
         Entry::by(caller, origin, "finding.report", "finding").object(row.id).enterprise(e.id).detail(initial.as_str()),
     )
     .await?;
     txn.commit().await?;
-    crate::dashboard::touch_enterprise(state, e.id).await;
+    crate::oversight::dashboard::touch_enterprise(state, e.id).await;
     // Reported straight to submitted: the trigger rules may fire (a major hazard).
     if row.state != "draft" {
         crate::governance::evaluate_soon(state, e.id);

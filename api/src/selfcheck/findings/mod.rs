@@ -22,11 +22,11 @@ use sea_orm::{
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::auth::Caller;
 use crate::entities::{findings, rectifications};
 use crate::error::{ApiError, ErrorCode};
-use crate::scope;
+use crate::identity::Caller;
 use crate::state::AppState;
+use crate::store::scope;
 
 /// One finding of an enterprise in the caller's scope (`enterprise` for bureaus).
 pub async fn in_scope(

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use crate::entities::{enterprises, evidence, findings, hazard_items, inspection_items, inspections, rectifications};
 use crate::entities::{regions, users};
 use crate::error::ApiError;
-use crate::targets::RECTIFIED_TARGET;
+use crate::selfcheck::targets::RECTIFIED_TARGET;
 
 /// Bumped when the shape changes, so a reader can tell old versions apart.
 pub const SCHEMA: u32 = 1;

@@ -1,12 +1,12 @@
 //! Renders a self-inspection report's content to PDF (A4, one CJK font embedded as a
-//! subset) through the shared layout of `crate::pdf`.
+//! subset) through the shared layout of `crate::platform::pdf`.
 
 use std::collections::HashMap;
 
 use krilla::image::Image;
 
 use super::content::{Content, FindingRow};
-use crate::pdf::{BODY, Layout, MARGIN, PAGE_W, PdfFont, RenderError, SMALL};
+use crate::platform::pdf::{BODY, Layout, MARGIN, PAGE_W, PdfFont, RenderError, SMALL};
 
 const PHOTO_W: f32 = 160.0;
 const PHOTO_H: f32 = 120.0;
@@ -162,7 +162,7 @@ pub fn render(content: &Content, version: i32, photos: &Photos, font: &PdfFont) 
         }
     }
 
-    crate::pdf::draw(l, format!("{} 隐患自查自纠报告", e.name), font)
+    crate::platform::pdf::draw(l, format!("{} 隐患自查自纠报告", e.name), font)
 }
 
 fn finding_cells(row: &FindingRow) -> [String; 6] {

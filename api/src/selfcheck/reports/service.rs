@@ -17,15 +17,15 @@ use zhicha_engine::RegionCode;
 use super::content::{self, Content, Photo};
 use super::pdf::{self, Photos};
 use super::{Receipt, Report, ReportPage, ReportSummary};
-use crate::audit::{self, Entry};
-use crate::auth::service::Origin;
-use crate::auth::{Caller, Scope};
 use crate::entities::{enterprises, inspections, organisations, report_receipts, reports};
 use crate::error::{ApiError, ErrorCode};
-use crate::scope;
+use crate::identity::service::Origin;
+use crate::identity::{Caller, Scope};
+use crate::platform::audit::{self, Entry};
+use crate::platform::storage::{ObjectKey, StoreError};
+use crate::platform::sync::{self, Kind};
 use crate::state::AppState;
-use crate::storage::{ObjectKey, StoreError};
-use crate::sync::{self, Kind};
+use crate::store::scope;
 
 /// The two bureaus a report goes to.
 const BUREAUS: [&str; 2] = ["hrss_bureau", "emergency_bureau"];
@@ -85,7 +85,7 @@ pub async fn generate(
     let version = latest.as_ref().map_or(1, |r| r.version);
     let bytes = render(state, &content, version, photos).await?;
 
-    let txn = crate::db::begin_write(&state.db).await?;
+    let txn = crate::platform::db::begin_write(&state.db).await?;
     let (row, created) = match latest {
         Some(draft) => {
             let mut m: reports::ActiveModel = draft.into();
@@ -133,7 +133,7 @@ pub async fn submit(state: &AppState, caller: &Caller, id: i64, origin: &Origin)
     }
     let bureaus = addressees(&state.db, &enterprise).await?;
     let now = Utc::now().fixed_offset();
-    let txn = crate::db::begin_write(&state.db).await?;
+    let txn = crate::platform::db::begin_write(&state.db).await?;
     // Conditional on the state read above: two submits at once, one wins.
     let moved = reports::Entity::update_many()
         .col_expr(reports::Column::Status, Expr::value("submitted"))
@@ -177,7 +177,7 @@ pub async fn submit(state: &AppState, caller: &Caller, id: i64, origin: &Origin)
     txn.commit().await?;
     // A report submitted can resolve REPORT-LATE; receipts change the dashboard.
     crate::governance::evaluate_soon(state, enterprise.id);
-    crate::dashboard::touch_enterprise(state, enterprise.id).await;
+    crate::oversight::dashboard::touch_enterprise(state, enterprise.id).await;
     let row = own(&state.db, enterprise.id, id).await?;
     view(&state.db, row).await
 }
@@ -209,7 +209,7 @@ pub async fn revise(state: &AppState, caller: &Caller, id: i64, origin: &Origin)
     let (content, photos) = content::build(&state.db, &enterprise, &inspection, now).await?;
     let version = report.version + 1;
     let bytes = render(state, &content, version, photos).await?;
-    let txn = crate::db::begin_write(&state.db).await?;
+    let txn = crate::platform::db::begin_write(&state.db).await?;
     let row = reports::ActiveModel {
         created_at: Set(now.fixed_offset()),
         enterprise_id: Set(enterprise.id),
@@ -298,7 +298,7 @@ pub async fn gov_get(state: &AppState, caller: &Caller, id: i64, origin: &Origin
         && receipt.status == "received"
     {
         let now = Utc::now().fixed_offset();
-        let txn = crate::db::begin_write(&state.db).await?;
+        let txn = crate::platform::db::begin_write(&state.db).await?;
         let moved = report_receipts::Entity::update_many()
             .col_expr(report_receipts::Column::Status, Expr::value("read"))
             .col_expr(report_receipts::Column::ReadAt, Expr::value(now))
@@ -352,7 +352,7 @@ pub async fn gov_return(
         return Err(invalid_state("returned", "your bureau has already returned this version"));
     }
     let now = Utc::now().fixed_offset();
-    let txn = crate::db::begin_write(&state.db).await?;
+    let txn = crate::platform::db::begin_write(&state.db).await?;
     let mut r: report_receipts::ActiveModel = receipt.clone().into();
     r.status = Set("returned".into());
     r.returned_at = Set(Some(now));
@@ -480,7 +480,7 @@ async fn render(
     let settings = state.settings.reports.clone();
     let content = content.clone();
     let bytes = tokio::task::spawn_blocking(move || {
-        let font = crate::pdf::load_font(&settings.font_path, settings.font_index)?;
+        let font = crate::platform::pdf::load_font(&settings.font_path, settings.font_index)?;
         pdf::render(&content, version, &loaded, &font)
     })
     .await

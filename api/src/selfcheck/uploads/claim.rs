@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::entities::{findings, inspection_items, inspections};
 use crate::error::{ApiError, ErrorCode};
-use crate::evidence::GeoPoint;
+use crate::selfcheck::evidence::GeoPoint;
 
 /// The record a photo is evidence for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -1,6 +1,6 @@
 //! Photo evidence as a use case: the two upload paths, the record they end in, reads
 //! for the API and for other services, and the sweep of abandoned uploads. The checks
-//! on the bytes themselves are pure and live in `crate::evidence`.
+//! on the bytes themselves are pure and live in `crate::selfcheck::evidence`.
 //!
 //! The rule every path keeps: an evidence row is written only after its objects are
 //! stored, in one transaction with its change-feed entry and audit record. Before any
@@ -17,8 +17,8 @@ pub use claim::{Claim, OwnerKind, Phase};
 pub use record::{EvidenceView, display_bytes, display_of, find_scoped, of_owners, original_bytes};
 
 use crate::error::{ApiError, ErrorCode};
-use crate::evidence::EvidenceError;
-use crate::storage::StoreError;
+use crate::platform::storage::StoreError;
+use crate::selfcheck::evidence::EvidenceError;
 
 /// The API error for a refused photo.
 #[track_caller]

@@ -10,11 +10,11 @@ use uuid::Uuid;
 use super::claim::{self, Claim, OwnerKind, Phase};
 use super::record::{self, NewRecord, Settle, Written};
 use super::{EvidenceView, refused, unavailable};
-use crate::auth::service::Origin;
-use crate::auth::{Caller, Scope};
 use crate::entities::{evidence, upload_intents};
 use crate::error::{ApiError, ErrorCode};
-use crate::evidence::{DisplayCopy, EvidenceError, EvidenceSettings, Upload, inspect, object_keys};
+use crate::identity::service::Origin;
+use crate::identity::{Caller, Scope};
+use crate::selfcheck::evidence::{DisplayCopy, EvidenceError, EvidenceSettings, Upload, inspect, object_keys};
 use crate::state::AppState;
 
 /// Form fields other than the file are short.

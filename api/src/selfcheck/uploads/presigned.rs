@@ -12,13 +12,15 @@ use super::claim::{self, Claim, OwnerKind, Phase};
 use super::multipart::{Uploaded, own_enterprise, replayed};
 use super::record::{self, NewRecord, Settle, Written};
 use super::{refused, unavailable};
-use crate::auth::Caller;
-use crate::auth::service::Origin;
 use crate::entities::upload_intents;
 use crate::error::{ApiError, ErrorCode};
-use crate::evidence::{DisplayCopy, EvidenceError, GeoPoint, PhotoKind, Upload, check_size, inspect, object_keys};
+use crate::identity::Caller;
+use crate::identity::service::Origin;
+use crate::platform::storage::{ObjectKey, UploadRule};
+use crate::selfcheck::evidence::{
+    DisplayCopy, EvidenceError, GeoPoint, PhotoKind, Upload, check_size, inspect, object_keys,
+};
 use crate::state::AppState;
-use crate::storage::{ObjectKey, UploadRule};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

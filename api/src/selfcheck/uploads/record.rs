@@ -11,15 +11,15 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{Claim, OwnerKind};
-use crate::audit::{self, Entry};
-use crate::auth::Caller;
-use crate::auth::service::Origin;
 use crate::entities::{enterprises, evidence, upload_intents};
 use crate::error::{ApiError, ErrorCode};
-use crate::evidence::{CheckedPhoto, EvidenceKeys, GeoPoint, keys_of};
-use crate::scope;
-use crate::storage::{ObjectKey, ObjectStore};
-use crate::sync::{self, Kind};
+use crate::identity::Caller;
+use crate::identity::service::Origin;
+use crate::platform::audit::{self, Entry};
+use crate::platform::storage::{ObjectKey, ObjectStore};
+use crate::platform::sync::{self, Kind};
+use crate::selfcheck::evidence::{CheckedPhoto, EvidenceKeys, GeoPoint, keys_of};
+use crate::store::scope;
 
 /// A photo's record as clients see it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -180,7 +180,7 @@ pub(super) async fn write<C: ConnectionTrait + TransactionTrait>(
     settle: Settle,
 ) -> Result<Written, ApiError> {
     let NewRecord { enterprise_id, claim, photo, keys, upload_path } = new;
-    let txn = crate::db::begin_write(db).await?;
+    let txn = crate::platform::db::begin_write(db).await?;
     let row = evidence::ActiveModel {
         created_at: Set(Utc::now().fixed_offset()),
         enterprise_id: Set(enterprise_id),

@@ -11,7 +11,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, 
 
 use super::record;
 use crate::entities::upload_intents;
-use crate::storage::ObjectStore;
+use crate::platform::storage::ObjectStore;
 
 /// Past expiry, an intent is swept only after this: a commit that began just before
 /// its expiry has long finished (or failed) by then.

@@ -9,10 +9,10 @@ pub mod xlsx;
 
 use zhicha_engine::analysis::Labels;
 
-use crate::audit::{self, Entry};
-use crate::auth::Caller;
-use crate::auth::service::Origin;
 use crate::error::ApiError;
+use crate::identity::Caller;
+use crate::identity::service::Origin;
+use crate::platform::audit::{self, Entry};
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,7 +72,7 @@ pub async fn download(
     let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
         match format {
             Format::Pdf => {
-                let font = crate::pdf::load_font(&fonts.font_path, fonts.font_index)?;
+                let font = crate::platform::pdf::load_font(&fonts.font_path, fonts.font_index)?;
                 Ok(pdf::render(&report, &labels, &font)?)
             }
             Format::Xlsx => xlsx::workbook(&report, &labels).map_err(ApiError::internal),

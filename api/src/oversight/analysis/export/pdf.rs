@@ -4,15 +4,15 @@
 use zhicha_engine::analysis::{Dimension, Labels, Topic};
 
 use super::text::{aim, china_time, focus_name, pct, rate, signed_pct, wan_yuan};
-use crate::analysis::AnalysisReport;
-use crate::analysis::figures;
-use crate::charts::{self, ChartError};
-use crate::pdf::{BODY, Layout, MARGIN, PAGE_W, PdfFont, RenderError, SMALL};
+use crate::oversight::analysis::AnalysisReport;
+use crate::oversight::analysis::figures;
+use crate::oversight::charts::{self, ChartError};
+use crate::platform::pdf::{BODY, Layout, MARGIN, PAGE_W, PdfFont, RenderError, SMALL};
 
 /// The text column.
 const FULL: f32 = PAGE_W - 2.0 * MARGIN;
 /// Charts fill the text column; in CSS pixels that is FULL / 0.75.
-const CHART_PX: u32 = (FULL / crate::pdf::PT_PER_PX) as u32;
+const CHART_PX: u32 = (FULL / crate::platform::pdf::PT_PER_PX) as u32;
 /// Rows quoted per topic table.
 const TOPIC_ROWS: usize = 5;
 
@@ -32,7 +32,7 @@ pub fn render(r: &AnalysisReport, labels: &Labels, font: &PdfFont) -> Result<Vec
     coverage(&mut l, r, labels);
     focus(&mut l, r, labels);
     suggestions(&mut l, r);
-    crate::pdf::draw(l, title(r), font)
+    crate::platform::pdf::draw(l, title(r), font)
 }
 
 /// A sub-heading, kept on one page with the sentence or table header and row under it.
@@ -240,7 +240,7 @@ fn dimensions(l: &mut Layout, r: &AnalysisReport, labels: &Labels, font: &PdfFon
         BODY,
         &format!(
             "各维度事故最多的前 {} 类，{}年与{}年对比；其余类别的合计见数据表（XLSX）。",
-            crate::analysis::report::TOP,
+            crate::oversight::analysis::report::TOP,
             r.year,
             r.year - 1
         ),

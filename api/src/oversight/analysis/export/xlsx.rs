@@ -6,8 +6,8 @@ use rust_xlsxwriter::{Format, FormatAlign, Workbook, Worksheet, XlsxError};
 use zhicha_engine::analysis::{Dimension, FocusItem, Labels, Series, Topic};
 
 use super::text::{aim, china_time, focus_name};
-use crate::analysis::AnalysisReport;
-use crate::analysis::figures::{self, dimension_zh};
+use crate::oversight::analysis::AnalysisReport;
+use crate::oversight::analysis::figures::{self, dimension_zh};
 
 /// One cell's value and how it shows.
 enum Cell {

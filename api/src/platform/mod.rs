@@ -1,0 +1,11 @@
+//! What the contexts stand on: the database, the audit trail, sealed personal data,
+//! the phones' sync feed, object storage, WeChat, logging and the PDF layout.
+
+pub mod audit;
+pub mod db;
+pub mod pdf;
+pub mod pii;
+pub mod storage;
+pub mod sync;
+pub mod telemetry;
+pub mod wechat;
