@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# Contract test: the served OpenAPI document against the server that serves it.
+#
+#   .ci/contract.sh [PATH_TO_ZHICHA]          (default target/debug/zhicha)
+#
+# Starts the binary on a free loopback port with a fresh SQLite database and the demo
+# city, signs in as the demo enterprise officer (mini-program) and as the city HRSS bureau
+# (password and TOTP), and runs schemathesis (`--checks all`) against /openapi.yaml as
+# each. The run fails on any failure of the four contract checks:
+#
+#   response_schema_conformance  an answer's body is not what the spec says
+#   status_code_conformance      a status the spec does not list for the operation
+#   positive_data_acceptance     a request the spec allows is refused (400/422)
+#   unsupported_method           a method the path does not serve is not 405 with Allow
+#
+# and on schemathesis errors (the server died, the spec does not load). Failures of the
+# other checks are listed but do not fail the run.
+#
+# Configuration: .ci/schemathesis.toml; hooks: .ci/contract_hooks.py (a fresh
+# Idempotency-Key per request, as the spec asks of clients).
+#
+# Needs python3 and schemathesis (pip install 'schemathesis==4.32.5'). Settings:
+#   CONTRACT_MAX_EXAMPLES  examples per operation in the fuzzing phase (default 150)
+#   CONTRACT_SEED          the generation seed (default 20261205)
+#   CONTRACT_WORKERS       schemathesis workers (default 2)
+#   CONTRACT_KEEP          1: keep the temporary directory (database, server log, reports)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+bin=${1:-target/debug/zhicha}
+[ -x "$bin" ] || { echo "contract: no executable at $bin (cargo build -p zhicha-api --bin zhicha)" >&2; exit 2; }
+bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
+command -v schemathesis >/dev/null || { echo "contract: schemathesis is not installed (pip install 'schemathesis==4.32.5')" >&2; exit 2; }
+
+max_examples=${CONTRACT_MAX_EXAMPLES:-150}
+seed=${CONTRACT_SEED:-20261205}
+workers=${CONTRACT_WORKERS:-2}
+started=$(date +%s)
+
+tmp=$(mktemp -d)
+server_pid=
+cleanup() {
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  if [ "${CONTRACT_KEEP:-0}" = 1 ]; then
+    echo "contract: kept $tmp"
+  else
+    rm -rf "$tmp"
+  fi
+}
+trap cleanup EXIT
+
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+base="http://127.0.0.1:$port"
+
+# The server sees only the settings below: ZHICHA_* and DATABASE_URL of the calling
+# environment are removed, and an empty config file stands in for a ./zhicha.toml.
+: >"$tmp/zhicha.toml"
+unset_env=()
+for name in $(compgen -e); do
+  case $name in ZHICHA_* | DATABASE_URL) unset_env+=(-u "$name") ;; esac
+done
+# Rate limits far above what the fuzzer sends: a 429 would hide the answer under test.
+env "${unset_env[@]}" \
+  ZHICHA_CONFIG="$tmp/zhicha.toml" \
+  ZHICHA_SERVER__ADDR="127.0.0.1:$port" \
+  ZHICHA_DATABASE__URL="sqlite://$tmp/zhicha.db?mode=rwc" \
+  ZHICHA_DATABASE__DATA_DIR="$tmp" \
+  ZHICHA_STORAGE__LOCAL_DIR="$tmp/objects" \
+  ZHICHA_LIMITS__REQUESTS_PER_MINUTE=1000000 \
+  ZHICHA_LIMITS__BURST=1000000 \
+  ZHICHA_LIMITS__SIGN_IN_PER_MINUTE=1000000 \
+  ZHICHA_LOG__LEVEL=warn \
+  "$bin" serve >"$tmp/server.log" 2>&1 &
+server_pid=$!
+
+for _ in $(seq 1 120); do
+  curl -sf "$base/readyz" >/dev/null 2>&1 && break
+  kill -0 "$server_pid" 2>/dev/null || { echo "contract: the server exited" >&2; cat "$tmp/server.log" >&2; exit 1; }
+  sleep 0.5
+done
+curl -sf "$base/readyz" >/dev/null || { echo "contract: $base/readyz never answered" >&2; tail -50 "$tmp/server.log" >&2; exit 1; }
+echo "contract: $("$bin" --version) on $base, database $tmp/zhicha.db"
+
+# The bureau's TOTP secret, printed by `serve` on the demo under its username.
+totp_secret=$(awk '/username hrss.city / {getline; print $NF; exit}' "$tmp/server.log")
+[ -n "$totp_secret" ] || { echo "contract: no TOTP secret for hrss.city in the server's output" >&2; exit 1; }
+
+# POST JSON, print the access token of the answer.
+sign_in() {
+  curl -sS --fail-with-body -X POST "$base$1" -H 'content-type: application/json' -d "$2" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])'
+}
+officer_token=$(sign_in /mp/auth/login '{"code":"demo-officer-e01"}')
+totp_code=$(python3 - "$totp_secret" <<'EOF'
+import base64, hashlib, hmac, struct, sys, time
+key = base64.b32decode(sys.argv[1].upper() + "=" * (-len(sys.argv[1]) % 8))
+digest = hmac.new(key, struct.pack(">Q", int(time.time()) // 30), hashlib.sha1).digest()
+offset = digest[-1] & 0x0F
+print("%06d" % ((struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 1_000_000))
+EOF
+)
+bureau_token=$(sign_in /auth/login "{\"username\":\"hrss.city\",\"password\":\"zhicha-demo\",\"totp\":\"$totp_code\"}")
+
+# Operations left out, for both callers:
+# - POST /auth/logout ends the caller's session: every later request would be 401 and
+#   test nothing.
+# - POST /auth/refresh rotates a refresh token; the fuzzer has none of its own, and a
+#   replayed one revokes every session of that sign-in (the caller's included).
+# Nothing else can end the caller's own session: signing in again (/auth/login,
+# /mp/auth/login) opens another session and leaves this one alone, the officer is already
+# bound (a random binding code is refused), and account administration (/admin/users,
+# unlock) is forbidden to both callers.
+excluded=(--exclude-path /auth/logout --exclude-path /auth/refresh)
+
+# run NAME TOKEN: one schemathesis run as one caller, its reports in $tmp/NAME.
+run() {
+  local name=$1 token=$2 dir="$tmp/$1"
+  mkdir -p "$dir"
+  local cmd=(schemathesis --config-file "$root/.ci/schemathesis.toml" run "$base/openapi.yaml"
+    --checks all
+    -H "Authorization: Bearer $token"
+    "${excluded[@]}"
+    --max-examples "$max_examples" --seed "$seed" --workers "$workers"
+    --generation-database none
+    --request-timeout 30
+    --no-color
+    --report ndjson,junit --report-dir "$dir")
+  printf '\n==> schemathesis as %s:' "$name"
+  printf ' %q' "${cmd[@]}" | sed "s/$token/\$TOKEN/"
+  echo
+  # Schemathesis runs in the temporary directory, where it keeps its own files; its exit
+  # status is not the verdict (see summarise).
+  (cd "$dir" && SCHEMATHESIS_HOOKS="$root/.ci/contract_hooks.py" "${cmd[@]}") >"$dir/schemathesis.log" 2>&1 || true
+  sed -n '/= SUMMARY =/,$p' "$dir/schemathesis.log"
+}
+run officer "$officer_token"
+run bureau "$bureau_token"
+
+kill "$server_pid" 2>/dev/null || true
+wait "$server_pid" 2>/dev/null || true
+server_pid=
+
+# The verdict: failures of each check per caller, grouped by operation, each with one
+# reproduction. Exit 1 when a contract check failed or schemathesis reported an error.
+set +e
+python3 - "$tmp" "$base" officer bureau <<'EOF'
+import base64, glob, json, shlex, sys
+
+GATING = ["response_schema_conformance", "status_code_conformance", "positive_data_acceptance", "unsupported_method"]
+tmp, base, callers = sys.argv[1], sys.argv[2], sys.argv[3:]
+bad = False
+table = {}
+for caller in callers:
+    files = glob.glob(f"{tmp}/{caller}/ndjson-*.ndjson")
+    if not files:
+        print(f"\n{caller}: schemathesis wrote no report; its output:")
+        print(open(f"{tmp}/{caller}/schemathesis.log").read()[-4000:])
+        bad = True
+        continue
+    failures = {}  # check -> operation -> [count, reproduction]
+    errors, complete = [], False
+    for line in open(files[0]):
+        event = json.loads(line)
+        (kind, data), = event.items()
+        if kind == "EngineFinished":
+            complete = True
+        if kind == "NonFatalError" or kind == "FatalError":
+            errors.append(f"{data.get('label', '')}: {json.dumps(data, ensure_ascii=False)[:600]}")
+        if kind != "ScenarioFinished":
+            continue
+        rec = data["recorder"]
+        for case_id, checks in rec.get("checks", {}).items():
+            for check in checks:
+                if check["status"] != "failure":
+                    continue
+                info = check["failure_info"]["failure"]
+                op = info.get("operation") or rec["label"]
+                slot = failures.setdefault(check["name"], {}).setdefault(op, [0, None])
+                slot[0] += 1
+                if slot[1] is None:
+                    it = rec["interactions"].get(case_id)
+                    if it:
+                        req, res = it["request"], it["response"] or {}
+                        body = req.get("body")
+                        body = base64.b64decode(body["$base64"]).decode("utf-8", "replace") if body else None
+                        args = ["curl", "-sS", "-X", req["method"], req["uri"].replace(base, "$BASE")]
+                        for k, vs in req["headers"].items():
+                            if k.lower() in ("content-type", "idempotency-key"):
+                                args += ["-H", f"{k}: {vs[0]}"]
+                        content = (res.get("content") or {}).get("$base64")
+                        answer = base64.b64decode(content).decode("utf-8", "replace")[:300] if content else ""
+                        repro = " ".join(shlex.quote(a) if not a.startswith("$BASE") else '"' + a + '"' for a in args)
+                        repro += ' -H "Authorization: Bearer $TOKEN"'
+                        if body is not None:
+                            repro += " --data-binary " + shlex.quote(body[:400])
+                        slot[1] = (repro, res.get("status_code"), answer, info.get("message", "").splitlines()[0] if info.get("message") else "")
+    table[caller] = failures
+    print(f"\n==> {caller}: failures by check")
+    for check in sorted(set(GATING) | set(failures)):
+        ops = failures.get(check, {})
+        mark = "contract" if check in GATING else "reported"
+        print(f"  {check:<30} {sum(n for n, _ in ops.values()):>5} failing cases in {len(ops):>3} operations ({mark})")
+    for check in sorted(failures):
+        print(f"\n  -- {check} ({caller})")
+        for op, (n, repro) in sorted(failures[check].items()):
+            print(f"  {op}: {n}")
+            if repro:
+                cmd, status, answer, message = repro
+                print(f"      {message}")
+                print(f"      {cmd}")
+                print(f"      -> {status} {answer}")
+        if check in GATING and failures[check]:
+            bad = True
+    if errors:
+        bad = True
+        print(f"\n  schemathesis errors ({caller}):")
+        for e in errors:
+            print(f"    {e}")
+    if not complete:
+        bad = True
+        print(f"\n  the {caller} run did not finish")
+
+print("\n==> summary (contract checks: failing cases)")
+print("  " + " " * 30 + "".join(f"{c:>10}" for c in callers))
+for check in GATING:
+    print(f"  {check:<30}" + "".join(f"{sum(n for n, _ in table.get(c, {}).get(check, {}).values()):>10}" for c in callers))
+sys.exit(1 if bad else 0)
+EOF
+verdict=$?
+set -e
+echo "contract: $(( $(date +%s) - started ))s, $([ $verdict = 0 ] && echo passed || echo FAILED)"
+exit $verdict
