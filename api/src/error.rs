@@ -4,12 +4,10 @@
 use std::panic::Location;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
-
-use crate::http::request_id;
 
 macro_rules! error_codes {
     ($($variant:ident = $status:literal, $name:literal, $doc:literal;)*) => {
@@ -128,22 +126,26 @@ impl ApiError {
         self.details = details;
         self
     }
+}
 
-    pub fn body(&self) -> ErrorBody {
-        let message = if self.code.status().is_server_error() && self.code.status() != StatusCode::SERVICE_UNAVAILABLE {
-            "internal error; quote the request id to the operator".to_string()
-        } else {
-            self.message.clone()
-        };
-        ErrorBody {
-            error: ErrorDetail {
-                code: self.code.name().to_string(),
-                message,
-                details: self.details.clone(),
-                request_id: request_id::current(),
-            },
+/// Deserialises `bytes`, naming the field at fault on failure.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let inner = e.inner();
+        let (line, column) = (inner.line(), inner.column());
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                // The path ends at the field at fault, an unknown one included.
+                let field = e.path().to_string();
+                let msg = inner.to_string();
+                let message = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+                ApiError::field(ErrorCode::InvalidBody, &field, format!("{field}: {message}"))
+            }
+            _ => ApiError::new(ErrorCode::MalformedJson, format!("malformed JSON at line {line}, column {column}"))
+                .with_details(json!({ "line": line, "column": column })),
         }
-    }
+    })
 }
 
 impl From<sea_orm::DbErr> for ApiError {
@@ -160,39 +162,6 @@ impl From<sea_orm::DbErr> for ApiError {
     }
 }
 
-impl ResponseError for ApiError {
-    fn status_code(&self) -> StatusCode {
-        self.code.status()
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        let status = self.code.status();
-        if status.is_server_error() {
-            let chain = self.source.as_ref().map(|s| format!("{s:#}")).unwrap_or_default();
-            tracing::error!(
-                code = self.code.name(),
-                at = %self.location,
-                request_id = request_id::current().unwrap_or_default(),
-                "{}: {chain}",
-                self.message
-            );
-        }
-        let mut resp = HttpResponse::build(status);
-        // Clients back off as told: the details name the wait where the cause knows it.
-        let retry_after = self.details.get("retry_after_seconds").and_then(Value::as_u64);
-        match retry_after {
-            Some(secs) => {
-                resp.insert_header(("Retry-After", secs.to_string()));
-            }
-            None if status == StatusCode::SERVICE_UNAVAILABLE => {
-                resp.insert_header(("Retry-After", "5"));
-            }
-            None => {}
-        }
-        resp.json(self.body())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,13 +173,5 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), ErrorCode::ALL.len());
         assert!(ErrorCode::ALL.iter().all(|c| c.status().is_client_error() || c.status().is_server_error()));
-    }
-
-    #[test]
-    fn internal_errors_reveal_nothing() {
-        let e = ApiError::internal(anyhow::anyhow!("password authentication failed for user zhicha"));
-        let body = serde_json::to_string(&e.body()).unwrap_or_default();
-        assert!(!body.contains("password"), "{body}");
-        assert!(body.contains("\"code\":\"internal\""));
     }
 }

@@ -12,6 +12,7 @@ use zhicha_engine::Catalog;
 use crate::config::{Backend, Settings};
 use crate::error::{ApiError, ErrorCode};
 use crate::http::{extract, guard, idempotency, rate_limit, request_id, routes};
+use crate::platform::events::Events;
 use crate::platform::pii::Vault;
 use crate::platform::wechat::Wechat;
 use crate::state::AppState;
@@ -58,7 +59,7 @@ impl Application {
         // An S3 store that does not answer stops start-up, as an unreachable database does.
         let store = crate::platform::storage::open(&settings.storage)?;
         store.ping().await.map_err(|e| anyhow::anyhow!("object storage ({}) does not answer: {e}", store.backend()))?;
-        let dashboard = Arc::new(crate::oversight::dashboard::DashboardCache::new(&settings.cache).await?);
+        let dashboard = Arc::new(crate::platform::cache::DashboardCache::new(&settings.cache).await?);
         let listener = TcpListener::bind(&settings.server.addr)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.server.addr))?;
         let addr = listener.local_addr()?;
@@ -71,6 +72,10 @@ impl Application {
             chrono::Duration::hours(settings.idempotency.keep_hours),
             std::time::Duration::from_secs(300),
         );
+        // What happens after a write commits: the contexts that react subscribe here.
+        let mut events = Events::default();
+        crate::oversight::dashboard::subscribe(&mut events);
+        crate::governance::subscribe(&mut events);
         let state = AppState {
             db,
             catalog,
@@ -83,6 +88,7 @@ impl Application {
             wechat,
             store,
             dashboard,
+            events: Arc::new(events),
         };
         // The rectification clock: overdue marking, reminders, sending.
         crate::governance::reminders::spawn(state.clone());

@@ -9,6 +9,7 @@ use zhicha_engine::recommend::IndustryProfiles;
 use zhicha_engine::triggers::TriggerRules;
 
 use crate::config::Settings;
+use crate::platform::events::{Event, Events};
 use crate::platform::pii::Vault;
 use crate::platform::storage::ObjectStore;
 use crate::platform::wechat::Wechat;
@@ -29,5 +30,14 @@ pub struct AppState {
     /// Photo evidence and rendered reports.
     pub store: Arc<dyn ObjectStore>,
     /// Dashboard answers per region, invalidated by writes.
-    pub dashboard: Arc<crate::oversight::dashboard::DashboardCache>,
+    pub dashboard: Arc<crate::platform::cache::DashboardCache>,
+    /// Who hears what a use case committed (the dashboard cache, the trigger engine).
+    pub events: Arc<Events<AppState>>,
+}
+
+impl AppState {
+    /// Tells the subscribers what a committed write changed.
+    pub async fn publish(&self, event: Event) {
+        self.events.publish(self, event).await;
+    }
 }

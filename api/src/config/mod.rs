@@ -2,6 +2,7 @@
 //! (and `DATABASE_URL`), checked once at start-up and then passed explicitly.
 
 mod secret;
+mod storage;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -10,8 +11,8 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 
-pub use crate::platform::storage::{EvidenceSettings, S3Settings, StorageBackend, StorageSettings};
 pub use secret::Secret;
+pub use storage::{EvidenceSettings, S3Settings, StorageBackend, StorageSettings};
 
 const DEFAULTS: &str = include_str!("defaults.toml");
 

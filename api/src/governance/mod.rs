@@ -24,6 +24,7 @@ pub use tasks::awaiting_dispatch;
 
 use chrono::Utc;
 
+use crate::platform::events::{Event, Events};
 use crate::reference::rules::Rules;
 use crate::state::AppState;
 
@@ -42,6 +43,16 @@ impl AppState {
 
 /// Evaluates `enterprise_id` in the background, now; errors are logged, never returned,
 /// so the request that caused it does not fail for it.
+/// Subscribes the trigger engine to the writes that change what its rules read.
+pub fn subscribe(events: &mut Events<AppState>) {
+    events.subscribe(|state, event| {
+        if let Event::TriggerInputsChanged { enterprise_id } = event {
+            evaluate_soon(state, enterprise_id);
+        }
+        Box::pin(async {})
+    });
+}
+
 pub fn evaluate_soon(state: &AppState, enterprise_id: i64) {
     let state = state.clone();
     tokio::spawn(async move {

@@ -47,25 +47,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     }
 }
 
-/// Deserialises `bytes`, naming the field at fault on failure.
-pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let inner = e.inner();
-        let (line, column) = (inner.line(), inner.column());
-        match inner.classify() {
-            serde_json::error::Category::Data => {
-                // The path ends at the field at fault, an unknown one included.
-                let field = e.path().to_string();
-                let msg = inner.to_string();
-                let message = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-                ApiError::field(ErrorCode::InvalidBody, &field, format!("{field}: {message}"))
-            }
-            _ => ApiError::new(ErrorCode::MalformedJson, format!("malformed JSON at line {line}, column {column}"))
-                .with_details(json!({ "line": line, "column": column })),
-        }
-    })
-}
+pub use crate::error::parse;
 
 /// The field named in a serde message such as "missing field `code`".
 fn field_in(msg: &str) -> Option<&str> {

@@ -1,13 +1,14 @@
 //! Everything actix: the route table, the handlers, extractors, middleware (request id,
 //! rate limit, policy guard, idempotency), error rendering, the API docs and the page.
 
+pub mod caller;
 pub mod docs;
+pub mod error;
 pub mod extract;
 pub mod guard;
 pub mod handlers;
 pub mod idempotency;
 pub mod page;
-pub mod paging;
 pub mod rate_limit;
 pub mod request_id;
 pub mod routes;

@@ -1,95 +1,15 @@
 //! Who is calling: the bearer token resolved to a user, a role and a scope. Role and
 //! scope come from the server's records, never from the request.
 
-use std::future::Future;
-use std::pin::Pin;
-
-use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use chrono::{Duration, Utc};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
-use serde::Serialize;
-use utoipa::ToSchema;
 use zhicha_engine::RegionCode;
 
 use super::tokens;
+pub use crate::domain::caller::{Caller, Role, Scope};
 use crate::entities::{auth_sessions, users};
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    EnterpriseOfficer,
-    ResponsiblePerson,
-    Expert,
-    HrssBureau,
-    EmergencyBureau,
-    ServiceOrg,
-    SystemAdmin,
-    SecurityAdmin,
-    AuditAdmin,
-}
-
-impl Role {
-    pub const ALL: [Role; 9] = [
-        Role::EnterpriseOfficer,
-        Role::ResponsiblePerson,
-        Role::Expert,
-        Role::HrssBureau,
-        Role::EmergencyBureau,
-        Role::ServiceOrg,
-        Role::SystemAdmin,
-        Role::SecurityAdmin,
-        Role::AuditAdmin,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::EnterpriseOfficer => "enterprise_officer",
-            Role::ResponsiblePerson => "responsible_person",
-            Role::Expert => "expert",
-            Role::HrssBureau => "hrss_bureau",
-            Role::EmergencyBureau => "emergency_bureau",
-            Role::ServiceOrg => "service_org",
-            Role::SystemAdmin => "system_admin",
-            Role::SecurityAdmin => "security_admin",
-            Role::AuditAdmin => "audit_admin",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-}
-
-/// The slice of the world a caller may see.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    /// One enterprise (officers, responsible persons).
-    Enterprise(i64),
-    /// Every enterprise inside a division (bureaus).
-    Region(RegionCode),
-    /// Tasks dispatched to this expert.
-    Expert(i64),
-    /// Enterprises this service organisation serves.
-    ServiceOrg(i64),
-    /// Administrators: the system, not enterprises' data.
-    System,
-    /// An account not yet bound to what its role needs (e.g. an officer without an
-    /// enterprise): it sees nothing.
-    Unbound,
-}
-
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub user_id: i64,
-    pub display_name: String,
-    pub role: Role,
-    pub scope: Scope,
-    pub organisation_id: Option<i64>,
-    pub session_id: i64,
-    pub family_id: String,
-}
 
 pub fn scope_of(role: Role, u: &users::Model) -> Scope {
     let region = || u.region_code.as_deref().and_then(|r| RegionCode::parse(r).ok());
@@ -159,23 +79,4 @@ pub fn bearer(headers: &actix_web::http::header::HeaderMap) -> Option<String> {
         .map(str::trim)
         .filter(|t| t.starts_with(tokens::ACCESS_PREFIX))
         .map(str::to_string)
-}
-
-impl FromRequest for Caller {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
-
-    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        // Resolved already by a middleware (idempotency) for this request.
-        if let Some(c) = req.extensions().get::<Caller>().cloned() {
-            return Box::pin(async move { Ok(c) });
-        }
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer(req.headers());
-        Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("no app state")))?;
-            let token = token.ok_or_else(|| unauthenticated("send Authorization: Bearer <access token>"))?;
-            resolve(&state, &token).await
-        })
-    }
 }

@@ -14,13 +14,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::platform::audit::{self, Entry, Outcome};
 use crate::state::AppState;
 
-/// Where a request came from, for sessions and the audit trail.
-#[derive(Debug, Clone, Default)]
-pub struct Origin {
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-    pub request_id: Option<String>,
-}
+pub use crate::domain::origin::Origin;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TokenPair {

@@ -12,9 +12,9 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 use zhicha_migrations::AUDIT_GENESIS;
 
+use crate::domain::Origin;
+use crate::domain::{Caller, Scope};
 use crate::entities::{audit_head, audit_log};
-use crate::identity::service::Origin;
-use crate::identity::{Caller, Scope};
 
 /// Outcome of the audited action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

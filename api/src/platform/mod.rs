@@ -2,7 +2,9 @@
 //! the phones' sync feed, object storage, WeChat, logging and the PDF layout.
 
 pub mod audit;
+pub mod cache;
 pub mod db;
+pub mod events;
 pub mod pdf;
 pub mod pii;
 pub mod storage;

@@ -19,6 +19,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::identity::Caller;
 use crate::identity::service::Origin;
 use crate::platform::audit::{self, Entry};
+use crate::platform::events::Event;
 use crate::state::AppState;
 use crate::{platform::sync, store::scope};
 
@@ -385,7 +386,7 @@ pub async fn mark(
     )
     .await?;
     txn.commit().await?;
-    crate::oversight::dashboard::touch_enterprise(state, i.enterprise_id).await;
+    state.publish(Event::FiguresChanged { enterprise_id: i.enterprise_id }).await;
     view(&state.db, bumped).await
 }
 

@@ -26,6 +26,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::identity::Caller;
 use crate::identity::service::Origin;
 use crate::platform::audit::{self, Entry};
+use crate::platform::events::Event;
 use crate::state::AppState;
 use crate::{reference::scoring, store::scope};
 
@@ -269,7 +270,7 @@ pub async fn generate(
     .await?;
     crate::selfcheck::progress::refresh(&txn, e.id).await?;
     txn.commit().await?;
-    crate::oversight::dashboard::touch_enterprise(state, e.id).await;
+    state.publish(Event::FiguresChanged { enterprise_id: e.id }).await;
     Ok(Generated { round: round_of(round), shortfall })
 }
 
@@ -459,7 +460,7 @@ pub async fn answer(
     .await?;
     crate::selfcheck::progress::refresh(&txn, e.id).await?;
     txn.commit().await?;
-    crate::oversight::dashboard::touch_enterprise(state, e.id).await;
+    state.publish(Event::FiguresChanged { enterprise_id: e.id }).await;
     Ok(n)
 }
 

@@ -3,9 +3,9 @@
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Select};
 
+use crate::domain::{Caller, Scope};
 use crate::entities::enterprises;
 use crate::error::{ApiError, ErrorCode};
-use crate::identity::{Caller, Scope};
 
 /// One enterprise in the caller's scope: `id`, or without one the caller's own (an
 /// enterprise account's scope holds exactly one). Anything else reads as not found.

@@ -11,11 +11,11 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::origin;
 use crate::entities::audit_log;
 use crate::error::{ApiError, ErrorBody};
-use crate::http::paging::paging;
 use crate::identity::Caller;
 use crate::identity::people::{self, Account};
 use crate::platform::audit::{self, Entry};
 use crate::state::AppState;
+use crate::store::paging::paging;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -79,7 +79,7 @@ pub async fn list(
     caller: Caller,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (page, per_page) = crate::http::paging::paging(query.page, query.per_page)?;
+    let (page, per_page) = crate::store::paging::paging(query.page, query.per_page)?;
     let mut q = scope::enterprises(&caller)?;
     if let Some(d) = &query.division {
         q = q.filter(enterprises::Column::IndustryDivision.eq(d.as_str()));

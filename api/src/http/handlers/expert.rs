@@ -14,10 +14,10 @@ use crate::governance::experts::{
     ReportRequest, TaskDetail, TaskView,
 };
 use crate::http::extract::Json;
-use crate::http::paging::paging;
 use crate::identity::Caller;
 use crate::selfcheck::findings::FindingDetail;
 use crate::state::AppState;
+use crate::store::paging::paging;
 
 /// The tasks dispatched to the calling expert, newest first, with the enterprise's
 /// site and the offer (status, answer deadline).

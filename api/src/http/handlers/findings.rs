@@ -8,12 +8,12 @@ use utoipa::IntoParams;
 use super::auth::origin;
 use crate::error::{ApiError, ErrorBody};
 use crate::http::extract::Json;
-use crate::http::paging::paging;
 use crate::identity::{Caller, Role};
 use crate::selfcheck::findings::{
     self, ActRequest, Filter, FindingAction, FindingDetail, FindingPage, NewFinding, ProgressRequest,
 };
 use crate::state::AppState;
+use crate::store::paging::paging;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -11,9 +11,9 @@ use crate::error::{ApiError, ErrorBody};
 use crate::governance::manual::{self, CloseRequest, ManualEscalation};
 use crate::governance::view::{self, EscalationDetail, EscalationPage, Filter};
 use crate::http::extract::Json;
-use crate::http::paging::paging;
 use crate::identity::Caller;
 use crate::state::AppState;
+use crate::store::paging::paging;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

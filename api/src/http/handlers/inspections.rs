@@ -7,10 +7,10 @@ use utoipa::IntoParams;
 use super::auth::origin;
 use crate::error::{ApiError, ErrorBody};
 use crate::http::extract::Json;
-use crate::http::paging::paging;
 use crate::identity::Caller;
 use crate::selfcheck::inspections::{self, CloseInspection, InspectionView, ItemPage, Marks, StartInspection};
 use crate::state::AppState;
+use crate::store::paging::paging;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -8,10 +8,10 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::origin;
 use crate::error::{ApiError, ErrorBody};
 use crate::http::extract::Json;
-use crate::http::paging::paging;
 use crate::identity::Caller;
 use crate::selfcheck::reports::{Report, ReportPage, ReportSummary, service};
 use crate::state::AppState;
+use crate::store::paging::paging;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -74,7 +74,7 @@ fn placeholder(backend: DbBackend, n: usize) -> String {
 /// `prefix` is the caller's region prefix (digits), checked by the caller.
 pub async fn list(db: &impl ConnectionTrait, prefix: &str, q: &ListQuery) -> Result<EnterprisePage, ApiError> {
     let backend = db.get_database_backend();
-    let (page, per_page) = crate::http::paging::paging(q.page, q.per_page)?;
+    let (page, per_page) = crate::store::paging::paging(q.page, q.per_page)?;
     let mut clauses = vec![format!("e.region_code LIKE '{prefix}%'")];
     let mut values: Vec<Value> = Vec::new();
     if let Some(r) = &q.region {

@@ -3,12 +3,11 @@
 //! the per-enterprise roll-up `enterprise_progress`, cached per region and invalidated
 //! by the writes that change it.
 
-mod cache;
 mod enterprises;
 mod feedback;
 mod summary;
 
-pub use cache::DashboardCache;
+pub use crate::platform::cache::DashboardCache;
 pub use enterprises::{EnterprisePage, EnterpriseProgress, ListQuery, list};
 pub use feedback::{AreaFeedback, Feedback, ItemFeedback, Marks, feedback};
 pub use summary::{CityProgress, Count, Progress, Summary, summary};
@@ -18,6 +17,7 @@ use sea_orm::EntityTrait;
 use crate::entities::enterprises as enterprise_rows;
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::{Caller, Scope};
+use crate::platform::events::{Event, Events};
 use crate::state::AppState;
 
 /// The caller's region and its prefix, narrowed to `region` when given (it must lie
@@ -49,6 +49,18 @@ pub async fn cached_summary(state: &AppState, region: &str, prefix: &str) -> Res
 /// The recommended-item feedback, from the cache when nothing changed since.
 pub async fn cached_feedback(state: &AppState, region: &str, prefix: &str) -> Result<Feedback, ApiError> {
     state.dashboard.cached(prefix, "feedback", feedback(&state.db, &state.hazards, region, prefix)).await
+}
+
+/// Subscribes the dashboard cache to the writes that change its figures.
+pub fn subscribe(events: &mut Events<AppState>) {
+    events.subscribe(|state, event| {
+        let state = state.clone();
+        Box::pin(async move {
+            if let Event::FiguresChanged { enterprise_id } = event {
+                touch_enterprise(&state, enterprise_id).await;
+            }
+        })
+    });
 }
 
 /// A write changed something of `enterprise_id`: its region's answers are stale.

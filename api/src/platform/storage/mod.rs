@@ -12,10 +12,6 @@
 mod key;
 mod local;
 mod s3;
-// The settings live beside the others in config/; compiled from here until
-// config/mod.rs declares that file (then re-export them from crate::config).
-#[path = "../../config/storage.rs"]
-mod settings;
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -24,10 +20,10 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 
+pub use crate::config::{EvidenceSettings, S3Settings, StorageBackend, StorageSettings};
 pub use key::{KeyError, ObjectKey};
 pub use local::LocalStore;
 pub use s3::S3Store;
-pub use settings::{EvidenceSettings, S3Settings, StorageBackend, StorageSettings};
 
 /// What `head` knows about a stored object.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -26,6 +26,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::identity::Caller;
 use crate::identity::service::Origin;
 use crate::platform::audit::{self, Entry};
+use crate::platform::events::Event;
 use crate::platform::sync;
 use crate::state::AppState;
 
@@ -110,7 +111,7 @@ impl ActRequest {
             return Err(ApiError::field(ErrorCode::InvalidBody, k, format!("unknown field `{k}` for `{name}`")));
         }
         let bytes = serde_json::to_vec(&self.0).map_err(ApiError::internal)?;
-        crate::http::extract::parse::<Action>(&bytes)
+        crate::error::parse::<Action>(&bytes)
     }
 }
 
@@ -273,11 +274,11 @@ pub async fn act(
         .detail(format!("{} -> {}", f.state, outcome.state.as_str()));
     audit::append(&txn, entry).await?;
     txn.commit().await?;
-    crate::oversight::dashboard::touch_enterprise(state, f.enterprise_id).await;
+    state.publish(Event::FiguresChanged { enterprise_id: f.enterprise_id }).await;
     // A submitted hazard or a failed acceptance can fire trigger rules; an acceptance
     // can resolve one.
     if matches!(outcome.history.action, ActionKind::Submit | ActionKind::Reject | ActionKind::Accept) {
-        crate::governance::evaluate_soon(state, f.enterprise_id);
+        state.publish(Event::TriggerInputsChanged { enterprise_id: f.enterprise_id }).await;
     }
     detail(&state.db, written).await
 }
@@ -310,7 +311,7 @@ pub async fn mark_overdue(state: &AppState, f: &findings::Model, now: DateTime<U
     };
     audit::append(&txn, entry).await?;
     txn.commit().await?;
-    crate::oversight::dashboard::touch_enterprise(state, f.enterprise_id).await;
+    state.publish(Event::FiguresChanged { enterprise_id: f.enterprise_id }).await;
     Ok(true)
 }
 

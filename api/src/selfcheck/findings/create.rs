@@ -16,6 +16,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::identity::Caller;
 use crate::identity::service::Origin;
 use crate::platform::audit::{self, Entry};
+use crate::platform::events::Event;
 use crate::reference::hazard_import::store_items;
 use crate::selfcheck::inspections::check_client_id;
 use crate::state::AppState;
@@ -66,7 +67,7 @@ pub async fn create(
 
 /// Creates the finding in `e`, an enterprise the caller has already been checked to
 /// report into: their own, or one where an expert holds a task they checked in for
-/// (`crate::governance::experts`). An expert's finding is marked `origin = expert`.
+/// (the experts' field work in `governance`). An expert's finding is marked `origin = expert`.
 pub async fn create_in(
     state: &AppState,
     caller: &Caller,
@@ -240,10 +241,10 @@ pub async fn create_in(
     )
     .await?;
     txn.commit().await?;
-    crate::oversight::dashboard::touch_enterprise(state, e.id).await;
+    state.publish(Event::FiguresChanged { enterprise_id: e.id }).await;
     // Reported straight to submitted: the trigger rules may fire (a major hazard).
     if row.state != "draft" {
-        crate::governance::evaluate_soon(state, e.id);
+        state.publish(Event::TriggerInputsChanged { enterprise_id: e.id }).await;
     }
     Ok((detail(&state.db, row).await?, true))
 }

@@ -22,6 +22,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::identity::service::Origin;
 use crate::identity::{Caller, Scope};
 use crate::platform::audit::{self, Entry};
+use crate::platform::events::Event;
 use crate::platform::storage::{ObjectKey, StoreError};
 use crate::platform::sync::{self, Kind};
 use crate::state::AppState;
@@ -176,8 +177,8 @@ pub async fn submit(state: &AppState, caller: &Caller, id: i64, origin: &Origin)
     audit::append(&txn, entry).await?;
     txn.commit().await?;
     // A report submitted can resolve REPORT-LATE; receipts change the dashboard.
-    crate::governance::evaluate_soon(state, enterprise.id);
-    crate::oversight::dashboard::touch_enterprise(state, enterprise.id).await;
+    state.publish(Event::TriggerInputsChanged { enterprise_id: enterprise.id }).await;
+    state.publish(Event::FiguresChanged { enterprise_id: enterprise.id }).await;
     let row = own(&state.db, enterprise.id, id).await?;
     view(&state.db, row).await
 }
