@@ -1,5 +1,16 @@
-//! Queries over the generated `entities`, with the caller's scope built in: a row
-//! outside the scope is never loaded, so it reads as not found.
+//! Queries over the generated `entities`, one file per aggregate, with the caller's
+//! scope built in: a row outside the scope is never loaded, so it reads as not found.
+//!
+//! The rules of this layer:
+//! - Only `store/` (and `entities/`) names an entity. Contexts call functions here;
+//!   the row types they read are re-exported under the aggregate's name
+//!   (`store::findings::Finding` is the `findings` row).
+//! - Every function takes the connection it runs on (`&impl ConnectionTrait`), so the
+//!   same query serves a plain read and a write inside the caller's transaction.
+//! - A query that returns an enterprise's data takes the caller (or its `Scope`) and
+//!   filters by it in SQL, a responsible person's assignments included.
+//! - Writes take plain values (ids, strings, times), never an `ActiveModel` built by
+//!   the caller.
 
 pub mod paging;
 pub mod scope;
