@@ -24,6 +24,7 @@ mod health;
 mod idempotency;
 mod import;
 mod ladder;
+mod layout;
 mod limits;
 mod migrations;
 mod openapi;
