@@ -4,17 +4,13 @@
 //! `zhicha audit verify` names the first broken one.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, TransactionSession, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DbErr, TransactionSession, TransactionTrait};
 use sha2::{Digest, Sha256};
 use zhicha_migrations::AUDIT_GENESIS;
 
 use crate::domain::Origin;
 use crate::domain::{Caller, Scope};
-use crate::entities::{audit_head, audit_log};
+use crate::store::audit::{self as trail, AuditRecord};
 
 /// Outcome of the audited action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,7 +96,7 @@ impl Entry {
 
 /// The bytes a record's hash covers, in a fixed order; absent values and field
 /// boundaries are marked so no two records can serialise alike.
-fn preimage(prev_hash: &str, r: &audit_log::Model) -> Vec<u8> {
+fn preimage(prev_hash: &str, r: &AuditRecord) -> Vec<u8> {
     let at = r.created_at.with_timezone(&Utc).to_rfc3339_opts(SecondsFormat::Micros, true);
     let opt_i = |v: Option<i64>| v.map(|v| v.to_string());
     let fields: [Option<String>; 15] = [
@@ -133,7 +129,7 @@ fn preimage(prev_hash: &str, r: &audit_log::Model) -> Vec<u8> {
     out
 }
 
-fn hash_of(prev_hash: &str, r: &audit_log::Model) -> String {
+fn hash_of(prev_hash: &str, r: &AuditRecord) -> String {
     Sha256::digest(preimage(prev_hash, r)).iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -142,27 +138,19 @@ fn hash_of(prev_hash: &str, r: &audit_log::Model) -> String {
 /// head row is written first, so concurrent appends wait for each other instead of
 /// forking the chain (row lock on PostgreSQL, the write lock on SQLite); `seq` is
 /// unique besides.
-pub async fn append<C: ConnectionTrait + TransactionTrait>(db: &C, entry: Entry) -> Result<audit_log::Model, DbErr> {
+pub async fn append<C: ConnectionTrait + TransactionTrait>(db: &C, entry: Entry) -> Result<AuditRecord, DbErr> {
     let txn = db.begin().await?;
     let stored = append_in(&txn, entry).await?;
     txn.commit().await?;
     Ok(stored)
 }
 
-async fn append_in(db: &impl ConnectionTrait, entry: Entry) -> Result<audit_log::Model, DbErr> {
-    audit_head::Entity::update_many()
-        .col_expr(audit_head::Column::Seq, Expr::col(audit_head::Column::Seq).add(1))
-        .filter(audit_head::Column::Id.eq(1))
-        .exec(db)
-        .await?;
-    let head = audit_head::Entity::find_by_id(1)
-        .one(db)
-        .await?
-        .ok_or_else(|| DbErr::Custom("audit_head row is missing".into()))?;
+async fn append_in(db: &impl ConnectionTrait, entry: Entry) -> Result<AuditRecord, DbErr> {
+    let head = trail::advance_head(db).await?;
     // Microseconds: what both databases store, so the hash survives the round trip.
     let now = Utc::now();
     let at = DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now);
-    let mut row = audit_log::Model {
+    let mut row = AuditRecord {
         id: 0,
         created_at: at.fixed_offset(),
         seq: head.seq,
@@ -182,11 +170,7 @@ async fn append_in(db: &impl ConnectionTrait, entry: Entry) -> Result<audit_log:
         hash: String::new(),
     };
     row.hash = hash_of(&head.hash, &row);
-    let mut active: audit_log::ActiveModel = row.clone().into();
-    active.id = sea_orm::ActiveValue::NotSet;
-    let stored = active.insert(db).await?;
-    audit_head::ActiveModel { id: Set(1), seq: Set(head.seq), hash: Set(row.hash.clone()) }.update(db).await?;
-    Ok(stored)
+    trail::insert(db, row).await
 }
 
 /// The result of checking the chain.
@@ -200,9 +184,14 @@ pub enum Verdict {
 pub async fn verify(db: &impl ConnectionTrait) -> Result<Verdict, DbErr> {
     let mut prev = AUDIT_GENESIS.to_string();
     let mut expected_seq = 1;
-    let mut pages = audit_log::Entity::find().order_by_asc(audit_log::Column::Seq).paginate(db, 1000);
     let mut records = 0;
-    while let Some(page) = pages.fetch_and_next().await? {
+    let mut page_no = 0;
+    loop {
+        let page = trail::page_by_seq(db, page_no, 1000).await?;
+        if page.is_empty() {
+            break;
+        }
+        page_no += 1;
         for r in page {
             let broken = |reason: String| Verdict::Broken { id: Some(r.id), seq: r.seq, reason };
             if r.seq != expected_seq {
@@ -221,7 +210,7 @@ pub async fn verify(db: &impl ConnectionTrait) -> Result<Verdict, DbErr> {
             records += 1;
         }
     }
-    let head = audit_head::Entity::find_by_id(1).one(db).await?;
+    let head = trail::head(db).await?;
     match head {
         Some(h) if h.seq == expected_seq - 1 && h.hash == prev => Ok(Verdict::Intact { records }),
         Some(h) => Ok(Verdict::Broken {

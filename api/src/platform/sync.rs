@@ -5,10 +5,9 @@
 //! lock is held until commit, so one enterprise's changes commit in sequence order: a
 //! reader that has seen `seq = n` will never later find a change numbered below `n`.
 
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ConnectionTrait, DbErr};
 
-use crate::entities::{sync_heads, sync_log};
+use crate::store::sync as feed;
 
 /// What changed: the resource a client re-reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -38,34 +37,7 @@ impl Kind {
 /// Appends a change for `enterprise_id`; returns its sequence number. Call it inside
 /// the transaction that makes the change.
 pub async fn record(db: &impl ConnectionTrait, enterprise_id: i64, kind: Kind, object_id: i64) -> Result<i64, DbErr> {
-    let upsert = Query::insert()
-        .into_table(sync_heads::Entity)
-        .columns([sync_heads::Column::EnterpriseId, sync_heads::Column::Seq])
-        .values_panic([enterprise_id.into(), 1i64.into()])
-        .on_conflict(
-            OnConflict::column(sync_heads::Column::EnterpriseId)
-                .value(sync_heads::Column::Seq, Expr::col((sync_heads::Entity, sync_heads::Column::Seq)).add(1))
-                .to_owned(),
-        )
-        .returning_col(sync_heads::Column::Seq)
-        .to_owned();
-    let row = db
-        .query_one(&upsert)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound("sync_heads upsert returned no row".into()))?;
-    let seq: i64 = row.try_get("", "seq")?;
-    let log = Query::insert()
-        .into_table(sync_log::Entity)
-        .columns([
-            sync_log::Column::EnterpriseId,
-            sync_log::Column::Seq,
-            sync_log::Column::Kind,
-            sync_log::Column::ObjectId,
-        ])
-        .values_panic([enterprise_id.into(), seq.into(), kind.as_str().into(), object_id.into()])
-        .to_owned();
-    db.execute(&log).await?;
-    Ok(seq)
+    feed::append(db, enterprise_id, kind.as_str(), object_id).await
 }
 
 /// One change as the client sees it.
@@ -89,13 +61,7 @@ pub struct Page {
 /// Changes after `cursor`, oldest first, reading at most `limit`; a resource changed
 /// several times in the window appears once, at its latest sequence number.
 pub async fn since(db: &impl ConnectionTrait, enterprise_id: i64, cursor: i64, limit: u64) -> Result<Page, DbErr> {
-    let rows = sync_log::Entity::find()
-        .filter(sync_log::Column::EnterpriseId.eq(enterprise_id))
-        .filter(sync_log::Column::Seq.gt(cursor))
-        .order_by_asc(sync_log::Column::Seq)
-        .limit(limit + 1)
-        .all(db)
-        .await?;
+    let rows = feed::after(db, enterprise_id, cursor, limit + 1).await?;
     let more = rows.len() as u64 > limit;
     let mut next_cursor = cursor;
     let mut changes: Vec<Change> = Vec::with_capacity(rows.len());

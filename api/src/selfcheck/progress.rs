@@ -3,23 +3,10 @@
 //! transaction, so the dashboard's sums are never behind what it committed.
 
 use chrono::Utc;
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ConnectionTrait, DbErr};
 
-use crate::entities::{
-    enterprise_progress as progress, findings, recommendation_feedback as feedback, recommendation_rounds,
-    rectifications,
-};
-
-#[derive(FromQueryResult)]
-struct StateCount {
-    state: String,
-    grade: String,
-    n: i64,
-}
+use crate::store::progress::{self as sums, EnterpriseProgress};
+use crate::store::{enterprises, findings, rounds};
 
 fn count(n: i64) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
@@ -27,18 +14,8 @@ fn count(n: i64) -> i32 {
 
 /// Recomputes the enterprise's row from its records.
 pub async fn refresh(db: &impl ConnectionTrait, enterprise_id: i64) -> Result<(), DbErr> {
-    let by_state = findings::Entity::find()
-        .select_only()
-        .column(findings::Column::State)
-        .column(findings::Column::Grade)
-        .column_as(findings::Column::Id.count(), "n")
-        .filter(findings::Column::EnterpriseId.eq(enterprise_id))
-        .group_by(findings::Column::State)
-        .group_by(findings::Column::Grade)
-        .into_model::<StateCount>()
-        .all(db)
-        .await?;
-    let mut row = progress::Model {
+    let by_state = findings::count_by_state_and_grade(db, enterprise_id).await?;
+    let mut row = EnterpriseProgress {
         enterprise_id,
         recommended: 0,
         answered: 0,
@@ -58,17 +35,17 @@ pub async fn refresh(db: &impl ConnectionTrait, enterprise_id: i64) -> Result<()
         close_gt60: 0,
         updated_at: Utc::now().fixed_offset(),
     };
-    for c in by_state {
-        let n = count(c.n);
-        let major = c.grade == "major";
-        if c.state == "draft" || c.state == "cancelled" {
+    for (state, grade, n) in by_state {
+        let n = count(n);
+        let major = grade == "major";
+        if state == "draft" || state == "cancelled" {
             continue;
         }
         row.found += n;
         if major {
             row.major_found += n;
         }
-        match c.state.as_str() {
+        match state.as_str() {
             "accepted" => row.rectified += n,
             // Submitted but not yet assigned counts as open: nobody has closed it.
             _ => {
@@ -76,7 +53,7 @@ pub async fn refresh(db: &impl ConnectionTrait, enterprise_id: i64) -> Result<()
                 if major {
                     row.major_open += n;
                 }
-                if c.state == "overdue" {
+                if state == "overdue" {
                     row.overdue += n;
                     if major {
                         row.major_overdue += n;
@@ -86,12 +63,7 @@ pub async fn refresh(db: &impl ConnectionTrait, enterprise_id: i64) -> Result<()
         }
     }
     // Days from report to acceptance of each accepted finding.
-    let closed = rectifications::Entity::find()
-        .filter(rectifications::Column::EnterpriseId.eq(enterprise_id))
-        .filter(rectifications::Column::Status.eq("accepted"))
-        .find_also_related(findings::Entity)
-        .all(db)
-        .await?;
+    let closed = findings::accepted_of(db, enterprise_id).await?;
     for (r, f) in closed {
         let (Some(at), Some(f)) = (r.accepted_at, f) else { continue };
         if f.state != "accepted" {
@@ -109,38 +81,17 @@ pub async fn refresh(db: &impl ConnectionTrait, enterprise_id: i64) -> Result<()
         };
         *slot += 1;
     }
-    let latest = recommendation_rounds::Entity::find()
-        .filter(recommendation_rounds::Column::EnterpriseId.eq(enterprise_id))
-        .order_by_desc(recommendation_rounds::Column::Id)
-        .one(db)
-        .await?;
+    let latest = rounds::latest_of(db, enterprise_id).await?;
     if let Some(r) = latest {
         row.recommended = r.item_count;
-        row.answered =
-            count(feedback::Entity::find().filter(feedback::Column::RoundId.eq(r.id)).count(db).await? as i64);
+        row.answered = count(rounds::answered(db, r.id).await? as i64);
     }
-    let active: progress::ActiveModel = row.into();
-    let mut cols: Vec<progress::Column> = Vec::new();
-    for c in <progress::Column as sea_orm::Iterable>::iter() {
-        if !matches!(c, progress::Column::EnterpriseId) {
-            cols.push(c);
-        }
-    }
-    progress::Entity::insert(active)
-        .on_conflict(OnConflict::column(progress::Column::EnterpriseId).update_columns(cols).to_owned())
-        .exec_without_returning(db)
-        .await?;
-    Ok(())
+    sums::save(db, row).await
 }
 
 /// Refreshes every enterprise (after an import, or to repair); returns how many.
 pub async fn refresh_all(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
-    let ids: Vec<i64> = crate::entities::enterprises::Entity::find()
-        .select_only()
-        .column(crate::entities::enterprises::Column::Id)
-        .into_tuple()
-        .all(db)
-        .await?;
+    let ids = enterprises::all_ids(db).await?;
     for id in &ids {
         refresh(db, *id).await?;
     }

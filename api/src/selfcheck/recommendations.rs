@@ -6,11 +6,6 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::Utc;
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, FromQueryResult, JoinType, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, RelationTrait,
-};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -19,15 +14,14 @@ use zhicha_engine::hazards::HazardItem;
 use zhicha_engine::recommend::{self, Exposure, Mark, Options, PeerCounts, PeerFeedback, Recommender};
 use zhicha_engine::risk::Mix;
 
-use crate::entities::{
-    enterprises, hazard_items, recommendation_feedback as feedback, recommendation_rounds, recommendations,
-};
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::Caller;
 use crate::identity::service::Origin;
 use crate::platform::audit::{self, Entry};
 use crate::platform::events::Event;
 use crate::state::AppState;
+use crate::store::enterprises::Enterprise;
+use crate::store::rounds::{self as rows, Feedback, NewAnswer, NewRecommendation};
 use crate::{reference::scoring, store::scope};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -103,7 +97,7 @@ pub struct Answer {
     pub reason: Option<String>,
 }
 
-fn round_of(r: recommendation_rounds::Model) -> Round {
+fn round_of(r: rows::Round) -> Round {
     Round {
         id: r.id,
         enterprise_id: r.enterprise_id,
@@ -114,34 +108,15 @@ fn round_of(r: recommendation_rounds::Model) -> Round {
     }
 }
 
-#[derive(FromQueryResult)]
-struct PeerRow {
-    item_code: String,
-    result: String,
-    n: i64,
-}
-
 /// Feedback of other enterprises of the same GB/T 4754 division, per item.
-async fn peers(state: &AppState, e: &enterprises::Model) -> Result<PeerFeedback, ApiError> {
+async fn peers(state: &AppState, e: &Enterprise) -> Result<PeerFeedback, ApiError> {
     let Some(division) = &e.industry_division else { return Ok(PeerFeedback::default()) };
-    let rows = feedback::Entity::find()
-        .select_only()
-        .column(feedback::Column::ItemCode)
-        .column(feedback::Column::Result)
-        .column_as(feedback::Column::Id.count(), "n")
-        .join(JoinType::InnerJoin, feedback::Relation::Enterprises.def())
-        .filter(enterprises::Column::IndustryDivision.eq(division.as_str()))
-        .filter(feedback::Column::EnterpriseId.ne(e.id))
-        .group_by(feedback::Column::ItemCode)
-        .group_by(feedback::Column::Result)
-        .into_model::<PeerRow>()
-        .all(&state.db)
-        .await?;
+    let peer_rows = rows::peer_counts(&state.db, division, e.id).await?;
     let mut counts: BTreeMap<String, PeerCounts> = BTreeMap::new();
-    for r in rows {
-        let c = counts.entry(r.item_code).or_default();
-        let n = u32::try_from(r.n).unwrap_or(u32::MAX);
-        match r.result.as_str() {
+    for (item_code, result, n) in peer_rows {
+        let c = counts.entry(item_code).or_default();
+        let n = u32::try_from(n).unwrap_or(u32::MAX);
+        match result.as_str() {
             "found" => c.found += n,
             "not_found" => c.not_found += n,
             _ => c.not_applicable += n,
@@ -152,14 +127,8 @@ async fn peers(state: &AppState, e: &enterprises::Model) -> Result<PeerFeedback,
 
 /// The enterprise's latest answer per item.
 async fn own(state: &AppState, enterprise_id: i64) -> Result<BTreeMap<String, Mark>, ApiError> {
-    let rows = feedback::Entity::find()
-        .filter(feedback::Column::EnterpriseId.eq(enterprise_id))
-        .order_by_asc(feedback::Column::UpdatedAt)
-        .order_by_asc(feedback::Column::Id)
-        .all(&state.db)
-        .await?;
     let mut out = BTreeMap::new();
-    for r in rows {
+    for r in rows::answers_of(&state.db, enterprise_id).await? {
         let mark = match r.result.as_str() {
             "found" => Mark::Found,
             "not_found" => Mark::NotFound,
@@ -226,40 +195,29 @@ pub async fn generate(
     let library_version = state.hazards.version.clone();
     let wanted: Vec<&str> = ranked.iter().map(|r| r.item_id.as_str()).collect();
     let items: Vec<&HazardItem> = wanted.iter().filter_map(|id| state.hazards.get(id)).collect();
-    crate::reference::hazard_import::store_items(&txn, &items, "active", &library_version).await?;
-    let ids: HashMap<(String, i32), i64> = hazard_items::Entity::find()
-        .filter(hazard_items::Column::Code.is_in(wanted.iter().copied()))
-        .all(&txn)
+    crate::store::hazard_items::insert_versions(&txn, &items, "active", &library_version).await?;
+    let codes: Vec<String> = wanted.iter().map(|c| (*c).to_string()).collect();
+    let ids: HashMap<(String, i32), i64> = crate::store::hazard_items::by_codes(&txn, codes)
         .await?
         .into_iter()
         .map(|h| ((h.code, h.version), h.id))
         .collect();
-    let round = recommendation_rounds::ActiveModel {
-        enterprise_id: Set(e.id),
-        model_version: Set(model_version.chars().take(32).collect()),
-        library_version: Set(library_version.chars().take(32).collect()),
-        item_count: Set(i32::try_from(ranked.len()).unwrap_or(i32::MAX)),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
+    let model_version: String = model_version.chars().take(32).collect();
+    let library_version: String = library_version.chars().take(32).collect();
+    let item_count = i32::try_from(ranked.len()).unwrap_or(i32::MAX);
+    let round = rows::insert(&txn, e.id, &model_version, &library_version, item_count).await?;
     let mut recs = Vec::with_capacity(ranked.len());
     for r in &ranked {
         let version = state.hazards.get(&r.item_id).map_or(0, |i| i32::try_from(i.version).unwrap_or(0));
         let Some(hazard) = ids.get(&(r.item_id.clone(), version)) else { continue };
-        recs.push(recommendations::ActiveModel {
-            round_id: Set(round.id),
-            enterprise_id: Set(e.id),
-            hazard_item_id: Set(*hazard),
-            rank: Set(i32::try_from(r.rank).unwrap_or(i32::MAX)),
-            score: Set(r.score),
-            reasons: Set(r.explanation.clone()),
-            ..Default::default()
+        recs.push(NewRecommendation {
+            hazard_item_id: *hazard,
+            rank: i32::try_from(r.rank).unwrap_or(i32::MAX),
+            score: r.score,
+            reasons: r.explanation.clone(),
         });
     }
-    for chunk in recs.chunks(200) {
-        recommendations::Entity::insert_many(chunk.to_vec()).exec_without_returning(&txn).await?;
-    }
+    rows::add_recommendations(&txn, round.id, e.id, recs).await?;
     audit::append(
         &txn,
         Entry::by(caller, origin, "recommendation.generate", "recommendation_round")
@@ -276,30 +234,7 @@ pub async fn generate(
 
 /// The rounds of the caller's enterprise (or `id` in scope), newest first.
 pub async fn rounds(state: &AppState, caller: &Caller, id: Option<i64>) -> Result<Vec<Round>, ApiError> {
-    let e = scope::enterprise(&state.db, caller, id).await?;
-    Ok(recommendation_rounds::Entity::find()
-        .filter(recommendation_rounds::Column::EnterpriseId.eq(e.id))
-        .order_by_desc(recommendation_rounds::Column::Id)
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(round_of)
-        .collect())
-}
-
-async fn round_in_scope(
-    state: &AppState,
-    caller: &Caller,
-    enterprise_id: Option<i64>,
-    round_id: i64,
-) -> Result<(enterprises::Model, recommendation_rounds::Model), ApiError> {
-    let e = scope::enterprise(&state.db, caller, enterprise_id).await?;
-    let round = recommendation_rounds::Entity::find_by_id(round_id)
-        .filter(recommendation_rounds::Column::EnterpriseId.eq(e.id))
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("recommendation round"))?;
-    Ok((e, round))
+    Ok(rows::list(&state.db, caller, id).await?.into_iter().map(round_of).collect())
 }
 
 /// One page of a round, in priority order, optionally one area only.
@@ -311,20 +246,10 @@ pub async fn page(
     area: Option<&str>,
     (page, per_page): (u64, u64),
 ) -> Result<RoundPage, ApiError> {
-    let (_, round) = round_in_scope(state, caller, enterprise_id, round_id).await?;
-    let all = recommendations::Entity::find()
-        .filter(recommendations::Column::RoundId.eq(round.id))
-        .find_also_related(hazard_items::Entity)
-        .order_by_asc(recommendations::Column::Rank)
-        .all(&state.db)
-        .await?;
-    let answers: HashMap<i64, feedback::Model> = feedback::Entity::find()
-        .filter(feedback::Column::RoundId.eq(round.id))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|f| (f.recommendation_id, f))
-        .collect();
+    let (_, round) = rows::in_scope(&state.db, caller, enterprise_id, round_id).await?;
+    let all = rows::with_items(&state.db, round.id).await?;
+    let answers: HashMap<i64, Feedback> =
+        rows::feedback_of(&state.db, round.id).await?.into_iter().map(|f| (f.recommendation_id, f)).collect();
     let mut areas: Vec<AreaCount> = Vec::new();
     let mut items = Vec::new();
     for (r, h) in all {
@@ -385,30 +310,6 @@ pub fn check_mark<'a>(
     Ok(reason)
 }
 
-/// Stores answers, a later answer for a recommendation replacing the earlier; for the
-/// round's feedback and an inspection's marks alike.
-pub async fn store_feedback(
-    db: &impl sea_orm::ConnectionTrait,
-    rows: Vec<feedback::ActiveModel>,
-) -> Result<(), sea_orm::DbErr> {
-    for chunk in rows.chunks(200) {
-        feedback::Entity::insert_many(chunk.to_vec())
-            .on_conflict(
-                OnConflict::column(feedback::Column::RecommendationId)
-                    .update_columns([
-                        feedback::Column::Result,
-                        feedback::Column::Reason,
-                        feedback::Column::MarkedBy,
-                        feedback::Column::UpdatedAt,
-                    ])
-                    .to_owned(),
-            )
-            .exec_without_returning(db)
-            .await?;
-    }
-    Ok(())
-}
-
 pub async fn answer(
     state: &AppState,
     caller: &Caller,
@@ -419,37 +320,33 @@ pub async fn answer(
     if answers.is_empty() || answers.len() > 500 {
         return Err(ApiError::field(ErrorCode::InvalidField, "answers", "1-500 answers per request"));
     }
-    let (e, round) = round_in_scope(state, caller, None, round_id).await?;
-    let recs: HashMap<String, i64> = recommendations::Entity::find()
-        .filter(recommendations::Column::RoundId.eq(round.id))
-        .find_also_related(hazard_items::Entity)
-        .all(&state.db)
+    let (e, round) = rows::in_scope(&state.db, caller, None, round_id).await?;
+    let recs: HashMap<String, i64> = rows::with_items(&state.db, round.id)
         .await?
         .into_iter()
         .filter_map(|(r, h)| h.map(|h| (h.code, r.id)))
         .collect();
-    let mut rows = Vec::with_capacity(answers.len());
+    let mut new = Vec::with_capacity(answers.len());
     for (i, a) in answers.iter().enumerate() {
         let field = |f: &str| format!("answers[{i}].{f}");
         let Some(rec) = recs.get(&a.item_id) else {
             return Err(ApiError::field(ErrorCode::InvalidField, &field("item_id"), "not an item of this round"));
         };
         let reason = check_mark(&a.result, a.reason.as_deref(), field)?;
-        rows.push(feedback::ActiveModel {
-            recommendation_id: Set(*rec),
-            round_id: Set(round.id),
-            enterprise_id: Set(e.id),
-            item_code: Set(a.item_id.clone()),
-            result: Set(a.result.clone()),
-            reason: Set(reason.map(str::to_string)),
-            marked_by: Set(caller.user_id),
-            updated_at: Set(Utc::now().fixed_offset()),
-            ..Default::default()
+        new.push(NewAnswer {
+            recommendation_id: *rec,
+            round_id: round.id,
+            enterprise_id: e.id,
+            item_code: a.item_id.clone(),
+            result: a.result.clone(),
+            reason: reason.map(str::to_string),
+            marked_by: caller.user_id,
+            at: Utc::now().fixed_offset(),
         });
     }
     let txn = crate::platform::db::begin_write(&state.db).await?;
-    let n = rows.len();
-    store_feedback(&txn, rows).await?;
+    let n = new.len();
+    rows::store_answers(&txn, new).await?;
     audit::append(
         &txn,
         Entry::by(caller, origin, "recommendation.feedback", "recommendation_round")
@@ -466,5 +363,5 @@ pub async fn answer(
 
 /// How many items of a round have an answer (for progress).
 pub async fn answered(state: &AppState, round_id: i64) -> Result<u64, ApiError> {
-    Ok(feedback::Entity::find().filter(feedback::Column::RoundId.eq(round_id)).count(&state.db).await?)
+    Ok(rows::answered(&state.db, round_id).await?)
 }

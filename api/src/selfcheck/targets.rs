@@ -2,13 +2,13 @@
 //! 150 recommended items, at least 50 hazards found, at least 80% of found hazards
 //! rectified (accepted, 销号).
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::ConnectionTrait;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::entities::{findings, recommendation_feedback as feedback, recommendation_rounds};
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::store::{findings, rounds};
 
 pub const RECOMMENDED_TARGET: u64 = 150;
 pub const FOUND_TARGET: u64 = 50;
@@ -39,23 +39,14 @@ pub async fn of(state: &AppState, enterprise_id: i64) -> Result<Targets, ApiErro
 
 /// [`of`] over any connection (the trigger engine reads it inside its transaction).
 pub async fn of_in(db: &impl ConnectionTrait, enterprise_id: i64) -> Result<Targets, ApiError> {
-    let latest = recommendation_rounds::Entity::find()
-        .filter(recommendation_rounds::Column::EnterpriseId.eq(enterprise_id))
-        .order_by_desc(recommendation_rounds::Column::Id)
-        .one(db)
-        .await?;
+    let latest = rounds::latest_of(db, enterprise_id).await?;
     let recommended = latest.as_ref().map_or(0, |r| u64::try_from(r.item_count).unwrap_or(0));
     let answered = match &latest {
-        Some(r) => feedback::Entity::find().filter(feedback::Column::RoundId.eq(r.id)).count(db).await?,
+        Some(r) => rounds::answered(db, r.id).await?,
         None => 0,
     };
-    let counted = || {
-        findings::Entity::find()
-            .filter(findings::Column::EnterpriseId.eq(enterprise_id))
-            .filter(findings::Column::State.is_not_in(["draft", "cancelled"]))
-    };
-    let found = counted().count(db).await?;
-    let rectified = counted().filter(findings::Column::State.eq("accepted")).count(db).await?;
+    let found = findings::count_found(db, enterprise_id, false).await?;
+    let rectified = findings::count_found(db, enterprise_id, true).await?;
     let rectified_share = (found > 0).then(|| rectified as f64 / found as f64);
     Ok(Targets {
         enterprise_id,

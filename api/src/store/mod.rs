@@ -12,5 +12,15 @@
 //! - Writes take plain values (ids, strings, times), never an `ActiveModel` built by
 //!   the caller.
 
+pub mod audit;
+pub mod enterprises;
+pub mod evidence;
+pub mod findings;
+pub mod hazard_items;
+pub mod inspections;
 pub mod paging;
+pub mod progress;
+pub mod rounds;
 pub mod scope;
+pub mod sync;
+pub mod users;

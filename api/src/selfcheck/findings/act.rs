@@ -4,11 +4,7 @@
 //! acting at once cannot both win).
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder,
-};
+use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use zhicha_engine::findings::{
@@ -18,10 +14,6 @@ use zhicha_engine::findings::{
 use zhicha_engine::hazards::Grade;
 
 use super::view::{FindingDetail, detail};
-use crate::entities::{
-    deadline_extensions, evidence, finding_transitions, findings, hazard_items, rectification_updates, rectifications,
-    users,
-};
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::Caller;
 use crate::identity::service::Origin;
@@ -29,6 +21,8 @@ use crate::platform::audit::{self, Entry};
 use crate::platform::events::Event;
 use crate::platform::sync;
 use crate::state::AppState;
+use crate::store::findings::{self as rows, Finding as Row, NewTransition, RectificationChange};
+use crate::store::{evidence, hazard_items, users};
 
 /// `{"version": 3, "action": "assign", "assignee": 12, "deadline": "2026-12-20", "plan": {…}}`;
 /// the fields besides `version` and `action` depend on the action (see the state table).
@@ -151,37 +145,24 @@ pub(super) fn transition_error(e: TransitionError) -> ApiError {
 
 /// The engine's view of `f`, gathered from its rectification, pending extension,
 /// latest rectifier and library item.
-async fn load(db: &impl ConnectionTrait, state: &AppState, f: &findings::Model) -> Result<Finding, ApiError> {
+async fn load(db: &impl ConnectionTrait, state: &AppState, f: &Row) -> Result<Finding, ApiError> {
     let parse_state = State::parse(&f.state)
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("finding {} has unknown state {}", f.id, f.state)))?;
     let grade = Grade::parse(&f.grade)
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("finding {} has unknown grade {}", f.id, f.grade)))?;
-    let rect = rectifications::Entity::find().filter(rectifications::Column::FindingId.eq(f.id)).one(db).await?;
+    let rect = rows::rectification_of(db, f.id).await?;
     let pending_extension = match &rect {
-        Some(r) => deadline_extensions::Entity::find()
-            .filter(deadline_extensions::Column::RectificationId.eq(r.id))
-            .filter(deadline_extensions::Column::Status.eq("pending"))
-            .one(db)
+        Some(r) => rows::pending_extension(db, r.id)
             .await?
             .map(|x| PendingExtension { requested_by: x.requested_by, deadline: x.requested_deadline }),
         None => None,
     };
-    let rectifier = finding_transitions::Entity::find()
-        .filter(finding_transitions::Column::FindingId.eq(f.id))
-        .filter(finding_transitions::Column::ToState.eq(State::RectificationSubmitted.as_str()))
-        .order_by_desc(finding_transitions::Column::Id)
-        .one(db)
-        .await?
-        .and_then(|t| t.actor_id);
+    let rectifier = rows::last_rectifier(db, f.id).await?;
     let item = match f.hazard_item_id {
-        Some(h) => {
-            hazard_items::Entity::find_by_id(h).one(db).await?.and_then(|h| state.hazards.get(&h.code)).map(|i| {
-                ItemDefaults {
-                    deadline_days: i.rectification.deadline_days,
-                    plan_required: i.rectification.plan_required,
-                }
-            })
-        }
+        Some(h) => hazard_items::by_id(db, h).await?.and_then(|h| state.hazards.get(&h.code)).map(|i| ItemDefaults {
+            deadline_days: i.rectification.deadline_days,
+            plan_required: i.rectification.plan_required,
+        }),
         None => None,
     };
     Ok(Finding {
@@ -199,22 +180,14 @@ async fn load(db: &impl ConnectionTrait, state: &AppState, f: &findings::Model) 
 
 /// Checks what only the database knows: the assignee works for the enterprise, the
 /// photos are this finding's.
-async fn check_references(db: &impl ConnectionTrait, f: &findings::Model, body: &ActionBody) -> Result<(), ApiError> {
+async fn check_references(db: &impl ConnectionTrait, f: &Row, body: &ActionBody) -> Result<(), ApiError> {
     match body {
-        ActionBody::Assign { assignee, .. } => {
-            let ok = users::Entity::find_by_id(*assignee)
-                .filter(users::Column::EnterpriseId.eq(f.enterprise_id))
-                .filter(users::Column::Role.is_in(["responsible_person", "enterprise_officer"]))
-                .filter(users::Column::Status.eq("active"))
-                .count(db)
-                .await?;
-            if ok == 0 {
-                return Err(ApiError::field(
-                    ErrorCode::InvalidField,
-                    "assignee",
-                    "not an active officer or responsible person of this enterprise",
-                ));
-            }
+        ActionBody::Assign { assignee, .. } if !users::is_active_staff(db, f.enterprise_id, *assignee).await? => {
+            return Err(ApiError::field(
+                ErrorCode::InvalidField,
+                "assignee",
+                "not an active officer or responsible person of this enterprise",
+            ));
         }
         ActionBody::SubmitRectification { evidence_ids, .. } => {
             check_photos(db, f, evidence_ids, &["after"], "evidence_ids").await?;
@@ -226,7 +199,7 @@ async fn check_references(db: &impl ConnectionTrait, f: &findings::Model, body: 
 
 async fn check_photos(
     db: &impl ConnectionTrait,
-    f: &findings::Model,
+    f: &Row,
     ids: &[i64],
     phases: &[&str],
     field: &str,
@@ -234,14 +207,7 @@ async fn check_photos(
     if ids.is_empty() {
         return Ok(());
     }
-    let found = evidence::Entity::find()
-        .filter(evidence::Column::Id.is_in(ids.to_vec()))
-        .filter(evidence::Column::EnterpriseId.eq(f.enterprise_id))
-        .filter(evidence::Column::OwnerKind.eq("finding"))
-        .filter(evidence::Column::OwnerId.eq(f.id))
-        .filter(evidence::Column::Phase.is_in(phases.to_vec()))
-        .count(db)
-        .await?;
+    let found = evidence::count_of_finding(db, f.enterprise_id, f.id, ids, phases).await?;
     if found != ids.len() as u64 {
         return Err(ApiError::field(
             ErrorCode::InvalidField,
@@ -285,7 +251,7 @@ pub async fn act(
 
 /// The overdue job's step for one finding: the system marks it overdue if it still is
 /// `to_rectify` past its deadline. `Ok(false)` when someone else changed it first.
-pub async fn mark_overdue(state: &AppState, f: &findings::Model, now: DateTime<Utc>) -> Result<bool, ApiError> {
+pub async fn mark_overdue(state: &AppState, f: &Row, now: DateTime<Utc>) -> Result<bool, ApiError> {
     let current = load(&state.db, state, f).await?;
     let action = Action { version: f.version, body: ActionBody::MarkOverdue };
     let Ok(outcome) = machine::apply(&current, &action, &Actor::system(), now) else { return Ok(false) };
@@ -317,130 +283,62 @@ pub async fn mark_overdue(state: &AppState, f: &findings::Model, now: DateTime<U
 
 /// Writes `outcome` for `f`: the version-checked update, the effect on the
 /// rectification records, the history row and the sync feed.
-async fn write(
-    txn: &DatabaseTransaction,
-    f: &findings::Model,
-    outcome: &Outcome,
-    now: DateTime<Utc>,
-) -> Result<findings::Model, ApiError> {
+async fn write(txn: &DatabaseTransaction, f: &Row, outcome: &Outcome, now: DateTime<Utc>) -> Result<Row, ApiError> {
     let at = now.fixed_offset();
-    let updated = findings::Entity::update_many()
-        .col_expr(findings::Column::State, Expr::value(outcome.state.as_str()))
-        .col_expr(findings::Column::Version, Expr::value(outcome.version))
-        .col_expr(findings::Column::UpdatedAt, Expr::value(at))
-        .filter(findings::Column::Id.eq(f.id))
-        .filter(findings::Column::Version.eq(f.version))
-        .exec(txn)
-        .await?;
-    if updated.rows_affected != 1 {
-        let now_version = findings::Entity::find_by_id(f.id).one(txn).await?.map_or(f.version, |r| r.version);
+    if !rows::set_state_if_version(txn, f.id, f.version, outcome.state.as_str(), outcome.version, at).await? {
+        let now_version = rows::reload(txn, f.id).await?.map_or(f.version, |r| r.version);
         return Err(ApiError::new(ErrorCode::VersionConflict, "the finding changed while this request ran")
             .with_details(serde_json::json!({ "current_version": now_version })));
     }
-    let rect = rectifications::Entity::find().filter(rectifications::Column::FindingId.eq(f.id)).one(txn).await?;
+    let rect = rows::rectification_of(txn, f.id).await?;
     let rect_id = || {
         rect.as_ref()
             .map(|r| r.id)
             .ok_or_else(|| ApiError::internal(anyhow::anyhow!("finding {} has no rectification row", f.id)))
     };
-    let set_rect = |r: rectifications::ActiveModel| async move {
-        let mut r = r;
-        r.updated_at = Set(at);
-        r.update(txn).await
-    };
     match &outcome.effect {
         Some(Effect::Assigned { assignee, deadline, plan }) => {
-            let mut row = rectifications::ActiveModel {
-                created_at: Set(at),
-                finding_id: Set(f.id),
-                enterprise_id: Set(f.enterprise_id),
-                assignee_id: Set(*assignee),
-                deadline: Set(*deadline),
-                status: Set("open".to_string()),
-                plan_responsibility: Set(plan.as_ref().map(|p| p.responsibility.clone())),
-                plan_measures: Set(plan.as_ref().map(|p| p.measures.clone())),
-                plan_funds_fen: Set(plan.as_ref().map(|p| p.funds_fen)),
-                plan_deadline: Set(plan.as_ref().map(|p| p.deadline)),
-                plan_contingency: Set(plan.as_ref().map(|p| p.contingency.clone())),
-                accepted_by: Set(None),
-                accepted_at: Set(None),
-                version: Set(1),
-                updated_at: Set(at),
-                ..Default::default()
-            };
-            match &rect {
-                // Assigned once before (a reopened-then-cancelled path cannot assign
-                // again, but keep one row per finding whatever happens).
-                Some(r) => {
-                    row.id = Set(r.id);
-                    row.created_at = sea_orm::ActiveValue::NotSet;
-                    row.update(txn).await?;
-                }
-                None => {
-                    row.insert(txn).await?;
-                }
-            }
+            let plan = plan.as_ref().map(|p| rows::Plan {
+                responsibility: &p.responsibility,
+                measures: &p.measures,
+                funds_fen: p.funds_fen,
+                deadline: p.deadline,
+                contingency: &p.contingency,
+            });
+            // Assigned once before (a reopened-then-cancelled path cannot assign again,
+            // but keep one row per finding whatever happens): the row is rewritten.
+            rows::assign(txn, f, rect.as_ref().map(|r| r.id), *assignee, *deadline, plan, at).await?;
         }
         Some(Effect::RectificationSubmitted { rectifier, note, evidence_ids }) => {
             let id = rect_id()?;
-            rectification_updates::ActiveModel {
-                created_at: Set(at),
-                rectification_id: Set(id),
-                author_id: Set(*rectifier),
-                note: Set(note.clone()),
-                progress_pct: Set(Some(100)),
-                evidence_ids: Set(Some(serde_json::json!(evidence_ids))),
-                ..Default::default()
-            }
-            .insert(txn)
-            .await?;
-            set_rect(rectifications::ActiveModel {
-                id: Set(id),
-                status: Set("submitted".to_string()),
-                ..Default::default()
-            })
-            .await?;
+            rows::add_update(txn, id, *rectifier, note, Some(100), evidence_ids, at).await?;
+            let change = RectificationChange { status: Some("submitted"), ..Default::default() };
+            rows::change_rectification(txn, id, change, at).await?;
         }
         Some(Effect::RectificationStatus { status, accepted_by, accepted_at }) => {
-            set_rect(rectifications::ActiveModel {
-                id: Set(rect_id()?),
-                status: Set(status.as_str().to_string()),
-                accepted_by: Set(*accepted_by),
-                accepted_at: Set(accepted_at.map(|t| t.fixed_offset())),
+            let change = RectificationChange {
+                status: Some(status.as_str()),
+                accepted: Some((*accepted_by, accepted_at.map(|t| t.fixed_offset()))),
                 ..Default::default()
-            })
-            .await?;
+            };
+            rows::change_rectification(txn, rect_id()?, change, at).await?;
         }
         Some(Effect::ExtensionRequested { requested_by, deadline, reason }) => {
-            deadline_extensions::ActiveModel {
-                created_at: Set(at),
-                rectification_id: Set(rect_id()?),
-                requested_by: Set(*requested_by),
-                requested_deadline: Set(*deadline),
-                reason: Set(reason.clone()),
-                status: Set("pending".to_string()),
-                ..Default::default()
-            }
-            .insert(txn)
-            .await?;
+            rows::request_extension(txn, rect_id()?, *requested_by, *deadline, reason, at).await?;
         }
         Some(Effect::ExtensionDecided { approved, decided_by, decided_at, new_deadline }) => {
             let id = rect_id()?;
-            close_pending(txn, id, if *approved { "approved" } else { "refused" }, *decided_by, *decided_at).await?;
+            let status = if *approved { "approved" } else { "refused" };
+            rows::close_pending_extension(txn, id, status, *decided_by, decided_at.fixed_offset()).await?;
             if let Some(d) = new_deadline {
-                set_rect(rectifications::ActiveModel { id: Set(id), deadline: Set(*d), ..Default::default() }).await?;
+                let change = RectificationChange { deadline: Some(*d), ..Default::default() };
+                rows::change_rectification(txn, id, change, at).await?;
             }
         }
         Some(Effect::Reopened { deadline }) => {
-            set_rect(rectifications::ActiveModel {
-                id: Set(rect_id()?),
-                status: Set("open".to_string()),
-                deadline: Set(*deadline),
-                accepted_by: Set(None),
-                accepted_at: Set(None),
-                ..Default::default()
-            })
-            .await?;
+            let change =
+                RectificationChange { status: Some("open"), deadline: Some(*deadline), accepted: Some((None, None)) };
+            rows::change_rectification(txn, rect_id()?, change, at).await?;
         }
         None => {}
     }
@@ -448,43 +346,21 @@ async fn write(
         && let Some(r) = &rect
     {
         let by = outcome.history.actor_id.unwrap_or(r.assignee_id);
-        close_pending(txn, r.id, "refused", by, now).await?;
+        rows::close_pending_extension(txn, r.id, "refused", by, at).await?;
     }
     let h = &outcome.history;
-    finding_transitions::ActiveModel {
-        created_at: Set(at),
-        finding_id: Set(f.id),
-        from_state: Set(h.from_state.map(|s| s.as_str().to_string())),
-        to_state: Set(h.to_state.as_str().to_string()),
-        actor_id: Set(h.actor_id),
-        actor_role: Set(h.actor_role.as_str().to_string()),
-        note: Set(h.note.clone()),
-        action: Set(Some(h.action.as_str().to_string())),
-        ..Default::default()
-    }
-    .insert(txn)
-    .await?;
+    let transition = NewTransition {
+        from_state: h.from_state.map(|s| s.as_str()),
+        to_state: h.to_state.as_str(),
+        actor_id: h.actor_id,
+        actor_role: h.actor_role.as_str(),
+        note: h.note.as_deref(),
+        action: h.action.as_str(),
+    };
+    rows::insert_transition(txn, f.id, &transition, at).await?;
     sync::record(txn, f.enterprise_id, sync::Kind::Finding, f.id).await?;
     crate::selfcheck::progress::refresh(txn, f.enterprise_id).await?;
-    findings::Entity::find_by_id(f.id).one(txn).await?.ok_or_else(|| ApiError::not_found("finding"))
-}
-
-async fn close_pending(
-    txn: &DatabaseTransaction,
-    rectification_id: i64,
-    status: &str,
-    by: i64,
-    at: DateTime<Utc>,
-) -> Result<(), ApiError> {
-    deadline_extensions::Entity::update_many()
-        .col_expr(deadline_extensions::Column::Status, Expr::value(status))
-        .col_expr(deadline_extensions::Column::DecidedBy, Expr::value(by))
-        .col_expr(deadline_extensions::Column::DecidedAt, Expr::value(at.fixed_offset()))
-        .filter(deadline_extensions::Column::RectificationId.eq(rectification_id))
-        .filter(deadline_extensions::Column::Status.eq("pending"))
-        .exec(txn)
-        .await?;
-    Ok(())
+    rows::reload(txn, f.id).await?.ok_or_else(|| ApiError::not_found("finding"))
 }
 
 /// A progress note from the assignee, with photos, while the rectification is owed.
@@ -515,24 +391,12 @@ pub async fn progress(
         return Err(ApiError::field(ErrorCode::InvalidField, "evidence_ids", "at most 50 photos"));
     }
     check_photos(&state.db, &f, &req.evidence_ids, &["progress", "after"], "evidence_ids").await?;
-    let rect = rectifications::Entity::find()
-        .filter(rectifications::Column::FindingId.eq(f.id))
-        .one(&state.db)
+    let rect = rows::rectification_of(&state.db, f.id)
         .await?
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("finding {} has no rectification", f.id)))?;
     let now = Utc::now().fixed_offset();
     let txn = crate::platform::db::begin_write(&state.db).await?;
-    rectification_updates::ActiveModel {
-        created_at: Set(now),
-        rectification_id: Set(rect.id),
-        author_id: Set(caller.user_id),
-        note: Set(note.to_string()),
-        progress_pct: Set(req.progress_pct),
-        evidence_ids: Set(Some(serde_json::json!(req.evidence_ids))),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
+    rows::add_update(&txn, rect.id, caller.user_id, note, req.progress_pct, &req.evidence_ids, now).await?;
     sync::record(&txn, f.enterprise_id, sync::Kind::Finding, f.id).await?;
     audit::append(
         &txn,

@@ -3,7 +3,6 @@
 //! `client_id`, so an offline queue replayed later makes it once.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use zhicha_engine::findings::{self as machine, Actor, State};
@@ -11,16 +10,18 @@ use zhicha_engine::hazards::Grade;
 
 use super::act::engine_role;
 use super::view::{FindingDetail, detail};
-use crate::entities::{enterprises, finding_transitions, findings, hazard_items, inspection_items, inspections};
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::Caller;
 use crate::identity::service::Origin;
 use crate::platform::audit::{self, Entry};
 use crate::platform::events::Event;
-use crate::reference::hazard_import::store_items;
+use crate::platform::sync;
 use crate::selfcheck::inspections::check_client_id;
 use crate::state::AppState;
-use crate::{platform::sync, store::scope};
+use crate::store::enterprises::Enterprise;
+use crate::store::findings::{self as rows, NewFindingRow, NewTransition};
+use crate::store::hazard_items::insert_versions as store_items;
+use crate::store::{hazard_items, inspections, scope};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -71,18 +72,12 @@ pub async fn create(
 pub async fn create_in(
     state: &AppState,
     caller: &Caller,
-    e: &enterprises::Model,
+    e: &Enterprise,
     req: &NewFinding,
     origin: &Origin,
 ) -> Result<(FindingDetail, bool), ApiError> {
     check_client_id(&req.client_id)?;
-    let existing = || async {
-        findings::Entity::find()
-            .filter(findings::Column::EnterpriseId.eq(e.id))
-            .filter(findings::Column::ClientId.eq(req.client_id.as_str()))
-            .one(&state.db)
-            .await
-    };
+    let existing = || rows::by_client_id(&state.db, e.id, &req.client_id);
     if let Some(f) = existing().await? {
         return Ok((detail(&state.db, f).await?, false));
     }
@@ -97,7 +92,7 @@ pub async fn create_in(
     let mut inspection_id = req.inspection_id;
     let mut item_row = None;
     if let Some(item_id) = req.inspection_item_id {
-        let item = inspection_items::Entity::find_by_id(item_id).one(&state.db).await?;
+        let item = inspections::item_by_id(&state.db, item_id).await?;
         let item = item.ok_or_else(|| ApiError::field(ErrorCode::NotFound, "inspection_item_id", "no such item"))?;
         if inspection_id.is_some_and(|i| i != item.inspection_id) {
             return Err(ApiError::field(ErrorCode::InvalidField, "inspection_item_id", "not an item of inspection_id"));
@@ -106,9 +101,7 @@ pub async fn create_in(
         item_row = Some(item);
     }
     if let Some(i) = inspection_id {
-        let round = inspections::Entity::find_by_id(i)
-            .filter(inspections::Column::EnterpriseId.eq(e.id))
-            .one(&state.db)
+        let round = inspections::of_enterprise(&state.db, e.id, i)
             .await?
             .ok_or_else(|| ApiError::field(ErrorCode::NotFound, "inspection_id", "no such round of this enterprise"))?;
         if round.status != "open" {
@@ -120,9 +113,7 @@ pub async fn create_in(
     // The library item: through the checklist, or named.
     let lib_item = match (&item_row, &req.item_id) {
         (Some(row), _) => match row.hazard_item_id {
-            Some(h) => {
-                hazard_items::Entity::find_by_id(h).one(&state.db).await?.and_then(|h| state.hazards.get(&h.code))
-            }
+            Some(h) => hazard_items::by_id(&state.db, h).await?.and_then(|h| state.hazards.get(&h.code)),
             None => None,
         },
         (None, Some(code)) => Some(
@@ -170,34 +161,26 @@ pub async fn create_in(
     let hazard_item_id = match lib_item {
         Some(item) => {
             store_items(&txn, &[item], "active", &state.hazards.version).await?;
-            hazard_items::Entity::find()
-                .filter(hazard_items::Column::Code.eq(item.id.as_str()))
-                .filter(hazard_items::Column::Version.eq(i32::try_from(item.version).unwrap_or(i32::MAX)))
-                .one(&txn)
-                .await?
-                .map(|h| h.id)
+            hazard_items::id_of(&txn, &item.id, i32::try_from(item.version).unwrap_or(i32::MAX)).await?
         }
         None => None,
     };
-    let row = findings::ActiveModel {
-        created_at: Set(now.fixed_offset()),
-        enterprise_id: Set(e.id),
-        inspection_id: Set(inspection_id),
-        inspection_item_id: Set(item_row.as_ref().map(|i| i.id)),
-        hazard_item_id: Set(hazard_item_id),
-        location: Set(location),
-        description: Set(description),
-        grade: Set(grade.as_str().to_string()),
-        accident_types: Set(serde_json::json!(accident_types)),
-        state: Set(initial.as_str().to_string()),
-        reported_by: Set(caller.user_id),
-        version: Set(1),
-        updated_at: Set(now.fixed_offset()),
-        client_id: Set(Some(req.client_id.clone())),
-        origin: Set(if caller.role == crate::identity::Role::Expert { "expert" } else { "self" }.to_string()),
-        ..Default::default()
+    let row = NewFindingRow {
+        enterprise_id: e.id,
+        client_id: req.client_id.clone(),
+        inspection_id,
+        inspection_item_id: item_row.as_ref().map(|i| i.id),
+        hazard_item_id,
+        location,
+        description,
+        grade: grade.as_str().to_string(),
+        accident_types,
+        state: initial.as_str().to_string(),
+        reported_by: caller.user_id,
+        origin: if caller.role == crate::identity::Role::Expert { "expert" } else { "self" }.to_string(),
+        at: now.fixed_offset(),
     };
-    let row = match row.insert(&txn).await {
+    let row = match rows::insert(&txn, row).await {
         Ok(r) => r,
         Err(err) => {
             // Two replays racing: the other made it; answer with that one.
@@ -208,30 +191,17 @@ pub async fn create_in(
             return Err(err.into());
         }
     };
-    finding_transitions::ActiveModel {
-        created_at: Set(now.fixed_offset()),
-        finding_id: Set(row.id),
-        from_state: Set(None),
-        to_state: Set(history.to_state.as_str().to_string()),
-        actor_id: Set(history.actor_id),
-        actor_role: Set(history.actor_role.as_str().to_string()),
-        note: Set(None),
-        action: Set(Some("report".to_string())),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
+    let report = NewTransition {
+        from_state: None,
+        to_state: history.to_state.as_str(),
+        actor_id: history.actor_id,
+        actor_role: history.actor_role.as_str(),
+        note: None,
+        action: "report",
+    };
+    rows::insert_transition(&txn, row.id, &report, now.fixed_offset()).await?;
     if let Some(item) = &item_row {
-        inspection_items::ActiveModel {
-            id: Set(item.id),
-            result: Set("found".to_string()),
-            reason: Set(None),
-            checked_by: Set(Some(caller.user_id)),
-            checked_at: Set(Some(now.fixed_offset())),
-            ..Default::default()
-        }
-        .update(&txn)
-        .await?;
+        inspections::mark_item(&txn, item.id, "found", None, caller.user_id, now.fixed_offset()).await?;
     }
     sync::record(&txn, e.id, sync::Kind::Finding, row.id).await?;
     crate::selfcheck::progress::refresh(&txn, e.id).await?;

@@ -2,15 +2,14 @@
 //! history and photos.
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::ConnectionTrait;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::entities::{
-    deadline_extensions, evidence, finding_transitions, findings, hazard_items, rectification_updates, rectifications,
-};
 use crate::error::ApiError;
+use crate::store::findings::{self as rows, DeadlineExtension, Finding, Rectification};
+use crate::store::{evidence, hazard_items};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FindingView {
@@ -122,7 +121,7 @@ pub struct FindingDetail {
     pub photos: Vec<PhotoRef>,
 }
 
-pub(super) fn extension_view(x: deadline_extensions::Model) -> ExtensionView {
+pub(super) fn extension_view(x: DeadlineExtension) -> ExtensionView {
     ExtensionView {
         id: x.id,
         requested_by: x.requested_by,
@@ -137,43 +136,19 @@ pub(super) fn extension_view(x: deadline_extensions::Model) -> ExtensionView {
 
 /// The findings with their rectifications, in the order given: three queries whatever
 /// their number (library codes, rectifications, pending extensions).
-pub async fn finding_views(
-    db: &impl ConnectionTrait,
-    rows: Vec<findings::Model>,
-) -> Result<Vec<FindingView>, ApiError> {
+pub async fn finding_views(db: &impl ConnectionTrait, rows: Vec<Finding>) -> Result<Vec<FindingView>, ApiError> {
     use std::collections::HashMap;
     let item_ids: Vec<i64> = rows.iter().filter_map(|f| f.hazard_item_id).collect();
-    let codes: HashMap<i64, String> = if item_ids.is_empty() {
-        HashMap::new()
-    } else {
-        hazard_items::Entity::find()
-            .filter(hazard_items::Column::Id.is_in(item_ids))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|h| (h.id, h.code))
-            .collect()
-    };
+    let codes: HashMap<i64, String> =
+        if item_ids.is_empty() { HashMap::new() } else { hazard_items::codes_of(db, item_ids).await? };
     let ids: Vec<i64> = rows.iter().map(|f| f.id).collect();
-    let mut rects: HashMap<i64, rectifications::Model> = rectifications::Entity::find()
-        .filter(rectifications::Column::FindingId.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| (r.finding_id, r))
-        .collect();
+    let mut rects: HashMap<i64, Rectification> =
+        rows::rectifications_of(db, ids).await?.into_iter().map(|r| (r.finding_id, r)).collect();
     let rect_ids: Vec<i64> = rects.values().map(|r| r.id).collect();
-    let mut pending: HashMap<i64, deadline_extensions::Model> = if rect_ids.is_empty() {
+    let mut pending: HashMap<i64, DeadlineExtension> = if rect_ids.is_empty() {
         HashMap::new()
     } else {
-        deadline_extensions::Entity::find()
-            .filter(deadline_extensions::Column::RectificationId.is_in(rect_ids))
-            .filter(deadline_extensions::Column::Status.eq("pending"))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|x| (x.rectification_id, x))
-            .collect()
+        rows::pending_extensions_of(db, rect_ids).await?.into_iter().map(|x| (x.rectification_id, x)).collect()
     };
     Ok(rows
         .into_iter()
@@ -221,17 +196,14 @@ pub async fn finding_views(
 }
 
 /// One finding with its rectification (no history).
-pub async fn finding_view(db: &impl ConnectionTrait, f: findings::Model) -> Result<FindingView, ApiError> {
+pub async fn finding_view(db: &impl ConnectionTrait, f: Finding) -> Result<FindingView, ApiError> {
     finding_views(db, vec![f]).await?.pop().ok_or_else(|| ApiError::not_found("finding"))
 }
 
-pub async fn detail(db: &impl ConnectionTrait, f: findings::Model) -> Result<FindingDetail, ApiError> {
+pub async fn detail(db: &impl ConnectionTrait, f: Finding) -> Result<FindingDetail, ApiError> {
     let id = f.id;
     let finding = finding_view(db, f).await?;
-    let history = finding_transitions::Entity::find()
-        .filter(finding_transitions::Column::FindingId.eq(id))
-        .order_by_asc(finding_transitions::Column::Id)
-        .all(db)
+    let history = rows::history(db, id)
         .await?
         .into_iter()
         .map(|t| HistoryView {
@@ -246,10 +218,7 @@ pub async fn detail(db: &impl ConnectionTrait, f: findings::Model) -> Result<Fin
         .collect();
     let (progress, extensions) = match finding.rectification.as_ref().map(|r| r.id) {
         Some(rect_id) => {
-            let progress = rectification_updates::Entity::find()
-                .filter(rectification_updates::Column::RectificationId.eq(rect_id))
-                .order_by_asc(rectification_updates::Column::Id)
-                .all(db)
+            let progress = rows::updates_of(db, rect_id)
                 .await?
                 .into_iter()
                 .map(|u| ProgressView {
@@ -261,24 +230,12 @@ pub async fn detail(db: &impl ConnectionTrait, f: findings::Model) -> Result<Fin
                     created_at: u.created_at,
                 })
                 .collect();
-            let extensions = deadline_extensions::Entity::find()
-                .filter(deadline_extensions::Column::RectificationId.eq(rect_id))
-                .order_by_asc(deadline_extensions::Column::Id)
-                .all(db)
-                .await?
-                .into_iter()
-                .map(extension_view)
-                .collect();
+            let extensions = rows::extensions_of(db, rect_id).await?.into_iter().map(extension_view).collect();
             (progress, extensions)
         }
         None => (Vec::new(), Vec::new()),
     };
-    let photos = evidence::Entity::find()
-        .filter(evidence::Column::EnterpriseId.eq(finding.enterprise_id))
-        .filter(evidence::Column::OwnerKind.eq("finding"))
-        .filter(evidence::Column::OwnerId.eq(id))
-        .order_by_asc(evidence::Column::Id)
-        .all(db)
+    let photos = evidence::of_finding(db, finding.enterprise_id, id)
         .await?
         .into_iter()
         .map(|e| PhotoRef {

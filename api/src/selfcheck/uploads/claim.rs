@@ -2,14 +2,14 @@
 //! it was taken, parsed once at the edge into checked values.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
+use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::entities::{findings, inspection_items, inspections};
 use crate::error::{ApiError, ErrorCode};
 use crate::selfcheck::evidence::GeoPoint;
+use crate::store::{findings, inspections};
 
 /// The record a photo is evidence for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -97,23 +97,10 @@ impl Claim {
     /// 404 naming `owner_id` unless the owner is a record of `enterprise_id`.
     pub async fn check_owner(&self, db: &impl ConnectionTrait, enterprise_id: i64) -> Result<(), ApiError> {
         let found = match self.owner_kind {
-            OwnerKind::Finding => {
-                findings::Entity::find_by_id(self.owner_id)
-                    .filter(findings::Column::EnterpriseId.eq(enterprise_id))
-                    .count(db)
-                    .await?
-            }
-            OwnerKind::InspectionItem => {
-                inspection_items::Entity::find_by_id(self.owner_id)
-                    .inner_join(inspections::Entity)
-                    .filter(inspections::Column::EnterpriseId.eq(enterprise_id))
-                    .select_only()
-                    .column(inspection_items::Column::Id)
-                    .count(db)
-                    .await?
-            }
+            OwnerKind::Finding => findings::is_of_enterprise(db, enterprise_id, self.owner_id).await?,
+            OwnerKind::InspectionItem => inspections::item_of_enterprise(db, enterprise_id, self.owner_id).await?,
         };
-        if found == 0 {
+        if !found {
             return Err(ApiError::field(
                 ErrorCode::NotFound,
                 "owner_id",

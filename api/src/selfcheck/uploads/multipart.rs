@@ -10,12 +10,12 @@ use uuid::Uuid;
 use super::claim::{self, Claim, OwnerKind, Phase};
 use super::record::{self, NewRecord, Settle, Written};
 use super::{EvidenceView, refused, unavailable};
-use crate::entities::{evidence, upload_intents};
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::service::Origin;
 use crate::identity::{Caller, Scope};
 use crate::selfcheck::evidence::{DisplayCopy, EvidenceError, EvidenceSettings, Upload, inspect, object_keys};
 use crate::state::AppState;
+use crate::store::evidence::{self as rows, Evidence};
 
 /// Form fields other than the file are short.
 const MAX_FIELD_BYTES: usize = 256;
@@ -43,7 +43,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// A replay of `client_id`: the same photo gets its record, another photo is refused.
-pub(super) fn replayed(existing: evidence::Model, sha256: &str) -> Result<Uploaded, ApiError> {
+pub(super) fn replayed(existing: Evidence, sha256: &str) -> Result<Uploaded, ApiError> {
     if existing.sha256 != sha256 {
         return Err(ApiError::new(
             ErrorCode::Conflict,
@@ -108,8 +108,7 @@ pub async fn upload(state: &AppState, caller: &Caller, origin: &Origin, form: Mu
 /// The guard of an upload whose objects are already deleted; left behind, the sweep
 /// removes it.
 async fn forget_guard(state: &AppState, id: i64) {
-    use sea_orm::EntityTrait;
-    if let Err(e) = upload_intents::Entity::delete_by_id(id).exec(&state.db).await {
+    if let Err(e) = rows::delete_intent(&state.db, id).await {
         tracing::warn!("cannot remove upload guard {id} (the sweep will): {e}");
     }
 }

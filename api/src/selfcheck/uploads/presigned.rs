@@ -3,7 +3,6 @@
 //! and only then are the bytes checked and the record written.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -12,7 +11,6 @@ use super::claim::{self, Claim, OwnerKind, Phase};
 use super::multipart::{Uploaded, own_enterprise, replayed};
 use super::record::{self, NewRecord, Settle, Written};
 use super::{refused, unavailable};
-use crate::entities::upload_intents;
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::Caller;
 use crate::identity::service::Origin;
@@ -21,6 +19,7 @@ use crate::selfcheck::evidence::{
     DisplayCopy, EvidenceError, GeoPoint, PhotoKind, Upload, check_size, inspect, object_keys,
 };
 use crate::state::AppState;
+use crate::store::evidence::{self as rows, IntentTerms};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -75,11 +74,7 @@ pub async fn begin(state: &AppState, caller: &Caller, req: UploadRequest) -> Res
             .with_details(serde_json::json!({ "field": "client_id", "evidence_id": done.id })));
     }
     claim.check_owner(&state.db, enterprise_id).await?;
-    let earlier = upload_intents::Entity::find()
-        .filter(upload_intents::Column::EnterpriseId.eq(enterprise_id))
-        .filter(upload_intents::Column::ClientId.eq(&claim.client_id))
-        .one(&state.db)
-        .await?;
+    let earlier = rows::intent_by_client_id(&state.db, enterprise_id, &claim.client_id).await?;
     let key = match &earlier {
         Some(i) => ObjectKey::new(i.object_key.clone()).map_err(ApiError::internal)?,
         None => object_keys(enterprise_id, Uuid::new_v4()).map_err(ApiError::internal)?.original,
@@ -99,32 +94,23 @@ pub async fn begin(state: &AppState, caller: &Caller, req: UploadRequest) -> Res
     };
     let now = Utc::now();
     let expires_at = now + Duration::seconds(i64::try_from(ttl_s).unwrap_or(300));
-    let fields = |mut row: upload_intents::ActiveModel| {
-        row.user_id = Set(caller.user_id);
-        row.content_type = Set(kind.content_type().to_string());
-        row.size_bytes = Set(i64::try_from(req.size_bytes).unwrap_or(i64::MAX));
-        row.owner_kind = Set(claim.owner_kind.as_str().to_string());
-        row.owner_id = Set(claim.owner_id);
-        row.phase = Set(claim.phase.as_str().to_string());
-        row.captured_at = Set(claim.captured_at.map(|t| t.fixed_offset()));
-        row.latitude = Set(claim.position.map(GeoPoint::lat));
-        row.longitude = Set(claim.position.map(GeoPoint::lon));
-        row.expires_at = Set(expires_at.fixed_offset());
-        row.committed_at = Set(None);
-        row
+    let terms = IntentTerms {
+        user_id: caller.user_id,
+        content_type: kind.content_type().to_string(),
+        size_bytes: i64::try_from(req.size_bytes).unwrap_or(i64::MAX),
+        owner_kind: claim.owner_kind.as_str().to_string(),
+        owner_id: claim.owner_id,
+        phase: claim.phase.as_str().to_string(),
+        captured_at: claim.captured_at.map(|t| t.fixed_offset()),
+        latitude: claim.position.map(GeoPoint::lat),
+        longitude: claim.position.map(GeoPoint::lon),
+        expires_at: expires_at.fixed_offset(),
     };
     let saved = match earlier {
-        Some(i) => fields(i.into_active_model()).update(&state.db).await?,
+        Some(i) => rows::renew_intent(&state.db, i, terms).await?,
         None => {
-            fields(upload_intents::ActiveModel {
-                created_at: Set(now.fixed_offset()),
-                enterprise_id: Set(enterprise_id),
-                client_id: Set(claim.client_id.clone()),
-                object_key: Set(key.to_string()),
-                ..Default::default()
-            })
-            .insert(&state.db)
-            .await?
+            let key = key.to_string();
+            rows::insert_intent(&state.db, enterprise_id, &claim.client_id, &key, terms, now.fixed_offset()).await?
         }
     };
     let upload_id = saved.id;
@@ -144,13 +130,8 @@ fn incomplete(message: impl Into<String>) -> ApiError {
 /// Checks the uploaded object and records it; a replay returns the same record.
 pub async fn commit(state: &AppState, caller: &Caller, origin: &Origin, upload_id: i64) -> Result<Uploaded, ApiError> {
     let enterprise_id = own_enterprise(caller)?;
-    let intent = upload_intents::Entity::find_by_id(upload_id)
-        .filter(upload_intents::Column::EnterpriseId.eq(enterprise_id))
-        // Multipart guards are not the client's to commit.
-        .filter(upload_intents::Column::ClientId.not_like("multipart:%"))
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("upload"))?;
+    let intent =
+        rows::direct_intent(&state.db, enterprise_id, upload_id).await?.ok_or_else(|| ApiError::not_found("upload"))?;
     if intent.committed_at.is_some()
         && let Some(done) = record::by_client_id(&state.db, enterprise_id, &intent.client_id).await?
     {

@@ -1,17 +1,12 @@
 //! The evidence record: written once its objects are stored, read back within scope.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, SqlErr, TransactionSession, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DbErr, SqlErr, TransactionSession, TransactionTrait};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{Claim, OwnerKind};
-use crate::entities::{enterprises, evidence, upload_intents};
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::Caller;
 use crate::identity::service::Origin;
@@ -19,7 +14,8 @@ use crate::platform::audit::{self, Entry};
 use crate::platform::storage::{ObjectKey, ObjectStore};
 use crate::platform::sync::{self, Kind};
 use crate::selfcheck::evidence::{CheckedPhoto, EvidenceKeys, GeoPoint, keys_of};
-use crate::store::scope;
+use crate::store::enterprises;
+use crate::store::evidence::{self as rows, Evidence, IntentTerms, NewEvidence, UploadIntent};
 
 /// A photo's record as clients see it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -60,8 +56,8 @@ pub struct EvidenceView {
     pub original_path: String,
 }
 
-impl From<evidence::Model> for EvidenceView {
-    fn from(m: evidence::Model) -> Self {
+impl From<Evidence> for EvidenceView {
+    fn from(m: Evidence) -> Self {
         let utc = |t: Option<sea_orm::prelude::DateTimeWithTimeZone>| t.map(|t| t.with_timezone(&Utc));
         Self {
             display_path: format!("/mp/evidence/{}/display", m.id),
@@ -93,27 +89,17 @@ impl From<evidence::Model> for EvidenceView {
 
 /// How an upload ended when its record was written.
 pub(super) enum Written {
-    Created(evidence::Model),
+    Created(Evidence),
     /// Another request recorded this `client_id` first.
-    Duplicate(evidence::Model),
+    Duplicate(Evidence),
 }
 
 /// The existing record of `client_id` in the enterprise.
-pub(super) async fn by_client_id(
-    db: &impl ConnectionTrait,
-    enterprise_id: i64,
-    client_id: &str,
-) -> Result<Option<evidence::Model>, DbErr> {
-    evidence::Entity::find()
-        .filter(evidence::Column::EnterpriseId.eq(enterprise_id))
-        .filter(evidence::Column::ClientId.eq(client_id))
-        .one(db)
-        .await
-}
+pub(super) use crate::store::evidence::by_client_id;
 
 /// The site photos are compared with.
 pub(super) async fn site(db: &impl ConnectionTrait, enterprise_id: i64) -> Result<Option<GeoPoint>, DbErr> {
-    let e = enterprises::Entity::find_by_id(enterprise_id).one(db).await?;
+    let e = enterprises::by_id(db, enterprise_id).await?;
     Ok(e.and_then(|e| GeoPoint::new(e.latitude?, e.longitude?)))
 }
 
@@ -127,29 +113,23 @@ pub(super) async fn guard(
     keys: &EvidenceKeys,
     photo: &CheckedPhoto,
     ttl: Duration,
-) -> Result<upload_intents::Model, DbErr> {
+) -> Result<UploadIntent, DbErr> {
     let now = Utc::now();
-    upload_intents::ActiveModel {
-        created_at: Set(now.fixed_offset()),
-        enterprise_id: Set(enterprise_id),
-        user_id: Set(caller.user_id),
-        // Multipart guards never meet a direct upload's client id.
-        client_id: Set(format!("multipart:{}", Uuid::new_v4().as_hyphenated())),
-        object_key: Set(keys.original.to_string()),
-        content_type: Set(photo.kind.content_type().to_string()),
-        size_bytes: Set(i64::try_from(photo.size_bytes).unwrap_or(i64::MAX)),
-        owner_kind: Set(claim.owner_kind.as_str().to_string()),
-        owner_id: Set(claim.owner_id),
-        phase: Set(claim.phase.as_str().to_string()),
-        captured_at: Set(claim.captured_at.map(|t| t.fixed_offset())),
-        latitude: Set(claim.position.map(GeoPoint::lat)),
-        longitude: Set(claim.position.map(GeoPoint::lon)),
-        expires_at: Set((now + ttl).fixed_offset()),
-        committed_at: Set(None),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
+    let terms = IntentTerms {
+        user_id: caller.user_id,
+        content_type: photo.kind.content_type().to_string(),
+        size_bytes: i64::try_from(photo.size_bytes).unwrap_or(i64::MAX),
+        owner_kind: claim.owner_kind.as_str().to_string(),
+        owner_id: claim.owner_id,
+        phase: claim.phase.as_str().to_string(),
+        captured_at: claim.captured_at.map(|t| t.fixed_offset()),
+        latitude: claim.position.map(GeoPoint::lat),
+        longitude: claim.position.map(GeoPoint::lon),
+        expires_at: (now + ttl).fixed_offset(),
+    };
+    // Multipart guards never meet a direct upload's client id.
+    let client_id = format!("multipart:{}", Uuid::new_v4().as_hyphenated());
+    rows::insert_intent(db, enterprise_id, &client_id, &keys.original.to_string(), terms, now.fixed_offset()).await
 }
 
 /// What the intent row becomes when the record is written.
@@ -181,33 +161,32 @@ pub(super) async fn write<C: ConnectionTrait + TransactionTrait>(
 ) -> Result<Written, ApiError> {
     let NewRecord { enterprise_id, claim, photo, keys, upload_path } = new;
     let txn = crate::platform::db::begin_write(db).await?;
-    let row = evidence::ActiveModel {
-        created_at: Set(Utc::now().fixed_offset()),
-        enterprise_id: Set(enterprise_id),
-        client_id: Set(claim.client_id.clone()),
-        owner_kind: Set(claim.owner_kind.as_str().to_string()),
-        owner_id: Set(claim.owner_id),
-        phase: Set(claim.phase.as_str().to_string()),
-        upload_path: Set(upload_path.to_string()),
-        storage_key: Set(keys.original.to_string()),
-        display_key: Set(keys.display.to_string()),
-        content_type: Set(photo.kind.content_type().to_string()),
-        size_bytes: Set(i64::try_from(photo.size_bytes).unwrap_or(i64::MAX)),
-        sha256: Set(photo.sha256.clone()),
-        width: Set(i32::try_from(photo.width).unwrap_or(i32::MAX)),
-        height: Set(i32::try_from(photo.height).unwrap_or(i32::MAX)),
-        received_at: Set(photo.received_at.fixed_offset()),
-        captured_at: Set(claim.captured_at.map(|t| t.fixed_offset())),
-        latitude: Set(claim.position.map(GeoPoint::lat)),
-        longitude: Set(claim.position.map(GeoPoint::lon)),
-        exif_taken_at: Set(photo.exif.taken_at.map(|t| t.fixed_offset())),
-        exif_latitude: Set(photo.exif.position.map(GeoPoint::lat)),
-        exif_longitude: Set(photo.exif.position.map(GeoPoint::lon)),
-        flags: Set(serde_json::to_value(&photo.flags).map_err(ApiError::internal)?),
-        uploaded_by: Set(caller.user_id),
-        ..Default::default()
+    let row = NewEvidence {
+        enterprise_id,
+        client_id: claim.client_id.clone(),
+        owner_kind: claim.owner_kind.as_str().to_string(),
+        owner_id: claim.owner_id,
+        phase: claim.phase.as_str().to_string(),
+        upload_path: upload_path.to_string(),
+        storage_key: keys.original.to_string(),
+        display_key: keys.display.to_string(),
+        content_type: photo.kind.content_type().to_string(),
+        size_bytes: i64::try_from(photo.size_bytes).unwrap_or(i64::MAX),
+        sha256: photo.sha256.clone(),
+        width: i32::try_from(photo.width).unwrap_or(i32::MAX),
+        height: i32::try_from(photo.height).unwrap_or(i32::MAX),
+        received_at: photo.received_at.fixed_offset(),
+        captured_at: claim.captured_at.map(|t| t.fixed_offset()),
+        latitude: claim.position.map(GeoPoint::lat),
+        longitude: claim.position.map(GeoPoint::lon),
+        exif_taken_at: photo.exif.taken_at.map(|t| t.fixed_offset()),
+        exif_latitude: photo.exif.position.map(GeoPoint::lat),
+        exif_longitude: photo.exif.position.map(GeoPoint::lon),
+        flags: serde_json::to_value(&photo.flags).map_err(ApiError::internal)?,
+        uploaded_by: caller.user_id,
+        at: Utc::now().fixed_offset(),
     };
-    let inserted = match row.insert(&txn).await {
+    let inserted = match rows::insert(&txn, row).await {
         Ok(m) => m,
         Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
             txn.rollback().await?;
@@ -217,16 +196,8 @@ pub(super) async fn write<C: ConnectionTrait + TransactionTrait>(
         Err(e) => return Err(e.into()),
     };
     let settled = match settle {
-        Settle::Remove(id) => upload_intents::Entity::delete_by_id(id).exec(&txn).await?.rows_affected,
-        Settle::Commit(id) => {
-            upload_intents::Entity::update_many()
-                .col_expr(upload_intents::Column::CommittedAt, Expr::value(Utc::now().fixed_offset()))
-                .filter(upload_intents::Column::Id.eq(id))
-                .filter(upload_intents::Column::CommittedAt.is_null())
-                .exec(&txn)
-                .await?
-                .rows_affected
-        }
+        Settle::Remove(id) => rows::delete_intent(&txn, id).await?,
+        Settle::Commit(id) => rows::commit_intent(&txn, id, Utc::now().fixed_offset()).await?,
     };
     if settled != 1 {
         // The sweep took the intent (and may be deleting its objects), or a concurrent
@@ -271,13 +242,8 @@ pub(super) async fn discard(store: &dyn ObjectStore, keys: &[&ObjectKey]) {
 
 /// One record in the caller's scope (an enterprise account its own, a bureau its
 /// region), filtered in SQL; anything else reads as not found.
-pub async fn find_scoped(db: &impl ConnectionTrait, caller: &Caller, id: i64) -> Result<evidence::Model, ApiError> {
-    let in_scope = scope::enterprises(caller)?.select_only().column(enterprises::Column::Id).into_query();
-    evidence::Entity::find_by_id(id)
-        .filter(evidence::Column::EnterpriseId.in_subquery(in_scope))
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("evidence"))
+pub async fn find_scoped(db: &impl ConnectionTrait, caller: &Caller, id: i64) -> Result<Evidence, ApiError> {
+    rows::in_scope(db, caller, id).await
 }
 
 /// The evidence of the given owners within an enterprise, oldest first per owner; for
@@ -288,23 +254,8 @@ pub async fn of_owners(
     owner_kind: OwnerKind,
     owner_ids: &[i64],
 ) -> Result<Vec<EvidenceView>, DbErr> {
-    if owner_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut out = Vec::new();
-    // Bounded IN lists: SQLite caps bound parameters.
-    for chunk in owner_ids.chunks(500) {
-        let rows = evidence::Entity::find()
-            .filter(evidence::Column::EnterpriseId.eq(enterprise_id))
-            .filter(evidence::Column::OwnerKind.eq(owner_kind.as_str()))
-            .filter(evidence::Column::OwnerId.is_in(chunk.iter().copied()))
-            .order_by_asc(evidence::Column::OwnerId)
-            .order_by_asc(evidence::Column::Id)
-            .all(db)
-            .await?;
-        out.extend(rows.into_iter().map(EvidenceView::from));
-    }
-    Ok(out)
+    let found = rows::of_owners(db, enterprise_id, owner_kind.as_str(), owner_ids).await?;
+    Ok(found.into_iter().map(EvidenceView::from).collect())
 }
 
 /// The display copy (JPEG without EXIF) of evidence `id` of `enterprise_id`, e.g. to
@@ -315,20 +266,19 @@ pub async fn display_bytes(
     enterprise_id: i64,
     id: i64,
 ) -> Result<Option<Vec<u8>>, ApiError> {
-    let row = evidence::Entity::find_by_id(id).filter(evidence::Column::EnterpriseId.eq(enterprise_id)).one(db).await?;
-    match row {
+    match rows::in_enterprise(db, enterprise_id, id).await? {
         Some(r) => object(store, &r.display_key).await.map(Some),
         None => Ok(None),
     }
 }
 
 /// The original of a record, byte-exact (its type is `row.content_type`).
-pub async fn original_bytes(store: &dyn ObjectStore, row: &evidence::Model) -> Result<Vec<u8>, ApiError> {
+pub async fn original_bytes(store: &dyn ObjectStore, row: &Evidence) -> Result<Vec<u8>, ApiError> {
     object(store, &row.storage_key).await
 }
 
 /// The display copy of a record (`image/jpeg`).
-pub async fn display_of(store: &dyn ObjectStore, row: &evidence::Model) -> Result<Vec<u8>, ApiError> {
+pub async fn display_of(store: &dyn ObjectStore, row: &Evidence) -> Result<Vec<u8>, ApiError> {
     object(store, &row.display_key).await
 }
 

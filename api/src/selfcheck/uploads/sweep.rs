@@ -7,11 +7,11 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{DatabaseConnection, DbErr};
 
 use super::record;
-use crate::entities::upload_intents;
 use crate::platform::storage::ObjectStore;
+use crate::store::evidence as rows;
 
 /// Past expiry, an intent is swept only after this: a commit that began just before
 /// its expiry has long finished (or failed) by then.
@@ -36,13 +36,7 @@ pub async fn sweep(
     keep: Duration,
 ) -> Result<Swept, DbErr> {
     let mut out = Swept::default();
-    let dead = upload_intents::Entity::find()
-        .filter(upload_intents::Column::CommittedAt.is_null())
-        .filter(upload_intents::Column::ExpiresAt.lt((now - GRACE).fixed_offset()))
-        .order_by_asc(upload_intents::Column::Id)
-        .limit(BATCH)
-        .all(db)
-        .await?;
+    let dead = rows::abandoned_intents(db, (now - GRACE).fixed_offset(), BATCH).await?;
     for intent in dead {
         let Ok(keys) = record::keys_of_row(&intent.object_key) else {
             out.failed += 1;
@@ -60,19 +54,9 @@ pub async fn sweep(
             continue;
         }
         // Only if still uncommitted: a commit cannot win after expiry, but be sure.
-        out.abandoned += upload_intents::Entity::delete_many()
-            .filter(upload_intents::Column::Id.eq(intent.id))
-            .filter(upload_intents::Column::CommittedAt.is_null())
-            .exec(db)
-            .await?
-            .rows_affected;
+        out.abandoned += rows::delete_uncommitted_intent(db, intent.id).await?;
     }
-    out.committed = upload_intents::Entity::delete_many()
-        .filter(upload_intents::Column::CommittedAt.is_not_null())
-        .filter(upload_intents::Column::ExpiresAt.lt((now - keep).fixed_offset()))
-        .exec(db)
-        .await?
-        .rows_affected;
+    out.committed = rows::delete_committed_intents(db, (now - keep).fixed_offset()).await?;
     Ok(out)
 }
 
