@@ -13,14 +13,12 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
 use chrono::{Duration, Utc};
 use futures_util::StreamExt;
-use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
 
-use crate::entities::idempotency_keys as keys;
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::Caller;
 use crate::state::AppState;
+use crate::store::idempotency::{self as keys, NewKey};
 
 pub const HEADER: &str = "idempotency-key";
 
@@ -135,30 +133,18 @@ async fn claim(state: &AppState, user: i64, key: &str, req: &ServiceRequest, sha
     let now = Utc::now();
     let s = &state.settings.idempotency;
     // An expired key is free again.
-    keys::Entity::delete_many()
-        .filter(keys::Column::UserId.eq(user))
-        .filter(keys::Column::Key.eq(key))
-        .filter(keys::Column::ExpiresAt.lt(now.fixed_offset()))
-        .exec(&state.db)
-        .await?;
-    let row = keys::ActiveModel {
-        created_at: Set(now.fixed_offset()),
-        user_id: Set(user),
-        key: Set(key.to_string()),
-        method: Set(req.method().as_str().to_string()),
-        path: Set(req.path().chars().take(255).collect()),
-        request_sha256: Set(sha.to_string()),
-        expires_at: Set((now + Duration::hours(s.keep_hours)).fixed_offset()),
-        ..Default::default()
+    keys::delete_expired(&state.db, user, key, now.fixed_offset()).await?;
+    let row = NewKey {
+        created_at: now.fixed_offset(),
+        user_id: user,
+        key: key.to_string(),
+        method: req.method().as_str().to_string(),
+        path: req.path().chars().take(255).collect(),
+        request_sha256: sha.to_string(),
+        expires_at: (now + Duration::hours(s.keep_hours)).fixed_offset(),
     };
-    let inserted = keys::Entity::insert(row)
-        .on_conflict(OnConflict::columns([keys::Column::UserId, keys::Column::Key]).do_nothing().to_owned())
-        .exec_without_returning(&state.db)
-        .await?;
-    let found = keys::Entity::find()
-        .filter(keys::Column::UserId.eq(user))
-        .filter(keys::Column::Key.eq(key))
-        .one(&state.db)
+    let inserted = keys::insert_if_free(&state.db, row).await?;
+    let found = keys::find(&state.db, user, key)
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::RequestInProgress, "the key was released meanwhile; retry"))?;
     if inserted == 1 {
@@ -180,14 +166,7 @@ async fn claim(state: &AppState, user: i64, key: &str, req: &ServiceRequest, sha
         _ => {
             // Still running, unless its server died: then this retry takes it over.
             let stale = now - Duration::seconds(s.stale_after_seconds);
-            let taken = keys::Entity::update_many()
-                .col_expr(keys::Column::CreatedAt, Expr::value(now.fixed_offset()))
-                .filter(keys::Column::Id.eq(found.id))
-                .filter(keys::Column::ResponseStatus.is_null())
-                .filter(keys::Column::CreatedAt.lt(stale.fixed_offset()))
-                .exec(&state.db)
-                .await?
-                .rows_affected;
+            let taken = keys::take_over_stale(&state.db, found.id, now.fixed_offset(), stale.fixed_offset()).await?;
             if taken == 1 {
                 Ok(Claim::Run(found.id))
             } else {
@@ -200,16 +179,12 @@ async fn claim(state: &AppState, user: i64, key: &str, req: &ServiceRequest, sha
 
 async fn settle(state: &AppState, id: i64, status: StatusCode, body: &[u8]) -> Result<(), ApiError> {
     if !keep(status) {
-        keys::Entity::delete_by_id(id).exec(&state.db).await?;
+        keys::delete(&state.db, id).await?;
         return Ok(());
     }
     let text = String::from_utf8_lossy(body);
     let (sealed, key_id) = state.vault.seal(&text).map_err(ApiError::internal)?;
-    keys::Entity::update_many()
-        .col_expr(keys::Column::ResponseStatus, Expr::value(i16::try_from(status.as_u16()).unwrap_or(500)))
-        .col_expr(keys::Column::ResponseBody, Expr::value(format!("{key_id}:{sealed}")))
-        .filter(keys::Column::Id.eq(id))
-        .exec(&state.db)
+    keys::store_answer(&state.db, id, i16::try_from(status.as_u16()).unwrap_or(500), format!("{key_id}:{sealed}"))
         .await?;
     Ok(())
 }

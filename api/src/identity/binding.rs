@@ -4,19 +4,17 @@
 //! enterprise. A code is single-use, expires, and is stored only as a hash.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::caller::{Caller, Role, Scope};
 use super::service::Origin;
 use super::tokens;
-use crate::entities::{binding_codes, users};
 use crate::error::{ApiError, ErrorCode};
 use crate::platform::audit::{self, Entry, Outcome};
 use crate::state::AppState;
 use crate::store::scope;
+use crate::store::users::{self, NewBindingCode, User};
 
 /// Letters and digits that cannot be misread for each other (no 0/O, 1/I/L).
 const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
@@ -95,15 +93,16 @@ pub async fn issue(
     let code = new_code().map_err(ApiError::internal)?;
     let expires_at = Utc::now() + Duration::hours(state.settings.auth.binding_code_hours);
     let txn = crate::platform::db::begin_write(&state.db).await?;
-    let row = binding_codes::ActiveModel {
-        enterprise_id: Set(enterprise.id),
-        role: Set(role.role().as_str().to_string()),
-        code_hash: Set(tokens::digest(&normalise(&code))),
-        issued_by: Set(Some(caller.user_id)),
-        expires_at: Set(expires_at.fixed_offset()),
-        ..Default::default()
-    }
-    .insert(&txn)
+    let row = users::insert_binding_code(
+        &txn,
+        NewBindingCode {
+            enterprise_id: enterprise.id,
+            role: role.role().as_str().to_string(),
+            code_hash: tokens::digest(&normalise(&code)),
+            issued_by: Some(caller.user_id),
+            expires_at: expires_at.fixed_offset(),
+        },
+    )
     .await?;
     audit::append(
         &txn,
@@ -124,16 +123,13 @@ pub async fn bind(
     code: &str,
     display_name: Option<&str>,
     origin: &Origin,
-) -> Result<users::Model, ApiError> {
+) -> Result<User, ApiError> {
     if caller.scope != Scope::Unbound || !matches!(caller.role, Role::EnterpriseOfficer | Role::ResponsiblePerson) {
         return Err(ApiError::new(ErrorCode::Conflict, "this account is already bound; sign in with another WeChat"));
     }
     let invalid = || ApiError::field(ErrorCode::InvalidBindingCode, "code", "unknown, expired or used binding code");
     let now = Utc::now();
-    let found = binding_codes::Entity::find()
-        .filter(binding_codes::Column::CodeHash.eq(tokens::digest(&normalise(code))))
-        .one(&state.db)
-        .await?;
+    let found = users::binding_code_by_hash(&state.db, &tokens::digest(&normalise(code))).await?;
     let Some(found) = found.filter(|c| c.used_at.is_none() && c.expires_at > now) else {
         audit::append(
             &state.db,
@@ -146,28 +142,14 @@ pub async fn bind(
     };
     let txn = crate::platform::db::begin_write(&state.db).await?;
     // Spend it only if nobody has: two people racing for one code, one wins.
-    let spent = binding_codes::Entity::update_many()
-        .col_expr(binding_codes::Column::UsedAt, Expr::value(now.fixed_offset()))
-        .col_expr(binding_codes::Column::UsedBy, Expr::value(caller.user_id))
-        .filter(binding_codes::Column::Id.eq(found.id))
-        .filter(binding_codes::Column::UsedAt.is_null())
-        .exec(&txn)
-        .await?
-        .rows_affected;
+    let spent = users::spend_binding_code(&txn, found.id, caller.user_id, now.fixed_offset()).await?;
     if spent == 0 {
         txn.rollback().await?;
         return Err(invalid());
     }
-    let mut update = users::Entity::update_many()
-        .col_expr(users::Column::EnterpriseId, Expr::value(found.enterprise_id))
-        .col_expr(users::Column::Role, Expr::value(found.role.clone()))
-        .col_expr(users::Column::UpdatedAt, Expr::value(now.fixed_offset()))
-        .filter(users::Column::Id.eq(caller.user_id))
-        .filter(users::Column::EnterpriseId.is_null());
-    if let Some(name) = display_name {
-        update = update.col_expr(users::Column::DisplayName, Expr::value(name));
-    }
-    if update.exec(&txn).await?.rows_affected == 0 {
+    let bound =
+        users::bind(&txn, caller.user_id, found.enterprise_id, &found.role, display_name, now.fixed_offset()).await?;
+    if bound == 0 {
         txn.rollback().await?;
         return Err(ApiError::new(ErrorCode::Conflict, "this account is already bound"));
     }
@@ -180,7 +162,7 @@ pub async fn bind(
     )
     .await?;
     txn.commit().await?;
-    users::Entity::find_by_id(caller.user_id).one(&state.db).await?.ok_or_else(|| ApiError::not_found("account"))
+    users::by_id(&state.db, caller.user_id).await?.ok_or_else(|| ApiError::not_found("account"))
 }
 
 #[cfg(test)]

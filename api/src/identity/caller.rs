@@ -2,16 +2,15 @@
 //! scope come from the server's records, never from the request.
 
 use chrono::{Duration, Utc};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use zhicha_engine::RegionCode;
 
 use super::tokens;
 pub use crate::domain::caller::{Caller, Role, Scope};
-use crate::entities::{auth_sessions, users};
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
+use crate::store::users::{self, User};
 
-pub fn scope_of(role: Role, u: &users::Model) -> Scope {
+pub fn scope_of(role: Role, u: &User) -> Scope {
     let region = || u.region_code.as_deref().and_then(|r| RegionCode::parse(r).ok());
     match role {
         Role::EnterpriseOfficer | Role::ResponsiblePerson => u.enterprise_id.map_or(Scope::Unbound, Scope::Enterprise),
@@ -29,11 +28,7 @@ fn unauthenticated(msg: &str) -> ApiError {
 /// Resolves a bearer access token.
 pub async fn resolve(state: &AppState, token: &str) -> Result<Caller, ApiError> {
     let now = Utc::now();
-    let found = auth_sessions::Entity::find()
-        .filter(auth_sessions::Column::AccessHash.eq(tokens::digest(token)))
-        .find_also_related(users::Entity)
-        .one(&state.db)
-        .await?;
+    let found = users::session_by_access(&state.db, &tokens::digest(token)).await?;
     let Some((session, Some(user))) = found else { return Err(unauthenticated("unknown or expired access token")) };
     let idle = Duration::minutes(state.settings.auth.idle_timeout_minutes);
     if session.revoked_at.is_some() || session.spent_at.is_some() {
@@ -52,12 +47,7 @@ pub async fn resolve(state: &AppState, token: &str) -> Result<Caller, ApiError> 
         Role::parse(&user.role).ok_or_else(|| ApiError::internal(anyhow::anyhow!("unknown role {}", user.role)))?;
     // Touch the session at most once a minute: idleness is measured in minutes.
     if session.last_seen_at + Duration::minutes(1) < now {
-        let touch = auth_sessions::ActiveModel {
-            id: Set(session.id),
-            last_seen_at: Set(now.fixed_offset()),
-            ..Default::default()
-        };
-        auth_sessions::Entity::update(touch).exec(&state.db).await?;
+        users::touch_session(&state.db, session.id, now.fixed_offset()).await?;
     }
     Ok(Caller {
         user_id: user.id,

@@ -2,18 +2,16 @@
 //! WeChat's phone-number exchange, are sealed at rest, masked in lists, and every
 //! read of them (and of lists of people) is on the audit trail.
 
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::entities::users;
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::service::Origin;
 use crate::identity::{Caller, Role, Scope};
 use crate::platform::audit::{self, Entry};
 use crate::platform::pii::{mask_phone, normalise_phone};
 use crate::state::AppState;
+use crate::store::users::{self, User};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Person {
@@ -42,7 +40,7 @@ pub struct Account {
     pub second_factor: bool,
 }
 
-fn masked(state: &AppState, u: &users::Model) -> Result<Option<String>, ApiError> {
+fn masked(state: &AppState, u: &User) -> Result<Option<String>, ApiError> {
     match (&u.phone_cipher, &u.phone_key_id) {
         (Some(c), Some(k)) => Ok(Some(mask_phone(&state.vault.open_sealed(c, k).map_err(ApiError::internal)?))),
         _ => Ok(None),
@@ -63,24 +61,12 @@ pub async fn set_phone(state: &AppState, caller: &Caller, code: &str, origin: &O
         ApiError::field(ErrorCode::InvalidField, "code", "WeChat gave a number that is not a mainland mobile")
     })?;
     let hash = state.vault.lookup_hash(&phone);
-    let taken = users::Entity::find()
-        .filter(users::Column::PhoneHash.eq(hash.clone()))
-        .filter(users::Column::Id.ne(caller.user_id))
-        .count(&state.db)
-        .await?;
-    if taken > 0 {
+    if users::phone_taken(&state.db, &hash, caller.user_id).await? {
         return Err(ApiError::field(ErrorCode::Conflict, "code", "this number belongs to another account"));
     }
     let (sealed, key_id) = state.vault.seal(&phone).map_err(ApiError::internal)?;
     let txn = crate::platform::db::begin_write(&state.db).await?;
-    users::Entity::update_many()
-        .col_expr(users::Column::PhoneCipher, Expr::value(sealed))
-        .col_expr(users::Column::PhoneKeyId, Expr::value(key_id))
-        .col_expr(users::Column::PhoneHash, Expr::value(hash))
-        .col_expr(users::Column::UpdatedAt, Expr::value(chrono::Utc::now().fixed_offset()))
-        .filter(users::Column::Id.eq(caller.user_id))
-        .exec(&txn)
-        .await?;
+    users::set_phone(&txn, caller.user_id, sealed, key_id, hash, chrono::Utc::now().fixed_offset()).await?;
     audit::append(&txn, Entry::by(caller, origin, "user.phone.set", "user").object(caller.user_id)).await?;
     txn.commit().await?;
     Ok(mask_phone(&phone))
@@ -89,11 +75,7 @@ pub async fn set_phone(state: &AppState, caller: &Caller, code: &str, origin: &O
 /// The people of the caller's enterprise, phones masked.
 pub async fn of_enterprise(state: &AppState, caller: &Caller, origin: &Origin) -> Result<Vec<Person>, ApiError> {
     let enterprise = own_enterprise(caller)?;
-    let rows = users::Entity::find()
-        .filter(users::Column::EnterpriseId.eq(enterprise))
-        .order_by_asc(users::Column::Id)
-        .all(&state.db)
-        .await?;
+    let rows = users::of_enterprise(&state.db, enterprise).await?;
     let mut out = Vec::with_capacity(rows.len());
     for u in &rows {
         let role = Role::parse(&u.role).ok_or_else(|| ApiError::internal(anyhow::anyhow!("role {}", u.role)))?;
@@ -110,11 +92,7 @@ pub async fn of_enterprise(state: &AppState, caller: &Caller, origin: &Origin) -
 /// One person's full phone number, for a colleague in the same enterprise.
 pub async fn phone_of(state: &AppState, caller: &Caller, id: i64, origin: &Origin) -> Result<String, ApiError> {
     let enterprise = own_enterprise(caller)?;
-    let u = users::Entity::find_by_id(id)
-        .filter(users::Column::EnterpriseId.eq(enterprise))
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("person"))?;
+    let u = users::in_enterprise(&state.db, enterprise, id).await?.ok_or_else(|| ApiError::not_found("person"))?;
     let (Some(c), Some(k)) = (&u.phone_cipher, &u.phone_key_id) else {
         return Err(ApiError::not_found("phone number"));
     };
@@ -132,9 +110,7 @@ pub async fn accounts(
     per_page: u64,
     origin: &Origin,
 ) -> Result<(u64, Vec<Account>), ApiError> {
-    let pages = users::Entity::find().order_by_asc(users::Column::Id).paginate(&state.db, per_page);
-    let total = pages.num_items().await?;
-    let rows = pages.fetch_page(page.saturating_sub(1)).await?;
+    let (total, rows) = users::page(&state.db, page, per_page).await?;
     let mut out = Vec::with_capacity(rows.len());
     for u in &rows {
         let role = Role::parse(&u.role).ok_or_else(|| ApiError::internal(anyhow::anyhow!("role {}", u.role)))?;
@@ -164,13 +140,7 @@ pub async fn accounts(
 /// Lifts a lockout and resets the failure count.
 pub async fn unlock(state: &AppState, caller: &Caller, id: i64, origin: &Origin) -> Result<(), ApiError> {
     let txn = crate::platform::db::begin_write(&state.db).await?;
-    let n = users::Entity::update_many()
-        .col_expr(users::Column::LockedUntil, Expr::value(Option::<chrono::DateTime<chrono::FixedOffset>>::None))
-        .col_expr(users::Column::FailedLogins, Expr::value(0))
-        .filter(users::Column::Id.eq(id))
-        .exec(&txn)
-        .await?
-        .rows_affected;
+    let n = users::unlock(&txn, id).await?;
     if n == 0 {
         return Err(ApiError::not_found("account"));
     }

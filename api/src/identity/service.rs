@@ -1,18 +1,17 @@
 //! Sign-in, token rotation and sign-out.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::ConnectionTrait;
 use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
 use super::caller::{Caller, Role};
 use super::{password, tokens, totp};
-use crate::entities::{auth_sessions, users};
 use crate::error::{ApiError, ErrorCode};
 use crate::platform::audit::{self, Entry, Outcome};
 use crate::state::AppState;
+use crate::store::users::{self, NewSession, User};
 
 pub use crate::domain::origin::Origin;
 
@@ -33,7 +32,7 @@ pub struct TokenPair {
 
 /// An audit record of a sign-in step (the actor may be unknown).
 pub fn login_entry(
-    user: Option<&users::Model>,
+    user: Option<&User>,
     action: &str,
     outcome: Outcome,
     origin: &Origin,
@@ -59,7 +58,7 @@ pub fn login_entry(
 pub async fn issue(
     db: &impl ConnectionTrait,
     state: &AppState,
-    user: &users::Model,
+    user: &User,
     family: Option<String>,
     origin: &Origin,
 ) -> Result<TokenPair, ApiError> {
@@ -73,19 +72,20 @@ pub async fn issue(
     };
     let access_ttl = Duration::minutes(a.access_ttl_minutes);
     let refresh_ttl = Duration::days(a.refresh_ttl_days);
-    auth_sessions::ActiveModel {
-        user_id: Set(user.id),
-        family_id: Set(family),
-        access_hash: Set(tokens::digest(&access)),
-        refresh_hash: Set(tokens::digest(&refresh)),
-        access_expires_at: Set((now + access_ttl).fixed_offset()),
-        refresh_expires_at: Set((now + refresh_ttl).fixed_offset()),
-        last_seen_at: Set(now.fixed_offset()),
-        ip: Set(origin.ip.clone()),
-        user_agent: Set(origin.user_agent.clone()),
-        ..Default::default()
-    }
-    .insert(db)
+    users::insert_session(
+        db,
+        NewSession {
+            user_id: user.id,
+            family_id: family,
+            access_hash: tokens::digest(&access),
+            refresh_hash: tokens::digest(&refresh),
+            access_expires_at: (now + access_ttl).fixed_offset(),
+            refresh_expires_at: (now + refresh_ttl).fixed_offset(),
+            last_seen_at: now.fixed_offset(),
+            ip: origin.ip.clone(),
+            user_agent: origin.user_agent.clone(),
+        },
+    )
     .await?;
     let role =
         Role::parse(&user.role).ok_or_else(|| ApiError::internal(anyhow::anyhow!("unknown role {}", user.role)))?;
@@ -101,7 +101,7 @@ pub async fn issue(
     })
 }
 
-fn locked_until(u: &users::Model, now: DateTime<Utc>) -> Option<i64> {
+fn locked_until(u: &User, now: DateTime<Utc>) -> Option<i64> {
     u.locked_until.map(|t| (t.with_timezone(&Utc) - now).num_seconds()).filter(|s| *s > 0)
 }
 
@@ -122,7 +122,7 @@ pub async fn login(
         ));
     }
     let a = state.settings.auth.clone();
-    let user = users::Entity::find().filter(users::Column::Username.eq(username)).one(&state.db).await?;
+    let user = users::by_username(&state.db, username).await?;
     let invalid = || ApiError::new(ErrorCode::InvalidCredentials, "wrong username or password");
     let now = Utc::now();
     if let Some(u) = &user
@@ -188,25 +188,15 @@ pub async fn login(
     if !ok || user.status != "active" {
         let failures = user.failed_logins + 1;
         let lock = failures >= state.settings.auth.max_failed_logins;
-        let mut m: users::ActiveModel = user.clone().into();
-        m.failed_logins = Set(if lock { 0 } else { failures });
-        if lock {
-            m.locked_until = Set(Some((now + Duration::minutes(state.settings.auth.lockout_minutes)).fixed_offset()));
-        }
-        m.update(&txn).await?;
+        let until = lock.then(|| (now + Duration::minutes(state.settings.auth.lockout_minutes)).fixed_offset());
+        users::record_failed_login(&txn, user.id, if lock { 0 } else { failures }, until).await?;
         let detail = if lock { "wrong password or code; account locked" } else { "wrong password or code" };
         audit::append(&txn, login_entry(Some(&user), "auth.login", Outcome::Failed, origin, Some(detail.into())))
             .await?;
         txn.commit().await?;
         return Err(invalid());
     }
-    users::Entity::update_many()
-        .col_expr(users::Column::FailedLogins, Expr::value(0))
-        .col_expr(users::Column::LastLoginAt, Expr::value(now.fixed_offset()))
-        .col_expr(users::Column::TotpLastStep, Expr::value(totp_step.or(user.totp_last_step)))
-        .filter(users::Column::Id.eq(user.id))
-        .exec(&txn)
-        .await?;
+    users::record_login(&txn, user.id, now.fixed_offset(), totp_step.or(user.totp_last_step)).await?;
     let pair = issue(&txn, state, &user, None, origin).await?;
     audit::append(&txn, login_entry(Some(&user), "auth.login", Outcome::Ok, origin, None)).await?;
     txn.commit().await?;
@@ -218,24 +208,14 @@ pub async fn login(
 pub async fn refresh(state: &AppState, token: &str, origin: &Origin) -> Result<TokenPair, ApiError> {
     let now = Utc::now();
     let expired = || ApiError::new(ErrorCode::Unauthenticated, "unknown or expired refresh token; sign in again");
-    let found = auth_sessions::Entity::find()
-        .filter(auth_sessions::Column::RefreshHash.eq(tokens::digest(token)))
-        .find_also_related(users::Entity)
-        .one(&state.db)
-        .await?;
+    let found = users::session_by_refresh(&state.db, &tokens::digest(token)).await?;
     let Some((session, Some(user))) = found else { return Err(expired()) };
     if session.revoked_at.is_some() || session.refresh_expires_at < now || user.status != "active" {
         return Err(expired());
     }
     let txn = crate::platform::db::begin_write(&state.db).await?;
     // Spend it only if nobody has: a second, concurrent use counts as reuse.
-    let spent = auth_sessions::Entity::update_many()
-        .col_expr(auth_sessions::Column::SpentAt, Expr::value(now.fixed_offset()))
-        .filter(auth_sessions::Column::Id.eq(session.id))
-        .filter(auth_sessions::Column::SpentAt.is_null())
-        .exec(&txn)
-        .await?
-        .rows_affected;
+    let spent = users::spend_session(&txn, session.id, now.fixed_offset()).await?;
     if spent == 0 {
         txn.rollback().await?;
         revoke_family(&state.db, &session.family_id, "refresh token reused").await?;
@@ -252,19 +232,12 @@ pub async fn refresh(state: &AppState, token: &str, origin: &Origin) -> Result<T
 }
 
 pub async fn revoke_family(db: &impl ConnectionTrait, family: &str, reason: &str) -> Result<u64, ApiError> {
-    Ok(auth_sessions::Entity::update_many()
-        .col_expr(auth_sessions::Column::RevokedAt, Expr::value(Utc::now().fixed_offset()))
-        .col_expr(auth_sessions::Column::RevokeReason, Expr::value(reason))
-        .filter(auth_sessions::Column::FamilyId.eq(family))
-        .filter(auth_sessions::Column::RevokedAt.is_null())
-        .exec(db)
-        .await?
-        .rows_affected)
+    Ok(users::revoke_family(db, family, reason, Utc::now().fixed_offset()).await?)
 }
 
 pub async fn logout(state: &AppState, caller: &Caller, origin: &Origin) -> Result<(), ApiError> {
     revoke_family(&state.db, &caller.family_id, "logout").await?;
-    let user = users::Entity::find_by_id(caller.user_id).one(&state.db).await?;
+    let user = users::by_id(&state.db, caller.user_id).await?;
     audit::append(&state.db, login_entry(user.as_ref(), "auth.logout", Outcome::Ok, origin, None)).await?;
     Ok(())
 }

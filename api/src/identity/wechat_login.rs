@@ -3,15 +3,13 @@
 //! nothing until it binds to an enterprise with a binding code.
 
 use chrono::Utc;
-use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 
 use super::caller::Role;
 use super::service::{Origin, TokenPair, issue, login_entry};
-use crate::entities::users;
 use crate::error::{ApiError, ErrorCode};
 use crate::platform::audit::{self, Outcome};
 use crate::state::AppState;
+use crate::store::users::{self, NewUser, User};
 
 /// Roles that may sign in through WeChat. Bureau and administrator accounts need a
 /// password and (bureaus) a second factor, which a WeChat code would bypass.
@@ -22,24 +20,25 @@ pub fn wechat_role(role: Role) -> bool {
 /// The display name of an account before its holder gives one.
 pub const NEW_USER_NAME: &str = "微信用户";
 
-async fn find_or_create(state: &AppState, openid: &str, unionid: Option<&str>) -> Result<users::Model, ApiError> {
-    let by_openid = || users::Entity::find().filter(users::Column::WxOpenid.eq(openid));
-    if let Some(u) = by_openid().one(&state.db).await? {
+async fn find_or_create(state: &AppState, openid: &str, unionid: Option<&str>) -> Result<User, ApiError> {
+    if let Some(u) = users::by_openid(&state.db, openid).await? {
         return Ok(u);
     }
-    let created = users::ActiveModel {
-        display_name: Set(NEW_USER_NAME.to_string()),
-        role: Set(Role::EnterpriseOfficer.as_str().to_string()),
-        wx_openid: Set(Some(openid.to_string())),
-        wx_unionid: Set(unionid.map(str::to_string)),
-        ..Default::default()
-    }
-    .insert(&state.db)
+    let created = users::insert(
+        &state.db,
+        NewUser {
+            display_name: NEW_USER_NAME.to_string(),
+            role: Role::EnterpriseOfficer.as_str().to_string(),
+            wx_openid: Some(openid.to_string()),
+            wx_unionid: unionid.map(str::to_string),
+            ..NewUser::default()
+        },
+    )
     .await;
     match created {
         Ok(u) => Ok(u),
         // Two first sign-ins at once: the other one created it.
-        Err(e) => by_openid().one(&state.db).await?.ok_or_else(|| ApiError::from(e)),
+        Err(e) => users::by_openid(&state.db, openid).await?.ok_or_else(|| ApiError::from(e)),
     }
 }
 
@@ -65,13 +64,9 @@ pub async fn login(state: &AppState, code: &str, origin: &Origin) -> Result<Toke
         return Err(ApiError::new(ErrorCode::Forbidden, "this account signs in with a username and password"));
     }
     let txn = crate::platform::db::begin_write(&state.db).await?;
-    let mut update = users::Entity::update_many()
-        .col_expr(users::Column::LastLoginAt, Expr::value(Utc::now().fixed_offset()))
-        .filter(users::Column::Id.eq(user.id));
-    if identity.unionid.is_some() && user.wx_unionid != identity.unionid {
-        update = update.col_expr(users::Column::WxUnionid, Expr::value(identity.unionid.clone()));
-    }
-    update.exec(&txn).await?;
+    let new_unionid =
+        (identity.unionid.is_some() && user.wx_unionid != identity.unionid).then(|| identity.unionid.clone());
+    users::record_wechat_login(&txn, user.id, Utc::now().fixed_offset(), new_unionid).await?;
     let pair = issue(&txn, state, &user, None, origin).await?;
     audit::append(&txn, login_entry(Some(&user), "auth.wechat_login", Outcome::Ok, origin, None)).await?;
     txn.commit().await?;

@@ -4,49 +4,13 @@
 
 use std::path::Path;
 
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+use sea_orm::DatabaseConnection;
 use sha2::{Digest, Sha256};
 use zhicha_engine::hazards::HazardItem;
 use zhicha_engine::hazards::import::{ImportMapping, import};
 
-use crate::entities::hazard_items;
 use crate::reference::rules::Rules;
-
-/// Stores these item versions in `hazard_items` (a version already there is kept as it
-/// is: an item's text never changes without a new version).
-pub async fn store_items(
-    db: &impl ConnectionTrait,
-    items: &[&HazardItem],
-    status: &str,
-    library_version: &str,
-) -> Result<(), DbErr> {
-    let mut rows = Vec::with_capacity(items.len());
-    for item in items {
-        rows.push(hazard_items::ActiveModel {
-            code: Set(item.id.clone()),
-            version: Set(i32::try_from(item.version).unwrap_or(i32::MAX)),
-            status: Set(status.to_string()),
-            title: Set(item.title.clone()),
-            default_grade: Set(format!("{:?}", item.grade).to_lowercase()),
-            weight: Set(item.weight),
-            definition: Set(serde_json::to_value(item).map_err(|e| DbErr::Custom(e.to_string()))?),
-            library_version: Set(library_version.to_string()),
-            ..Default::default()
-        });
-    }
-    for chunk in rows.chunks(200) {
-        hazard_items::Entity::insert_many(chunk.to_vec())
-            .on_conflict(
-                OnConflict::columns([hazard_items::Column::Code, hazard_items::Column::Version])
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .exec_without_returning(db)
-            .await?;
-    }
-    Ok(())
-}
+use crate::store::hazard_items;
 
 #[derive(Debug)]
 pub struct Outcome {
@@ -71,7 +35,7 @@ pub async fn drafts(db: &DatabaseConnection, rules: &Rules, mapping: &Path, file
     let txn = crate::platform::db::begin_write(db).await?;
     // Ids continue the committed library's numbering, which knows nothing of earlier
     // imports: an id already taken by another file's draft must not be overwritten.
-    let taken = hazard_items::Entity::find().filter(hazard_items::Column::Code.is_in(codes.clone())).all(&txn).await?;
+    let taken = hazard_items::by_codes(&txn, codes).await?;
     if let Some(t) = taken.iter().find(|t| t.library_version != batch) {
         anyhow::bail!(
             "{} is already used by an earlier import ({}); give this mapping another id_prefix",
@@ -80,7 +44,7 @@ pub async fn drafts(db: &DatabaseConnection, rules: &Rules, mapping: &Path, file
         );
     }
     let items: Vec<&HazardItem> = report.items.iter().map(|i| &i.item).collect();
-    store_items(&txn, &items, "draft", &batch).await?;
+    hazard_items::insert_versions(&txn, &items, "draft", &batch).await?;
     txn.commit().await?;
     Ok(Outcome {
         rows: report.rows,

@@ -12,14 +12,21 @@
 //! - Writes take plain values (ids, strings, times), never an `ActiveModel` built by
 //!   the caller.
 
+pub mod accidents;
 pub mod audit;
 pub mod enterprises;
 pub mod evidence;
+pub mod experts;
 pub mod findings;
 pub mod hazard_items;
+pub mod idempotency;
+pub mod imports;
 pub mod inspections;
+pub mod organisations;
 pub mod paging;
 pub mod progress;
+pub mod regions;
+pub mod risk;
 pub mod rounds;
 pub mod scope;
 pub mod sync;

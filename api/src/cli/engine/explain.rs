@@ -4,19 +4,17 @@
 //! only.
 
 use chrono::Utc;
-use sea_orm::EntityTrait;
 use zhicha_engine::triggers::{self, Decision, EnterpriseState, EscalationStatus, Observed, explain};
 
 use crate::config::Settings;
-use crate::entities::enterprises;
+use crate::store::enterprises;
 use crate::{governance, platform::db, reference::rules};
 
 pub async fn run(settings: &Settings, enterprise_id: i64) -> anyhow::Result<()> {
     let rules = rules::load_once(&settings.rules.dir).map_err(|e| anyhow::anyhow!("rules: {e}"))?;
     let db = db::connect(settings).await?;
     db::ensure_migrated(&db).await?;
-    let e = enterprises::Entity::find_by_id(enterprise_id)
-        .one(&db)
+    let e = enterprises::by_id(&db, enterprise_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no enterprise {enterprise_id}"))?;
     let now = Utc::now();

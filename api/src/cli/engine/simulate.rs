@@ -19,7 +19,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
-use sea_orm::{EntityTrait, QuerySelect};
 use zhicha_engine::findings::overdue_at;
 use zhicha_engine::risk::{self, RiskConfig, RiskError};
 use zhicha_engine::triggers::{
@@ -28,8 +27,8 @@ use zhicha_engine::triggers::{
 };
 
 use crate::config::Settings;
-use crate::entities::{accidents, enterprises};
 use crate::reference::import::Profile;
+use crate::store::{accidents, enterprises};
 use crate::{platform::db, reference::rules};
 
 /// One enterprise of the history.
@@ -126,46 +125,19 @@ fn from_file(
     Ok(h)
 }
 
-type Row = (i64, NaiveDate, Option<String>, Option<String>, String, Option<i16>, Option<String>);
-
 async fn from_database(settings: &Settings) -> anyhow::Result<History> {
     let db = db::connect(settings).await?;
     db::ensure_migrated(&db).await?;
-    let firms: Vec<(i64, Option<String>, Option<String>)> = enterprises::Entity::find()
-        .select_only()
-        .columns([enterprises::Column::Id, enterprises::Column::IndustryCode, enterprises::Column::RegionCode])
-        .into_tuple()
-        .all(&db)
-        .await?;
+    let firms = enterprises::industries_and_regions(&db).await?;
     let mut h = History { firms: BTreeMap::new(), model: Vec::new(), facts: Vec::new() };
     for (id, industry, region) in firms {
         // Listed enterprises are known all along, accidents or not.
         h.firms.insert(id.to_string(), Firm { industry: industry.unwrap_or_default(), region, known_from: None });
     }
-    let rows: Vec<(i64, i64)> = accidents::Entity::find()
-        .select_only()
-        .columns([accidents::Column::Id, accidents::Column::EnterpriseId])
-        .into_tuple()
-        .all(&db)
-        .await?;
-    let owner: HashMap<i64, i64> = rows.into_iter().collect();
-    let facts: Vec<Row> = accidents::Entity::find()
-        .select_only()
-        .columns([
-            accidents::Column::Id,
-            accidents::Column::OccurredOn,
-            accidents::Column::AccidentTypeGb86,
-            accidents::Column::BodyPartGb86,
-            accidents::Column::Severity,
-            accidents::Column::DisabilityGrade,
-            accidents::Column::Job,
-        ])
-        .into_tuple()
-        .all(&db)
-        .await?;
-    for (id, date, kind, part, severity, grade, job) in facts {
-        let Some(key) = owner.get(&id).map(|e| e.to_string()) else { continue };
-        let Some(fact) = crate::governance::state::accident_fact((id, date, kind, part, severity, grade)) else {
+    for (enterprise, row, job) in accidents::all_facts(&db).await? {
+        let key = enterprise.to_string();
+        let date = row.1;
+        let Some(fact) = crate::governance::state::accident_fact(row) else {
             continue;
         };
         let (industry, region) = h.firms.get(&key).map(|f| (f.industry.clone(), f.region.clone())).unwrap_or_default();

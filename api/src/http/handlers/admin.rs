@@ -4,17 +4,16 @@
 //! enterprises' data.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::origin;
-use crate::entities::audit_log;
 use crate::error::{ApiError, ErrorBody};
 use crate::identity::Caller;
+use crate::identity::audit_trail;
 use crate::identity::people::{self, Account};
-use crate::platform::audit::{self, Entry};
 use crate::state::AppState;
+use crate::store::audit::Filter;
 use crate::store::paging::paging;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -121,21 +120,10 @@ pub async fn audit_trail(
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (page, per_page) = paging(query.page, query.per_page)?;
-    let mut q = audit_log::Entity::find();
-    if let Some(a) = &query.action {
-        q = q.filter(audit_log::Column::Action.eq(a.as_str()));
-    }
-    if let Some(a) = query.actor_id {
-        q = q.filter(audit_log::Column::ActorId.eq(a));
-    }
-    if let Some(e) = query.enterprise_id {
-        q = q.filter(audit_log::Column::EnterpriseId.eq(e));
-    }
-    let pages = q.order_by_desc(audit_log::Column::Seq).paginate(&state.db, per_page);
-    let total = pages.num_items().await?;
-    let items: Vec<AuditRecord> = pages
-        .fetch_page(page - 1)
-        .await?
+    let query = query.into_inner();
+    let filter = Filter { action: query.action, actor_id: query.actor_id, enterprise_id: query.enterprise_id };
+    let (total, rows) = audit_trail::read(&state, &caller, &filter, page, per_page, &origin(&req)).await?;
+    let items: Vec<AuditRecord> = rows
         .into_iter()
         .map(|r| AuditRecord {
             seq: r.seq,
@@ -155,12 +143,6 @@ pub async fn audit_trail(
             hash: r.hash,
         })
         .collect();
-    audit::append(
-        &state.db,
-        Entry::by(&caller, &origin(&req), "audit.read", "audit_log")
-            .detail(format!("page {page}, {} records", items.len())),
-    )
-    .await?;
     Ok(HttpResponse::Ok().json(AuditPage { items, page, per_page, total }))
 }
 

@@ -1,15 +1,14 @@
 //! Enterprises as bureaus (`/gov`) and enterprises themselves (`/mp`) see them.
 
 use actix_web::{HttpResponse, web};
-use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::entities::enterprises;
 use crate::error::{ApiError, ErrorBody};
 use crate::identity::Caller;
+use crate::reference::enterprises;
 use crate::state::AppState;
-use crate::store::scope;
+use crate::store::enterprises::{Enterprise as Row, ListFilter};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Enterprise {
@@ -28,8 +27,8 @@ pub struct Enterprise {
     pub is_key: bool,
 }
 
-impl From<enterprises::Model> for Enterprise {
-    fn from(m: enterprises::Model) -> Self {
+impl From<Row> for Enterprise {
+    fn from(m: Row) -> Self {
         Self {
             id: m.id,
             credit_code: m.credit_code,
@@ -80,16 +79,9 @@ pub async fn list(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (page, per_page) = crate::store::paging::paging(query.page, query.per_page)?;
-    let mut q = scope::enterprises(&caller)?;
-    if let Some(d) = &query.division {
-        q = q.filter(enterprises::Column::IndustryDivision.eq(d.as_str()));
-    }
-    if query.key_only == Some(true) {
-        q = q.filter(enterprises::Column::IsKey.eq(true));
-    }
-    let pages = q.order_by_asc(enterprises::Column::Id).paginate(&state.db, per_page);
-    let total = pages.num_items().await?;
-    let items = pages.fetch_page(page - 1).await?.into_iter().map(Enterprise::from).collect();
+    let filter = ListFilter { division: query.division.clone(), key_only: query.key_only == Some(true) };
+    let (total, rows) = enterprises::page(&state, &caller, &filter, page, per_page).await?;
+    let items = rows.into_iter().map(Enterprise::from).collect();
     Ok(HttpResponse::Ok().json(EnterprisePage { items, page, per_page, total }))
 }
 
@@ -100,7 +92,7 @@ pub async fn list(
     responses((status = 200, body = Enterprise), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    let e = scope::enterprise(&state.db, &caller, Some(*id)).await?;
+    let e = enterprises::one(&state, &caller, Some(*id)).await?;
     Ok(HttpResponse::Ok().json(Enterprise::from(e)))
 }
 
@@ -110,6 +102,6 @@ pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>)
     responses((status = 200, body = Enterprise), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 pub async fn own(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    let e = scope::enterprise(&state.db, &caller, None).await?;
+    let e = enterprises::one(&state, &caller, None).await?;
     Ok(HttpResponse::Ok().json(Enterprise::from(e)))
 }

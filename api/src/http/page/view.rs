@@ -3,12 +3,10 @@
 //! labelled figures and SVG charts for the template.
 
 use chrono::Utc;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use zhicha_engine::analysis::{Dimension, Labels};
 
-use crate::entities::regions;
 use crate::error::ApiError;
 use crate::identity::Caller;
 use crate::oversight::analysis::export::text::{aim, pct, signed_pct};
@@ -167,8 +165,8 @@ fn count_lines(counts: &[dashboard::Count], state: &AppState, escalation: bool) 
 }
 
 async fn region_names(state: &AppState, codes: Vec<String>) -> HashMap<String, String> {
-    match regions::Entity::find().filter(regions::Column::Code.is_in(codes)).all(&state.db).await {
-        Ok(rows) => rows.into_iter().map(|r| (r.code, r.name_zh)).collect(),
+    match crate::reference::region_names(state, codes).await {
+        Ok(names) => names,
         Err(e) => {
             tracing::warn!("dashboard page: region names unavailable: {e}");
             HashMap::new()

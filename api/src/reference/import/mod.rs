@@ -15,18 +15,18 @@ pub mod osha;
 pub mod record;
 pub mod rows;
 pub mod scan;
-mod store;
+mod write;
 
 use std::fmt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, TransactionSession, TransactionTrait};
+use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
 use sha2::{Digest, Sha256};
 use zhicha_engine::Catalog;
 
-use crate::entities::import_runs;
+use crate::store::imports::{self, Finished, NewRun};
 use record::Skip;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -179,19 +179,19 @@ pub async fn run<C: ConnectionTrait + TransactionTrait>(
     let txn = crate::platform::db::begin_write(db).await?;
     let versions: serde_json::Map<String, serde_json::Value> =
         catalog.versions().into_iter().map(|(t, v)| (t.to_string(), v.into())).collect();
-    let run = import_runs::ActiveModel {
-        profile: Set(profile.name().to_string()),
-        file_name: Set(file.file_name().map_or(display.clone(), |n| n.to_string_lossy().into_owned())),
-        file_sha256: Set(Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect()),
-        status: Set("running".to_string()),
-        rule_versions: Set(Some(versions.into())),
-        ..Default::default()
-    }
-    .insert(&txn)
+    let run = imports::start(
+        &txn,
+        NewRun {
+            profile: profile.name().to_string(),
+            file_name: file.file_name().map_or(display.clone(), |n| n.to_string_lossy().into_owned()),
+            file_sha256: Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect(),
+            rule_versions: versions.into(),
+        },
+    )
     .await?;
     let pb = bar(progress, records.len() as u64, "storing");
     let stored =
-        store::store(&txn, &source, run.id, &records, |n| pb.set_position(n.min(records.len()) as u64)).await?;
+        write::store(&txn, &source, run.id, &records, |n| pb.set_position(n.min(records.len()) as u64)).await?;
     pb.finish_and_clear();
     tracing::debug!(ms = started.elapsed().as_millis(), inserted = stored.inserted, "stored");
     let unchanged = records.len().saturating_sub(stored.inserted + stored.jobs_updated);
@@ -199,15 +199,15 @@ pub async fn run<C: ConnectionTrait + TransactionTrait>(
         txn.rollback().await?;
         None
     } else {
-        let mut run: import_runs::ActiveModel = run.into();
-        run.status = Set("succeeded".to_string());
-        run.rows_read = Set(parsed.rows_read as i32);
-        run.imported = Set(stored.inserted as i32);
-        run.unchanged = Set(unchanged as i32);
-        run.skipped = Set(skipped.len() as i32);
-        run.skipped_rows = Set(Some(serde_json::to_value(&skipped)?));
-        run.finished_at = Set(Some(chrono::Utc::now().fixed_offset()));
-        let run = run.update(&txn).await?;
+        let done = Finished {
+            rows_read: parsed.rows_read as i32,
+            imported: stored.inserted as i32,
+            unchanged: unchanged as i32,
+            skipped: skipped.len() as i32,
+            skipped_rows: serde_json::to_value(&skipped)?,
+            at: chrono::Utc::now().fixed_offset(),
+        };
+        let run = imports::succeed(&txn, run, done).await?;
         txn.commit().await?;
         Some(run.id)
     };

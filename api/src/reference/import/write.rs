@@ -4,11 +4,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ConnectionTrait, DbErr};
 
 use super::record::{EnterpriseRef, Record};
-use crate::entities::{accidents, enterprises};
+use crate::store::accidents::{self, NewAccident};
+use crate::store::enterprises::{self, Enterprise, ImportKey, NewEnterprise};
 
 /// Rows per INSERT: well under SQLite's and PostgreSQL's bound-parameter limits.
 const CHUNK: usize = 500;
@@ -29,21 +29,24 @@ async fn enterprise_ids(
     let missing: Vec<&&EnterpriseRef> = refs.iter().filter(|r| !ids.contains_key(&r.key)).collect();
     let created = missing.len();
     for chunk in missing.chunks(CHUNK) {
-        let models = chunk.iter().map(|r| enterprises::ActiveModel {
-            credit_code: Set(r.credit_code.clone()),
-            source_key: Set(if r.credit_code.is_some() { None } else { Some(r.key.clone()) }),
-            name: Set(r.name.clone()),
-            industry_division: Set(r.industry_code.as_ref().and_then(|c| c.get(1..3)).map(str::to_string)),
-            industry_code: Set(r.industry_code.clone()),
-            region_code: Set(r.region_code.clone()),
-            address: Set(r.address.clone()),
-            latitude: Set(r.latitude),
-            longitude: Set(r.longitude),
-            ..Default::default()
-        });
+        let rows = chunk
+            .iter()
+            .map(|r| NewEnterprise {
+                credit_code: r.credit_code.clone(),
+                source_key: if r.credit_code.is_some() { None } else { Some(r.key.clone()) },
+                name: r.name.clone(),
+                industry_division: r.industry_code.as_ref().and_then(|c| c.get(1..3)).map(str::to_string),
+                industry_code: r.industry_code.clone(),
+                region_code: r.region_code.clone(),
+                address: r.address.clone(),
+                latitude: r.latitude,
+                longitude: r.longitude,
+                ..NewEnterprise::default()
+            })
+            .collect();
         // RETURNING gives the new ids at once: a second lookup would scan a table whose
         // planner statistics predate this transaction.
-        for m in enterprises::Entity::insert_many(models).exec_with_returning(db).await? {
+        for m in enterprises::insert_many(db, rows).await? {
             if let Some(key) = key_of(&m) {
                 ids.insert(key, m.id);
             }
@@ -53,29 +56,23 @@ async fn enterprise_ids(
 }
 
 /// The import key of a stored enterprise (see `EnterpriseRef::key`).
-fn key_of(m: &enterprises::Model) -> Option<String> {
+fn key_of(m: &Enterprise) -> Option<String> {
     match (&m.credit_code, &m.source_key) {
         (Some(code), _) => Some(EnterpriseRef::credit_key(code)),
         (None, key) => key.clone(),
     }
 }
 
-/// Ids of enterprises whose `column` is one of `values`, keyed as `key` makes them.
+/// Ids of enterprises whose `by` is one of `values`, keyed as `key` makes them.
 async fn lookup(
     db: &impl ConnectionTrait,
-    column: enterprises::Column,
+    by: ImportKey,
     values: &[&str],
     key: fn(&str) -> String,
 ) -> Result<HashMap<String, i64>, DbErr> {
     let mut ids = HashMap::new();
     for chunk in values.chunks(CHUNK) {
-        let rows: Vec<(i64, Option<String>)> = enterprises::Entity::find()
-            .select_only()
-            .columns([enterprises::Column::Id, column])
-            .filter(column.is_in(chunk.iter().copied()))
-            .into_tuple()
-            .all(db)
-            .await?;
+        let rows = enterprises::ids_by(db, by, chunk).await?;
         ids.extend(rows.into_iter().filter_map(|(id, v)| Some((key(&v?), id))));
     }
     Ok(ids)
@@ -84,8 +81,8 @@ async fn lookup(
 async fn find(db: &impl ConnectionTrait, refs: &[&EnterpriseRef]) -> Result<HashMap<String, i64>, DbErr> {
     let by_code: Vec<&str> = refs.iter().filter_map(|r| r.credit_code.as_deref()).collect();
     let by_key: Vec<&str> = refs.iter().filter(|r| r.credit_code.is_none()).map(|r| r.key.as_str()).collect();
-    let mut ids = lookup(db, enterprises::Column::CreditCode, &by_code, EnterpriseRef::credit_key).await?;
-    ids.extend(lookup(db, enterprises::Column::SourceKey, &by_key, str::to_string).await?);
+    let mut ids = lookup(db, ImportKey::CreditCode, &by_code, EnterpriseRef::credit_key).await?;
+    ids.extend(lookup(db, ImportKey::SourceKey, &by_key, str::to_string).await?);
     Ok(ids)
 }
 
@@ -107,43 +104,32 @@ pub async fn store(
             let Some(&enterprise_id) = ids.get(&r.enterprise.key) else {
                 return Err(DbErr::Custom(format!("enterprise {} was not stored", r.enterprise.key)));
             };
-            models.push(accidents::ActiveModel {
-                enterprise_id: Set(enterprise_id),
-                occurred_on: Set(r.occurred_on),
-                accident_type_system: Set(r.accident_type.system.map(|s| s.as_str().to_string())),
-                accident_type_code: Set(r.accident_type.code.clone()),
-                accident_type_gb86: Set(r.accident_type.gb86.clone()),
-                accident_type_gb2025: Set(r.accident_type.gb2025.clone()),
-                body_part_system: Set(r.body_part.system.map(|s| s.as_str().to_string())),
-                body_part_code: Set(r.body_part.code.clone()),
-                body_part_gb86: Set(r.body_part.gb86.clone()),
-                injury_nature_system: Set(r.injury_nature.system.map(|s| s.as_str().to_string())),
-                injury_nature_code: Set(r.injury_nature.code.clone()),
-                injury_nature_gb86: Set(r.injury_nature.gb86.clone()),
-                job: Set(r.job.clone()),
-                severity: Set(r.severity.as_str().to_string()),
-                disability_grade: Set(r.disability_grade),
-                lost_days: Set(r.lost_days),
-                fund_payout_fen: Set(r.fund_payout_fen),
-                injured_count: Set(r.injured_count),
-                hospitalized: Set(r.hospitalized),
-                amputation: Set(r.amputation),
-                narrative: Set(r.narrative.clone()),
-                source: Set(source.to_string()),
-                source_key: Set(r.source_key.clone()),
-                import_run_id: Set(Some(run_id)),
-                ..Default::default()
+            models.push(NewAccident {
+                enterprise_id,
+                occurred_on: r.occurred_on,
+                accident_type_system: r.accident_type.system.map(|s| s.as_str().to_string()),
+                accident_type_code: r.accident_type.code.clone(),
+                accident_type_gb86: r.accident_type.gb86.clone(),
+                accident_type_gb2025: r.accident_type.gb2025.clone(),
+                body_part_system: r.body_part.system.map(|s| s.as_str().to_string()),
+                body_part_code: r.body_part.code.clone(),
+                body_part_gb86: r.body_part.gb86.clone(),
+                injury_nature_system: r.injury_nature.system.map(|s| s.as_str().to_string()),
+                injury_nature_code: r.injury_nature.code.clone(),
+                injury_nature_gb86: r.injury_nature.gb86.clone(),
+                job: r.job.clone(),
+                severity: r.severity.as_str().to_string(),
+                disability_grade: r.disability_grade,
+                lost_days: r.lost_days,
+                fund_payout_fen: r.fund_payout_fen,
+                injured_count: r.injured_count,
+                hospitalized: r.hospitalized,
+                amputation: r.amputation,
+                narrative: r.narrative.clone(),
+                source_key: r.source_key.clone(),
             });
         }
-        let n_inserted = accidents::Entity::insert_many(models)
-            .on_conflict_do_nothing_on([accidents::Column::Source, accidents::Column::SourceKey])
-            .exec_without_returning(db)
-            .await;
-        inserted += match n_inserted {
-            Ok(sea_orm::TryInsertResult::Inserted(k)) => k as usize,
-            Ok(_) => 0,
-            Err(e) => return Err(e),
-        };
+        inserted += accidents::insert_new(db, source, run_id, models).await?;
         tick((n + 1) * CHUNK);
     }
     // Every record new: none was stored before, so there is no job to bring in line (and
@@ -159,16 +145,8 @@ pub async fn store(
 async fn refresh_jobs(db: &impl ConnectionTrait, source: &str, records: &[Record]) -> Result<usize, DbErr> {
     let mut changed: BTreeMap<Option<&str>, Vec<&str>> = BTreeMap::new();
     for chunk in records.chunks(CHUNK) {
-        let stored: HashMap<String, Option<String>> = accidents::Entity::find()
-            .select_only()
-            .columns([accidents::Column::SourceKey, accidents::Column::Job])
-            .filter(accidents::Column::Source.eq(source))
-            .filter(accidents::Column::SourceKey.is_in(chunk.iter().map(|r| r.source_key.as_str())))
-            .into_tuple()
-            .all(db)
-            .await?
-            .into_iter()
-            .collect();
+        let keys: Vec<&str> = chunk.iter().map(|r| r.source_key.as_str()).collect();
+        let stored = accidents::jobs_of(db, source, &keys).await?;
         for r in chunk {
             if stored.get(&r.source_key).is_some_and(|job| *job != r.job) {
                 changed.entry(r.job.as_deref()).or_default().push(&r.source_key);
@@ -179,13 +157,7 @@ async fn refresh_jobs(db: &impl ConnectionTrait, source: &str, records: &[Record
     // One UPDATE per new job (and chunk of keys), not one per record.
     for (job, keys) in changed {
         for chunk in keys.chunks(CHUNK) {
-            let done = accidents::Entity::update_many()
-                .col_expr(accidents::Column::Job, Expr::value(job.map(str::to_string)))
-                .filter(accidents::Column::Source.eq(source))
-                .filter(accidents::Column::SourceKey.is_in(chunk.iter().copied()))
-                .exec(db)
-                .await?;
-            updated += done.rows_affected as usize;
+            updated += accidents::set_job(db, source, chunk, job).await? as usize;
         }
     }
     Ok(updated)

@@ -4,12 +4,13 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::DatabaseConnection;
 use zhicha_engine::risk::RiskConfig;
 
 use super::refit::{Refit, Trigger, default_cutoff, refit};
 use crate::config::RiskSettings;
-use crate::entities::risk_fits;
+use crate::platform::jobs::Jobs;
+use crate::store::risk;
 
 pub fn config_of(s: &RiskSettings) -> RiskConfig {
     RiskConfig { horizon_months: s.horizon_months, ..RiskConfig::default() }
@@ -41,7 +42,7 @@ async fn run_logged(db: &DatabaseConnection, trigger: Trigger, s: &RiskSettings)
 }
 
 async fn stale(db: &DatabaseConnection, hours: u64) -> bool {
-    let current = risk_fits::Entity::find().filter(risk_fits::Column::State.eq("current")).one(db).await;
+    let current = risk::current_fit(db).await;
     match current {
         Ok(Some(f)) => {
             (Utc::now() - f.created_at.with_timezone(&Utc)).num_hours() >= i64::try_from(hours).unwrap_or(24)
@@ -52,14 +53,16 @@ async fn stale(db: &DatabaseConnection, hours: u64) -> bool {
 }
 
 /// Starts the schedule on the current runtime.
-pub fn spawn(db: DatabaseConnection, s: RiskSettings) {
-    tokio::spawn(async move {
+pub fn spawn(jobs: &Jobs, db: DatabaseConnection, s: RiskSettings) {
+    jobs.spawn(move |mut stop| async move {
         if s.refit_on_start && stale(&db, s.refit_interval_hours).await {
             run_logged(&db, Trigger::Startup, &s).await;
         }
         let every = Duration::from_secs(s.refit_interval_hours.max(1) * 3600);
         loop {
-            tokio::time::sleep(every).await;
+            if stop.sleep(every).await {
+                break;
+            }
             run_logged(&db, Trigger::Schedule, &s).await;
         }
     });

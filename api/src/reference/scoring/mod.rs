@@ -7,13 +7,13 @@ mod refit;
 
 pub use refit::{LOCK_KEY, Refit, Trigger, default_cutoff, refit};
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::ConnectionTrait;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::entities::{risk_fits, risk_scores};
 use crate::error::ApiError;
+use crate::store::risk;
 
 /// An enterprise's risk as of the current fit.
 #[derive(Debug, Serialize, ToSchema)]
@@ -49,14 +49,10 @@ pub struct RiskView {
 /// The current score of `enterprise_id`, if a fit covers it. Callers filter the
 /// enterprise by scope first.
 pub async fn current(db: &impl ConnectionTrait, enterprise_id: i64) -> Result<Option<RiskView>, ApiError> {
-    let Some(fit) = risk_fits::Entity::find().filter(risk_fits::Column::State.eq("current")).one(db).await? else {
+    let Some(fit) = risk::current_fit(db).await? else {
         return Ok(None);
     };
-    let score = risk_scores::Entity::find()
-        .filter(risk_scores::Column::FitId.eq(fit.id))
-        .filter(risk_scores::Column::EnterpriseId.eq(enterprise_id))
-        .one(db)
-        .await?;
+    let score = risk::score_of(db, fit.id, enterprise_id).await?;
     let Some(s) = score else { return Ok(None) };
     let parse = |t: &str| serde_json::from_str::<Value>(t).map_err(ApiError::internal);
     Ok(Some(RiskView {

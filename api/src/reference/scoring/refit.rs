@@ -7,14 +7,11 @@
 use std::time::Instant;
 
 use chrono::NaiveDate;
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
-    QuerySelect, Statement,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use zhicha_engine::risk::{self, RiskConfig, RiskError};
 
-use crate::entities::{accidents, enterprises, risk_fits, risk_scores};
+use crate::store::risk::{NewFit, NewScore};
+use crate::store::{accidents, enterprises, risk as fits};
 
 /// Advisory-lock key of the refit ("zhicha refit" as a number).
 pub const LOCK_KEY: i64 = 0x7a68_6963_6861_7266;
@@ -91,22 +88,14 @@ pub enum Refit {
     TooLittleData(String),
 }
 
-type AccidentRow = (i64, NaiveDate, Option<String>, Option<String>, Option<String>, String);
-type EnterpriseRow = (i64, Option<String>, Option<String>, Option<i32>);
-
 /// The cutoff a live refit uses: the day after the newest accident on record (the
 /// cutoff day itself is excluded), but not after tomorrow, so a history imported in bulk
 /// (the latest record weeks or years old) is scored on its own recent window rather
 /// than an empty one.
 pub async fn default_cutoff(db: &DatabaseConnection) -> anyhow::Result<NaiveDate> {
     let tomorrow = chrono::Utc::now().date_naive() + chrono::Days::new(1);
-    let newest: Option<Option<NaiveDate>> = accidents::Entity::find()
-        .select_only()
-        .column_as(accidents::Column::OccurredOn.max(), "newest")
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(newest.flatten().and_then(|d| d.succ_opt()).map_or(tomorrow, |d| d.min(tomorrow)))
+    let newest = accidents::newest_date(db).await?;
+    Ok(newest.and_then(|d| d.succ_opt()).map_or(tomorrow, |d| d.min(tomorrow)))
 }
 
 /// Refits every enterprise with accidents before `cutoff` (see [`default_cutoff`]).
@@ -127,33 +116,10 @@ pub async fn refit(
             return Ok(Refit::Busy);
         }
     }
-    let firms: Vec<EnterpriseRow> = enterprises::Entity::find()
-        .select_only()
-        .columns([
-            enterprises::Column::Id,
-            enterprises::Column::IndustryCode,
-            enterprises::Column::RegionCode,
-            enterprises::Column::InsuredWorkers,
-        ])
-        .into_tuple()
-        .all(&txn)
-        .await?;
+    let firms = enterprises::risk_profiles(&txn).await?;
     let industry_of: std::collections::HashMap<i64, (String, Option<String>)> =
         firms.iter().map(|(id, ind, reg, _)| (*id, (ind.clone().unwrap_or_default(), reg.clone()))).collect();
-    let rows: Vec<AccidentRow> = accidents::Entity::find()
-        .select_only()
-        .columns([
-            accidents::Column::EnterpriseId,
-            accidents::Column::OccurredOn,
-            accidents::Column::AccidentTypeGb86,
-            accidents::Column::BodyPartGb86,
-            accidents::Column::Job,
-            accidents::Column::Severity,
-        ])
-        .filter(accidents::Column::OccurredOn.lt(cutoff))
-        .into_tuple()
-        .all(&txn)
-        .await?;
+    let rows = accidents::risk_rows_before(&txn, cutoff).await?;
     let n_accidents = rows.len();
     let config = config.clone();
     // Fitting is CPU work: off the async workers.
@@ -194,58 +160,46 @@ pub async fn refit(
         }
         Err(e) => return Err(e.into()),
     };
-    risk_fits::Entity::update_many()
-        .col_expr(risk_fits::Column::State, Expr::value("superseded"))
-        .filter(risk_fits::Column::State.eq("current"))
-        .exec(&txn)
-        .await?;
+    fits::supersede_current(&txn).await?;
     let n_scores = assessment.scores.len();
-    let fit = risk_fits::Entity::insert(risk_fits::ActiveModel {
-        model_version: Set(assessment.model.version.clone()),
-        cutoff: Set(cutoff),
-        horizon_months: Set(i32::try_from(assessment.model.plan.horizon_months).unwrap_or(12)),
-        trigger: Set(trigger.as_str().to_string()),
-        state: Set("current".to_string()),
-        accidents_used: Set(i32::try_from(n_accidents).unwrap_or(i32::MAX)),
-        enterprises_scored: Set(i32::try_from(n_scores).unwrap_or(i32::MAX)),
-        duration_ms: Set(0),
-        model: Set(serde_json::to_string(&assessment.model)?),
-        ..Default::default()
-    })
-    .exec(&txn)
-    .await?
-    .last_insert_id;
+    let fit = fits::insert_current_fit(
+        &txn,
+        NewFit {
+            model_version: assessment.model.version.clone(),
+            cutoff,
+            horizon_months: i32::try_from(assessment.model.plan.horizon_months).unwrap_or(12),
+            trigger: trigger.as_str().to_string(),
+            accidents_used: i32::try_from(n_accidents).unwrap_or(i32::MAX),
+            enterprises_scored: i32::try_from(n_scores).unwrap_or(i32::MAX),
+            model: serde_json::to_string(&assessment.model)?,
+        },
+    )
+    .await?;
     let mut batch = Vec::with_capacity(500);
     for s in assessment.scores {
         let Ok(enterprise_id) = s.enterprise.parse::<i64>() else { continue };
-        batch.push(risk_scores::ActiveModel {
-            fit_id: Set(fit),
-            enterprise_id: Set(enterprise_id),
-            history_accidents: Set(i32::try_from(s.history_accidents).unwrap_or(i32::MAX)),
-            history_serious: Set(i32::try_from(s.history_serious).unwrap_or(i32::MAX)),
-            expected_accidents: Set(s.expected_accidents),
-            p_any: Set(s.p_any),
-            p_serious: Set(s.p_serious),
-            industry_percentile: Set(s.industry_percentile),
-            region_percentile: Set(s.region_percentile),
-            mix: Set(serde_json::to_string(&s.mix)?),
-            factors: Set(serde_json::to_string(&describe(&s.factors))?),
-            ..Default::default()
+        batch.push(NewScore {
+            enterprise_id,
+            history_accidents: i32::try_from(s.history_accidents).unwrap_or(i32::MAX),
+            history_serious: i32::try_from(s.history_serious).unwrap_or(i32::MAX),
+            expected_accidents: s.expected_accidents,
+            p_any: s.p_any,
+            p_serious: s.p_serious,
+            industry_percentile: s.industry_percentile,
+            region_percentile: s.region_percentile,
+            mix: serde_json::to_string(&s.mix)?,
+            factors: serde_json::to_string(&describe(&s.factors))?,
         });
         // Bounded statements: PostgreSQL allows 65,535 parameters per statement.
         if batch.len() == 500 {
-            risk_scores::Entity::insert_many(std::mem::take(&mut batch)).exec_without_returning(&txn).await?;
+            fits::insert_scores(&txn, fit, std::mem::take(&mut batch)).await?;
         }
     }
     if !batch.is_empty() {
-        risk_scores::Entity::insert_many(batch).exec_without_returning(&txn).await?;
+        fits::insert_scores(&txn, fit, batch).await?;
     }
     let duration_ms = started.elapsed().as_millis();
-    risk_fits::Entity::update_many()
-        .col_expr(risk_fits::Column::DurationMs, Expr::value(i32::try_from(duration_ms).unwrap_or(i32::MAX)))
-        .filter(risk_fits::Column::Id.eq(fit))
-        .exec(&txn)
-        .await?;
+    fits::set_fit_duration(&txn, fit, i32::try_from(duration_ms).unwrap_or(i32::MAX)).await?;
     txn.commit().await?;
     Ok(Refit::Fitted { fit_id: fit, enterprises: n_scores, accidents: n_accidents, duration_ms })
 }

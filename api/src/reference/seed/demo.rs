@@ -5,17 +5,18 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-};
+use sea_orm::DatabaseConnection;
 use zhicha_engine::Catalog;
 
 use super::demo_files::{self, DemoFiles};
 use crate::config::AuthSettings;
-use crate::entities::{enterprises, expert_competences, experts, organisations, users};
 use crate::identity::{Role, password, totp};
 use crate::platform::pii::Vault;
 use crate::reference::import::{self, Profile, Progress};
+use crate::store::enterprises::{self, NewEnterprise};
+use crate::store::experts::{self, NewCompetence, NewExpert};
+use crate::store::organisations;
+use crate::store::users::{self, NewUser};
 
 /// The WeChat demo code of an enterprise's safety officer / responsible persons.
 pub fn officer_code(enterprise_key: &str) -> String {
@@ -41,93 +42,90 @@ pub async fn load(
 
     let mut orgs = HashMap::new();
     for o in &city.organisations {
-        let m = organisations::ActiveModel {
-            kind: Set(o.kind.clone()),
-            name: Set(o.name.clone()),
-            region_code: Set(Some(o.region.clone())),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
+        let m = organisations::insert(&txn, &o.kind, &o.name, Some(&o.region)).await?;
         orgs.insert(o.key.clone(), m.id);
     }
     let service_org = orgs.get("service").copied();
 
     let mut enterprise_ids = Vec::new();
     for e in &demo_enterprises {
-        let m = enterprises::ActiveModel {
-            credit_code: Set(Some(e.credit_code.clone())),
-            name: Set(e.name.clone()),
-            industry_code: Set(Some(e.industry_code.clone())),
-            industry_division: Set(Some(e.division().to_string())),
-            region_code: Set(Some(e.region_code.clone())),
-            address: Set(Some(e.address.clone())),
-            latitude: Set(Some(e.latitude)),
-            longitude: Set(Some(e.longitude)),
-            workforce: Set(Some(e.workforce)),
-            insured_workers: Set(Some(e.insured_workers)),
-            risk_class: Set(Some(e.risk_class)),
-            standardisation_grade: Set(Some(e.standardisation_grade.clone()).filter(|g| !g.is_empty())),
-            is_key: Set(true),
-            service_org_id: Set(service_org),
-            ..Default::default()
-        }
-        .insert(&txn)
+        let m = enterprises::insert(
+            &txn,
+            NewEnterprise {
+                credit_code: Some(e.credit_code.clone()),
+                name: e.name.clone(),
+                industry_code: Some(e.industry_code.clone()),
+                industry_division: Some(e.division().to_string()),
+                region_code: Some(e.region_code.clone()),
+                address: Some(e.address.clone()),
+                latitude: Some(e.latitude),
+                longitude: Some(e.longitude),
+                workforce: Some(e.workforce),
+                insured_workers: Some(e.insured_workers),
+                risk_class: Some(e.risk_class),
+                standardisation_grade: Some(e.standardisation_grade.clone()).filter(|g| !g.is_empty()),
+                is_key: true,
+                service_org_id: service_org,
+                ..NewEnterprise::default()
+            },
+        )
         .await?;
         enterprise_ids.push((e.key.clone(), e.name.clone(), m.id));
     }
 
     for (n, x) in city.experts.iter().enumerate() {
-        let m = experts::ActiveModel {
-            name: Set(x.name.clone()),
-            organisation_id: Set(service_org),
-            region_code: Set(Some(x.region.clone())),
-            latitude: Set(Some(x.lat)),
-            longitude: Set(Some(x.lon)),
-            title: Set(Some(x.title.clone())),
-            ..Default::default()
-        }
-        .insert(&txn)
+        let m = experts::insert(
+            &txn,
+            NewExpert {
+                name: x.name.clone(),
+                organisation_id: service_org,
+                region_code: Some(x.region.clone()),
+                latitude: Some(x.lat),
+                longitude: Some(x.lon),
+                title: Some(x.title.clone()),
+            },
+        )
         .await?;
         let competences = x
             .industries
             .iter()
             .map(|c| ("industry", "gb4754-2017", c))
             .chain(x.accident_types.iter().map(|c| ("accident_type", "gb6441-86", c)))
-            .map(|(kind, system, code)| expert_competences::ActiveModel {
-                expert_id: Set(m.id),
-                kind: Set(kind.to_string()),
-                code_system: Set(system.to_string()),
-                code: Set(code.clone()),
-                ..Default::default()
-            });
-        expert_competences::Entity::insert_many(competences).exec_without_returning(&txn).await?;
-        users::ActiveModel {
-            display_name: Set(x.name.clone()),
-            role: Set("expert".to_string()),
-            expert_id: Set(Some(m.id)),
-            organisation_id: Set(service_org),
-            wx_openid: Set(Some(format!("demo-openid-demo-expert-{:02}", n + 1))),
-            ..Default::default()
-        }
-        .insert(&txn)
+            .map(|(kind, system, code)| NewCompetence {
+                kind: kind.to_string(),
+                code_system: system.to_string(),
+                code: code.clone(),
+            })
+            .collect();
+        experts::insert_competences(&txn, m.id, competences).await?;
+        users::insert(
+            &txn,
+            NewUser {
+                display_name: x.name.clone(),
+                role: "expert".to_string(),
+                expert_id: Some(m.id),
+                organisation_id: service_org,
+                wx_openid: Some(format!("demo-openid-demo-expert-{:02}", n + 1)),
+                ..NewUser::default()
+            },
+        )
         .await?;
     }
 
     let mut people = Vec::new();
     for u in &city.users {
-        people.push(users::ActiveModel {
-            display_name: Set(u.name.clone()),
-            role: Set(u.role.clone()),
-            organisation_id: Set(u.organisation.as_ref().and_then(|k| orgs.get(k).copied())),
-            region_code: Set(u.region.clone()),
-            username: Set(Some(u.username.clone())),
-            password_hash: Set(Some(password::hash(auth, DEMO_PASSWORD)?)),
-            totp_secret: Set(match Role::parse(&u.role) {
+        people.push(NewUser {
+            display_name: u.name.clone(),
+            role: u.role.clone(),
+            organisation_id: u.organisation.as_ref().and_then(|k| orgs.get(k).copied()),
+            region_code: u.region.clone(),
+            username: Some(u.username.clone()),
+            password_hash: Some(password::hash(auth, DEMO_PASSWORD)?),
+            totp_secret: match Role::parse(&u.role) {
                 Some(r) if totp::required_for(r) => Some(totp::enrol(vault)?.1),
                 _ => None,
-            }),
-            ..Default::default()
+            },
+            ..NewUser::default()
         });
     }
     // Fictitious mobile numbers, sealed like real ones: 139 5200 EENN.
@@ -138,32 +136,32 @@ pub async fn load(
     };
     for (i, (key, name, id)) in enterprise_ids.iter().enumerate() {
         let (cipher, key_id, hash) = phone(i + 1, 0)?;
-        people.push(users::ActiveModel {
-            phone_cipher: Set(cipher),
-            phone_key_id: Set(key_id),
-            phone_hash: Set(hash),
-            display_name: Set(format!("{name} 安全员")),
-            role: Set("enterprise_officer".to_string()),
-            enterprise_id: Set(Some(*id)),
-            wx_openid: Set(Some(format!("demo-openid-{}", officer_code(key)))),
-            ..Default::default()
+        people.push(NewUser {
+            phone_cipher: cipher,
+            phone_key_id: key_id,
+            phone_hash: hash,
+            display_name: format!("{name} 安全员"),
+            role: "enterprise_officer".to_string(),
+            enterprise_id: Some(*id),
+            wx_openid: Some(format!("demo-openid-{}", officer_code(key))),
+            ..NewUser::default()
         });
         for n in 1..=2 {
             let (cipher, key_id, hash) = phone(i + 1, usize::from(n))?;
-            people.push(users::ActiveModel {
-                phone_cipher: Set(cipher),
-                phone_key_id: Set(key_id),
-                phone_hash: Set(hash),
-                display_name: Set(format!("{name} 整改责任人{n}")),
-                role: Set("responsible_person".to_string()),
-                enterprise_id: Set(Some(*id)),
-                wx_openid: Set(Some(format!("demo-openid-{}", responsible_code(key, n)))),
-                ..Default::default()
+            people.push(NewUser {
+                phone_cipher: cipher,
+                phone_key_id: key_id,
+                phone_hash: hash,
+                display_name: format!("{name} 整改责任人{n}"),
+                role: "responsible_person".to_string(),
+                enterprise_id: Some(*id),
+                wx_openid: Some(format!("demo-openid-{}", responsible_code(key, n))),
+                ..NewUser::default()
             });
         }
     }
     let n_users = people.len();
-    users::Entity::insert_many(people).exec_without_returning(&txn).await?;
+    users::insert_many(&txn, people).await?;
 
     let history = import::run(
         &txn,
@@ -191,20 +189,11 @@ pub async fn load(
 
 /// How to act as each demo role, for the `serve` banner; None without demo data.
 pub async fn sign_in_help(db: &DatabaseConnection, vault: &Vault, addr: &str) -> anyhow::Result<Option<String>> {
-    let staff = users::Entity::find()
-        .filter(users::Column::Username.is_not_null())
-        .order_by_asc(users::Column::Id)
-        .all(db)
-        .await?;
+    let staff = users::with_username(db).await?;
     if staff.is_empty() {
         return Ok(None);
     }
-    let officers = users::Entity::find()
-        .filter(users::Column::Role.eq("enterprise_officer"))
-        .filter(users::Column::WxOpenid.starts_with("demo-openid-"))
-        .order_by_asc(users::Column::Id)
-        .all(db)
-        .await?;
+    let officers = users::with_openid_prefix(db, "enterprise_officer", "demo-openid-").await?;
     let mut s = format!(
         "  demo accounts; username accounts sign in with password {DEMO_PASSWORD:?}, bureau accounts also with a TOTP code:\n    curl -s -XPOST {addr}/auth/login -H 'content-type: application/json' -d '{{\"username\":\"service\",\"password\":\"{DEMO_PASSWORD}\"}}'\n"
     );

@@ -4,11 +4,11 @@ pub mod demo;
 pub mod demo_files;
 pub mod generate;
 
-use sea_orm::{DatabaseConnection, DbErr, EntityTrait, PaginatorTrait};
+use sea_orm::{DatabaseConnection, DbErr};
 
-use crate::entities::enterprises;
+use crate::store::enterprises;
 
 /// True when no enterprise exists yet.
 pub async fn is_empty(db: &DatabaseConnection) -> Result<bool, DbErr> {
-    Ok(enterprises::Entity::find().count(db).await? == 0)
+    Ok(enterprises::count(db).await? == 0)
 }
