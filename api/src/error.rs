@@ -129,23 +129,91 @@ impl ApiError {
 }
 
 /// Deserialises `bytes`, naming the field at fault on failure.
+///
+/// A number with a zero fraction (`2.0`, `1e3`) is read as the integer it is: JSON
+/// Schema (and so the OpenAPI 3.1 document) counts it as an `integer`, and serde would
+/// refuse it for an integer field.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let inner = e.inner();
-        let (line, column) = (inner.line(), inner.column());
-        match inner.classify() {
-            serde_json::error::Category::Data => {
-                // The path ends at the field at fault, an unknown one included.
-                let field = e.path().to_string();
-                let msg = inner.to_string();
-                let message = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-                ApiError::field(ErrorCode::InvalidBody, &field, format!("{field}: {message}"))
-            }
-            _ => ApiError::new(ErrorCode::MalformedJson, format!("malformed JSON at line {line}, column {column}"))
-                .with_details(json!({ "line": line, "column": column })),
-        }
+    let mut value: Value = serde_json::from_slice(bytes).map_err(|e| {
+        let (line, column) = (e.line(), e.column());
+        ApiError::new(ErrorCode::MalformedJson, format!("malformed JSON at line {line}, column {column}"))
+            .with_details(json!({ "line": line, "column": column }))
+    })?;
+    whole_numbers_as_integers(&mut value);
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        // The path ends at the field at fault, an unknown one included.
+        let field = e.path().to_string();
+        let message = e.inner().to_string();
+        ApiError::field(ErrorCode::InvalidBody, &field, format!("{field}: {message}"))
     })
+}
+
+/// Rewrites every float with a zero fraction, within the range a double holds exactly,
+/// as an integer.
+fn whole_numbers_as_integers(value: &mut Value) {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    match value {
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|f| n.is_f64() && f.fract() == 0.0 && f.abs() <= EXACT) {
+                // In range by the check above, so the cast is exact.
+                #[allow(clippy::cast_possible_truncation)]
+                let i = f as i64;
+                *n = i.into();
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(whole_numbers_as_integers),
+        _ => {}
+    }
+}
+
+impl From<validator::ValidationErrors> for ApiError {
+    /// The first violation, by path, as `invalid_field` with `details.field` the exact
+    /// path (`answers[3].reason`) and every violation listed in `details.violations`.
+    #[track_caller]
+    fn from(e: validator::ValidationErrors) -> Self {
+        let mut found = Vec::new();
+        violations("", &e, &mut found);
+        found.sort();
+        let (field, message) = found.first().cloned().unwrap_or_else(|| (String::new(), "invalid".into()));
+        let listed: Vec<Value> = found.iter().map(|(f, m)| json!({ "field": f, "message": m })).collect();
+        ApiError::new(ErrorCode::InvalidField, format!("{field}: {message}"))
+            .with_details(json!({ "field": field, "violations": listed }))
+    }
+}
+
+/// Every violation under `prefix`, as (path, message).
+fn violations(prefix: &str, e: &validator::ValidationErrors, out: &mut Vec<(String, String)>) {
+    use validator::ValidationErrorsKind as Kind;
+    for (field, kind) in e.errors() {
+        let path = if prefix.is_empty() { field.to_string() } else { format!("{prefix}.{field}") };
+        match kind {
+            Kind::Field(errs) => {
+                for err in errs {
+                    let message = err.message.as_ref().map_or_else(|| describe(err), |m| m.to_string());
+                    out.push((path.clone(), message));
+                }
+            }
+            Kind::Struct(inner) => violations(&path, inner, out),
+            Kind::List(items) => {
+                for (i, inner) in items {
+                    violations(&format!("{path}[{i}]"), inner, out);
+                }
+            }
+        }
+    }
+}
+
+/// A rule's words when it carries no message of its own: `length` with its bounds.
+fn describe(err: &validator::ValidationError) -> String {
+    let bound = |k: &str| err.params.get(k).map(|v| v.to_string());
+    match (err.code.as_ref(), bound("min"), bound("max")) {
+        ("length", Some(min), Some(max)) => format!("{min}-{max} characters"),
+        ("length", None, Some(max)) => format!("at most {max} characters"),
+        ("length", Some(min), None) => format!("at least {min} characters"),
+        ("range", Some(min), Some(max)) => format!("{min} to {max}"),
+        (code, _, _) => code.to_string(),
+    }
 }
 
 impl From<sea_orm::DbErr> for ApiError {
@@ -166,6 +234,36 @@ impl From<sea_orm::DbErr> for ApiError {
 mod tests {
     use super::*;
 
+    use validator::Validate;
+
+    #[derive(Validate)]
+    struct Answer {
+        #[validate(length(min = 1, max = 5))]
+        reason: String,
+    }
+
+    #[derive(Validate)]
+    struct Marks {
+        #[validate(nested)]
+        answers: Vec<Answer>,
+    }
+
+    #[test]
+    fn a_violation_names_its_exact_path() {
+        let marks = Marks {
+            answers: vec![
+                Answer { reason: "ok".into() },
+                Answer { reason: "ok".into() },
+                Answer { reason: "ok".into() },
+                Answer { reason: "far too long".into() },
+            ],
+        };
+        let e = ApiError::from(marks.validate().map(|_| ()).err().unwrap_or_default());
+        assert_eq!(e.code, ErrorCode::InvalidField);
+        assert_eq!(e.details["field"], "answers[3].reason", "{}", e.details);
+        assert_eq!(e.message, "answers[3].reason: 1-5 characters");
+    }
+
     #[test]
     fn codes_are_unique_and_statuses_are_errors() {
         let mut names: Vec<_> = ErrorCode::ALL.iter().map(|c| c.name()).collect();
@@ -173,5 +271,24 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), ErrorCode::ALL.len());
         assert!(ErrorCode::ALL.iter().all(|c| c.status().is_client_error() || c.status().is_server_error()));
+    }
+
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    struct Counts {
+        version: i32,
+        ids: Vec<u64>,
+        share: f64,
+    }
+
+    #[test]
+    fn a_whole_float_is_an_integer_and_a_fraction_is_not() {
+        let c: Counts = parse(br#"{"version": 3.0, "ids": [1e3, 2], "share": 1.0}"#).unwrap();
+        assert_eq!(c, Counts { version: 3, ids: vec![1000, 2], share: 1.0 });
+        let e = parse::<Counts>(br#"{"version": 3.5, "ids": [], "share": 0.5}"#).unwrap_err();
+        assert_eq!((e.code, e.details["field"].as_str()), (ErrorCode::InvalidBody, Some("version")), "{e:?}");
+        let e = parse::<Counts>(br#"{"version": 1, "ids": [-1.0], "share": 0}"#).unwrap_err();
+        assert_eq!(e.details["field"], "ids[0]", "{e:?}");
+        let e = parse::<Counts>(br#"{"version": 1,"#).unwrap_err();
+        assert_eq!((e.code, e.details["line"].as_u64()), (ErrorCode::MalformedJson, Some(1)), "{e:?}");
     }
 }

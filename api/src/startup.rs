@@ -13,6 +13,7 @@ use crate::config::{Backend, Settings};
 use crate::error::{ApiError, ErrorCode};
 use crate::http::{extract, guard, idempotency, rate_limit, request_id, routes};
 use crate::platform::events::Events;
+use crate::platform::jobs::Jobs;
 use crate::platform::pii::Vault;
 use crate::platform::wechat::Wechat;
 use crate::state::AppState;
@@ -64,9 +65,11 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.server.addr))?;
         let addr = listener.local_addr()?;
         // Risk refits: at start-up when stale, then on schedule (one at a time across instances).
-        crate::reference::scoring::job::spawn(db.clone(), settings.risk.clone());
+        let jobs = Jobs::new();
+        crate::reference::scoring::job::spawn(&jobs, db.clone(), settings.risk.clone());
         // Objects of uploads that were never recorded: deleted once their intent expires.
         crate::selfcheck::uploads::sweep::spawn(
+            &jobs,
             db.clone(),
             store.clone(),
             chrono::Duration::hours(settings.idempotency.keep_hours),
@@ -89,6 +92,7 @@ impl Application {
             store,
             dashboard,
             events: Arc::new(events),
+            jobs,
         };
         // The rectification clock: overdue marking, reminders, sending.
         crate::governance::reminders::spawn(state.clone());
@@ -127,6 +131,7 @@ impl Application {
                 .wrap(from_fn(request_id::middleware))
         })
         .workers(workers)
+        .shutdown_timeout(state.settings.server.shutdown_seconds)
         .listen(listener)?
         .run();
         Ok(Self { server, addr, state, demo_loaded })
@@ -136,8 +141,18 @@ impl Application {
         self.addr
     }
 
+    /// Serves until SIGTERM or SIGINT: the server stops accepting, answers what is in
+    /// flight (up to `server.shutdown_seconds`), then the background jobs finish their
+    /// step and stop, and this returns.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        self.server.await?;
+        let grace = std::time::Duration::from_secs(self.state.settings.server.shutdown_seconds);
+        tracing::info!("HTTP server stopped; waiting for background jobs");
+        match self.state.jobs.shutdown(grace).await {
+            0 => tracing::info!("background jobs finished; exiting"),
+            n => tracing::warn!("{n} background jobs did not finish within {} s; cut off", grace.as_secs()),
+        }
+        Ok(())
     }
 
     pub fn into_server(self) -> Server {

@@ -10,6 +10,7 @@ use zhicha_engine::triggers::TriggerRules;
 
 use crate::config::Settings;
 use crate::platform::events::{Event, Events};
+use crate::platform::jobs::Jobs;
 use crate::platform::pii::Vault;
 use crate::platform::storage::ObjectStore;
 use crate::platform::wechat::Wechat;
@@ -33,6 +34,8 @@ pub struct AppState {
     pub dashboard: Arc<crate::platform::cache::DashboardCache>,
     /// Who hears what a use case committed (the dashboard cache, the trigger engine).
     pub events: Arc<Events<AppState>>,
+    /// Background jobs, drained on shutdown.
+    pub jobs: Jobs,
 }
 
 impl AppState {

@@ -133,6 +133,8 @@ pub struct ServerSettings {
     pub addr: String,
     pub max_body_bytes: usize,
     pub workers: usize,
+    /// On SIGTERM: how long in-flight requests, then background jobs, may take to finish.
+    pub shutdown_seconds: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

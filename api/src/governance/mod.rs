@@ -54,8 +54,10 @@ pub fn subscribe(events: &mut Events<AppState>) {
 }
 
 pub fn evaluate_soon(state: &AppState, enterprise_id: i64) {
+    let jobs = state.jobs.clone();
     let state = state.clone();
-    tokio::spawn(async move {
+    // Kept as a job: a shutdown waits for an evaluation under way to write its decisions.
+    jobs.spawn(move |_| async move {
         if let Err(e) = evaluate_enterprise(&state.db, &state.rules(), enterprise_id, Utc::now()).await {
             tracing::error!(enterprise_id, "trigger evaluation failed: {e}");
         }

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod cache;
 pub mod db;
 pub mod events;
+pub mod jobs;
 pub mod pdf;
 pub mod pii;
 pub mod storage;

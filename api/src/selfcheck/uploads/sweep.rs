@@ -10,6 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{DatabaseConnection, DbErr};
 
 use super::record;
+use crate::platform::jobs::Jobs;
 use crate::platform::storage::ObjectStore;
 use crate::store::evidence as rows;
 
@@ -61,10 +62,12 @@ pub async fn sweep(
 }
 
 /// Sweeps every `every` on the current runtime; failures are logged and retried.
-pub fn spawn(db: DatabaseConnection, store: Arc<dyn ObjectStore>, keep: Duration, every: StdDuration) {
-    tokio::spawn(async move {
+pub fn spawn(jobs: &Jobs, db: DatabaseConnection, store: Arc<dyn ObjectStore>, keep: Duration, every: StdDuration) {
+    jobs.spawn(move |mut stop| async move {
         loop {
-            tokio::time::sleep(every).await;
+            if stop.sleep(every).await {
+                break;
+            }
             match sweep(&db, store.as_ref(), Utc::now(), keep).await {
                 Ok(s) if s == Swept::default() => {}
                 Ok(s) => tracing::info!(
