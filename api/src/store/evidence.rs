@@ -300,3 +300,18 @@ pub async fn count_of_finding(
         .count(db)
         .await
 }
+
+/// The before and after photos of these findings, oldest first (the findings were
+/// read in scope).
+pub async fn before_after_of_findings(
+    db: &impl ConnectionTrait,
+    finding_ids: Vec<i64>,
+) -> Result<Vec<Evidence>, DbErr> {
+    evidence::Entity::find()
+        .filter(evidence::Column::OwnerKind.eq("finding"))
+        .filter(evidence::Column::OwnerId.is_in(finding_ids))
+        .filter(evidence::Column::Phase.is_in(["before", "after"]))
+        .order_by_asc(evidence::Column::Id)
+        .all(db)
+        .await
+}

@@ -588,3 +588,13 @@ pub async fn is_of_enterprise(db: &impl ConnectionTrait, enterprise_id: i64, id:
     let n = findings::Entity::find_by_id(id).filter(findings::Column::EnterpriseId.eq(enterprise_id)).count(db).await?;
     Ok(n > 0)
 }
+
+/// The round's findings past draft and not cancelled, by id.
+pub async fn found_in_inspection(db: &impl ConnectionTrait, inspection_id: i64) -> Result<Vec<Finding>, DbErr> {
+    findings::Entity::find()
+        .filter(findings::Column::InspectionId.eq(inspection_id))
+        .filter(findings::Column::State.is_not_in(["draft", "cancelled"]))
+        .order_by_asc(findings::Column::Id)
+        .all(db)
+        .await
+}

@@ -81,3 +81,8 @@ pub async fn id_of(db: &impl ConnectionTrait, code: &str, version: i32) -> Resul
         .await?
         .map(|h| h.id))
 }
+
+/// The stored items of `ids` that exist.
+pub async fn by_ids(db: &impl ConnectionTrait, ids: Vec<i64>) -> Result<Vec<HazardItem>, DbErr> {
+    hazard_items::Entity::find().filter(hazard_items::Column::Id.is_in(ids)).all(db).await
+}

@@ -146,13 +146,9 @@ pub async fn items_among(
         .await
 }
 
-/// Every item of the round, in id order.
+/// Every item of the round.
 pub async fn items_of(db: &impl ConnectionTrait, inspection_id: i64) -> Result<Vec<InspectionItem>, DbErr> {
-    inspection_items::Entity::find()
-        .filter(inspection_items::Column::InspectionId.eq(inspection_id))
-        .order_by_asc(inspection_items::Column::Id)
-        .all(db)
-        .await
+    inspection_items::Entity::find().filter(inspection_items::Column::InspectionId.eq(inspection_id)).all(db).await
 }
 
 /// A checklist item per (recommendation, library item), all `pending`.

@@ -26,6 +26,7 @@ pub mod organisations;
 pub mod paging;
 pub mod progress;
 pub mod regions;
+pub mod reports;
 pub mod risk;
 pub mod rounds;
 pub mod scope;

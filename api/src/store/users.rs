@@ -194,6 +194,11 @@ pub async fn in_enterprise(db: &impl ConnectionTrait, enterprise_id: i64, id: i6
     users::Entity::find_by_id(id).filter(users::Column::EnterpriseId.eq(enterprise_id)).one(db).await
 }
 
+/// The accounts of `ids` that exist.
+pub async fn by_ids(db: &impl ConnectionTrait, ids: Vec<i64>) -> Result<Vec<User>, DbErr> {
+    users::Entity::find().filter(users::Column::Id.is_in(ids)).all(db).await
+}
+
 /// Whether `id` is an active officer or responsible person of the enterprise: who a
 /// finding's rectification can be assigned to.
 pub async fn is_active_staff(db: &impl ConnectionTrait, enterprise_id: i64, id: i64) -> Result<bool, DbErr> {

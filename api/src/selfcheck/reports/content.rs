@@ -5,14 +5,17 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::entities::{enterprises, evidence, findings, hazard_items, inspection_items, inspections, rectifications};
-use crate::entities::{regions, users};
 use crate::error::ApiError;
 use crate::selfcheck::targets::RECTIFIED_TARGET;
+use crate::store::enterprises::Enterprise;
+use crate::store::findings::{self, Rectification as RectificationRow};
+use crate::store::hazard_items::{self, HazardItem};
+use crate::store::inspections::{self, Inspection};
+use crate::store::{evidence, regions, users};
 
 /// Bumped when the shape changes, so a reader can tell old versions apart.
 pub const SCHEMA: u32 = 1;
@@ -148,15 +151,12 @@ pub struct Photo {
 /// and the enterprise's. Also returns each finding's photos, for the PDF.
 pub async fn build(
     db: &impl ConnectionTrait,
-    enterprise: &enterprises::Model,
-    inspection: &inspections::Model,
+    enterprise: &Enterprise,
+    inspection: &Inspection,
     now: DateTime<Utc>,
 ) -> Result<(Content, HashMap<i64, (Vec<Photo>, Vec<Photo>)>), ApiError> {
     let mut items = ItemCounts::default();
-    let rows = inspection_items::Entity::find()
-        .filter(inspection_items::Column::InspectionId.eq(inspection.id))
-        .all(db)
-        .await?;
+    let rows = inspections::items_of(db, inspection.id).await?;
     for i in &rows {
         items.total += 1;
         match i.result.as_str() {
@@ -167,44 +167,18 @@ pub async fn build(
         }
     }
 
-    let found = findings::Entity::find()
-        .filter(findings::Column::InspectionId.eq(inspection.id))
-        .filter(findings::Column::State.is_not_in(["draft", "cancelled"]))
-        .order_by_asc(findings::Column::Id)
-        .all(db)
-        .await?;
+    let found = findings::found_in_inspection(db, inspection.id).await?;
     let ids: Vec<i64> = found.iter().map(|f| f.id).collect();
     let hazard_ids: Vec<i64> = found.iter().filter_map(|f| f.hazard_item_id).collect();
-    let hazards: HashMap<i64, hazard_items::Model> = hazard_items::Entity::find()
-        .filter(hazard_items::Column::Id.is_in(hazard_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|h| (h.id, h))
-        .collect();
-    let rects: HashMap<i64, rectifications::Model> = rectifications::Entity::find()
-        .filter(rectifications::Column::FindingId.is_in(ids.clone()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| (r.finding_id, r))
-        .collect();
+    let hazards: HashMap<i64, HazardItem> =
+        hazard_items::by_ids(db, hazard_ids).await?.into_iter().map(|h| (h.id, h)).collect();
+    let rects: HashMap<i64, RectificationRow> =
+        findings::rectifications_of(db, ids.clone()).await?.into_iter().map(|r| (r.finding_id, r)).collect();
     let assignee_ids: Vec<i64> = rects.values().map(|r| r.assignee_id).collect();
-    let names: HashMap<i64, String> = users::Entity::find()
-        .filter(users::Column::Id.is_in(assignee_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.display_name))
-        .collect();
+    let names: HashMap<i64, String> =
+        users::by_ids(db, assignee_ids).await?.into_iter().map(|u| (u.id, u.display_name)).collect();
     let mut photos: HashMap<i64, (Vec<Photo>, Vec<Photo>)> = HashMap::new();
-    let shots = evidence::Entity::find()
-        .filter(evidence::Column::OwnerKind.eq("finding"))
-        .filter(evidence::Column::OwnerId.is_in(ids))
-        .filter(evidence::Column::Phase.is_in(["before", "after"]))
-        .order_by_asc(evidence::Column::Id)
-        .all(db)
-        .await?;
+    let shots = evidence::before_after_of_findings(db, ids).await?;
     for e in shots {
         let slot = photos.entry(e.owner_id).or_default();
         let photo = Photo { id: e.id, display_key: e.display_key };
@@ -328,7 +302,7 @@ async fn region_name(db: &impl ConnectionTrait, code: Option<&str>) -> Result<Op
     // Three levels at most: district, city, province.
     for _ in 0..3 {
         let Some(c) = next.take() else { break };
-        let Some(r) = regions::Entity::find_by_id(c).one(db).await? else { break };
+        let Some(r) = regions::by_code(db, &c).await? else { break };
         if r.level == "province" && !parts.is_empty() {
             break;
         }

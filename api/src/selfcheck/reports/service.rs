@@ -5,11 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
-};
+use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use zhicha_engine::RegionCode;
@@ -17,16 +13,18 @@ use zhicha_engine::RegionCode;
 use super::content::{self, Content, Photo};
 use super::pdf::{self, Photos};
 use super::{Receipt, Report, ReportPage, ReportSummary};
-use crate::entities::{enterprises, inspections, organisations, report_receipts, reports};
 use crate::error::{ApiError, ErrorCode};
+use crate::identity::Caller;
 use crate::identity::service::Origin;
-use crate::identity::{Caller, Scope};
 use crate::platform::audit::{self, Entry};
 use crate::platform::events::Event;
 use crate::platform::storage::{ObjectKey, StoreError};
 use crate::platform::sync::{self, Kind};
 use crate::state::AppState;
-use crate::store::scope;
+use crate::store::enterprises::Enterprise;
+use crate::store::organisations::{self, Organisation};
+use crate::store::reports::{self as rows, NewReport, Report as Row, ReportReceipt};
+use crate::store::{inspections, scope};
 
 /// The two bureaus a report goes to.
 const BUREAUS: [&str; 2] = ["hrss_bureau", "emergency_bureau"];
@@ -54,19 +52,13 @@ pub async fn generate(
     origin: &Origin,
 ) -> Result<(Report, bool), ApiError> {
     let enterprise = scope::enterprise(&state.db, caller, None).await?;
-    let inspection = inspections::Entity::find_by_id(inspection_id)
-        .filter(inspections::Column::EnterpriseId.eq(enterprise.id))
-        .one(&state.db)
+    let inspection = inspections::of_enterprise(&state.db, enterprise.id, inspection_id)
         .await?
         .ok_or_else(|| ApiError::not_found("inspection"))?;
     if inspection.status != "closed" {
         return Err(invalid_state(&inspection.status, "only a closed inspection has a report; close it first"));
     }
-    let latest = reports::Entity::find()
-        .filter(reports::Column::InspectionId.eq(inspection.id))
-        .order_by_desc(reports::Column::Version)
-        .one(&state.db)
-        .await?;
+    let latest = rows::latest_of_inspection(&state.db, inspection.id).await?;
     match latest.as_ref().map(|r| r.status.as_str()) {
         None | Some("draft") => {}
         Some("returned") => {
@@ -89,28 +81,22 @@ pub async fn generate(
     let txn = crate::platform::db::begin_write(&state.db).await?;
     let (row, created) = match latest {
         Some(draft) => {
-            let mut m: reports::ActiveModel = draft.into();
-            m.content = Set(to_json(&content)?);
-            m.period_start = Set(content.period.start);
-            m.period_end = Set(content.period.end);
-            m.created_by = Set(caller.user_id);
-            (m.update(&txn).await?, false)
+            let period = (content.period.start, content.period.end);
+            (rows::redraft(&txn, draft, to_json(&content)?, period, caller.user_id).await?, false)
         }
         None => {
-            let m = reports::ActiveModel {
-                created_at: Set(now.fixed_offset()),
-                enterprise_id: Set(enterprise.id),
-                inspection_id: Set(inspection.id),
-                version: Set(1),
-                previous_id: Set(None),
-                period_start: Set(content.period.start),
-                period_end: Set(content.period.end),
-                status: Set("draft".into()),
-                content: Set(to_json(&content)?),
-                created_by: Set(caller.user_id),
-                ..Default::default()
+            let new = NewReport {
+                enterprise_id: enterprise.id,
+                inspection_id: inspection.id,
+                version: 1,
+                previous_id: None,
+                period_start: content.period.start,
+                period_end: content.period.end,
+                content: to_json(&content)?,
+                created_by: caller.user_id,
+                at: now.fixed_offset(),
             };
-            (m.insert(&txn).await?, true)
+            (rows::insert(&txn, new).await?, true)
         }
     };
     let row = store_pdf(state, &txn, row, bytes).await?;
@@ -136,36 +122,14 @@ pub async fn submit(state: &AppState, caller: &Caller, id: i64, origin: &Origin)
     let now = Utc::now().fixed_offset();
     let txn = crate::platform::db::begin_write(&state.db).await?;
     // Conditional on the state read above: two submits at once, one wins.
-    let moved = reports::Entity::update_many()
-        .col_expr(reports::Column::Status, Expr::value("submitted"))
-        .col_expr(reports::Column::SubmittedBy, Expr::value(caller.user_id))
-        .col_expr(reports::Column::SubmittedAt, Expr::value(now))
-        .filter(reports::Column::Id.eq(report.id))
-        .filter(reports::Column::Status.eq("draft"))
-        .exec(&txn)
-        .await?;
-    if moved.rows_affected == 0 {
+    if !rows::submit_if_draft(&txn, report.id, caller.user_id, now).await? {
         return Err(invalid_state("submitted", "the report was submitted meanwhile"));
     }
     for org in &bureaus {
-        report_receipts::ActiveModel {
-            created_at: Set(now),
-            report_id: Set(report.id),
-            organisation_id: Set(org.id),
-            status: Set("received".into()),
-            received_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
+        rows::add_receipt(&txn, report.id, org.id, now).await?;
     }
     if let Some(previous) = report.previous_id {
-        reports::Entity::update_many()
-            .col_expr(reports::Column::Status, Expr::value("superseded"))
-            .filter(reports::Column::Id.eq(previous))
-            .filter(reports::Column::Status.eq("returned"))
-            .exec(&txn)
-            .await?;
+        rows::supersede_if_returned(&txn, previous).await?;
         sync::record(&txn, enterprise.id, Kind::Report, previous).await?;
     }
     sync::record(&txn, enterprise.id, Kind::Report, report.id).await?;
@@ -190,11 +154,7 @@ pub async fn revise(state: &AppState, caller: &Caller, id: i64, origin: &Origin)
     if report.status != "returned" {
         return Err(invalid_state(&report.status, "only a returned report can be revised"));
     }
-    let later = reports::Entity::find()
-        .filter(reports::Column::InspectionId.eq(report.inspection_id))
-        .filter(reports::Column::Version.gt(report.version))
-        .one(&state.db)
-        .await?;
+    let later = rows::later_than(&state.db, report.inspection_id, report.version).await?;
     if let Some(later) = later {
         return Err(ApiError::new(
             ErrorCode::Conflict,
@@ -202,8 +162,7 @@ pub async fn revise(state: &AppState, caller: &Caller, id: i64, origin: &Origin)
         )
         .with_details(json!({ "report_id": later.id })));
     }
-    let inspection = inspections::Entity::find_by_id(report.inspection_id)
-        .one(&state.db)
+    let inspection = inspections::of_enterprise(&state.db, enterprise.id, report.inspection_id)
         .await?
         .ok_or_else(|| ApiError::not_found("inspection"))?;
     let now = Utc::now();
@@ -211,21 +170,18 @@ pub async fn revise(state: &AppState, caller: &Caller, id: i64, origin: &Origin)
     let version = report.version + 1;
     let bytes = render(state, &content, version, photos).await?;
     let txn = crate::platform::db::begin_write(&state.db).await?;
-    let row = reports::ActiveModel {
-        created_at: Set(now.fixed_offset()),
-        enterprise_id: Set(enterprise.id),
-        inspection_id: Set(inspection.id),
-        version: Set(version),
-        previous_id: Set(Some(report.id)),
-        period_start: Set(content.period.start),
-        period_end: Set(content.period.end),
-        status: Set("draft".into()),
-        content: Set(to_json(&content)?),
-        created_by: Set(caller.user_id),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
+    let new = NewReport {
+        enterprise_id: enterprise.id,
+        inspection_id: inspection.id,
+        version,
+        previous_id: Some(report.id),
+        period_start: content.period.start,
+        period_end: content.period.end,
+        content: to_json(&content)?,
+        created_by: caller.user_id,
+        at: now.fixed_offset(),
+    };
+    let row = rows::insert(&txn, new).await?;
     let row = store_pdf(state, &txn, row, bytes).await?;
     sync::record(&txn, enterprise.id, Kind::Report, row.id).await?;
     let entry = Entry::by(caller, origin, "report.revise", "report")
@@ -240,13 +196,8 @@ pub async fn revise(state: &AppState, caller: &Caller, id: i64, origin: &Origin)
 /// The caller's enterprise's report versions, newest inspection and version first.
 pub async fn list_own(state: &AppState, caller: &Caller) -> Result<Vec<ReportSummary>, ApiError> {
     let enterprise = scope::enterprise(&state.db, caller, None).await?;
-    let rows = reports::Entity::find()
-        .filter(reports::Column::EnterpriseId.eq(enterprise.id))
-        .order_by_desc(reports::Column::InspectionId)
-        .order_by_desc(reports::Column::Version)
-        .all(&state.db)
-        .await?;
-    Ok(rows.into_iter().map(|r| summary(r, &enterprise.name)).collect())
+    let all = rows::all_of(&state.db, enterprise.id).await?;
+    Ok(all.into_iter().map(|r| summary(r, &enterprise.name)).collect())
 }
 
 pub async fn get_own(state: &AppState, caller: &Caller, id: i64) -> Result<Report, ApiError> {
@@ -272,22 +223,8 @@ pub async fn gov_list(
     {
         return Err(ApiError::field(ErrorCode::InvalidQuery, "status", "status: submitted, returned or superseded"));
     }
-    let mut q = visible(caller)?;
-    if let Some(s) = status {
-        q = q.filter(reports::Column::Status.eq(s));
-    }
-    let pages = q
-        .order_by_desc(reports::Column::SubmittedAt)
-        .order_by_desc(reports::Column::Id)
-        .find_also_related(enterprises::Entity)
-        .paginate(&state.db, per_page);
-    let total = pages.num_items().await?;
-    let items = pages
-        .fetch_page(page - 1)
-        .await?
-        .into_iter()
-        .map(|(r, e)| summary(r, &e.map(|e| e.name).unwrap_or_default()))
-        .collect();
+    let (total, found) = rows::visible_page(&state.db, caller, status, (page, per_page)).await?;
+    let items = found.into_iter().map(|(r, e)| summary(r, &e.map(|e| e.name).unwrap_or_default())).collect();
     Ok(ReportPage { items, page, per_page, total })
 }
 
@@ -300,16 +237,8 @@ pub async fn gov_get(state: &AppState, caller: &Caller, id: i64, origin: &Origin
     {
         let now = Utc::now().fixed_offset();
         let txn = crate::platform::db::begin_write(&state.db).await?;
-        let moved = report_receipts::Entity::update_many()
-            .col_expr(report_receipts::Column::Status, Expr::value("read"))
-            .col_expr(report_receipts::Column::ReadAt, Expr::value(now))
-            .col_expr(report_receipts::Column::ReadBy, Expr::value(caller.user_id))
-            .filter(report_receipts::Column::Id.eq(receipt.id))
-            .filter(report_receipts::Column::Status.eq("received"))
-            .exec(&txn)
-            .await?;
         // Someone of the same bureau read it a moment earlier: nothing to record.
-        if moved.rows_affected > 0 {
+        if rows::read_if_received(&txn, receipt.id, caller.user_id, now).await? {
             sync::record(&txn, report.enterprise_id, Kind::Report, report.id).await?;
             let entry = Entry::by(caller, origin, "report.read", "report")
                 .object(report.id)
@@ -354,22 +283,8 @@ pub async fn gov_return(
     }
     let now = Utc::now().fixed_offset();
     let txn = crate::platform::db::begin_write(&state.db).await?;
-    let mut r: report_receipts::ActiveModel = receipt.clone().into();
-    r.status = Set("returned".into());
-    r.returned_at = Set(Some(now));
-    r.returned_by = Set(Some(caller.user_id));
-    r.comments = Set(Some(comments.to_string()));
-    if receipt.read_at.is_none() {
-        r.read_at = Set(Some(now));
-        r.read_by = Set(Some(caller.user_id));
-    }
-    r.update(&txn).await?;
-    reports::Entity::update_many()
-        .col_expr(reports::Column::Status, Expr::value("returned"))
-        .filter(reports::Column::Id.eq(report.id))
-        .filter(reports::Column::Status.is_in(["submitted", "returned"]))
-        .exec(&txn)
-        .await?;
+    rows::return_receipt(&txn, receipt, caller.user_id, comments, now).await?;
+    rows::mark_returned(&txn, report.id).await?;
     sync::record(&txn, report.enterprise_id, Kind::Report, report.id).await?;
     let entry = Entry::by(caller, origin, "report.return", "report")
         .object(report.id)
@@ -381,31 +296,12 @@ pub async fn gov_return(
     view(&state.db, row).await
 }
 
-async fn own(db: &impl ConnectionTrait, enterprise_id: i64, id: i64) -> Result<reports::Model, ApiError> {
-    reports::Entity::find_by_id(id)
-        .filter(reports::Column::EnterpriseId.eq(enterprise_id))
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("report"))
+async fn own(db: &impl ConnectionTrait, enterprise_id: i64, id: i64) -> Result<Row, ApiError> {
+    rows::of_enterprise(db, enterprise_id, id).await?.ok_or_else(|| ApiError::not_found("report"))
 }
 
-/// Reports a bureau may see: submitted at least once, of an enterprise in its region.
-fn visible(caller: &Caller) -> Result<Select<reports::Entity>, ApiError> {
-    if !matches!(caller.scope, Scope::Region(_)) {
-        return Err(ApiError::new(ErrorCode::Forbidden, "this account has no jurisdiction"));
-    }
-    let inside = scope::enterprises(caller)?.select_only().column(enterprises::Column::Id).into_query();
-    Ok(reports::Entity::find()
-        .filter(reports::Column::Status.ne("draft"))
-        .filter(reports::Column::EnterpriseId.in_subquery(inside)))
-}
-
-async fn visible_one(state: &AppState, caller: &Caller, id: i64) -> Result<reports::Model, ApiError> {
-    visible(caller)?
-        .filter(reports::Column::Id.eq(id))
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("report"))
+async fn visible_one(state: &AppState, caller: &Caller, id: i64) -> Result<Row, ApiError> {
+    rows::visible_one(&state.db, caller, id).await
 }
 
 /// The caller's organisation's receipt of the report, if it was addressed to it.
@@ -413,21 +309,14 @@ async fn addressed(
     db: &impl ConnectionTrait,
     caller: &Caller,
     report_id: i64,
-) -> Result<Option<report_receipts::Model>, ApiError> {
+) -> Result<Option<ReportReceipt>, ApiError> {
     let Some(org) = caller.organisation_id else { return Ok(None) };
-    Ok(report_receipts::Entity::find()
-        .filter(report_receipts::Column::ReportId.eq(report_id))
-        .filter(report_receipts::Column::OrganisationId.eq(org))
-        .one(db)
-        .await?)
+    Ok(rows::receipt_of(db, report_id, org).await?)
 }
 
 /// The HRSS and the emergency bureau whose region covers the enterprise: those of its
 /// city (the province's for a county directly under the province). Both must exist.
-async fn addressees(
-    db: &impl ConnectionTrait,
-    enterprise: &enterprises::Model,
-) -> Result<Vec<organisations::Model>, ApiError> {
+async fn addressees(db: &impl ConnectionTrait, enterprise: &Enterprise) -> Result<Vec<Organisation>, ApiError> {
     let region = enterprise.region_code.as_deref().and_then(|r| RegionCode::parse(r).ok());
     let Some(region) = region else {
         return Err(ApiError::new(ErrorCode::Conflict, "the enterprise has no region code, so no bureau to submit to"));
@@ -439,12 +328,7 @@ async fn addressees(
     let mut found = Vec::with_capacity(BUREAUS.len());
     let mut missing = Vec::new();
     for kind in BUREAUS {
-        let org = organisations::Entity::find()
-            .filter(organisations::Column::Kind.eq(kind))
-            .filter(organisations::Column::RegionCode.eq(city.to_string()))
-            .order_by_asc(organisations::Column::Id)
-            .one(db)
-            .await?;
+        let org = organisations::first_row_of_kind_in(db, kind, &city.to_string()).await?;
         match org {
             Some(o) => found.push(o),
             None => missing.push(kind),
@@ -503,32 +387,24 @@ async fn load_photos(state: &AppState, photos: &[Photo], limit: usize) -> Result
 
 /// Stores the PDF under `reports/{enterprise}/{report}.pdf` and records its digest, in
 /// the report's transaction: a failed upload leaves no report behind.
-async fn store_pdf(
-    state: &AppState,
-    txn: &DatabaseTransaction,
-    row: reports::Model,
-    bytes: Vec<u8>,
-) -> Result<reports::Model, ApiError> {
+async fn store_pdf(state: &AppState, txn: &DatabaseTransaction, row: Row, bytes: Vec<u8>) -> Result<Row, ApiError> {
     let key = ObjectKey::new(format!("reports/{}/{}.pdf", row.enterprise_id, row.id)).map_err(ApiError::internal)?;
     let digest = hex(&Sha256::digest(&bytes));
     state.store.put(&key, bytes, "application/pdf").await.map_err(storage)?;
-    let mut m: reports::ActiveModel = row.into();
-    m.pdf_key = Set(Some(key.to_string()));
-    m.pdf_sha256 = Set(Some(digest));
-    Ok(m.update(txn).await?)
+    Ok(rows::set_pdf(txn, row, &key.to_string(), &digest).await?)
 }
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-async fn pdf_bytes(state: &AppState, report: &reports::Model) -> Result<Vec<u8>, ApiError> {
+async fn pdf_bytes(state: &AppState, report: &Row) -> Result<Vec<u8>, ApiError> {
     let Some(key) = report.pdf_key.as_deref() else { return Err(ApiError::not_found("report PDF")) };
     let key = ObjectKey::new(key).map_err(ApiError::internal)?;
     state.store.get(&key).await.map_err(storage)?.ok_or_else(|| ApiError::not_found("report PDF"))
 }
 
-fn summary(r: reports::Model, enterprise_name: &str) -> ReportSummary {
+fn summary(r: Row, enterprise_name: &str) -> ReportSummary {
     ReportSummary {
         id: r.id,
         enterprise_id: r.enterprise_id,
@@ -543,12 +419,8 @@ fn summary(r: reports::Model, enterprise_name: &str) -> ReportSummary {
     }
 }
 
-async fn view(db: &impl ConnectionTrait, r: reports::Model) -> Result<Report, ApiError> {
-    let receipts = report_receipts::Entity::find()
-        .filter(report_receipts::Column::ReportId.eq(r.id))
-        .order_by_asc(report_receipts::Column::Id)
-        .find_also_related(organisations::Entity)
-        .all(db)
+async fn view(db: &impl ConnectionTrait, r: Row) -> Result<Report, ApiError> {
+    let receipts = rows::receipts_of(db, r.id)
         .await?
         .into_iter()
         .map(|(rc, org)| Receipt {
