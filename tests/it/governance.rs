@@ -230,9 +230,9 @@ both!(governance_ladder, demo(), async |app: &TestApp| {
         session_id: 0,
         family_id: String::new(),
     };
-    let page = view::list(&app.db, &elsewhere, &view::Filter::default(), (1, 50)).await.unwrap();
+    let page = view::list(&app.state, &elsewhere, &view::Filter::default(), (1, 50)).await.unwrap();
     assert_eq!(page.total, 0);
-    assert!(view::detail(&app.db, &elsewhere, l2.id).await.is_err());
+    assert!(view::detail(&app.state, &elsewhere, l2.id).await.is_err());
 
     // Closed by hand: the reason is kept, its task cancelled, audited.
     let res = app

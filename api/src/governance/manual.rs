@@ -103,7 +103,7 @@ pub async fn escalate(
     )
     .await?;
     txn.commit().await?;
-    detail(&state.db, caller, id).await
+    detail(state, caller, id).await
 }
 
 /// Closes an escalation in the caller's jurisdiction, and those it escalated to.
@@ -116,7 +116,7 @@ pub async fn close(
     now: DateTime<Utc>,
 ) -> Result<EscalationDetail, ApiError> {
     let reason = check_reason(&req.reason)?;
-    let current = detail(&state.db, caller, escalation_id).await?;
+    let current = detail(state, caller, escalation_id).await?;
     if current.state == "closed" {
         return Err(ApiError::new(ErrorCode::Conflict, "the escalation is already closed"));
     }
@@ -150,5 +150,5 @@ pub async fn close(
     )
     .await?;
     txn.commit().await?;
-    detail(&state.db, caller, escalation_id).await
+    detail(state, caller, escalation_id).await
 }

@@ -1,9 +1,7 @@
 //! Escalations as bureaus and enterprises read them, filtered by the caller's scope in
 //! SQL (an escalation of an enterprise outside it reads as not found).
 
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -11,6 +9,7 @@ use utoipa::ToSchema;
 use crate::entities::{enterprises, escalations, tasks};
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::Caller;
+use crate::state::AppState;
 use crate::store::scope;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -129,11 +128,12 @@ fn task_view(t: tasks::Model) -> TaskView {
 /// Escalations of the enterprises in the caller's scope (one of them, given its id),
 /// newest first.
 pub async fn list(
-    db: &impl ConnectionTrait,
+    state: &AppState,
     caller: &Caller,
     filter: &Filter,
     (page, per_page): (u64, u64),
 ) -> Result<EscalationPage, ApiError> {
+    let db = &state.db;
     if let Some(l) = filter.level
         && !(1..=5).contains(&l)
     {
@@ -163,7 +163,8 @@ pub async fn list(
 }
 
 /// One escalation in the caller's scope, with its tasks.
-pub async fn detail(db: &impl ConnectionTrait, caller: &Caller, id: i64) -> Result<EscalationDetail, ApiError> {
+pub async fn detail(state: &AppState, caller: &Caller, id: i64) -> Result<EscalationDetail, ApiError> {
+    let db = &state.db;
     let firms = scope::enterprises(caller)?.select_only().column(enterprises::Column::Id);
     let e = escalations::Entity::find_by_id(id)
         .filter(escalations::Column::EnterpriseId.in_subquery(firms.into_query()))

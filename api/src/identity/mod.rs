@@ -1,6 +1,7 @@
 //! Identity: password sign-in, opaque rotating tokens, the caller's role and scope,
 //! and the policy that decides what each role may do.
 
+pub mod audit_trail;
 pub mod binding;
 pub mod caller;
 pub mod password;

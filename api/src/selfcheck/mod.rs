@@ -8,5 +8,6 @@ pub mod inspections;
 pub mod progress;
 pub mod recommendations;
 pub mod reports;
+pub mod sync;
 pub mod targets;
 pub mod uploads;

@@ -6,9 +6,10 @@ use sea_orm::ConnectionTrait;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::domain::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{findings, rounds};
+use crate::store::{findings, rounds, scope};
 
 pub const RECOMMENDED_TARGET: u64 = 150;
 pub const FOUND_TARGET: u64 = 50;
@@ -35,6 +36,12 @@ pub struct Targets {
 /// Targets of `enterprise_id`; callers check the enterprise is in scope first.
 pub async fn of(state: &AppState, enterprise_id: i64) -> Result<Targets, ApiError> {
     of_in(&state.db, enterprise_id).await
+}
+
+/// The targets of enterprise `id` in the caller's scope (without one, the caller's own).
+pub async fn of_caller(state: &AppState, caller: &Caller, id: Option<i64>) -> Result<Targets, ApiError> {
+    let e = scope::enterprise(&state.db, caller, id).await?;
+    of(state, e.id).await
 }
 
 /// [`of`] over any connection (the trigger engine reads it inside its transaction).

@@ -54,6 +54,11 @@ pub async fn own_task(db: &impl ConnectionTrait, caller: &Caller, id: i64) -> Re
         .ok_or_else(|| ApiError::not_found("task"))
 }
 
+/// A task dispatched to the calling expert, with its check-ins, report and result.
+pub async fn own_task_detail(state: &AppState, caller: &Caller, id: i64) -> Result<TaskDetail, ApiError> {
+    detail(&state.db, own_task(&state.db, caller, id).await?).await
+}
+
 /// 409 `invalid_state` naming the task's state.
 #[track_caller]
 fn invalid_state(state: &str, message: &str) -> ApiError {

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use crate::entities::{enterprises, expert_reports, experts, task_checkins, task_dispatches, tasks};
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::Caller;
+use crate::state::AppState;
 use crate::store::scope;
 
 /// Where the expert goes.
@@ -191,7 +192,8 @@ async fn task_view(db: &impl ConnectionTrait, t: tasks::Model) -> Result<TaskVie
 }
 
 /// The tasks dispatched to `expert`, newest first.
-pub async fn list_for_expert(db: &impl ConnectionTrait, expert: i64) -> Result<Vec<TaskView>, ApiError> {
+pub async fn list_for_expert(state: &AppState, expert: i64) -> Result<Vec<TaskView>, ApiError> {
+    let db = &state.db;
     let rows = tasks::Entity::find()
         .filter(tasks::Column::ExpertId.eq(expert))
         .order_by_desc(tasks::Column::Id)
@@ -239,12 +241,13 @@ pub async fn detail(db: &impl ConnectionTrait, t: tasks::Model) -> Result<TaskDe
 
 /// Tasks of enterprises in the caller's jurisdiction (SQL-scoped), newest first.
 pub async fn gov_list(
-    db: &impl ConnectionTrait,
+    state: &AppState,
     caller: &Caller,
     kind: Option<&str>,
     status: Option<&str>,
     (page, per_page): (u64, u64),
 ) -> Result<GovTaskPage, ApiError> {
+    let db = &state.db;
     let in_scope = scope::enterprises(caller)?.select_only().column(enterprises::Column::Id).into_query();
     let mut q = tasks::Entity::find().filter(tasks::Column::EnterpriseId.in_subquery(in_scope));
     if let Some(k) = kind {

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use crate::entities::subscriptions;
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::Caller;
+use crate::state::AppState;
 
 /// The template for rectification reminders.
 pub const TEMPLATE: &str = "rectification_reminder";
@@ -32,10 +33,11 @@ pub struct Subscriptions {
 }
 
 pub async fn add_credits(
-    db: &impl ConnectionTrait,
+    state: &AppState,
     caller: &Caller,
     req: &SubscriptionRequest,
 ) -> Result<Subscriptions, ApiError> {
+    let db = &state.db;
     if req.template != TEMPLATE {
         return Err(ApiError::field(ErrorCode::InvalidField, "template", "rectification_reminder"));
     }

@@ -46,7 +46,7 @@ pub async fn enterprises(
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (_, prefix) = dashboard::region_of(&caller, None)?;
-    Ok(HttpResponse::Ok().json(dashboard::list(&state.db, &prefix, &q).await?))
+    Ok(HttpResponse::Ok().json(dashboard::list(&state, &prefix, &q).await?))
 }
 
 /// Feedback on the recommended items: per checklist area and per library item, how often

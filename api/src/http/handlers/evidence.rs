@@ -130,7 +130,7 @@ pub async fn commit_upload(
     responses((status = 200, body = EvidenceView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    let row = uploads::find_scoped(&state.db, &caller, id.into_inner()).await?;
+    let row = uploads::find_scoped(&state, &caller, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(EvidenceView::from(row)))
 }
 
@@ -151,8 +151,7 @@ fn image(content_type: &str, sha: Option<&str>, bytes: Vec<u8>) -> HttpResponse 
     responses((status = 200, content_type = "image/jpeg", body = Vec<u8>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody))
 )]
 pub async fn display(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    let row = uploads::find_scoped(&state.db, &caller, id.into_inner()).await?;
-    let bytes = uploads::display_of(state.store.as_ref(), &row).await?;
+    let bytes = uploads::display_in_scope(&state, &caller, id.into_inner()).await?;
     Ok(image(DisplayCopy::CONTENT_TYPE, None, bytes))
 }
 
@@ -167,8 +166,7 @@ pub async fn original(
     caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let row = uploads::find_scoped(&state.db, &caller, id.into_inner()).await?;
-    let bytes = uploads::original_bytes(state.store.as_ref(), &row).await?;
+    let (row, bytes) = uploads::original_in_scope(&state, &caller, id.into_inner()).await?;
     Ok(image(&row.content_type, Some(&row.sha256), bytes))
 }
 
@@ -183,7 +181,6 @@ pub async fn gov_display(
     caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let row = uploads::find_scoped(&state.db, &caller, id.into_inner()).await?;
-    let bytes = uploads::display_of(state.store.as_ref(), &row).await?;
+    let bytes = uploads::display_in_scope(&state, &caller, id.into_inner()).await?;
     Ok(image(DisplayCopy::CONTENT_TYPE, None, bytes))
 }

@@ -27,7 +27,7 @@ use crate::store::paging::paging;
 )]
 pub async fn tasks(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     let expert = experts::expert_of(&caller)?;
-    Ok(HttpResponse::Ok().json(experts::list_for_expert(&state.db, expert).await?))
+    Ok(HttpResponse::Ok().json(experts::list_for_expert(&state, expert).await?))
 }
 
 /// One task with its check-ins, report and result.
@@ -37,8 +37,7 @@ pub async fn tasks(state: web::Data<AppState>, caller: Caller) -> Result<HttpRes
     responses((status = 200, body = TaskDetail), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 pub async fn task(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    let t = experts::own_task(&state.db, &caller, *id).await?;
-    Ok(HttpResponse::Ok().json(experts::detail(&state.db, t).await?))
+    Ok(HttpResponse::Ok().json(experts::own_task_detail(&state, &caller, *id).await?))
 }
 
 /// Accepts the offered task (before its `respond_by`).
@@ -195,5 +194,5 @@ pub async fn gov_tasks(
     q: web::Query<TaskQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let p = paging(q.page, q.per_page)?;
-    Ok(HttpResponse::Ok().json(experts::gov_list(&state.db, &caller, q.kind.as_deref(), q.status.as_deref(), p).await?))
+    Ok(HttpResponse::Ok().json(experts::gov_list(&state, &caller, q.kind.as_deref(), q.status.as_deref(), p).await?))
 }

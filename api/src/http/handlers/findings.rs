@@ -77,8 +77,7 @@ pub async fn list(
     responses((status = 200, body = FindingDetail), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    let f = findings::in_scope(&state.db, &caller, None, *id).await?;
-    Ok(HttpResponse::Ok().json(findings::detail(&state.db, f).await?))
+    Ok(HttpResponse::Ok().json(findings::one(&state, &caller, None, *id).await?))
 }
 
 /// One step of the hazard's life: `submit`, `assign` (assignee, deadline, the 五落实
@@ -156,6 +155,5 @@ pub async fn gov_get(
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, ApiError> {
     let (e, id) = path.into_inner();
-    let f = findings::in_scope(&state.db, &caller, Some(e), id).await?;
-    Ok(HttpResponse::Ok().json(findings::detail(&state.db, f).await?))
+    Ok(HttpResponse::Ok().json(findings::one(&state, &caller, Some(e), id).await?))
 }

@@ -36,7 +36,7 @@ async fn list_of(
 ) -> Result<EscalationPage, ApiError> {
     let p = paging(q.page, q.per_page)?;
     let filter = Filter { level: q.level, state: q.state, enterprise_id };
-    view::list(&state.db, caller, &filter, p).await
+    view::list(state, caller, &filter, p).await
 }
 
 /// Escalations of every enterprise in the caller's jurisdiction, newest first.
@@ -60,7 +60,7 @@ pub async fn list(
     responses((status = 200, body = EscalationDetail), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(view::detail(&state.db, &caller, *id).await?))
+    Ok(HttpResponse::Ok().json(view::detail(&state, &caller, *id).await?))
 }
 
 /// The escalations of one enterprise in the caller's jurisdiction.

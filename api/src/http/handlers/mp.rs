@@ -214,5 +214,5 @@ pub async fn subscribe(
     caller: Caller,
     body: Json<SubscriptionRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(reminders::add_credits(&state.db, &caller, &body.0).await?))
+    Ok(HttpResponse::Ok().json(reminders::add_credits(&state, &caller, &body.0).await?))
 }

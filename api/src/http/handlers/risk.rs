@@ -6,13 +6,8 @@ use actix_web::{HttpResponse, web};
 use crate::error::{ApiError, ErrorBody};
 use crate::identity::Caller;
 use crate::reference::scoring::{self, RiskView};
+use crate::selfcheck::targets;
 use crate::state::AppState;
-use crate::store::scope;
-
-async fn view(state: &AppState, caller: &Caller, id: Option<i64>) -> Result<RiskView, ApiError> {
-    let e = scope::enterprise(&state.db, caller, id).await?;
-    scoring::current(&state.db, e.id).await?.ok_or_else(|| ApiError::not_found("risk score (no fit yet)"))
-}
 
 /// An enterprise's risk in the caller's jurisdiction: expected accidents, chances,
 /// percentiles, exposure mix and the factors behind them.
@@ -26,7 +21,7 @@ pub async fn of_enterprise(
     caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(view(&state, &caller, Some(*id)).await?))
+    Ok(HttpResponse::Ok().json(scoring::of_caller(&state, &caller, Some(*id)).await?))
 }
 
 /// The caller's own enterprise's risk.
@@ -35,16 +30,7 @@ pub async fn of_enterprise(
     responses((status = 200, body = RiskView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 pub async fn own(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(view(&state, &caller, None).await?))
-}
-
-async fn targets_of(
-    state: &AppState,
-    caller: &Caller,
-    id: Option<i64>,
-) -> Result<crate::selfcheck::targets::Targets, ApiError> {
-    let e = scope::enterprise(&state.db, caller, id).await?;
-    crate::selfcheck::targets::of(state, e.id).await
+    Ok(HttpResponse::Ok().json(scoring::of_caller(&state, &caller, None).await?))
 }
 
 /// The programme targets of an enterprise in the caller's jurisdiction, live: ≥150
@@ -59,7 +45,7 @@ pub async fn gov_targets(
     caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(targets_of(&state, &caller, Some(*id)).await?))
+    Ok(HttpResponse::Ok().json(targets::of_caller(&state, &caller, Some(*id)).await?))
 }
 
 /// The caller's own enterprise's programme targets, live.
@@ -68,5 +54,5 @@ pub async fn gov_targets(
     responses((status = 200, body = crate::selfcheck::targets::Targets), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 pub async fn own_targets(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(targets_of(&state, &caller, None).await?))
+    Ok(HttpResponse::Ok().json(targets::of_caller(&state, &caller, None).await?))
 }

@@ -7,9 +7,9 @@ use utoipa::IntoParams;
 
 use crate::error::{ApiError, ErrorBody, ErrorCode};
 use crate::identity::Caller;
-use crate::platform::sync::{self, Page};
+use crate::platform::sync::Page;
+use crate::selfcheck::sync;
 use crate::state::AppState;
-use crate::store::scope;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -41,6 +41,5 @@ pub async fn changes(
     if cursor < 0 {
         return Err(ApiError::field(ErrorCode::InvalidQuery, "cursor", "a previous next_cursor, or 0"));
     }
-    let e = scope::enterprise(&state.db, &caller, None).await?;
-    Ok(HttpResponse::Ok().json(sync::since(&state.db, e.id, cursor, limit).await?))
+    Ok(HttpResponse::Ok().json(sync::changes(&state, &caller, cursor, limit).await?))
 }

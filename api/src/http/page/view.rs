@@ -201,7 +201,7 @@ pub async fn gather(state: &AppState, caller: &Caller, q: PageQuery) -> Result<D
         per_page: Some(20),
         ..ListQuery::default()
     };
-    let list: EnterprisePage = dashboard::list(&state.db, &own_prefix, &list_q).await?;
+    let list: EnterprisePage = dashboard::list(state, &own_prefix, &list_q).await?;
     let year = crate::oversight::analysis::report::year_of(q.year, Utc::now())?;
     let part = analysis_part(state, caller, q.region.as_deref(), &prefix, year).await?;
 

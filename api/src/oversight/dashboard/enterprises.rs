@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ErrorCode};
 use crate::selfcheck::targets::{FOUND_TARGET, RECOMMENDED_TARGET};
+use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -72,7 +73,8 @@ fn placeholder(backend: DbBackend, n: usize) -> String {
 }
 
 /// `prefix` is the caller's region prefix (digits), checked by the caller.
-pub async fn list(db: &impl ConnectionTrait, prefix: &str, q: &ListQuery) -> Result<EnterprisePage, ApiError> {
+pub async fn list(state: &AppState, prefix: &str, q: &ListQuery) -> Result<EnterprisePage, ApiError> {
+    let db = &state.db;
     let backend = db.get_database_backend();
     let (page, per_page) = crate::store::paging::paging(q.page, q.per_page)?;
     let mut clauses = vec![format!("e.region_code LIKE '{prefix}%'")];

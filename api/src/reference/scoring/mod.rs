@@ -12,8 +12,10 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use crate::domain::Caller;
 use crate::error::ApiError;
-use crate::store::risk;
+use crate::state::AppState;
+use crate::store::{risk, scope};
 
 /// An enterprise's risk as of the current fit.
 #[derive(Debug, Serialize, ToSchema)]
@@ -44,6 +46,13 @@ pub struct RiskView {
     /// The factors behind the score, each with its effect.
     #[schema(value_type = Vec<Object>)]
     pub factors: Value,
+}
+
+/// The current score of enterprise `id` in the caller's scope (without one, the caller's
+/// own); not found until a fit covers it.
+pub async fn of_caller(state: &AppState, caller: &Caller, id: Option<i64>) -> Result<RiskView, ApiError> {
+    let e = scope::enterprise(&state.db, caller, id).await?;
+    current(&state.db, e.id).await?.ok_or_else(|| ApiError::not_found("risk score (no fit yet)"))
 }
 
 /// The current score of `enterprise_id`, if a fit covers it. Callers filter the

@@ -42,3 +42,14 @@ pub async fn list(
     let (total, rows) = crate::store::findings::page(&state.db, caller, enterprise, filter, (page, per_page)).await?;
     Ok(FindingPage { page, per_page, total, findings: finding_views(&state.db, rows).await? })
 }
+
+/// One finding in the caller's scope (of `enterprise`, when given), in full.
+pub async fn one(
+    state: &AppState,
+    caller: &Caller,
+    enterprise: Option<i64>,
+    id: i64,
+) -> Result<FindingDetail, ApiError> {
+    let f = in_scope(&state.db, caller, enterprise, id).await?;
+    detail(&state.db, f).await
+}

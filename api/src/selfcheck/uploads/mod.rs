@@ -14,7 +14,7 @@ mod record;
 pub mod sweep;
 
 pub use claim::{Claim, OwnerKind, Phase};
-pub use record::{EvidenceView, display_bytes, display_of, find_scoped, of_owners, original_bytes};
+pub use record::{EvidenceView, display_bytes, display_in_scope, find_scoped, of_owners, original_in_scope};
 
 use crate::error::{ApiError, ErrorCode};
 use crate::platform::storage::StoreError;

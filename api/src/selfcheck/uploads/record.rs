@@ -14,6 +14,7 @@ use crate::platform::audit::{self, Entry};
 use crate::platform::storage::{ObjectKey, ObjectStore};
 use crate::platform::sync::{self, Kind};
 use crate::selfcheck::evidence::{CheckedPhoto, EvidenceKeys, GeoPoint, keys_of};
+use crate::state::AppState;
 use crate::store::enterprises;
 use crate::store::evidence::{self as rows, Evidence, IntentTerms, NewEvidence, UploadIntent};
 
@@ -242,8 +243,8 @@ pub(super) async fn discard(store: &dyn ObjectStore, keys: &[&ObjectKey]) {
 
 /// One record in the caller's scope (an enterprise account its own, a bureau its
 /// region), filtered in SQL; anything else reads as not found.
-pub async fn find_scoped(db: &impl ConnectionTrait, caller: &Caller, id: i64) -> Result<Evidence, ApiError> {
-    rows::in_scope(db, caller, id).await
+pub async fn find_scoped(state: &AppState, caller: &Caller, id: i64) -> Result<Evidence, ApiError> {
+    rows::in_scope(&state.db, caller, id).await
 }
 
 /// The evidence of the given owners within an enterprise, oldest first per owner; for
@@ -272,14 +273,18 @@ pub async fn display_bytes(
     }
 }
 
-/// The original of a record, byte-exact (its type is `row.content_type`).
-pub async fn original_bytes(store: &dyn ObjectStore, row: &Evidence) -> Result<Vec<u8>, ApiError> {
-    object(store, &row.storage_key).await
+/// The original of a record in the caller's scope, byte-exact, with the record (its
+/// type is `content_type`).
+pub async fn original_in_scope(state: &AppState, caller: &Caller, id: i64) -> Result<(Evidence, Vec<u8>), ApiError> {
+    let row = find_scoped(state, caller, id).await?;
+    let bytes = object(state.store.as_ref(), &row.storage_key).await?;
+    Ok((row, bytes))
 }
 
-/// The display copy of a record (`image/jpeg`).
-pub async fn display_of(store: &dyn ObjectStore, row: &Evidence) -> Result<Vec<u8>, ApiError> {
-    object(store, &row.display_key).await
+/// The display copy (`image/jpeg`) of a record in the caller's scope.
+pub async fn display_in_scope(state: &AppState, caller: &Caller, id: i64) -> Result<Vec<u8>, ApiError> {
+    let row = find_scoped(state, caller, id).await?;
+    object(state.store.as_ref(), &row.display_key).await
 }
 
 /// An object a record points at; its absence is a broken invariant, not a 404.
