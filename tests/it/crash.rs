@@ -337,3 +337,34 @@ async fn killed_mid_write_loses_nothing_sqlite() {
 async fn killed_mid_write_loses_nothing_postgres() {
     run(Backend::Postgres).await;
 }
+
+/// SIGTERM: the server stops accepting, its background jobs (the clock, the dispatcher,
+/// the sweeps, the refit schedule) finish their step and stop, and it exits 0, well
+/// within the grace a job that would not stop would use up (30 s).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_drains_and_exits_cleanly() {
+    let Some(test_db) = TestDb::create(Backend::Sqlite).await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let addr = free_addr();
+    let base = format!("http://{addr}");
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap();
+    let mut server = ChildServer::start(&test_db.url, dir.path(), &addr);
+    wait_ready(&client, &base).await;
+    let login = client.post(format!("{base}/mp/auth/login")).json(&json!({"code": "demo-officer-e02"})).send().await;
+    assert_eq!(login.unwrap().status(), 200);
+
+    let signalled = std::time::Instant::now();
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(signalled.elapsed() < Duration::from_secs(25), "still running 25 s after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "exit status after SIGTERM: {status}");
+    assert!(signalled.elapsed() < Duration::from_secs(10), "took {:?} to stop", signalled.elapsed());
+    assert!(client.get(format!("{base}/healthz")).send().await.is_err(), "still answering after exit");
+    test_db.cleanup().await;
+}

@@ -83,6 +83,26 @@ impl Jobs {
         tasks.spawn(job(stop));
     }
 
+    /// Runs `step` every `every`, the first time after `first`, until shutdown; a step
+    /// that overruns delays the next one instead of bunching them up.
+    pub fn every<F, Fut>(&self, first: Duration, every: Duration, mut step: F)
+    where
+        F: FnMut() -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.spawn(move |mut stop| async move {
+            let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + first, every);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = interval.tick() => {}
+                    _ = stop.stopped() => break,
+                }
+                step().await;
+            }
+        });
+    }
+
     /// Tells every job to stop and waits up to `grace` for them to finish their step;
     /// answers how many were still running and had to be cut off.
     pub async fn shutdown(&self, grace: Duration) -> usize {
