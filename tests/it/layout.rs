@@ -68,8 +68,7 @@ fn top_level_modules_have_no_import_loop() {
     let src = api_src();
     let mut files = Vec::new();
     rust_files(&src, &mut files);
-    let tops: BTreeSet<String> =
-        files.iter().map(|f| top_of(&src, f)).filter(|t| t != "main" && t != "lib").collect();
+    let tops: BTreeSet<String> = files.iter().map(|f| top_of(&src, f)).filter(|t| t != "main" && t != "lib").collect();
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for f in &files {
         let top = top_of(&src, f);
@@ -94,33 +93,6 @@ fn top_level_modules_have_no_import_loop() {
     }
 }
 
-/// Files that still query entities themselves, moved into `store/` one by one: the list
-/// may only shrink, and a new file naming an entity fails here.
-const NOT_YET_IN_STORE: &[&str] = &[
-    "cli/mod.rs",
-    "governance/apply.rs",
-    "governance/complete.rs",
-    "governance/experts/dispatch.rs",
-    "governance/experts/field.rs",
-    "governance/experts/mod.rs",
-    "governance/experts/offers.rs",
-    "governance/experts/view.rs",
-    "governance/job.rs",
-    "governance/manual.rs",
-    "governance/reminders/dispatch.rs",
-    "governance/reminders/mod.rs",
-    "governance/reminders/overdue.rs",
-    "governance/reminders/queue.rs",
-    "governance/reminders/subscriptions.rs",
-    "governance/state.rs",
-    "governance/tasks.rs",
-    "governance/view.rs",
-    "oversight/analysis/mod.rs",
-    "oversight/analysis/report.rs",
-    "oversight/analysis/rows.rs",
-    "oversight/dashboard/mod.rs",
-];
-
 #[test]
 fn only_the_store_names_an_entity() {
     let src = api_src();
@@ -136,9 +108,5 @@ fn only_the_store_names_an_entity() {
             naming.insert(f.strip_prefix(&src).unwrap().to_string_lossy().replace('\\', "/"));
         }
     }
-    let allowed: BTreeSet<String> = NOT_YET_IN_STORE.iter().map(|s| s.to_string()).collect();
-    let new: Vec<_> = naming.difference(&allowed).collect();
-    assert!(new.is_empty(), "outside store/, these files name an entity: {new:?}");
-    let done: Vec<_> = allowed.difference(&naming).collect();
-    assert!(done.is_empty(), "moved into store/ already; take them off NOT_YET_IN_STORE: {done:?}");
+    assert!(naming.is_empty(), "outside store/, these files name an entity: {naming:?}");
 }

@@ -4,7 +4,7 @@
 
 use chrono::NaiveDate;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Statement};
-use zhicha_api::entities::{accidents, enterprises};
+use zhicha_api::entities::accidents;
 use zhicha_api::reference::import::{self, Profile, Progress, Summary};
 use zhicha_engine::analysis::{
     AccidentRow, CoveragePair, CoveragePlan, EnterpriseRow, coverage_plan, key_industry_table,
@@ -27,9 +27,7 @@ async fn count(app: &TestApp, sql: &str) -> u64 {
 async fn loaded(app: &TestApp) -> (Vec<EnterpriseRow>, Vec<AccidentRow>) {
     let day = |m, d| NaiveDate::from_ymd_opt(2015, m, d).unwrap();
     let (firms, mut rows) =
-        zhicha_api::oversight::analysis::rows::load(&app.db, enterprises::Entity::find(), day(1, 1), day(12, 31))
-            .await
-            .unwrap();
+        zhicha_api::oversight::analysis::rows::load(&app.db, None, day(1, 1), day(12, 31)).await.unwrap();
     rows.sort_by(|x, y| {
         (x.date, &x.enterprise, &x.job, &x.accident_type).cmp(&(y.date, &y.enterprise, &y.job, &y.accident_type))
     });

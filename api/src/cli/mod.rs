@@ -246,7 +246,6 @@ async fn analysis_report(
     share: f64,
     out: Option<&Path>,
 ) -> anyhow::Result<()> {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let (db, catalog, _) = startup::prepare(settings).await?;
     let rules = std::sync::Arc::new(zhicha_engine::analysis::rules::load(&settings.rules.dir)?);
     let now = chrono::Utc::now();
@@ -254,11 +253,10 @@ async fn analysis_report(
         .map_err(|e| anyhow::anyhow!("--year: {}", e.message))?;
     let share = crate::oversight::analysis::report::share_of(Some(share))
         .map_err(|e| anyhow::anyhow!("--share: {}", e.message))?;
-    let mut within = crate::entities::enterprises::Entity::find();
-    if let Some(r) = region {
-        let code = zhicha_engine::RegionCode::parse(r).map_err(|e| anyhow::anyhow!("--region: {e}"))?;
-        within = within.filter(crate::entities::enterprises::Column::RegionCode.starts_with(code.scope_prefix()));
-    }
+    let prefix = region
+        .map(|r| zhicha_engine::RegionCode::parse(r).map(|c| c.scope_prefix()))
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--region: {e}"))?;
     let req = crate::oversight::analysis::Request {
         region_code: region.map(str::to_string),
         region_name: region.map_or_else(|| "全部企业".to_string(), str::to_string),
@@ -268,8 +266,9 @@ async fn analysis_report(
         rules,
         catalog,
     };
-    let report =
-        crate::oversight::analysis::report::build(&db, within, req).await.map_err(|e| anyhow::anyhow!(e.message))?;
+    let report = crate::oversight::analysis::report::build(&db, prefix.as_deref(), req)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
     let json = serde_json::to_string_pretty(&report)?;
     match out {
         Some(p) => std::fs::write(p, json).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?,
@@ -335,7 +334,7 @@ async fn import_accidents(
     if let Some(run_id) = summary.run_id {
         let rules =
             crate::reference::rules::load_once(&settings.rules.dir).map_err(|e| anyhow::anyhow!("rules: {e}"))?;
-        let touched = crate::governance::apply::enterprises_of_run(&db, run_id).await?;
+        let touched = crate::store::accidents::enterprises_of_run(&db, run_id).await?;
         let (mut opened, mut failed) = (0, 0);
         for id in &touched {
             match crate::governance::evaluate_enterprise(&db, &rules, *id, chrono::Utc::now()).await {

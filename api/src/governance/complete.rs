@@ -6,19 +6,17 @@
 //! escalation.
 
 use chrono::Utc;
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::entities::tasks;
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::service::Origin;
 use crate::identity::{Caller, Scope};
 use crate::platform::audit::{self, Entry};
 use crate::state::AppState;
 use crate::store::scope;
+use crate::store::tasks::{self, Task};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -61,7 +59,7 @@ pub struct TaskView {
     pub version: i32,
 }
 
-fn view(t: tasks::Model) -> TaskView {
+fn view(t: Task) -> TaskView {
     TaskView {
         id: t.id,
         enterprise_id: t.enterprise_id,
@@ -83,33 +81,22 @@ const BUREAU_KINDS: [&str; 2] = ["joint_research", "joint_supervision"];
 /// The enterprise's own tasks (self-inspection, investigations), newest first.
 pub async fn of_enterprise(state: &AppState, caller: &Caller) -> Result<Vec<TaskView>, ApiError> {
     let e = scope::enterprise(&state.db, caller, None).await?;
-    let rows = tasks::Entity::find()
-        .filter(tasks::Column::EnterpriseId.eq(e.id))
-        .filter(tasks::Column::Kind.is_in(ENTERPRISE_KINDS))
-        .order_by_desc(tasks::Column::Id)
-        .all(&state.db)
-        .await?;
+    let rows = tasks::of_enterprise(&state.db, e.id, &ENTERPRISE_KINDS).await?;
     Ok(rows.into_iter().map(view).collect())
 }
 
 /// The task `id` the caller may complete: an enterprise task of the officer's own
 /// enterprise, or a joint task addressed to the bureau's organisation within its region.
-async fn completable(state: &AppState, caller: &Caller, id: i64) -> Result<tasks::Model, ApiError> {
-    let q = tasks::Entity::find_by_id(id);
-    let q = match caller.scope {
-        Scope::Enterprise(e) => {
-            q.filter(tasks::Column::EnterpriseId.eq(e)).filter(tasks::Column::Kind.is_in(ENTERPRISE_KINDS))
-        }
+async fn completable(state: &AppState, caller: &Caller, id: i64) -> Result<Task, ApiError> {
+    let task = match caller.scope {
+        Scope::Enterprise(e) => tasks::of_enterprise_by_id(&state.db, e, id, &ENTERPRISE_KINDS).await?,
         Scope::Region(_) => {
-            let ids = scope::enterprises(caller)?;
-            let in_region: Vec<i64> = ids.all(&state.db).await?.into_iter().map(|e| e.id).collect();
-            q.filter(tasks::Column::EnterpriseId.is_in(in_region))
-                .filter(tasks::Column::Kind.is_in(BUREAU_KINDS))
-                .filter(tasks::Column::OrganisationId.eq(caller.organisation_id.unwrap_or(-1)))
+            let organisation = caller.organisation_id.unwrap_or(-1);
+            tasks::addressed_in_scope(&state.db, caller, id, &BUREAU_KINDS, organisation).await?
         }
         _ => return Err(ApiError::new(ErrorCode::Forbidden, "this account completes no such tasks")),
     };
-    q.one(&state.db).await?.ok_or_else(|| ApiError::not_found("task"))
+    task.ok_or_else(|| ApiError::not_found("task"))
 }
 
 fn text(field: &str, value: &str) -> Result<String, ApiError> {
@@ -163,16 +150,7 @@ pub async fn complete(
     let now = Utc::now();
     let result = json!({ "kind": task.kind, "answers": answers, "summary": summary, "completed_by": caller.user_id });
     let txn = crate::platform::db::begin_write(&state.db).await?;
-    let done = tasks::Entity::update_many()
-        .col_expr(tasks::Column::Status, Expr::value("done"))
-        .col_expr(tasks::Column::CompletedAt, Expr::value(now.fixed_offset()))
-        .col_expr(tasks::Column::Result, Expr::value(result))
-        .col_expr(tasks::Column::Version, Expr::value(task.version + 1))
-        .filter(tasks::Column::Id.eq(task.id))
-        .filter(tasks::Column::Version.eq(task.version))
-        .exec(&txn)
-        .await?;
-    if done.rows_affected != 1 {
+    if !tasks::finish(&txn, task.id, task.version, None, result, now).await? {
         return Err(ApiError::new(ErrorCode::VersionConflict, "the task changed while this request ran"));
     }
     audit::append(
@@ -183,6 +161,6 @@ pub async fn complete(
     txn.commit().await?;
     // A finished task can close its escalation.
     super::evaluate_soon(state, task.enterprise_id);
-    let row = tasks::Entity::find_by_id(task.id).one(&state.db).await?.ok_or_else(|| ApiError::not_found("task"))?;
+    let row = tasks::by_id(&state.db, task.id).await?.ok_or_else(|| ApiError::not_found("task"))?;
     Ok(view(row))
 }

@@ -7,11 +7,11 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QuerySelect, Statement};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
-use crate::entities::enterprises;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::store::enterprises;
 
 /// Advisory-lock key of the sweep ("zhicha govsweep" as a number).
 pub const LOCK_KEY: i64 = 0x7a68_676f_7673_7770;
@@ -38,8 +38,7 @@ pub async fn sweep(state: &AppState, now: DateTime<Utc>) -> Result<Sweep, ApiErr
             return Ok(Sweep { busy: true, ..Sweep::default() });
         }
     }
-    let ids: Vec<i64> =
-        enterprises::Entity::find().select_only().column(enterprises::Column::Id).into_tuple().all(&state.db).await?;
+    let ids = enterprises::all_ids(&state.db).await?;
     let applied = super::evaluate_each(state, ids.iter().copied(), now).await;
     guard.rollback().await?;
     Ok(Sweep {

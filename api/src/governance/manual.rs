@@ -3,21 +3,20 @@
 //! The engine leaves manual escalations to people; a closed cause stays closed.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 use zhicha_engine::triggers::TOP_LEVEL;
 
-use super::apply::{self, NewEscalation};
+use super::apply;
 use super::tasks::{self as task_rows, NewTask};
 use super::view::{EscalationDetail, detail};
-use crate::entities::escalations;
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::Caller;
 use crate::identity::service::Origin;
 use crate::platform::audit::{self, Entry};
 use crate::state::AppState;
+use crate::store::escalations::{self, NewEscalation};
 use crate::store::scope;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -75,7 +74,7 @@ pub async fn escalate(
         reason: Some(reason.clone()),
         parent_id: None,
     };
-    let id = apply::insert(&txn, e.id, &row, now)
+    let id = escalations::insert(&txn, e.id, &row, now)
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::Conflict, "this escalation was just recorded; try again"))?;
     let due = zhicha_engine::findings::overdue_at(
@@ -126,8 +125,7 @@ pub async fn close(
     let mut chain = vec![(current.id, current.cause_key.clone())];
     let mut i = 0;
     while i < chain.len() {
-        let children =
-            escalations::Entity::find().filter(escalations::Column::ParentId.eq(chain[i].0)).all(&txn).await?;
+        let children = escalations::children_of(&txn, chain[i].0).await?;
         for c in children {
             if !chain.iter().any(|(id, _)| *id == c.id) {
                 chain.push((c.id, c.cause_key));
@@ -136,7 +134,7 @@ pub async fn close(
         i += 1;
     }
     for (id, key) in &chain {
-        if let Some(e) = apply::close(&txn, current.enterprise_id, key, &text, now).await? {
+        if let Some(e) = escalations::close(&txn, current.enterprise_id, key, &text, now).await? {
             apply::notify(&txn, current.enterprise_id, *id, key, "closed", u8::try_from(e.level).unwrap_or(1), now)
                 .await?;
         }

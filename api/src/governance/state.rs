@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::ConnectionTrait;
 use zhicha_engine::findings::local_date;
 use zhicha_engine::severity::Severity;
 use zhicha_engine::triggers::{
@@ -21,8 +21,8 @@ use zhicha_engine::triggers::{
     ReportDue, RiskSnapshot, TaskKind, TaskRecord, TaskStatus,
 };
 
-use crate::entities::{accidents, escalations, finding_transitions, findings, rectifications, reports, tasks};
 use crate::error::ApiError;
+use crate::store::{accidents, escalations, findings, reports, tasks};
 
 /// Findings whose rectification is still owed (neither accepted nor cancelled, past draft).
 pub const OPEN_FINDING_STATES: [&str; 4] = ["submitted", "to_rectify", "overdue", "rectification_submitted"];
@@ -56,24 +56,10 @@ async fn risk(db: &impl ConnectionTrait, enterprise_id: i64) -> Result<Option<Ri
     }))
 }
 
-type AccidentRow = (i64, NaiveDate, Option<String>, Option<String>, String, Option<i16>);
+type AccidentRow = accidents::FactRow;
 
 async fn accident_facts(db: &impl ConnectionTrait, enterprise_id: i64) -> Result<Vec<AccidentFact>, ApiError> {
-    let rows: Vec<AccidentRow> = accidents::Entity::find()
-        .select_only()
-        .columns([
-            accidents::Column::Id,
-            accidents::Column::OccurredOn,
-            accidents::Column::AccidentTypeGb86,
-            accidents::Column::BodyPartGb86,
-            accidents::Column::Severity,
-            accidents::Column::DisabilityGrade,
-        ])
-        .filter(accidents::Column::EnterpriseId.eq(enterprise_id))
-        .order_by_asc(accidents::Column::Id)
-        .into_tuple()
-        .all(db)
-        .await?;
+    let rows = accidents::facts_of(db, enterprise_id).await?;
     Ok(rows.into_iter().filter_map(accident_fact).collect())
 }
 
@@ -91,32 +77,9 @@ pub fn accident_fact((id, date, kind, part, severity, grade): AccidentRow) -> Op
 }
 
 async fn finding_facts(db: &impl ConnectionTrait, enterprise_id: i64) -> Result<Vec<FindingFact>, ApiError> {
-    let rows: Vec<(i64, String, String, String)> = findings::Entity::find()
-        .select_only()
-        .columns([findings::Column::Id, findings::Column::Grade, findings::Column::State, findings::Column::Origin])
-        .filter(findings::Column::EnterpriseId.eq(enterprise_id))
-        .filter(findings::Column::State.ne("draft"))
-        .into_tuple()
-        .all(db)
-        .await?;
-    let deadlines: HashMap<i64, NaiveDate> = rectifications::Entity::find()
-        .select_only()
-        .columns([rectifications::Column::FindingId, rectifications::Column::Deadline])
-        .filter(rectifications::Column::EnterpriseId.eq(enterprise_id))
-        .into_tuple::<(i64, NaiveDate)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
-    let rejects: Vec<i64> = finding_transitions::Entity::find()
-        .select_only()
-        .column(finding_transitions::Column::FindingId)
-        .inner_join(findings::Entity)
-        .filter(findings::Column::EnterpriseId.eq(enterprise_id))
-        .filter(finding_transitions::Column::Action.eq("reject"))
-        .into_tuple()
-        .all(db)
-        .await?;
+    let rows = findings::facts_of(db, enterprise_id).await?;
+    let deadlines: HashMap<i64, NaiveDate> = findings::deadlines_of(db, enterprise_id).await?.into_iter().collect();
+    let rejects = findings::rejections_of(db, enterprise_id).await?;
     let mut failed: HashMap<i64, u32> = HashMap::new();
     for id in rejects {
         *failed.entry(id).or_default() += 1;
@@ -171,14 +134,7 @@ async fn reports_due(
     if closed.is_empty() {
         return Ok(Vec::new());
     }
-    let submitted: Vec<(NaiveDate, Option<DateTime<chrono::FixedOffset>>)> = reports::Entity::find()
-        .select_only()
-        .columns([reports::Column::PeriodEnd, reports::Column::SubmittedAt])
-        .filter(reports::Column::EnterpriseId.eq(enterprise_id))
-        .filter(reports::Column::SubmittedAt.is_not_null())
-        .into_tuple()
-        .all(db)
-        .await?;
+    let submitted = reports::submitted_of(db, enterprise_id).await?;
     Ok(closed
         .into_iter()
         .map(|(period, start, end)| ReportDue {
@@ -194,25 +150,9 @@ async fn reports_due(
 }
 
 async fn expert_visits(db: &impl ConnectionTrait, enterprise_id: i64) -> Result<Vec<ExpertVisit>, ApiError> {
-    let rows: Vec<(i64, Option<DateTime<chrono::FixedOffset>>)> = tasks::Entity::find()
-        .select_only()
-        .columns([tasks::Column::Id, tasks::Column::CompletedAt])
-        .filter(tasks::Column::EnterpriseId.eq(enterprise_id))
-        .filter(tasks::Column::Kind.eq(TaskKind::ExpertVisit.as_str()))
-        .filter(tasks::Column::Status.eq("done"))
-        .into_tuple()
-        .all(db)
-        .await?;
+    let rows = tasks::done_of_kind(db, enterprise_id, TaskKind::ExpertVisit.as_str()).await?;
     // A done follow-up names its visit and its verdict in `result` (see crate::governance::experts).
-    let follow_ups: Vec<Option<serde_json::Value>> = tasks::Entity::find()
-        .select_only()
-        .column(tasks::Column::Result)
-        .filter(tasks::Column::EnterpriseId.eq(enterprise_id))
-        .filter(tasks::Column::Kind.eq(TaskKind::FollowUp.as_str()))
-        .filter(tasks::Column::Status.eq("done"))
-        .into_tuple()
-        .all(db)
-        .await?;
+    let follow_ups = tasks::done_results_of_kind(db, enterprise_id, TaskKind::FollowUp.as_str()).await?;
     let failed: std::collections::HashSet<i64> = follow_ups
         .iter()
         .flatten()
@@ -232,16 +172,8 @@ pub async fn escalation_records(
     db: &impl ConnectionTrait,
     enterprise_id: i64,
 ) -> Result<Vec<EscalationRecord>, ApiError> {
-    let rows = escalations::Entity::find()
-        .filter(escalations::Column::EnterpriseId.eq(enterprise_id))
-        .order_by_asc(escalations::Column::Id)
-        .all(db)
-        .await?;
-    let all_tasks = tasks::Entity::find()
-        .filter(tasks::Column::EnterpriseId.eq(enterprise_id))
-        .filter(tasks::Column::EscalationId.is_not_null())
-        .all(db)
-        .await?;
+    let rows = escalations::of_enterprise(db, enterprise_id).await?;
+    let all_tasks = tasks::of_escalations_of(db, enterprise_id).await?;
     let key_of: HashMap<i64, &str> = rows.iter().map(|e| (e.id, e.cause_key.as_str())).collect();
     let mut tasks_of: HashMap<i64, Vec<TaskRecord>> = HashMap::new();
     for t in &all_tasks {

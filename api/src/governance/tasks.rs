@@ -12,21 +12,21 @@
 //! the city's, else the province's.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ConnectionTrait, DbErr};
 use serde_json::{Value, json};
 use zhicha_engine::hazards::HazardLibrary;
 use zhicha_engine::triggers::TaskKind;
 
-use crate::entities::{accidents, enterprises, organisations, tasks};
+use crate::store::enterprises::Enterprise;
+use crate::store::tasks::{self, Task};
+use crate::store::{accidents, organisations};
 
 /// Most hazard items an investigation lists as implicated.
 const MAX_IMPLICATED: usize = 30;
 
 /// What a new task is for.
 pub struct NewTask<'a> {
-    pub enterprise: &'a enterprises::Model,
+    pub enterprise: &'a Enterprise,
     pub escalation_id: i64,
     pub kind: TaskKind,
     pub due: DateTime<Utc>,
@@ -50,20 +50,18 @@ pub async fn create(db: &impl ConnectionTrait, hazards: &HazardLibrary, t: &NewT
     };
     let mut ids = Vec::new();
     for organisation_id in addressed {
-        let row = tasks::ActiveModel {
-            created_at: Set(t.now.fixed_offset()),
-            enterprise_id: Set(t.enterprise.id),
-            escalation_id: Set(Some(t.escalation_id)),
-            accident_id: Set(t.accident_ids.first().copied()),
-            kind: Set(t.kind.as_str().to_string()),
-            status: Set("open".to_string()),
-            organisation_id: Set(organisation_id),
-            due_at: Set(Some(t.due.fixed_offset())),
-            instructions: Set(Some(instructions.clone())),
-            version: Set(1),
-            ..Default::default()
+        let row = tasks::NewTaskRow {
+            enterprise_id: t.enterprise.id,
+            escalation_id: Some(t.escalation_id),
+            accident_id: t.accident_ids.first().copied(),
+            kind: t.kind.as_str(),
+            status: "open",
+            expert_id: None,
+            organisation_id,
+            due_at: Some(t.due),
+            instructions: Some(instructions.clone()),
         };
-        ids.push(tasks::Entity::insert(row).exec(db).await?.last_insert_id);
+        ids.push(tasks::insert(db, row, t.now).await?);
     }
     Ok(ids)
 }
@@ -74,13 +72,7 @@ async fn instructions(db: &impl ConnectionTrait, hazards: &HazardLibrary, t: &Ne
     if t.kind != TaskKind::AccidentInvestigation || t.accident_ids.is_empty() {
         return Ok(json!({ "checklist": t.checklist }));
     }
-    let types: Vec<Option<String>> = accidents::Entity::find()
-        .select_only()
-        .column(accidents::Column::AccidentTypeGb86)
-        .filter(accidents::Column::Id.is_in(t.accident_ids.to_vec()))
-        .into_tuple()
-        .all(db)
-        .await?;
+    let types = accidents::types_gb86_of(db, t.accident_ids).await?;
     let types: Vec<String> = types.into_iter().flatten().collect();
     Ok(json!({
         "checklist": t.checklist,
@@ -106,24 +98,12 @@ pub fn implicated(hazards: &HazardLibrary, industry: Option<&str>, types: &[Stri
 }
 
 /// The bureau of `kind` nearest the enterprise's region: county, city, province.
-pub async fn bureau_of(
-    db: &impl ConnectionTrait,
-    enterprise: &enterprises::Model,
-    kind: &str,
-) -> Result<Option<i64>, DbErr> {
+pub async fn bureau_of(db: &impl ConnectionTrait, enterprise: &Enterprise, kind: &str) -> Result<Option<i64>, DbErr> {
     let Some(region) = enterprise.region_code.as_deref().filter(|r| r.len() == 6) else { return Ok(None) };
     let mut candidates = vec![region.to_string(), format!("{}00", &region[..4]), format!("{}0000", &region[..2])];
     candidates.dedup();
     for code in candidates {
-        let found: Option<i64> = organisations::Entity::find()
-            .select_only()
-            .column(organisations::Column::Id)
-            .filter(organisations::Column::Kind.eq(kind))
-            .filter(organisations::Column::RegionCode.eq(code.as_str()))
-            .order_by_asc(organisations::Column::Id)
-            .into_tuple()
-            .one(db)
-            .await?;
+        let found = organisations::first_of_kind_in(db, kind, &code).await?;
         if found.is_some() {
             return Ok(found);
         }
@@ -135,14 +115,6 @@ pub async fn bureau_of(
 /// first: what the expert dispatcher assigns. It sets `tasks.expert_id` (version-checked)
 /// and, when a task is done, should call [`crate::governance::evaluate_soon`] so the
 /// escalation can close.
-pub async fn awaiting_dispatch(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<tasks::Model>, DbErr> {
-    tasks::Entity::find()
-        .filter(tasks::Column::Kind.is_in([TaskKind::ExpertVisit.as_str(), TaskKind::FollowUp.as_str()]))
-        .filter(tasks::Column::Status.eq("open"))
-        .filter(tasks::Column::ExpertId.is_null())
-        .order_by_asc(tasks::Column::DueAt)
-        .order_by_asc(tasks::Column::Id)
-        .limit(limit)
-        .all(db)
-        .await
+pub async fn awaiting_dispatch(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<Task>, DbErr> {
+    tasks::awaiting_expert(db, &[TaskKind::ExpertVisit.as_str(), TaskKind::FollowUp.as_str()], limit).await
 }

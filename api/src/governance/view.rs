@@ -1,16 +1,16 @@
 //! Escalations as bureaus and enterprises read them, filtered by the caller's scope in
 //! SQL (an escalation of an enterprise outside it reads as not found).
 
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::entities::{enterprises, escalations, tasks};
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::Caller;
 use crate::state::AppState;
+use crate::store::escalations::{self, Escalation};
 use crate::store::scope;
+use crate::store::tasks::{self, Task};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EscalationView {
@@ -88,7 +88,7 @@ pub struct Filter {
     pub enterprise_id: Option<i64>,
 }
 
-fn view(e: escalations::Model) -> (EscalationView, Value) {
+fn view(e: Escalation) -> (EscalationView, Value) {
     (
         EscalationView {
             id: e.id,
@@ -110,7 +110,7 @@ fn view(e: escalations::Model) -> (EscalationView, Value) {
     )
 }
 
-fn task_view(t: tasks::Model) -> TaskView {
+fn task_view(t: Task) -> TaskView {
     TaskView {
         id: t.id,
         kind: t.kind,
@@ -133,7 +133,6 @@ pub async fn list(
     filter: &Filter,
     (page, per_page): (u64, u64),
 ) -> Result<EscalationPage, ApiError> {
-    let db = &state.db;
     if let Some(l) = filter.level
         && !(1..=5).contains(&l)
     {
@@ -144,38 +143,24 @@ pub async fn list(
     {
         return Err(ApiError::field(ErrorCode::InvalidQuery, "state", "open, escalated or closed"));
     }
-    let mut firms = scope::enterprises(caller)?.select_only().column(enterprises::Column::Id);
     if let Some(id) = filter.enterprise_id {
         // The enterprise itself must be in scope: out of scope is not found.
-        scope::enterprise(db, caller, Some(id)).await?;
-        firms = firms.filter(enterprises::Column::Id.eq(id));
+        scope::enterprise(&state.db, caller, Some(id)).await?;
     }
-    let mut q = escalations::Entity::find().filter(escalations::Column::EnterpriseId.in_subquery(firms.into_query()));
-    if let Some(l) = filter.level {
-        q = q.filter(escalations::Column::Level.eq(l));
-    }
-    if let Some(s) = &filter.state {
-        q = q.filter(escalations::Column::State.eq(s.as_str()));
-    }
-    let total = q.clone().count(db).await?;
-    let rows = q.order_by_desc(escalations::Column::Id).offset((page - 1) * per_page).limit(per_page).all(db).await?;
+    let only = escalations::Filter {
+        level: filter.level,
+        state: filter.state.as_deref(),
+        enterprise_id: filter.enterprise_id,
+    };
+    let (total, rows) = escalations::page_in_scope(&state.db, caller, &only, page, per_page).await?;
     Ok(EscalationPage { page, per_page, total, escalations: rows.into_iter().map(|e| view(e).0).collect() })
 }
 
 /// One escalation in the caller's scope, with its tasks.
 pub async fn detail(state: &AppState, caller: &Caller, id: i64) -> Result<EscalationDetail, ApiError> {
     let db = &state.db;
-    let firms = scope::enterprises(caller)?.select_only().column(enterprises::Column::Id);
-    let e = escalations::Entity::find_by_id(id)
-        .filter(escalations::Column::EnterpriseId.in_subquery(firms.into_query()))
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("escalation"))?;
-    let tasks = tasks::Entity::find()
-        .filter(tasks::Column::EscalationId.eq(e.id))
-        .order_by_asc(tasks::Column::Id)
-        .all(db)
-        .await?;
+    let e = escalations::in_scope(db, caller, id).await?.ok_or_else(|| ApiError::not_found("escalation"))?;
+    let tasks = tasks::of_escalation(db, e.id).await?;
     let (escalation, inputs) = view(e);
     Ok(EscalationDetail { escalation, inputs, tasks: tasks.into_iter().map(task_view).collect() })
 }

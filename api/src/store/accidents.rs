@@ -10,6 +10,7 @@ use sea_orm::{
 };
 
 use crate::entities::accidents;
+use crate::store::enterprises;
 
 pub type Accident = accidents::Model;
 
@@ -224,4 +225,38 @@ pub async fn all_facts(db: &impl ConnectionTrait) -> Result<Vec<(i64, FactRow, O
             (enterprise, (id, date, kind, part, severity, grade), job)
         })
         .collect())
+}
+
+/// What the analysis reads of an accident: enterprise, date, accident type, body part
+/// and injury nature (GB 6441-86), job, severity, fund payout (fen).
+pub type AnalysisRow =
+    (i64, NaiveDate, Option<String>, Option<String>, Option<String>, Option<String>, String, Option<i64>);
+
+/// The accidents between `from` and `to` (inclusive) of the enterprises whose region
+/// starts with `prefix` (every enterprise without one), as the analysis reads them. The
+/// enterprises are a subquery, so one query reads a province's accidents and nothing
+/// outside it is ever loaded.
+pub async fn analysis_rows(
+    db: &impl ConnectionTrait,
+    prefix: Option<&str>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<AnalysisRow>, DbErr> {
+    accidents::Entity::find()
+        .filter(accidents::Column::EnterpriseId.in_subquery(enterprises::ids_in_region(prefix)))
+        .filter(accidents::Column::OccurredOn.between(from, to))
+        .select_only()
+        .columns([
+            accidents::Column::EnterpriseId,
+            accidents::Column::OccurredOn,
+            accidents::Column::AccidentTypeGb86,
+            accidents::Column::BodyPartGb86,
+            accidents::Column::InjuryNatureGb86,
+            accidents::Column::Job,
+            accidents::Column::Severity,
+            accidents::Column::FundPayoutFen,
+        ])
+        .into_tuple()
+        .all(db)
+        .await
 }

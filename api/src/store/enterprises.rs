@@ -1,9 +1,10 @@
 //! Enterprises (`enterprises`): the companies whose hazards are checked. One enterprise
 //! in the caller's scope is `store::scope::enterprise`.
 
+use sea_orm::sea_query::SelectStatement;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    QueryOrder, QuerySelect, QueryTrait, Select,
 };
 
 use crate::domain::Caller;
@@ -166,4 +167,40 @@ pub async fn insert(db: &impl ConnectionTrait, e: NewEnterprise) -> Result<Enter
 /// Inserts enterprises in one statement and returns them as stored (with their ids).
 pub async fn insert_many(db: &impl ConnectionTrait, rows: Vec<NewEnterprise>) -> Result<Vec<Enterprise>, DbErr> {
     enterprises::Entity::insert_many(rows.into_iter().map(NewEnterprise::model)).exec_with_returning(db).await
+}
+
+/// The enterprises whose region code starts with `prefix` (a bureau's region, already
+/// checked against the caller's); every enterprise without one (the operator's CLI).
+fn in_region(prefix: Option<&str>) -> Select<enterprises::Entity> {
+    let q = enterprises::Entity::find();
+    match prefix {
+        Some(p) => q.filter(enterprises::Column::RegionCode.starts_with(p)),
+        None => q,
+    }
+}
+
+/// The ids of the enterprises [`in_region`], as a subquery.
+pub fn ids_in_region(prefix: Option<&str>) -> SelectStatement {
+    in_region(prefix).select_only().column(enterprises::Column::Id).into_query()
+}
+
+/// What the analysis reads of an enterprise: id, name, industry code (GB/T 4754),
+/// workforce, insured workers.
+pub type AnalysisRow = (i64, String, Option<String>, Option<i32>, Option<i32>);
+
+/// The enterprises [`in_region`] as the analysis reads them: only those columns, since
+/// a province has tens of thousands of rows.
+pub async fn analysis_rows(db: &impl ConnectionTrait, prefix: Option<&str>) -> Result<Vec<AnalysisRow>, DbErr> {
+    in_region(prefix)
+        .select_only()
+        .columns([
+            enterprises::Column::Id,
+            enterprises::Column::Name,
+            enterprises::Column::IndustryCode,
+            enterprises::Column::Workforce,
+            enterprises::Column::InsuredWorkers,
+        ])
+        .into_tuple()
+        .all(db)
+        .await
 }

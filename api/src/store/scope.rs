@@ -1,7 +1,8 @@
 //! Enterprise queries filtered by the caller's scope in SQL: a row outside the scope
 //! is never loaded, so it reads as not found.
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Select};
+use sea_orm::sea_query::SelectStatement;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Select};
 
 use crate::domain::{Caller, Scope};
 use crate::entities::enterprises;
@@ -31,4 +32,14 @@ pub fn enterprises(caller: &Caller) -> Result<Select<enterprises::Entity>, ApiEr
             return Err(ApiError::new(ErrorCode::Forbidden, "this account has no enterprise scope"));
         }
     })
+}
+
+/// The ids of the enterprises in the caller's scope (only `id`, given one), as a
+/// subquery for the rows that hang off them.
+pub fn enterprise_ids(caller: &Caller, id: Option<i64>) -> Result<SelectStatement, ApiError> {
+    let mut q = enterprises(caller)?.select_only().column(enterprises::Column::Id);
+    if let Some(id) = id {
+        q = q.filter(enterprises::Column::Id.eq(id));
+    }
+    Ok(q.into_query())
 }

@@ -14,22 +14,20 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::ConnectionTrait;
 use serde_json::json;
 use zhicha_engine::industry_code::section_of;
 
 use super::rank::{Candidate, IndustryMatch, draw};
 use super::system_audit;
-use crate::entities::{
-    accidents, enterprises, expert_competences, expert_conflicts, experts, outbox, task_dispatches, tasks,
-};
 use crate::error::ApiError;
 use crate::platform::audit;
 use crate::selfcheck::evidence::GeoPoint;
 use crate::state::AppState;
+use crate::store::enterprises::{self, Enterprise};
+use crate::store::experts::{self, Competence, Expert};
+use crate::store::tasks::{self, NewDispatch, Task};
+use crate::store::{accidents, outbox};
 
 /// Task kinds the dispatcher gives to experts.
 pub const DISPATCHED_KINDS: &[&str] = &["expert_visit", "follow_up"];
@@ -57,17 +55,7 @@ pub struct Pending {
 
 /// Dispatches every pending task (oldest first, at most 500 per run).
 pub async fn dispatch_pending(state: &AppState, now: DateTime<Utc>) -> Result<Pending, ApiError> {
-    let ids: Vec<i64> = tasks::Entity::find()
-        .select_only()
-        .column(tasks::Column::Id)
-        .filter(tasks::Column::Status.eq("open"))
-        .filter(tasks::Column::ExpertId.is_null())
-        .filter(tasks::Column::Kind.is_in(DISPATCHED_KINDS.iter().copied()))
-        .order_by_asc(tasks::Column::Id)
-        .limit(500)
-        .into_tuple()
-        .all(&state.db)
-        .await?;
+    let ids = tasks::awaiting_expert_ids(&state.db, DISPATCHED_KINDS, 500).await?;
     let mut out = Pending::default();
     for id in ids {
         match dispatch_task(state, id, now).await? {
@@ -83,11 +71,11 @@ pub async fn dispatch_pending(state: &AppState, now: DateTime<Utc>) -> Result<Pe
 #[tracing::instrument(skip(state))]
 pub async fn dispatch_task(state: &AppState, task_id: i64, now: DateTime<Utc>) -> Result<Dispatched, ApiError> {
     let db = &state.db;
-    let Some(task) = tasks::Entity::find_by_id(task_id).one(db).await? else { return Ok(Dispatched::NotPending) };
+    let Some(task) = tasks::by_id(db, task_id).await? else { return Ok(Dispatched::NotPending) };
     if task.status != "open" || task.expert_id.is_some() || !DISPATCHED_KINDS.contains(&task.kind.as_str()) {
         return Ok(Dispatched::NotPending);
     }
-    let Some(enterprise) = enterprises::Entity::find_by_id(task.enterprise_id).one(db).await? else {
+    let Some(enterprise) = enterprises::by_id(db, task.enterprise_id).await? else {
         return Ok(Dispatched::NotPending);
     };
     let candidates = candidates(db, &task, &enterprise).await?;
@@ -97,40 +85,28 @@ pub async fn dispatch_task(state: &AppState, task_id: i64, now: DateTime<Utc>) -
     };
 
     let txn = crate::platform::db::begin_write(db).await?;
-    let claimed = tasks::Entity::update_many()
-        .col_expr(tasks::Column::ExpertId, Expr::value(d.drawn))
-        .col_expr(tasks::Column::Version, Expr::col(tasks::Column::Version).add(1))
-        .filter(tasks::Column::Id.eq(task.id))
-        .filter(tasks::Column::Status.eq("open"))
-        .filter(tasks::Column::ExpertId.is_null())
-        .filter(tasks::Column::Version.eq(task.version))
-        .exec(&txn)
-        .await?;
-    if claimed.rows_affected == 0 {
+    if !tasks::claim_for(&txn, task.id, d.drawn, task.version).await? {
         return Ok(Dispatched::NotPending);
     }
     let respond_by = now + Duration::hours(state.settings.experts.accept_hours);
-    let offer = task_dispatches::ActiveModel {
-        created_at: Set(now.fixed_offset()),
-        task_id: Set(task.id),
-        expert_id: Set(d.drawn),
-        status: Set("offered".to_string()),
-        drawn_from: Set(json!(d)),
-        offered_at: Set(now.fixed_offset()),
-        respond_by: Set(respond_by.fixed_offset()),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
+    let offer = NewDispatch {
+        task_id: task.id,
+        expert_id: d.drawn,
+        status: "offered",
+        drawn_from: json!(d),
+        respond_by,
+        responded_at: None,
+    };
+    let dispatch_id = tasks::insert_dispatch(&txn, offer, now).await?;
     let detail = format!("expert {} drawn from {:?} (seed {})", d.drawn, d.tied, d.seed);
     audit::append(&txn, system_audit("task.dispatch", task.id, Some(task.enterprise_id), detail)).await?;
     txn.commit().await?;
     tracing::info!(task = task.id, expert = d.drawn, tied = d.tied.len(), "task offered");
-    Ok(Dispatched::Offered { expert_id: d.drawn, dispatch_id: offer.id })
+    Ok(Dispatched::Offered { expert_id: d.drawn, dispatch_id })
 }
 
 /// The enterprise's division and section (GB/T 4754), when known.
-fn industry_of(e: &enterprises::Model) -> (Option<String>, Option<char>) {
+fn industry_of(e: &Enterprise) -> (Option<String>, Option<char>) {
     let code = e.industry_code.as_deref().unwrap_or("");
     let digits: String = code.chars().filter(char::is_ascii_digit).take(2).collect();
     let division = e.industry_division.clone().or((digits.len() == 2).then_some(digits));
@@ -143,10 +119,10 @@ fn industry_of(e: &enterprises::Model) -> (Option<String>, Option<char>) {
 }
 
 /// The task's accident types as (code system, code) pairs, from its accident.
-async fn accident_types(db: &impl ConnectionTrait, task: &tasks::Model) -> Result<HashSet<(String, String)>, ApiError> {
+async fn accident_types(db: &impl ConnectionTrait, task: &Task) -> Result<HashSet<(String, String)>, ApiError> {
     let mut out = HashSet::new();
     let Some(id) = task.accident_id else { return Ok(out) };
-    if let Some(a) = accidents::Entity::find_by_id(id).one(db).await? {
+    if let Some(a) = accidents::by_id(db, id).await? {
         if let Some(c) = a.accident_type_gb86 {
             out.insert(("gb6441-86".to_string(), c));
         }
@@ -159,55 +135,21 @@ async fn accident_types(db: &impl ConnectionTrait, task: &tasks::Model) -> Resul
 
 async fn candidates(
     db: &impl ConnectionTrait,
-    task: &tasks::Model,
-    enterprise: &enterprises::Model,
+    task: &Task,
+    enterprise: &Enterprise,
 ) -> Result<Vec<Candidate>, ApiError> {
-    let mut excluded: HashSet<i64> = expert_conflicts::Entity::find()
-        .filter(expert_conflicts::Column::EnterpriseId.eq(enterprise.id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| c.expert_id)
-        .collect();
-    excluded.extend(
-        task_dispatches::Entity::find()
-            .filter(task_dispatches::Column::TaskId.eq(task.id))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|d| d.expert_id),
-    );
-    let pool: Vec<experts::Model> = experts::Entity::find()
-        .filter(experts::Column::Active.eq(true))
-        .all(db)
-        .await?
-        .into_iter()
-        .filter(|x| !excluded.contains(&x.id))
-        .collect();
+    let mut excluded: HashSet<i64> = experts::conflicted_with(db, enterprise.id).await?.into_iter().collect();
+    excluded.extend(tasks::dispatches_of(db, task.id).await?.into_iter().map(|d| d.expert_id));
+    let pool: Vec<Expert> = experts::active(db).await?.into_iter().filter(|x| !excluded.contains(&x.id)).collect();
     if pool.is_empty() {
         return Ok(Vec::new());
     }
     let ids: Vec<i64> = pool.iter().map(|x| x.id).collect();
-    let mut competences: HashMap<i64, Vec<expert_competences::Model>> = HashMap::new();
-    for c in expert_competences::Entity::find()
-        .filter(expert_competences::Column::ExpertId.is_in(ids.clone()))
-        .all(db)
-        .await?
-    {
+    let mut competences: HashMap<i64, Vec<Competence>> = HashMap::new();
+    for c in experts::competences_of(db, ids.clone()).await? {
         competences.entry(c.expert_id).or_default().push(c);
     }
-    let open: HashMap<i64, i64> = tasks::Entity::find()
-        .select_only()
-        .column(tasks::Column::ExpertId)
-        .column_as(Expr::col(tasks::Column::Id).count(), "n")
-        .filter(tasks::Column::ExpertId.is_in(ids))
-        .filter(tasks::Column::Status.is_in(["open", "accepted"]))
-        .group_by(tasks::Column::ExpertId)
-        .into_tuple::<(i64, i64)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
+    let open = tasks::open_counts(db, ids).await?;
     let (division, section) = industry_of(enterprise);
     let wanted = accident_types(db, task).await?;
     let site = enterprise.latitude.zip(enterprise.longitude).and_then(|(la, lo)| GeoPoint::new(la, lo));
@@ -257,33 +199,18 @@ async fn candidates(
 
 /// No one qualified: logged, and the enterprise's service organisation is told once
 /// for each set of refusals (a new decline or expiry that empties the pool tells again).
-async fn unfilled(
-    state: &AppState,
-    task: &tasks::Model,
-    enterprise: &enterprises::Model,
-    now: DateTime<Utc>,
-) -> Result<(), ApiError> {
-    let asked =
-        task_dispatches::Entity::find().filter(task_dispatches::Column::TaskId.eq(task.id)).all(&state.db).await?.len();
+async fn unfilled(state: &AppState, task: &Task, enterprise: &Enterprise, now: DateTime<Utc>) -> Result<(), ApiError> {
+    let asked = tasks::dispatches_of(&state.db, task.id).await?.len();
     tracing::warn!(task = task.id, enterprise = enterprise.id, asked, "no qualified expert for the task");
-    outbox::Entity::insert(outbox::ActiveModel {
-        created_at: Set(now.fixed_offset()),
-        topic: Set(UNFILLED_TOPIC.to_string()),
-        payload: Set(json!({
-            "task_id": task.id,
-            "kind": task.kind,
-            "enterprise_id": enterprise.id,
-            "enterprise_name": enterprise.name,
-            "organisation_id": enterprise.service_org_id,
-            "experts_asked": asked,
-        })),
-        available_at: Set(now.fixed_offset()),
-        attempts: Set(0),
-        dedupe_key: Set(Some(format!("expert-unfilled:{}:{asked}", task.id))),
-        ..Default::default()
-    })
-    .on_conflict(OnConflict::column(outbox::Column::DedupeKey).do_nothing().to_owned())
-    .exec_without_returning(&state.db)
-    .await?;
+    let payload = json!({
+        "task_id": task.id,
+        "kind": task.kind,
+        "enterprise_id": enterprise.id,
+        "enterprise_name": enterprise.name,
+        "organisation_id": enterprise.service_org_id,
+        "experts_asked": asked,
+    });
+    outbox::enqueue_once(&state.db, UNFILLED_TOPIC, payload, format!("expert-unfilled:{}:{asked}", task.id), now)
+        .await?;
     Ok(())
 }

@@ -15,18 +15,13 @@
 //! "follow_up_due", "visited_at" (first check-in), "findings_reported" }`.
 
 use chrono::{DateTime, Duration, FixedOffset, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder,
-};
+use sea_orm::ConnectionTrait;
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
 use super::view::{CheckinView, TaskDetail, detail};
 use super::{expert_of, invalid_state, own_task};
-use crate::entities::{enterprises, expert_reports, findings, outbox, task_checkins, task_dispatches, tasks};
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::Caller;
 use crate::identity::service::Origin;
@@ -34,6 +29,9 @@ use crate::platform::audit::{self, Entry};
 use crate::selfcheck::evidence::GeoPoint;
 use crate::selfcheck::findings::{FindingDetail, NewFinding, create_in};
 use crate::state::AppState;
+use crate::store::experts::{self, NewReport};
+use crate::store::tasks::{self, Checkin, NewCheckin, NewDispatch, NewTaskRow, Task};
+use crate::store::{enterprises, findings, outbox};
 
 /// Outbox topic: a follow-up inspection found rectification failed.
 pub const FOLLOW_UP_FAILED_TOPIC: &str = "follow_up_failed";
@@ -103,7 +101,7 @@ async fn working_task(
     caller: &Caller,
     id: i64,
     kind: Option<&str>,
-) -> Result<(tasks::Model, task_checkins::Model), ApiError> {
+) -> Result<(Task, Checkin), ApiError> {
     let task = own_task(db, caller, id).await?;
     if task.status != "accepted" {
         return Err(invalid_state(&task.status, "accept the task first; done and cancelled tasks are closed"));
@@ -111,10 +109,7 @@ async fn working_task(
     if let Some(k) = kind.filter(|k| *k != task.kind) {
         return Err(invalid_state(&task.status, &format!("this is done on a task of kind {k}, not {}", task.kind)));
     }
-    let first = task_checkins::Entity::find()
-        .filter(task_checkins::Column::TaskId.eq(task.id))
-        .order_by_asc(task_checkins::Column::Id)
-        .one(db)
+    let first = tasks::first_checkin(db, task.id)
         .await?
         .ok_or_else(|| invalid_state("not_checked_in", "check in on site first"))?;
     Ok((task, first))
@@ -138,26 +133,22 @@ pub async fn checkin(
     if task.status != "accepted" {
         return Err(invalid_state(&task.status, "accept the task before checking in"));
     }
-    let e = enterprises::Entity::find_by_id(task.enterprise_id).one(&state.db).await?;
+    let e = enterprises::by_id(&state.db, task.enterprise_id).await?;
     let site = e.and_then(|e| e.latitude.zip(e.longitude)).and_then(|(la, lo)| GeoPoint::new(la, lo));
     let distance_m = site.map(|s| (s.distance_m(here) * 10.0).round() / 10.0);
     let far = distance_m.is_some_and(|d| d > state.settings.experts.site_radius_m);
     let txn = crate::platform::db::begin_write(&state.db).await?;
-    let row = task_checkins::ActiveModel {
-        created_at: Set(now.fixed_offset()),
-        task_id: Set(task.id),
-        expert_id: Set(expert_of(caller)?),
-        user_id: Set(caller.user_id),
-        checked_in_at: Set(now.fixed_offset()),
-        client_at: Set(req.at),
-        latitude: Set(req.latitude),
-        longitude: Set(req.longitude),
-        distance_m: Set(distance_m),
-        far: Set(far),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
+    let checkin = NewCheckin {
+        task_id: task.id,
+        expert_id: expert_of(caller)?,
+        user_id: caller.user_id,
+        client_at: req.at,
+        latitude: req.latitude,
+        longitude: req.longitude,
+        distance_m,
+        far,
+    };
+    let row = tasks::insert_checkin(&txn, checkin, now).await?;
     let d = distance_m.map_or_else(|| "site unknown".to_string(), |d| format!("{d} m from the site"));
     audit::append(
         &txn,
@@ -190,10 +181,7 @@ pub async fn report_finding(
     origin: &Origin,
 ) -> Result<(FindingDetail, bool), ApiError> {
     let (task, _) = working_task(&state.db, caller, id, None).await?;
-    let e = enterprises::Entity::find_by_id(task.enterprise_id)
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("task"))?;
+    let e = enterprises::by_id(&state.db, task.enterprise_id).await?.ok_or_else(|| ApiError::not_found("task"))?;
     let finding = NewFinding {
         client_id: req.client_id.clone(),
         inspection_id: None,
@@ -225,61 +213,47 @@ pub async fn report(
     }
     let (task, first) = working_task(&state.db, caller, id, Some("expert_visit")).await?;
     let expert = expert_of(caller)?;
-    let found = findings::Entity::find()
-        .filter(findings::Column::EnterpriseId.eq(task.enterprise_id))
-        .filter(findings::Column::ReportedBy.eq(caller.user_id))
-        .filter(findings::Column::Origin.eq("expert"))
-        .filter(findings::Column::CreatedAt.gte(first.checked_in_at))
-        .count(&state.db)
-        .await?;
+    let found =
+        findings::count_reported_since(&state.db, task.enterprise_id, caller.user_id, "expert", first.checked_in_at)
+            .await?;
     let due = now + Duration::days(req.follow_up_days);
 
     let txn = crate::platform::db::begin_write(&state.db).await?;
-    let follow = tasks::ActiveModel {
-        created_at: Set(now.fixed_offset()),
-        enterprise_id: Set(task.enterprise_id),
-        escalation_id: Set(task.escalation_id),
-        accident_id: Set(task.accident_id),
-        kind: Set("follow_up".to_string()),
-        status: Set("accepted".to_string()),
-        expert_id: Set(Some(expert)),
-        organisation_id: Set(task.organisation_id),
-        due_at: Set(Some(due.fixed_offset())),
-        version: Set(1),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    task_dispatches::ActiveModel {
-        created_at: Set(now.fixed_offset()),
-        task_id: Set(follow.id),
-        expert_id: Set(expert),
-        status: Set("accepted".to_string()),
-        drawn_from: Set(json!({ "follow_up_of": task.id })),
-        offered_at: Set(now.fixed_offset()),
-        respond_by: Set(now.fixed_offset()),
-        responded_at: Set(Some(now.fixed_offset())),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    let report = expert_reports::ActiveModel {
-        created_at: Set(now.fixed_offset()),
-        task_id: Set(task.id),
-        expert_id: Set(expert),
-        user_id: Set(caller.user_id),
-        summary: Set(summary),
-        plan: Set(plan),
-        follow_up_task_id: Set(Some(follow.id)),
-        follow_up_due: Set(due.fixed_offset()),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
+    let follow = NewTaskRow {
+        enterprise_id: task.enterprise_id,
+        escalation_id: task.escalation_id,
+        accident_id: task.accident_id,
+        kind: "follow_up",
+        status: "accepted",
+        expert_id: Some(expert),
+        organisation_id: task.organisation_id,
+        due_at: Some(due),
+        instructions: None,
+    };
+    let follow_id = tasks::insert(&txn, follow, now).await?;
+    let offer = NewDispatch {
+        task_id: follow_id,
+        expert_id: expert,
+        status: "accepted",
+        drawn_from: json!({ "follow_up_of": task.id }),
+        respond_by: now,
+        responded_at: Some(now),
+    };
+    tasks::insert_dispatch(&txn, offer, now).await?;
+    let report = NewReport {
+        task_id: task.id,
+        expert_id: expert,
+        user_id: caller.user_id,
+        summary,
+        plan,
+        follow_up_task_id: Some(follow_id),
+        follow_up_due: due,
+    };
+    let report_id = experts::insert_report(&txn, report, now).await?;
     let result = json!({
         "kind": "expert_visit",
-        "report_id": report.id,
-        "follow_up_task_id": follow.id,
+        "report_id": report_id,
+        "follow_up_task_id": follow_id,
         "follow_up_due": due.fixed_offset(),
         "visited_at": first.checked_in_at,
         "findings_reported": found,
@@ -290,7 +264,7 @@ pub async fn report(
         Entry::by(caller, origin, "task.report", "task")
             .object(task.id)
             .enterprise(task.enterprise_id)
-            .detail(format!("follow-up task {} due {}", follow.id, due.date_naive())),
+            .detail(format!("follow-up task {follow_id} due {}", due.date_naive())),
     )
     .await?;
     txn.commit().await?;
@@ -302,21 +276,11 @@ pub async fn report(
 /// Marks `task` done with `result` if nobody changed it since it was read.
 async fn finish(
     txn: &impl ConnectionTrait,
-    task: &tasks::Model,
+    task: &Task,
     result: serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    let r = tasks::Entity::update_many()
-        .col_expr(tasks::Column::Status, Expr::value("done"))
-        .col_expr(tasks::Column::CompletedAt, Expr::value(Some(now.fixed_offset())))
-        .col_expr(tasks::Column::Result, Expr::value(result))
-        .col_expr(tasks::Column::Version, Expr::col(tasks::Column::Version).add(1))
-        .filter(tasks::Column::Id.eq(task.id))
-        .filter(tasks::Column::Status.eq("accepted"))
-        .filter(tasks::Column::Version.eq(task.version))
-        .exec(txn)
-        .await?;
-    if r.rows_affected == 0 {
+    if !tasks::finish(txn, task.id, task.version, Some("accepted"), result, now).await? {
         return Err(ApiError::new(ErrorCode::VersionConflict, "the task changed meanwhile; read it again")
             .with_details(json!({ "current_version": task.version + 1 })));
     }
@@ -341,11 +305,7 @@ pub async fn follow_up(
         return Err(ApiError::field(ErrorCode::InvalidField, "finding_ids", "at most 500"));
     }
     let (task, _) = working_task(&state.db, caller, id, Some("follow_up")).await?;
-    let checked = findings::Entity::find()
-        .filter(findings::Column::EnterpriseId.eq(task.enterprise_id))
-        .filter(findings::Column::Id.is_in(req.finding_ids.clone()))
-        .all(&state.db)
-        .await?;
+    let checked = findings::of_enterprise_among(&state.db, task.enterprise_id, &req.finding_ids).await?;
     if let Some((i, _)) = req.finding_ids.iter().enumerate().find(|(_, f)| !checked.iter().any(|c| c.id == **f)) {
         return Err(ApiError::field(
             ErrorCode::InvalidField,
@@ -353,11 +313,7 @@ pub async fn follow_up(
             "not a finding of this enterprise",
         ));
     }
-    let visit = expert_reports::Entity::find()
-        .filter(expert_reports::Column::FollowUpTaskId.eq(task.id))
-        .one(&state.db)
-        .await?
-        .map(|r| r.task_id);
+    let visit = experts::report_scheduling(&state.db, task.id).await?.map(|r| r.task_id);
     let result = json!({
         "kind": "follow_up",
         "verdict": req.verdict,
@@ -371,26 +327,16 @@ pub async fn follow_up(
     let txn = crate::platform::db::begin_write(&state.db).await?;
     finish(&txn, &task, result.clone(), now).await?;
     if req.verdict == "failed" {
-        let organisation =
-            enterprises::Entity::find_by_id(task.enterprise_id).one(&txn).await?.and_then(|e| e.service_org_id);
-        outbox::Entity::insert(outbox::ActiveModel {
-            created_at: Set(now.fixed_offset()),
-            topic: Set(FOLLOW_UP_FAILED_TOPIC.to_string()),
-            payload: Set(json!({
-                "task_id": task.id,
-                "enterprise_id": task.enterprise_id,
-                "escalation_id": task.escalation_id,
-                "organisation_id": organisation,
-                "result": result,
-            })),
-            available_at: Set(now.fixed_offset()),
-            attempts: Set(0),
-            dedupe_key: Set(Some(format!("follow-up-failed:{}", task.id))),
-            ..Default::default()
-        })
-        .on_conflict(OnConflict::column(outbox::Column::DedupeKey).do_nothing().to_owned())
-        .exec_without_returning(&txn)
-        .await?;
+        let organisation = enterprises::by_id(&txn, task.enterprise_id).await?.and_then(|e| e.service_org_id);
+        let payload = json!({
+            "task_id": task.id,
+            "enterprise_id": task.enterprise_id,
+            "escalation_id": task.escalation_id,
+            "organisation_id": organisation,
+            "result": result,
+        });
+        let key = format!("follow-up-failed:{}", task.id);
+        outbox::enqueue_once(&txn, FOLLOW_UP_FAILED_TOPIC, payload, key, now).await?;
     }
     audit::append(
         &txn,

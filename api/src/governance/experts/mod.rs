@@ -28,13 +28,13 @@ pub use view::{
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::ConnectionTrait;
 
-use crate::entities::tasks;
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::{Caller, Scope};
 use crate::platform::audit::{Entry, Outcome};
 use crate::state::AppState;
+use crate::store::tasks::{self, Task};
 
 /// The calling expert's id (403 for an account not linked to the pool).
 pub fn expert_of(caller: &Caller) -> Result<i64, ApiError> {
@@ -45,13 +45,9 @@ pub fn expert_of(caller: &Caller) -> Result<i64, ApiError> {
 }
 
 /// A task dispatched to the calling expert; any other reads as not found.
-pub async fn own_task(db: &impl ConnectionTrait, caller: &Caller, id: i64) -> Result<tasks::Model, ApiError> {
+pub async fn own_task(db: &impl ConnectionTrait, caller: &Caller, id: i64) -> Result<Task, ApiError> {
     let expert = expert_of(caller)?;
-    tasks::Entity::find_by_id(id)
-        .filter(tasks::Column::ExpertId.eq(expert))
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("task"))
+    tasks::of_expert(db, expert, id).await?.ok_or_else(|| ApiError::not_found("task"))
 }
 
 /// A task dispatched to the calling expert, with its check-ins, report and result.

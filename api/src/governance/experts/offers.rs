@@ -2,20 +2,18 @@
 //! expire unanswered. A declined or expired offer frees the task for re-dispatch.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::dispatch::{Dispatched, dispatch_task};
 use super::view::{TaskDetail, detail};
 use super::{expert_of, invalid_state, own_task, system_audit};
-use crate::entities::{task_dispatches, tasks};
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::Caller;
 use crate::identity::service::Origin;
 use crate::platform::audit::{self, Entry};
 use crate::state::AppState;
+use crate::store::tasks::{self, Dispatch, Task};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -32,21 +30,12 @@ pub struct Declined {
 }
 
 /// The caller's open offer of `task`.
-async fn open_offer(
-    state: &AppState,
-    caller: &Caller,
-    task: &tasks::Model,
-    now: DateTime<Utc>,
-) -> Result<task_dispatches::Model, ApiError> {
+async fn open_offer(state: &AppState, caller: &Caller, task: &Task, now: DateTime<Utc>) -> Result<Dispatch, ApiError> {
     if task.status != "open" {
         return Err(invalid_state(&task.status, "the task is no longer offered"));
     }
-    let offer = task_dispatches::Entity::find()
-        .filter(task_dispatches::Column::TaskId.eq(task.id))
-        .filter(task_dispatches::Column::ExpertId.eq(expert_of(caller)?))
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("task"))?;
+    let offer =
+        tasks::offer_of(&state.db, task.id, expert_of(caller)?).await?.ok_or_else(|| ApiError::not_found("task"))?;
     if offer.status != "offered" {
         return Err(invalid_state(&offer.status, "the offer has been answered"));
     }
@@ -54,39 +43,6 @@ async fn open_offer(
         return Err(invalid_state("expired", "the offer expired"));
     }
     Ok(offer)
-}
-
-/// Frees `task` from `expert` after a decline or expiry (a conditional update: a
-/// task the expert no longer holds is left alone).
-async fn release(txn: &impl sea_orm::ConnectionTrait, task: i64, expert: i64) -> Result<u64, ApiError> {
-    let r = tasks::Entity::update_many()
-        .col_expr(tasks::Column::ExpertId, Expr::value(Option::<i64>::None))
-        .col_expr(tasks::Column::Version, Expr::col(tasks::Column::Version).add(1))
-        .filter(tasks::Column::Id.eq(task))
-        .filter(tasks::Column::ExpertId.eq(expert))
-        .filter(tasks::Column::Status.eq("open"))
-        .exec(txn)
-        .await?;
-    Ok(r.rows_affected)
-}
-
-/// Sets an offer's answer if it is still `offered`; whether it was.
-async fn answer(
-    txn: &impl sea_orm::ConnectionTrait,
-    offer: i64,
-    status: &str,
-    reason: Option<String>,
-    at: Option<DateTime<Utc>>,
-) -> Result<bool, ApiError> {
-    let r = task_dispatches::Entity::update_many()
-        .col_expr(task_dispatches::Column::Status, Expr::value(status))
-        .col_expr(task_dispatches::Column::Reason, Expr::value(reason))
-        .col_expr(task_dispatches::Column::RespondedAt, Expr::value(at.map(|t| t.fixed_offset())))
-        .filter(task_dispatches::Column::Id.eq(offer))
-        .filter(task_dispatches::Column::Status.eq("offered"))
-        .exec(txn)
-        .await?;
-    Ok(r.rows_affected == 1)
 }
 
 /// The expert takes the task.
@@ -100,15 +56,8 @@ pub async fn accept(
     let task = own_task(&state.db, caller, id).await?;
     let offer = open_offer(state, caller, &task, now).await?;
     let txn = crate::platform::db::begin_write(&state.db).await?;
-    let r = tasks::Entity::update_many()
-        .col_expr(tasks::Column::Status, Expr::value("accepted"))
-        .col_expr(tasks::Column::Version, Expr::col(tasks::Column::Version).add(1))
-        .filter(tasks::Column::Id.eq(task.id))
-        .filter(tasks::Column::ExpertId.eq(offer.expert_id))
-        .filter(tasks::Column::Status.eq("open"))
-        .exec(&txn)
-        .await?;
-    if r.rows_affected == 0 || !answer(&txn, offer.id, "accepted", None, Some(now)).await? {
+    let taken = tasks::accept(&txn, task.id, offer.expert_id).await?;
+    if taken == 0 || !tasks::answer(&txn, offer.id, "accepted", None, Some(now)).await? {
         return Err(ApiError::new(ErrorCode::VersionConflict, "the task changed meanwhile; read it again")
             .with_details(serde_json::json!({ "current_version": task.version + 1 })));
     }
@@ -137,8 +86,8 @@ pub async fn decline(
     let task = own_task(&state.db, caller, id).await?;
     let offer = open_offer(state, caller, &task, now).await?;
     let txn = crate::platform::db::begin_write(&state.db).await?;
-    if !answer(&txn, offer.id, "declined", Some(reason.to_string()), Some(now)).await?
-        || release(&txn, task.id, offer.expert_id).await? == 0
+    if !tasks::answer(&txn, offer.id, "declined", Some(reason.to_string()), Some(now)).await?
+        || tasks::release(&txn, task.id, offer.expert_id).await? == 0
     {
         return Err(ApiError::new(ErrorCode::VersionConflict, "the task changed meanwhile; read it again")
             .with_details(serde_json::json!({ "current_version": task.version + 1 })));
@@ -156,19 +105,14 @@ pub async fn decline(
 /// Expires every offer unanswered past its deadline and frees its task; returns how
 /// many. The caller dispatches the freed tasks again ([`super::tick`] does).
 pub async fn expire_offers(state: &AppState, now: DateTime<Utc>) -> Result<u64, ApiError> {
-    let due = task_dispatches::Entity::find()
-        .filter(task_dispatches::Column::Status.eq("offered"))
-        .filter(task_dispatches::Column::RespondBy.lt(now.fixed_offset()))
-        .find_also_related(tasks::Entity)
-        .all(&state.db)
-        .await?;
+    let due = tasks::expired_offers(&state.db, now).await?;
     let mut n = 0;
     for (offer, task) in due {
         let txn = crate::platform::db::begin_write(&state.db).await?;
-        if !answer(&txn, offer.id, "expired", None, None).await? {
+        if !tasks::answer(&txn, offer.id, "expired", None, None).await? {
             continue;
         }
-        release(&txn, offer.task_id, offer.expert_id).await?;
+        tasks::release(&txn, offer.task_id, offer.expert_id).await?;
         let enterprise = task.map(|t| t.enterprise_id);
         let detail = format!("offer to expert {} unanswered by {}", offer.expert_id, offer.respond_by.to_rfc3339());
         audit::append(&txn, system_audit("task.offer_expired", offer.task_id, enterprise, detail)).await?;

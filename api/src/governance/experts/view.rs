@@ -1,17 +1,16 @@
 //! What experts and bureaus read about tasks: the enterprise's site, the offers with
 //! their draws, check-ins, the report and the result.
 
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-};
+use sea_orm::ConnectionTrait;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::entities::{enterprises, expert_reports, experts, task_checkins, task_dispatches, tasks};
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::Caller;
 use crate::state::AppState;
-use crate::store::scope;
+use crate::store::enterprises::{self, Enterprise};
+use crate::store::experts::{self, Expert};
+use crate::store::tasks::{self, Dispatch, Task};
 
 /// Where the expert goes.
 #[derive(Debug, Serialize, ToSchema)]
@@ -130,7 +129,7 @@ pub struct GovTaskPage {
     pub tasks: Vec<GovTask>,
 }
 
-fn site(e: Option<enterprises::Model>, id: i64) -> SiteView {
+fn site(e: Option<Enterprise>, id: i64) -> SiteView {
     match e {
         Some(e) => SiteView {
             enterprise_id: e.id,
@@ -153,7 +152,7 @@ fn site(e: Option<enterprises::Model>, id: i64) -> SiteView {
     }
 }
 
-fn dispatch_view(d: task_dispatches::Model, expert: Option<experts::Model>) -> DispatchView {
+fn dispatch_view(d: Dispatch, expert: Option<Expert>) -> DispatchView {
     DispatchView {
         expert_id: d.expert_id,
         expert_name: expert.map(|x| x.name),
@@ -166,16 +165,10 @@ fn dispatch_view(d: task_dispatches::Model, expert: Option<experts::Model>) -> D
     }
 }
 
-async fn task_view(db: &impl ConnectionTrait, t: tasks::Model) -> Result<TaskView, ApiError> {
-    let e = enterprises::Entity::find_by_id(t.enterprise_id).one(db).await?;
+async fn task_view(db: &impl ConnectionTrait, t: Task) -> Result<TaskView, ApiError> {
+    let e = enterprises::by_id(db, t.enterprise_id).await?;
     let offer = match t.expert_id {
-        Some(x) => task_dispatches::Entity::find()
-            .filter(task_dispatches::Column::TaskId.eq(t.id))
-            .filter(task_dispatches::Column::ExpertId.eq(x))
-            .find_also_related(experts::Entity)
-            .one(db)
-            .await?
-            .map(|(d, x)| dispatch_view(d, x)),
+        Some(x) => tasks::offer_with_expert(db, t.id, x).await?.map(|(d, x)| dispatch_view(d, x)),
         None => None,
     };
     Ok(TaskView {
@@ -194,12 +187,7 @@ async fn task_view(db: &impl ConnectionTrait, t: tasks::Model) -> Result<TaskVie
 /// The tasks dispatched to `expert`, newest first.
 pub async fn list_for_expert(state: &AppState, expert: i64) -> Result<Vec<TaskView>, ApiError> {
     let db = &state.db;
-    let rows = tasks::Entity::find()
-        .filter(tasks::Column::ExpertId.eq(expert))
-        .order_by_desc(tasks::Column::Id)
-        .limit(500)
-        .all(db)
-        .await?;
+    let rows = tasks::list_of_expert(db, expert, 500).await?;
     let mut out = Vec::with_capacity(rows.len());
     for t in rows {
         out.push(task_view(db, t).await?);
@@ -207,11 +195,8 @@ pub async fn list_for_expert(state: &AppState, expert: i64) -> Result<Vec<TaskVi
     Ok(out)
 }
 
-pub async fn detail(db: &impl ConnectionTrait, t: tasks::Model) -> Result<TaskDetail, ApiError> {
-    let checkins = task_checkins::Entity::find()
-        .filter(task_checkins::Column::TaskId.eq(t.id))
-        .order_by_asc(task_checkins::Column::Id)
-        .all(db)
+pub async fn detail(db: &impl ConnectionTrait, t: Task) -> Result<TaskDetail, ApiError> {
+    let checkins = tasks::checkins_of(db, t.id)
         .await?
         .into_iter()
         .map(|c| CheckinView {
@@ -224,17 +209,14 @@ pub async fn detail(db: &impl ConnectionTrait, t: tasks::Model) -> Result<TaskDe
             far: c.far,
         })
         .collect();
-    let report =
-        expert_reports::Entity::find().filter(expert_reports::Column::TaskId.eq(t.id)).one(db).await?.map(|r| {
-            ReportView {
-                id: r.id,
-                summary: r.summary,
-                plan: r.plan,
-                follow_up_task_id: r.follow_up_task_id,
-                follow_up_due: r.follow_up_due,
-                created_at: r.created_at,
-            }
-        });
+    let report = experts::report_of(db, t.id).await?.map(|r| ReportView {
+        id: r.id,
+        summary: r.summary,
+        plan: r.plan,
+        follow_up_task_id: r.follow_up_task_id,
+        follow_up_due: r.follow_up_due,
+        created_at: r.created_at,
+    });
     let (accident_id, escalation_id, result) = (t.accident_id, t.escalation_id, t.result.clone());
     Ok(TaskDetail { task: task_view(db, t).await?, accident_id, escalation_id, checkins, report, result })
 }
@@ -247,45 +229,25 @@ pub async fn gov_list(
     status: Option<&str>,
     (page, per_page): (u64, u64),
 ) -> Result<GovTaskPage, ApiError> {
+    const KINDS: &[&str] = &[
+        "self_inspection",
+        "accident_investigation",
+        "expert_visit",
+        "joint_research",
+        "joint_supervision",
+        "follow_up",
+    ];
+    if kind.is_some_and(|k| !KINDS.contains(&k)) {
+        return Err(ApiError::field(ErrorCode::InvalidQuery, "kind", "not a task kind"));
+    }
+    if status.is_some_and(|s| !["open", "accepted", "done", "cancelled"].contains(&s)) {
+        return Err(ApiError::field(ErrorCode::InvalidQuery, "status", "open, accepted, done or cancelled"));
+    }
     let db = &state.db;
-    let in_scope = scope::enterprises(caller)?.select_only().column(enterprises::Column::Id).into_query();
-    let mut q = tasks::Entity::find().filter(tasks::Column::EnterpriseId.in_subquery(in_scope));
-    if let Some(k) = kind {
-        const KINDS: &[&str] = &[
-            "self_inspection",
-            "accident_investigation",
-            "expert_visit",
-            "joint_research",
-            "joint_supervision",
-            "follow_up",
-        ];
-        if !KINDS.contains(&k) {
-            return Err(ApiError::field(ErrorCode::InvalidQuery, "kind", "not a task kind"));
-        }
-        q = q.filter(tasks::Column::Kind.eq(k));
-    }
-    if let Some(s) = status {
-        if !["open", "accepted", "done", "cancelled"].contains(&s) {
-            return Err(ApiError::field(ErrorCode::InvalidQuery, "status", "open, accepted, done or cancelled"));
-        }
-        q = q.filter(tasks::Column::Status.eq(s));
-    }
-    let total = q.clone().count(db).await?;
-    let rows = q
-        .find_also_related(enterprises::Entity)
-        .order_by_desc(tasks::Column::Id)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-        .all(db)
-        .await?;
+    let (total, rows) = tasks::page_in_scope(db, caller, kind, status, page, per_page).await?;
     let mut out = Vec::with_capacity(rows.len());
     for (t, e) in rows {
-        let dispatches = task_dispatches::Entity::find()
-            .filter(task_dispatches::Column::TaskId.eq(t.id))
-            .find_also_related(experts::Entity)
-            .order_by_asc(task_dispatches::Column::Id)
-            .all(db)
-            .await?;
+        let dispatches = tasks::dispatches_with_experts(db, t.id).await?;
         let expert_name = dispatches
             .iter()
             .find(|(d, _)| Some(d.expert_id) == t.expert_id)

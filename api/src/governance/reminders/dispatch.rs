@@ -3,16 +3,16 @@
 //! the row is tried again (WeChat may then deliver it twice, which a reminder survives).
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::{Value, json};
 
 use super::queue::TOPIC;
-use super::subscriptions::{TEMPLATE, clear, has_credit, spend};
-use crate::entities::{outbox, users};
+use super::subscriptions::TEMPLATE;
 use crate::error::ApiError;
 use crate::platform::wechat::{SendOutcome, WechatError};
 use crate::state::AppState;
+use crate::store::outbox::{self, Message};
+use crate::store::reminders::{clear, has_credit, spend};
+use crate::store::users;
 
 const BATCH: u64 = 100;
 const LEASE_SECONDS: i64 = 120;
@@ -33,83 +33,36 @@ enum Done {
 }
 
 pub async fn dispatch(state: &AppState, now: DateTime<Utc>) -> Result<Dispatched, ApiError> {
-    let due = outbox::Entity::find()
-        .filter(outbox::Column::Topic.eq(TOPIC))
-        .filter(outbox::Column::DispatchedAt.is_null())
-        .filter(outbox::Column::AvailableAt.lte(now.fixed_offset()))
-        .filter(
-            Condition::any()
-                .add(outbox::Column::LockedUntil.is_null())
-                .add(outbox::Column::LockedUntil.lt(now.fixed_offset())),
-        )
-        .order_by_asc(outbox::Column::Id)
-        .limit(BATCH)
-        .all(&state.db)
-        .await?;
+    let due = outbox::due(&state.db, TOPIC, now, BATCH).await?;
     let mut out = Dispatched::default();
     for row in due {
-        if !claim(state, &row, now).await? {
+        if !outbox::claim(&state.db, row.id, now, now + Duration::seconds(LEASE_SECONDS)).await? {
             continue;
         }
         let done = send_one(state, &row).await?;
         let max = state.settings.reminders.max_attempts;
         match done {
             Done::Sent => {
-                finish(state, row.id, None, now).await?;
+                outbox::finish(&state.db, row.id, None, now).await?;
                 out.sent += 1;
             }
             Done::Skipped(why) => {
-                finish(state, row.id, Some(why), now).await?;
+                outbox::finish(&state.db, row.id, Some(why), now).await?;
                 out.skipped += 1;
             }
             Done::Retry(why) if row.attempts + 1 >= max => {
                 tracing::error!(outbox = row.id, "reminder given up after {max} attempts: {why}");
-                finish(state, row.id, Some(format!("gave up: {why}")), now).await?;
+                outbox::finish(&state.db, row.id, Some(format!("gave up: {why}")), now).await?;
                 out.failed += 1;
             }
             Done::Retry(why) => {
                 // 1, 2, 4 … minutes, at most six hours.
                 let pause = Duration::minutes(1i64 << row.attempts.clamp(0, 8)).min(Duration::hours(6));
-                outbox::Entity::update_many()
-                    .col_expr(outbox::Column::Attempts, Expr::value(row.attempts + 1))
-                    .col_expr(outbox::Column::AvailableAt, Expr::value((now + pause).fixed_offset()))
-                    .col_expr(
-                        outbox::Column::LockedUntil,
-                        Expr::value(Option::<chrono::DateTime<chrono::FixedOffset>>::None),
-                    )
-                    .col_expr(outbox::Column::LastError, Expr::value(why))
-                    .filter(outbox::Column::Id.eq(row.id))
-                    .exec(&state.db)
-                    .await?;
+                outbox::retry_at(&state.db, row.id, row.attempts + 1, now + pause, why).await?;
             }
         }
     }
     Ok(out)
-}
-
-async fn claim(state: &AppState, row: &outbox::Model, now: DateTime<Utc>) -> Result<bool, ApiError> {
-    let taken = outbox::Entity::update_many()
-        .col_expr(outbox::Column::LockedUntil, Expr::value((now + Duration::seconds(LEASE_SECONDS)).fixed_offset()))
-        .filter(outbox::Column::Id.eq(row.id))
-        .filter(outbox::Column::DispatchedAt.is_null())
-        .filter(
-            Condition::any()
-                .add(outbox::Column::LockedUntil.is_null())
-                .add(outbox::Column::LockedUntil.lt(now.fixed_offset())),
-        )
-        .exec(&state.db)
-        .await?;
-    Ok(taken.rows_affected == 1)
-}
-
-async fn finish(state: &AppState, id: i64, error: Option<String>, now: DateTime<Utc>) -> Result<(), ApiError> {
-    outbox::Entity::update_many()
-        .col_expr(outbox::Column::DispatchedAt, Expr::value(now.fixed_offset()))
-        .col_expr(outbox::Column::LastError, Expr::value(error))
-        .filter(outbox::Column::Id.eq(id))
-        .exec(&state.db)
-        .await?;
-    Ok(())
 }
 
 /// What the reminder says, in the template's three fields (WeChat caps `thing` at 20
@@ -136,11 +89,11 @@ fn message(openid: &str, template: &str, page: &str, p: &Value) -> Value {
     })
 }
 
-async fn send_one(state: &AppState, row: &outbox::Model) -> Result<Done, ApiError> {
+async fn send_one(state: &AppState, row: &Message) -> Result<Done, ApiError> {
     let Some(user_id) = row.payload["user_id"].as_i64() else {
         return Ok(Done::Skipped("payload without user_id".into()));
     };
-    let user = users::Entity::find_by_id(user_id).one(&state.db).await?;
+    let user = users::by_id(&state.db, user_id).await?;
     let Some(openid) = user.and_then(|u| u.wx_openid) else {
         return Ok(Done::Skipped("the assignee has no WeChat account".into()));
     };

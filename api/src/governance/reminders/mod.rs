@@ -20,12 +20,10 @@ pub use subscriptions::{SubscriptionRequest, Subscriptions, TEMPLATE, add_credit
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, EntityTrait};
 
-use crate::entities::job_marks;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::store::reminders as store;
 
 const JOB: &str = "reminders";
 
@@ -41,8 +39,8 @@ pub struct Tick {
 
 /// One run at `now`: overdue, then reminders due since the previous run, then sending.
 pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<Tick, ApiError> {
-    let since = match job_marks::Entity::find_by_id(JOB.to_string()).one(&state.db).await? {
-        Some(m) => m.last_run_at.with_timezone(&Utc),
+    let since = match store::last_run(&state.db, JOB).await? {
+        Some(at) => at,
         // First run: nothing is older than the job itself.
         None => now - chrono::Duration::seconds(i64::try_from(state.settings.reminders.interval_seconds).unwrap_or(60)),
     };
@@ -51,13 +49,7 @@ pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<Tick, ApiError
     crate::governance::evaluate_each(state, touched, now).await;
     let mut t = Tick { marked_overdue: marked, ..Tick::default() };
     t.queued = queue_reminders(state, since.min(now), now).await?;
-    job_marks::Entity::insert(job_marks::ActiveModel {
-        name: Set(JOB.to_string()),
-        last_run_at: Set(now.fixed_offset()),
-    })
-    .on_conflict(OnConflict::column(job_marks::Column::Name).update_column(job_marks::Column::LastRunAt).to_owned())
-    .exec_without_returning(&state.db)
-    .await?;
+    store::mark_run(&state.db, JOB, now).await?;
     let d = dispatch(state, now).await?;
     t.sent = d.sent;
     t.skipped = d.skipped;

@@ -4,12 +4,11 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use zhicha_engine::findings::local_date;
 
-use crate::entities::{findings, rectifications};
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::store::findings;
 
 /// Marks every `to_rectify` finding past its deadline; returns how many it marked.
 pub async fn mark_overdue(state: &AppState, now: DateTime<Utc>) -> Result<u64, ApiError> {
@@ -20,21 +19,10 @@ pub async fn mark_overdue(state: &AppState, now: DateTime<Utc>) -> Result<u64, A
 pub async fn mark_overdue_of(state: &AppState, now: DateTime<Utc>) -> Result<(u64, BTreeSet<i64>), ApiError> {
     let mut touched = BTreeSet::new();
     let today = local_date(now);
-    let late = rectifications::Entity::find()
-        .select_only()
-        .column(rectifications::Column::FindingId)
-        .filter(rectifications::Column::Deadline.lt(today))
-        .filter(rectifications::Column::Status.is_in(["open", "rejected"]))
-        .into_tuple::<i64>()
-        .all(&state.db)
-        .await?;
+    let late = findings::past_deadline(&state.db, today).await?;
     let mut marked = 0;
     for chunk in late.chunks(500) {
-        let due = findings::Entity::find()
-            .filter(findings::Column::Id.is_in(chunk.to_vec()))
-            .filter(findings::Column::State.eq("to_rectify"))
-            .all(&state.db)
-            .await?;
+        let due = findings::to_rectify_among(&state.db, chunk).await?;
         for f in due {
             if crate::selfcheck::findings::mark_overdue(state, &f, now).await? {
                 marked += 1;

@@ -11,25 +11,18 @@ pub mod rows;
 pub use report::{AnalysisReport, Request};
 
 use chrono::Utc;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
 
-use crate::entities::{enterprises, regions};
 use crate::error::ApiError;
 use crate::identity::Caller;
 use crate::state::AppState;
+use crate::store::regions;
 use report::{share_of, year_of};
-
-/// The caller's region, or `region` within it, as an enterprise selection.
-fn within(caller: &Caller, region: Option<&str>) -> Result<(String, Select<enterprises::Entity>), ApiError> {
-    let (code, prefix) = crate::oversight::dashboard::region_of(caller, region)?;
-    Ok((code, enterprises::Entity::find().filter(enterprises::Column::RegionCode.starts_with(prefix))))
-}
 
 /// The region's name as GB/T 2260 gives it, else its code.
 pub async fn region_name(state: &AppState, code: &str) -> String {
-    match regions::Entity::find_by_id(code.to_string()).one(&state.db).await {
-        Ok(Some(r)) => r.name_zh,
-        _ => code.to_string(),
+    match regions::names_zh(&state.db, vec![code.to_string()]).await {
+        Ok(mut names) => names.remove(code).unwrap_or_else(|| code.to_string()),
+        Err(_) => code.to_string(),
     }
 }
 
@@ -64,7 +57,8 @@ pub async fn report(
     let now = Utc::now();
     let year = year_of(year, now)?;
     let share = share_of(share)?;
-    let (code, sel) = within(caller, region)?;
+    // The caller's region, or `region` within it.
+    let (code, prefix) = crate::oversight::dashboard::region_of(caller, region)?;
     let name = region_name(state, &code).await;
     let req = Request {
         region_code: Some(code),
@@ -75,5 +69,5 @@ pub async fn report(
         rules: state.analysis.clone(),
         catalog: state.catalog.clone(),
     };
-    report::build(&state.db, sel, req).await
+    report::build(&state.db, Some(&prefix), req).await
 }

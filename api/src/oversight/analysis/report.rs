@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, Select};
+use sea_orm::ConnectionTrait;
 use serde::Serialize;
 use zhicha_engine::Catalog;
 use zhicha_engine::analysis::{
@@ -15,7 +15,6 @@ use zhicha_engine::analysis::{
 };
 
 use super::rows;
-use crate::entities::enterprises;
 use crate::error::{ApiError, ErrorCode};
 
 /// Years of trend before the report's year (the seed's reports look back three years).
@@ -92,15 +91,17 @@ pub struct Request {
     pub catalog: Arc<Catalog>,
 }
 
-/// The whole report over the enterprises `within` selects. The rows are read
+/// The whole report over the enterprises whose region code starts with `region_prefix`
+/// (every enterprise without one). The rows are read
 /// asynchronously; the computation (seconds for a province's accidents in a debug build)
 /// runs on the blocking pool so it never stalls the server's event loop.
 pub async fn build(
     db: &impl ConnectionTrait,
-    within: Select<enterprises::Entity>,
+    region_prefix: Option<&str>,
     r: Request,
 ) -> Result<AnalysisReport, ApiError> {
-    let (firms, accidents) = rows::load(db, within, first_of(r.year - TREND_YEARS_BEFORE), last_of(r.year)).await?;
+    let (firms, accidents) =
+        rows::load(db, region_prefix, first_of(r.year - TREND_YEARS_BEFORE), last_of(r.year)).await?;
     tokio::task::spawn_blocking(move || compute(r, &firms, &accidents)).await.map_err(ApiError::internal)?
 }
 

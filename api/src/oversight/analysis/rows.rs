@@ -1,35 +1,22 @@
-//! The rows the analysis reads, loaded in SQL within a set of enterprises (the caller's
-//! region for the API, every enterprise for the operator's CLI).
+//! The rows the analysis reads, loaded in SQL within a region (the caller's for the
+//! API, every enterprise for the operator's CLI).
 
 use chrono::NaiveDate;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Select};
+use sea_orm::{ConnectionTrait, DbErr};
 use zhicha_engine::analysis::{AccidentRow, EnterpriseRow};
 use zhicha_engine::severity::Severity;
 
-use crate::entities::{accidents, enterprises};
+use crate::store::{accidents, enterprises};
 
-/// The enterprises `within` selects and their accidents between `from` and `to`
-/// (inclusive). The accidents are filtered by the same selection as a subquery, so one
-/// query reads a province's accidents and nothing outside it is ever loaded.
+/// The enterprises whose region code starts with `region_prefix` (every one without it)
+/// and their accidents between `from` and `to` (inclusive).
 pub async fn load(
     db: &impl ConnectionTrait,
-    within: Select<enterprises::Entity>,
+    region_prefix: Option<&str>,
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<(Vec<EnterpriseRow>, Vec<AccidentRow>), DbErr> {
-    let ids = within.clone().select_only().column(enterprises::Column::Id).into_query();
-    // Only the columns the analysis reads: a province has tens of thousands of rows.
-    let firms = within
-        .select_only()
-        .columns([
-            enterprises::Column::Id,
-            enterprises::Column::Name,
-            enterprises::Column::IndustryCode,
-            enterprises::Column::Workforce,
-            enterprises::Column::InsuredWorkers,
-        ])
-        .into_tuple::<(i64, String, Option<String>, Option<i32>, Option<i32>)>()
-        .all(db)
+    let firms = enterprises::analysis_rows(db, region_prefix)
         .await?
         .into_iter()
         .map(|(id, name, industry, workforce, insured)| EnterpriseRow {
@@ -40,32 +27,7 @@ pub async fn load(
             insured_workers: insured.and_then(|w| u64::try_from(w).ok()),
         })
         .collect();
-    let rows = accidents::Entity::find()
-        .filter(accidents::Column::EnterpriseId.in_subquery(ids))
-        .filter(accidents::Column::OccurredOn.between(from, to))
-        .select_only()
-        .columns([
-            accidents::Column::EnterpriseId,
-            accidents::Column::OccurredOn,
-            accidents::Column::AccidentTypeGb86,
-            accidents::Column::BodyPartGb86,
-            accidents::Column::InjuryNatureGb86,
-            accidents::Column::Job,
-            accidents::Column::Severity,
-            accidents::Column::FundPayoutFen,
-        ])
-        .into_tuple::<(
-            i64,
-            NaiveDate,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            String,
-            Option<i64>,
-        )>()
-        .all(db)
-        .await?;
+    let rows = accidents::analysis_rows(db, region_prefix, from, to).await?;
     let accidents = rows
         .into_iter()
         .map(|(e, date, t, b, n, job, severity, fund)| AccidentRow {

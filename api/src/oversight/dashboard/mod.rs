@@ -12,13 +12,11 @@ pub use enterprises::{EnterprisePage, EnterpriseProgress, ListQuery, list};
 pub use feedback::{AreaFeedback, Feedback, ItemFeedback, Marks, feedback};
 pub use summary::{CityProgress, Count, Progress, Summary, summary};
 
-use sea_orm::EntityTrait;
-
-use crate::entities::enterprises as enterprise_rows;
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::{Caller, Scope};
 use crate::platform::events::{Event, Events};
 use crate::state::AppState;
+use crate::store::enterprises as enterprise_rows;
 
 /// The caller's region and its prefix, narrowed to `region` when given (it must lie
 /// inside the caller's; anything else reads as not found).
@@ -65,7 +63,7 @@ pub fn subscribe(events: &mut Events<AppState>) {
 
 /// A write changed something of `enterprise_id`: its region's answers are stale.
 pub async fn touch_enterprise(state: &AppState, enterprise_id: i64) {
-    match enterprise_rows::Entity::find_by_id(enterprise_id).one(&state.db).await {
+    match enterprise_rows::by_id(&state.db, enterprise_id).await {
         Ok(Some(e)) => {
             if let Some(r) = e.region_code {
                 state.dashboard.touch(&r).await;
