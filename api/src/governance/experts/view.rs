@@ -10,6 +10,7 @@ use crate::identity::Caller;
 use crate::state::AppState;
 use crate::store::enterprises::{self, Enterprise};
 use crate::store::experts::{self, Expert};
+use crate::store::scope;
 use crate::store::tasks::{self, Dispatch, Task};
 
 /// Where the expert goes.
@@ -237,6 +238,8 @@ pub async fn gov_list(
         "joint_supervision",
         "follow_up",
     ];
+    // An account without an enterprise scope is refused before its query is checked.
+    scope::enterprise_ids(caller, None)?;
     if kind.is_some_and(|k| !KINDS.contains(&k)) {
         return Err(ApiError::field(ErrorCode::InvalidQuery, "kind", "not a task kind"));
     }
