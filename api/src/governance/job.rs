@@ -54,11 +54,9 @@ pub async fn sweep(state: &AppState, now: DateTime<Utc>) -> Result<Sweep, ApiErr
 /// (start-up already has the refit and the clock to do).
 pub fn spawn(state: AppState) {
     let every = Duration::from_secs(state.settings.governance.interval_minutes.saturating_mul(60));
-    tokio::spawn(async move {
-        let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            interval.tick().await;
+    state.jobs.clone().every(every, every, move || {
+        let state = state.clone();
+        async move {
             match sweep(&state, Utc::now()).await {
                 Ok(s) if s.busy => tracing::debug!("governance sweep skipped: another instance holds it"),
                 Ok(s) => tracing::info!(?s, "governance sweep"),

@@ -98,11 +98,9 @@ pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<Tick, ApiError
 /// start-up (start-up has enough to do); failures are logged and retried.
 pub fn spawn(state: AppState) {
     let every = Duration::from_secs(state.settings.experts.interval_seconds);
-    tokio::spawn(async move {
-        let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            interval.tick().await;
+    state.jobs.clone().every(every, every, move || {
+        let state = state.clone();
+        async move {
             match tick(&state, Utc::now()).await {
                 Ok(t) if t != Tick::default() => tracing::info!(?t, "expert dispatcher"),
                 Ok(_) => {}

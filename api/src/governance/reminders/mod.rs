@@ -60,11 +60,9 @@ pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<Tick, ApiError
 /// Runs [`tick`] every `reminders.interval_seconds`; failures are logged and retried.
 pub fn spawn(state: AppState) {
     let every = Duration::from_secs(state.settings.reminders.interval_seconds);
-    tokio::spawn(async move {
-        let mut interval = tokio::time::interval(every);
-        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            interval.tick().await;
+    state.jobs.clone().every(Duration::ZERO, every, move || {
+        let state = state.clone();
+        async move {
             match tick(&state, Utc::now()).await {
                 Ok(t) if t != Tick::default() => tracing::info!(?t, "rectification clock"),
                 Ok(_) => {}
