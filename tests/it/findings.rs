@@ -376,3 +376,35 @@ both!(a_round_and_its_findings, demo(), async |app: &TestApp| {
     let stored = findings::Entity::find().count(&app.db).await.unwrap();
     assert_eq!(stored, 2, "replays and refusals made nothing");
 });
+
+both!(a_finding_is_checked_at_the_edge, demo(), async |app: &TestApp| {
+    app.ensure_demo().await;
+    let (officer, _) = mp_token(app, "demo-officer-e05").await;
+    let count = || findings::Entity::find().count(&app.db);
+    let before = count().await.unwrap();
+    let good = json!({"client_id": key(), "location": "一车间", "description": "护栏缺失", "grade": "general"});
+    let refused = |field: &str, value: Value| {
+        let mut body = good.clone();
+        body[field] = value;
+        body
+    };
+    for (body, field) in [
+        (refused("location", json!(" \t ")), "location"),
+        (refused("description", json!("隐".repeat(2001))), "description"),
+        (refused("client_id", json!("short")), "client_id"),
+        (refused("accident_types", json!(vec!["01"; 21])), "accident_types"),
+    ] {
+        let (s, e) = post(app, "/mp/findings", &officer, body).await;
+        assert_eq!((s, &e["error"]["code"]), (422, &json!("invalid_field")), "{field}: {e}");
+        assert_eq!(e["error"]["details"]["field"], field, "{e}");
+    }
+    // Not a grade at all: the body does not parse, and says where.
+    let (s, e) = post(app, "/mp/findings", &officer, refused("grade", json!("severe"))).await;
+    assert_eq!((s, &e["error"]["details"]["field"]), (422, &json!("grade")), "{e}");
+    assert_eq!(count().await.unwrap(), before, "nothing refused was stored");
+    // At the limits it is taken: 200 characters of place, 2000 of description.
+    let body =
+        json!({"client_id": key(), "location": "位".repeat(200), "description": "述".repeat(2000), "grade": "major"});
+    let (s, f) = post(app, "/mp/findings", &officer, body).await;
+    assert_eq!((s, &f["grade"]), (201, &json!("major")), "{f}");
+});

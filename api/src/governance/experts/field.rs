@@ -19,15 +19,17 @@ use sea_orm::ConnectionTrait;
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
+use validator::Validate;
 
 use super::view::{CheckinView, TaskDetail, detail};
 use super::{expert_of, invalid_state, own_task};
+use crate::domain::input::{self, GradeInput};
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::Caller;
 use crate::identity::service::Origin;
 use crate::platform::audit::{self, Entry};
 use crate::selfcheck::evidence::GeoPoint;
-use crate::selfcheck::findings::{FindingDetail, NewFinding, create_in};
+use crate::selfcheck::findings::{AccidentTypeCode, FindingDetail, NewFinding, create_in};
 use crate::state::AppState;
 use crate::store::experts::{self, NewReport};
 use crate::store::tasks::{self, Checkin, NewCheckin, NewDispatch, NewTaskRow, Task};
@@ -47,21 +49,31 @@ pub struct CheckinRequest {
 }
 
 /// A hazard the expert found on site; always reported as submitted.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct ExpertFinding {
     /// The phone's id for this finding; sending it again returns the same finding.
+    #[validate(custom(function = "input::client_id"))]
+    #[schema(min_length = 8, max_length = 64, pattern = "^[!-~]{8,64}$")]
     pub client_id: String,
     /// A library item (`HZ-ELEC-0011`).
+    #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
     pub item_id: Option<String>,
-    /// Where (1-200 characters).
+    /// Where (1-200 characters, not blank).
+    #[validate(length(min = 1, max = 200), custom(function = "input::not_blank"))]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub location: String,
-    /// What is wrong (1-2000 characters).
+    /// What is wrong (1-2000 characters, not blank).
+    #[validate(length(min = 1, max = 2000), custom(function = "input::not_blank"))]
+    #[schema(min_length = 1, max_length = 2000, pattern = "\\S")]
     pub description: String,
-    /// `general` or `major`; defaults to the library item's grade.
-    pub grade: Option<String>,
-    /// GB 6441-86 accident-type codes; default to the library item's.
-    pub accident_types: Option<Vec<String>>,
+    /// Defaults to the library item's grade.
+    pub grade: Option<GradeInput>,
+    /// GB 6441-86 accident-type codes (`01`-`20`); default to the library item's.
+    #[validate(length(max = 20))]
+    #[schema(max_items = 20, inline)]
+    pub accident_types: Option<Vec<AccidentTypeCode>>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -189,7 +201,7 @@ pub async fn report_finding(
         item_id: req.item_id.clone(),
         location: req.location.clone(),
         description: req.description.clone(),
-        grade: req.grade.clone(),
+        grade: req.grade,
         accident_types: req.accident_types.clone(),
         submit: true,
     };

@@ -7,7 +7,7 @@ use utoipa::IntoParams;
 
 use super::auth::origin;
 use crate::error::{ApiError, ErrorBody};
-use crate::http::extract::Json;
+use crate::http::extract::{Json, ValidatedJson};
 use crate::identity::{Caller, Role};
 use crate::selfcheck::findings::{
     self, ActRequest, Filter, FindingAction, FindingDetail, FindingPage, NewFinding, ProgressRequest,
@@ -43,7 +43,7 @@ pub async fn create(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    body: Json<NewFinding>,
+    body: ValidatedJson<NewFinding>,
 ) -> Result<HttpResponse, ApiError> {
     let (detail, created) = findings::create(&state, &caller, &body.0, &origin(&req)).await?;
     Ok(if created { HttpResponse::Created().json(detail) } else { HttpResponse::Ok().json(detail) })

@@ -3,56 +3,69 @@
 //! `client_id`, so an offline queue replayed later makes it once.
 
 use chrono::Utc;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use validator::Validate;
 use zhicha_engine::findings::{self as machine, Actor, State};
 use zhicha_engine::hazards::Grade;
 
 use super::act::engine_role;
 use super::view::{FindingDetail, detail};
+use crate::domain::input::{self, GradeInput};
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::Caller;
 use crate::identity::service::Origin;
 use crate::platform::audit::{self, Entry};
 use crate::platform::events::Event;
 use crate::platform::sync;
-use crate::selfcheck::inspections::check_client_id;
 use crate::state::AppState;
 use crate::store::enterprises::Enterprise;
 use crate::store::findings::{self as rows, NewFindingRow, NewTransition};
 use crate::store::hazard_items::insert_versions as store_items;
 use crate::store::{hazard_items, inspections, scope};
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct NewFinding {
     /// The phone's id for this finding; sending it again returns the same finding.
+    #[validate(custom(function = "input::client_id"))]
+    #[schema(min_length = 8, max_length = 64, pattern = "^[!-~]{8,64}$")]
     pub client_id: String,
     /// The round it was found in.
     pub inspection_id: Option<i64>,
     /// The round's checklist item it answers (marked `found`); implies the round.
     pub inspection_item_id: Option<i64>,
     /// A library item (`HZ-ELEC-0011`) when not given through `inspection_item_id`.
+    #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
     pub item_id: Option<String>,
-    /// Where: workshop, line, equipment (1-200 characters).
+    /// Where: workshop, line, equipment (1-200 characters, not blank).
+    #[validate(length(min = 1, max = 200), custom(function = "input::not_blank"))]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub location: String,
-    /// What is wrong (1-2000 characters).
+    /// What is wrong (1-2000 characters, not blank).
+    #[validate(length(min = 1, max = 2000), custom(function = "input::not_blank"))]
+    #[schema(min_length = 1, max_length = 2000, pattern = "\\S")]
     pub description: String,
-    /// `general` or `major`; defaults to the library item's grade.
-    pub grade: Option<String>,
-    /// GB 6441-86 accident-type codes; default to the library item's.
-    pub accident_types: Option<Vec<String>>,
+    /// Defaults to the library item's grade.
+    pub grade: Option<GradeInput>,
+    /// GB 6441-86 accident-type codes (`01`-`20`); default to the library item's.
+    #[validate(length(max = 20))]
+    #[schema(max_items = 20, inline)]
+    pub accident_types: Option<Vec<AccidentTypeCode>>,
     /// Submit at once instead of keeping a draft.
     #[serde(default)]
     pub submit: bool,
 }
 
-fn text(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
-    let v = value.trim();
-    if v.is_empty() || v.chars().count() > max {
-        return Err(ApiError::field(ErrorCode::InvalidField, field, format!("1-{max} characters")));
-    }
-    Ok(v.to_string())
+/// A GB 6441-86 accident-type code, `01` to `20`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(pattern = "^(0[1-9]|1[0-9]|20)$", min_length = 2, max_length = 2)]
+pub struct AccidentTypeCode(pub String);
+
+/// White space around the text goes; its length was checked at the edge.
+fn text(value: &str) -> String {
+    value.trim().to_string()
 }
 
 /// Creates the finding; `Ok((detail, false))` when `client_id` names one already made.
@@ -76,7 +89,8 @@ pub async fn create_in(
     req: &NewFinding,
     origin: &Origin,
 ) -> Result<(FindingDetail, bool), ApiError> {
-    check_client_id(&req.client_id)?;
+    // The officer's route checked it at the edge; an expert's finding comes through here.
+    req.validate()?;
     let existing = || rows::by_client_id(&state.db, e.id, &req.client_id);
     if let Some(f) = existing().await? {
         return Ok((detail(&state.db, f).await?, false));
@@ -85,8 +99,8 @@ pub async fn create_in(
     let now = Utc::now();
     let initial = if req.submit { State::Submitted } else { State::Draft };
     let history = machine::created(&actor, initial, now).map_err(super::act::transition_error)?;
-    let location = text("location", &req.location, 200)?;
-    let description = text("description", &req.description, 2000)?;
+    let location = text(&req.location);
+    let description = text(&req.description);
 
     // The round and checklist item, both of this enterprise and the round still open.
     let mut inspection_id = req.inspection_id;
@@ -125,9 +139,7 @@ pub async fn create_in(
         (None, None) => None,
     };
     let grade = match (&req.grade, lib_item) {
-        (Some(g), _) => {
-            Grade::parse(g).ok_or_else(|| ApiError::field(ErrorCode::InvalidField, "grade", "general or major"))?
-        }
+        (Some(g), _) => Grade::from(*g),
         (None, Some(item)) => item.grade,
         (None, None) => {
             return Err(ApiError::field(
@@ -139,9 +151,7 @@ pub async fn create_in(
     };
     let accident_types = match (&req.accident_types, lib_item) {
         (Some(codes), _) => {
-            if codes.len() > 20 {
-                return Err(ApiError::field(ErrorCode::InvalidField, "accident_types", "at most 20 codes"));
-            }
+            let codes: Vec<String> = codes.iter().map(|c| c.0.clone()).collect();
             for (i, c) in codes.iter().enumerate() {
                 if !state.catalog.accident_type_86.contains(c) {
                     return Err(ApiError::field(
@@ -151,7 +161,7 @@ pub async fn create_in(
                     ));
                 }
             }
-            codes.clone()
+            codes
         }
         (None, Some(item)) => item.accident_types_86.clone(),
         (None, None) => Vec::new(),

@@ -10,7 +10,7 @@ mod create;
 mod view;
 
 pub use act::{ActRequest, FindingAction, ProgressRequest, act, mark_overdue, progress};
-pub use create::{NewFinding, create, create_in};
+pub use create::{AccidentTypeCode, NewFinding, create, create_in};
 pub use view::{
     ExtensionView, FindingDetail, FindingView, HistoryView, PhotoRef, PlanView, ProgressView, RectificationView,
     detail, finding_view, finding_views,
