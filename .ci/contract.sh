@@ -24,6 +24,8 @@
 #   CONTRACT_SEED          the generation seed (default 20261205)
 #   CONTRACT_WORKERS       schemathesis workers (default 2)
 #   CONTRACT_KEEP          1: keep the temporary directory (database, server log, reports)
+#   CONTRACT_CLIENT_LOOP   1: first run the generated TypeScript client's officer loop
+#                          (clients/miniprogram/ci.sh) against the server
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -104,6 +106,14 @@ print("%06d" % ((struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF)
 EOF
 )
 bureau_token=$(sign_in /auth/login "{\"username\":\"hrss.city\",\"password\":\"zhicha-demo\",\"totp\":\"$totp_code\"}")
+
+# The generated TypeScript client's officer loop first (CONTRACT_CLIENT_LOOP=1): a client
+# built only from the spec signs in, pages a round by query, reports, rectifies, accepts
+# and submits the report against this server.
+if [ "${CONTRACT_CLIENT_LOOP:-0}" = 1 ]; then
+  echo "contract: the generated client's loop (clients/miniprogram)"
+  bash "$root/clients/miniprogram/ci.sh" "$base"
+fi
 
 # Operations left out, for both callers:
 # - POST /auth/logout ends the caller's session: every later request would be 401 and
