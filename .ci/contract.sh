@@ -146,6 +146,8 @@ run() {
   # status is not the verdict (see summarise).
   (cd "$dir" && SCHEMATHESIS_HOOKS="$root/.ci/contract_hooks.py" "${cmd[@]}") >"$dir/schemathesis.log" 2>&1 || true
   sed -n '/= SUMMARY =/,$p' "$dir/schemathesis.log"
+  # A run that signed its caller out tested little after that point: it fails.
+  curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "$base/auth/me" >"$dir/me.status" || true
 }
 run officer "$officer_token"
 run bureau "$bureau_token"
@@ -158,7 +160,7 @@ server_pid=
 # reproduction. Exit 1 when a contract check failed or schemathesis reported an error.
 set +e
 python3 - "$tmp" "$base" officer bureau <<'EOF'
-import base64, glob, json, shlex, sys
+import base64, glob, json, os, shlex, sys
 
 GATING = ["response_schema_conformance", "status_code_conformance", "positive_data_acceptance", "unsupported_method"]
 tmp, base, callers = sys.argv[1], sys.argv[2], sys.argv[3:]
@@ -179,7 +181,8 @@ for caller in callers:
         if kind == "EngineFinished":
             complete = True
         if kind == "NonFatalError" or kind == "FatalError":
-            errors.append(f"{data.get('label', '')}: {json.dumps(data, ensure_ascii=False)[:600]}")
+            value = data.get("value") if isinstance(data.get("value"), dict) else {}
+            errors.append(f"{data.get('label', '')} ({data.get('phase')}): {value.get('type')}: {value.get('message')}")
         if kind != "ScenarioFinished":
             continue
         rec = data["recorder"]
@@ -233,6 +236,10 @@ for caller in callers:
     if not complete:
         bad = True
         print(f"\n  the {caller} run did not finish")
+    me = open(f"{tmp}/{caller}/me.status").read().strip() if os.path.exists(f"{tmp}/{caller}/me.status") else "?"
+    if me != "200":
+        bad = True
+        print(f"\n  the {caller} was signed out during the run (GET /auth/me answered {me})")
 
 print("\n==> summary (contract checks: failing cases)")
 print("  " + " " * 30 + "".join(f"{c:>10}" for c in callers))

@@ -36,6 +36,7 @@ pub struct CompleteTask {
     /// One answer per checklist item.
     pub answers: Vec<Answer>,
     /// The conclusion (1-2000 characters).
+    #[schema(min_length = 1, max_length = 2000, pattern = "\\S")]
     pub summary: String,
 }
 

@@ -23,8 +23,10 @@ use crate::store::scope;
 #[serde(deny_unknown_fields)]
 pub struct ManualEscalation {
     /// 1 自查自纠 … 5 联合督导.
+    #[schema(minimum = 1, maximum = 5)]
     pub level: u8,
     /// Why (recorded and audited), 2-500 characters.
+    #[schema(min_length = 2, max_length = 500, pattern = "\\S[\\s\\S]*\\S")]
     pub reason: String,
 }
 
@@ -32,6 +34,7 @@ pub struct ManualEscalation {
 #[serde(deny_unknown_fields)]
 pub struct CloseRequest {
     /// Why it is closed (recorded and audited), 2-500 characters.
+    #[schema(min_length = 2, max_length = 500, pattern = "\\S[\\s\\S]*\\S")]
     pub reason: String,
 }
 

@@ -50,9 +50,9 @@ pub struct TaskView {
     pub due_at: Option<chrono::DateTime<chrono::FixedOffset>>,
     pub completed_at: Option<chrono::DateTime<chrono::FixedOffset>>,
     /// The checklist; for an investigation the accidents and implicated hazard items.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub instructions: Option<Value>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub result: Option<Value>,
 }
 
@@ -60,8 +60,9 @@ pub struct TaskView {
 pub struct EscalationDetail {
     #[serde(flatten)]
     pub escalation: EscalationView,
-    /// What fired it: each comparison with the value read and the threshold.
-    #[schema(value_type = Object)]
+    /// What fired it: each comparison with the value read and the threshold; null for
+    /// an escalation made by hand.
+    #[schema(value_type = Option<Object>)]
     pub inputs: Value,
     pub tasks: Vec<TaskView>,
 }

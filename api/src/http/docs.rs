@@ -93,6 +93,7 @@ fn build_from(endpoints: &[Endpoint]) -> Spec {
     for (name, response) in shared_responses() {
         components.responses.insert(name.to_string(), RefOr::T(response));
     }
+    close_request_objects(&mut doc);
     check_refs(&doc, &mut problems);
     let mut table = String::from(
         "\n\n## Errors\n\nEvery error is `{\"error\": {\"code\", \"message\", \"details\", \"request_id\"}}`; `details.field` names the field at fault where there is one. A method a path does not serve is 405 with `Allow`.\n\n| code | HTTP | meaning |\n|---|---|---|\n",
@@ -171,6 +172,7 @@ fn shared_responses() -> Vec<(&'static str, Response)> {
 /// Adds the operation id, security and the statuses the middleware answers.
 fn complete(op: &mut Operation, e: &Endpoint) {
     op.operation_id = Some(e.operation_id.to_string());
+    bound_page_size(op);
     let mut add = |status: u16, name: &str| {
         op.responses.responses.entry(status.to_string()).or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
     };
@@ -217,6 +219,88 @@ fn complete(op: &mut Operation, e: &Endpoint) {
     }
     if let Access::Signed(_) = e.access {
         op.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
+    }
+}
+
+/// Every list reads `page` and `per_page` through `store::paging`, which bounds both.
+fn bound_page_size(op: &mut Operation) {
+    for p in op.parameters.iter_mut().flatten() {
+        if let RefOr::T(p) = p
+            && p.parameter_in == ParameterIn::Query
+            && (p.name == "per_page" || p.name == "page")
+            && let Some(RefOr::T(Schema::Object(o))) = &mut p.schema
+        {
+            let max =
+                if p.name == "page" { crate::store::paging::MAX_PAGE } else { crate::store::paging::MAX_PER_PAGE };
+            o.minimum = Some(1.into());
+            o.maximum = Some(max.into());
+        }
+    }
+}
+
+/// Request bodies refuse unknown fields (every body type denies them, the finding
+/// action and the photo form by hand), so every object a body can hold says so. utoipa
+/// leaves open the variants of a tagged enum and a form read by hand.
+fn close_request_objects(doc: &mut utoipa::openapi::OpenApi) {
+    let mut names = BTreeSet::new();
+    for item in doc.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for op in operations.into_iter().flatten() {
+            let Some(RefOr::T(body)) = &mut op.request_body else { continue };
+            for content in body.content.values_mut() {
+                if let RefOr::T(content) = content
+                    && let Some(schema) = &mut content.schema
+                {
+                    refs_of(schema, &mut names);
+                    close_objects(schema);
+                }
+            }
+        }
+    }
+    let Some(components) = doc.components.as_mut() else { return };
+    let mut queue: Vec<String> = names.iter().cloned().collect();
+    while let Some(name) = queue.pop() {
+        if let Some(schema) = components.schemas.get(&name) {
+            let mut found = BTreeSet::new();
+            refs_of(schema, &mut found);
+            queue.extend(found.into_iter().filter(|n| names.insert(n.clone())));
+        }
+    }
+    for name in names {
+        if let Some(schema) = components.schemas.get_mut(&name) {
+            close_objects(schema);
+        }
+    }
+}
+
+/// The names of the component schemas `schema` refers to.
+fn refs_of(schema: &RefOr<Schema>, names: &mut BTreeSet<String>) {
+    let mut refs = BTreeSet::new();
+    collect_refs(&serde_json::to_value(schema).unwrap_or_default(), &mut refs);
+    names.extend(refs.iter().filter_map(|r| r.strip_prefix("#/components/schemas/")).map(str::to_string));
+}
+
+/// `additionalProperties: false` on each object with properties that says nothing of
+/// them, through arrays and oneOf/anyOf; not into allOf, whose parts would then refuse
+/// each other's fields.
+fn close_objects(schema: &mut RefOr<Schema>) {
+    use utoipa::openapi::schema::{AdditionalProperties, ArrayItems};
+    let RefOr::T(schema) = schema else { return };
+    match schema {
+        Schema::Object(o) => {
+            if !o.properties.is_empty() && o.additional_properties.is_none() {
+                o.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+            }
+            o.properties.values_mut().for_each(close_objects);
+        }
+        Schema::Array(a) => {
+            if let ArrayItems::RefOrSchema(items) = &mut a.items {
+                close_objects(items);
+            }
+        }
+        Schema::OneOf(one) => one.items.iter_mut().for_each(close_objects),
+        Schema::AnyOf(any) => any.items.iter_mut().for_each(close_objects),
+        _ => {}
     }
 }
 

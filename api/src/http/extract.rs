@@ -11,8 +11,8 @@ use actix_web::http::header::{CONTENT_TYPE, HeaderValue};
 use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use serde::de::DeserializeOwned;
-use validator::Validate;
 use serde_json::json;
+use validator::Validate;
 
 use crate::error::{ApiError, ErrorCode};
 

@@ -32,6 +32,7 @@ pub fn check_client_id(id: &str) -> Result<(), ApiError> {
 #[serde(deny_unknown_fields)]
 pub struct StartInspection {
     /// The phone's id for this round; sending it again returns the same round.
+    #[schema(min_length = 8, max_length = 64, pattern = "^[!-~]{8,64}$")]
     pub client_id: String,
     /// Check the items of this recommendation round; omitted: a free round.
     pub recommendation_round_id: Option<i64>,
@@ -104,6 +105,7 @@ pub struct Mark {
 #[schema(as = InspectionMarks)]
 pub struct Marks {
     /// 1-500 marks; all are checked before any is stored; a later mark replaces an earlier.
+    #[schema(min_items = 1, max_items = 500)]
     pub marks: Vec<Mark>,
 }
 

@@ -2,11 +2,23 @@
 
 use crate::error::{ApiError, ErrorCode};
 
-/// (1-based page, page size); the size is 1-200, 50 unless given.
+/// The largest page size; the OpenAPI document gives every `per_page` these bounds.
+pub const MAX_PER_PAGE: u64 = 200;
+
+/// The last page anyone may ask for: its offset (at most 200 million rows) stays far
+/// inside what SQL's `OFFSET` and the arithmetic before it hold, so no page number can
+/// overflow into a panic.
+pub const MAX_PAGE: u64 = 1_000_000;
+
+/// (1-based page, page size); the size is 1-200, 50 unless given; the page 1-1,000,000.
 pub fn paging(page: Option<u64>, per_page: Option<u64>) -> Result<(u64, u64), ApiError> {
     let per_page = per_page.unwrap_or(50);
-    if !(1..=200).contains(&per_page) {
+    if !(1..=MAX_PER_PAGE).contains(&per_page) {
         return Err(ApiError::field(ErrorCode::InvalidQuery, "per_page", "per_page: 1-200"));
     }
-    Ok((page.unwrap_or(1).max(1), per_page))
+    let page = page.unwrap_or(1);
+    if !(1..=MAX_PAGE).contains(&page) {
+        return Err(ApiError::field(ErrorCode::InvalidQuery, "page", "page: 1-1000000"));
+    }
+    Ok((page, per_page))
 }

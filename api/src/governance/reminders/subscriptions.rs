@@ -18,8 +18,10 @@ pub const TEMPLATE: &str = "rectification_reminder";
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionRequest {
     /// `rectification_reminder`.
+    #[schema(pattern = "^rectification_reminder$")]
     pub template: String,
     /// How many acceptances `wx.requestSubscribeMessage` just returned for it (1-10).
+    #[schema(minimum = 1, maximum = 10)]
     pub accepted: i32,
 }
 

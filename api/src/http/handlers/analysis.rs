@@ -19,10 +19,13 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct AnalysisQuery {
     /// A city or county within the caller's region (default: the whole region).
+    #[param(pattern = "^(1[1-9]|[2-7][0-9]|8[0-2])[0-9]{4}$")]
     pub region: Option<String>,
     /// The year analysed (default: this year); compared with the year before.
+    #[param(minimum = 2000, maximum = 2100)]
     pub year: Option<i32>,
     /// The share of accidents the training plan must cover, in (0, 1] (default 0.8).
+    #[param(exclusive_minimum = 0.0, maximum = 1.0)]
     pub share: Option<f64>,
 }
 

@@ -27,9 +27,12 @@ pub fn origin(req: &HttpRequest) -> Origin {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    #[schema(pattern = "^[!-~]{1,64}$")]
     pub username: String,
+    #[schema(max_length = 64)]
     pub password: String,
     /// Six-digit TOTP code; required for bureau accounts.
+    #[schema(pattern = "^[0-9]{6}$")]
     pub totp: Option<String>,
 }
 

@@ -111,6 +111,7 @@ pub enum Crosswalk {
 pub struct CrosswalkRequest {
     pub crosswalk: Crosswalk,
     /// The source code, e.g. OIICS event `6411` or NAICS `325199`.
+    #[schema(pattern = "^[A-Za-z0-9]{1,16}$")]
     pub code: String,
 }
 

@@ -14,6 +14,7 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct SummaryQuery {
     /// A city or county within the caller's region (default: the whole region).
+    #[param(pattern = "^(1[1-9]|[2-7][0-9]|8[0-2])[0-9]{4}$")]
     pub region: Option<String>,
 }
 

@@ -175,9 +175,14 @@ pub struct TaskQuery {
     pub page: Option<u64>,
     /// 1-200 (default 50).
     pub per_page: Option<u64>,
-    /// `expert_visit`, `follow_up`, `joint_supervision`, ...
+    /// `self_inspection`, `accident_investigation`, `expert_visit`, `joint_research`,
+    /// `joint_supervision` or `follow_up`.
+    #[param(
+        pattern = "^(self_inspection|accident_investigation|expert_visit|joint_research|joint_supervision|follow_up)$"
+    )]
     pub kind: Option<String>,
     /// `open`, `accepted`, `done` or `cancelled`.
+    #[param(pattern = "^(open|accepted|done|cancelled)$")]
     pub status: Option<String>,
 }
 

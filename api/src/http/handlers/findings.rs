@@ -23,6 +23,7 @@ pub struct FindingQuery {
     /// 1-200 (default 50).
     pub per_page: Option<u64>,
     /// Only findings in this state.
+    #[param(pattern = "^(draft|submitted|to_rectify|overdue|rectification_submitted|accepted|cancelled)$")]
     pub state: Option<String>,
     /// Only findings of this round.
     pub inspection_id: Option<i64>,

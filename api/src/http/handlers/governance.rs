@@ -23,8 +23,10 @@ pub struct EscalationQuery {
     /// 1-200 (default 50).
     pub per_page: Option<u64>,
     /// Only this level (1-5).
+    #[param(minimum = 1, maximum = 5)]
     pub level: Option<i16>,
     /// Only `open`, `escalated` or `closed`.
+    #[param(pattern = "^(open|escalated|closed)$")]
     pub state: Option<String>,
 }
 

@@ -21,6 +21,7 @@ pub struct ItemQuery {
     /// Page size, 1-200 (default 50).
     pub per_page: Option<u64>,
     /// Only items with this result (`pending`, `found`, `not_found`, `not_applicable`).
+    #[param(pattern = "^(pending|found|not_found|not_applicable)$")]
     pub result: Option<String>,
 }
 

@@ -20,6 +20,7 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct WechatLogin {
     /// The one-time code from `wx.login()`.
+    #[schema(pattern = "^[!-~]{1,128}$")]
     pub code: String,
 }
 
@@ -27,8 +28,10 @@ pub struct WechatLogin {
 #[serde(deny_unknown_fields)]
 pub struct BindRequest {
     /// The binding code (`XXXX-XXXX`) from the service organisation or an officer.
+    #[schema(pattern = "^[!-~]{1,32}$")]
     pub code: String,
     /// The holder's name as colleagues know it (1-32 characters).
+    #[schema(min_length = 1, max_length = 32, pattern = "\\S")]
     pub display_name: Option<String>,
 }
 
@@ -44,6 +47,7 @@ pub struct Bound {
 #[serde(deny_unknown_fields)]
 pub struct PhoneRequest {
     /// The code from a `getPhoneNumber` button (`e.detail.code`).
+    #[schema(pattern = "^[!-~]{1,128}$")]
     pub code: String,
 }
 

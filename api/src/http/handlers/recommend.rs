@@ -29,6 +29,7 @@ pub struct RoundQuery {
 #[serde(deny_unknown_fields)]
 pub struct FeedbackRequest {
     /// 1-500 answers; all are checked before any is stored.
+    #[schema(min_items = 1, max_items = 500)]
     pub answers: Vec<Answer>,
 }
 

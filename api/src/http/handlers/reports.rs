@@ -22,6 +22,7 @@ pub struct GovReportQuery {
     /// Page size, 1-200 (default 50).
     pub per_page: Option<u64>,
     /// Only versions in this state: `submitted`, `returned` or `superseded`.
+    #[param(pattern = "^(submitted|returned|superseded)$")]
     pub status: Option<String>,
 }
 
@@ -29,6 +30,7 @@ pub struct GovReportQuery {
 #[serde(deny_unknown_fields)]
 pub struct ReturnRequest {
     /// What the enterprise must change, 1-2000 characters.
+    #[schema(min_length = 1, max_length = 2000, pattern = "\\S")]
     pub comments: String,
 }
 

@@ -16,8 +16,10 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct SyncQuery {
     /// `next_cursor` of the previous call; 0 (the default) for everything.
+    #[param(minimum = 0)]
     pub cursor: Option<i64>,
     /// Changes read per call, 1-1000 (default 500).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u64>,
 }
 

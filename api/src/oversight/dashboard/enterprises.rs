@@ -14,19 +14,25 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Only this city or county (within the caller's region).
+    #[param(pattern = "^(1[1-9]|[2-7][0-9]|8[0-2])[0-9]{4}$")]
     pub region: Option<String>,
     /// Only this GB/T 4754 division (`26`).
+    #[param(pattern = "^[0-9]{2}$")]
     pub division: Option<String>,
     /// Only key enterprises (`true`) or only the others (`false`).
     pub key: Option<bool>,
     /// `met` (all three targets), `unmet` (any missed), or one target missed:
     /// `recommended`, `found`, `rectified`.
+    #[param(pattern = "^(met|unmet|recommended|found|rectified)$")]
     pub attainment: Option<String>,
     /// Part of the name.
+    #[param(max_length = 50)]
     pub q: Option<String>,
     /// `name`, `found`, `rectified_share`, `overdue`, `open`, `recommended` (default `overdue`).
+    #[param(pattern = "^(name|found|rectified_share|overdue|open|recommended)$")]
     pub sort: Option<String>,
     /// `asc` or `desc` (default `desc`, `asc` for name).
+    #[param(pattern = "^(asc|desc)$")]
     pub order: Option<String>,
     pub page: Option<u64>,
     /// 1-200 (default 50).

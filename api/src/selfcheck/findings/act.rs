@@ -115,6 +115,7 @@ pub struct ProgressRequest {
     /// What was done (1-2000 characters).
     pub note: String,
     /// 0-99; 100 is reached by submitting the rectification.
+    #[schema(minimum = 0, maximum = 99)]
     pub progress_pct: Option<i16>,
     /// Progress photos of this finding (phase `progress` or `after`).
     #[serde(default)]

@@ -25,16 +25,24 @@ use crate::store::evidence::{self as rows, IntentTerms};
 #[serde(deny_unknown_fields)]
 pub struct UploadRequest {
     /// The phone's UUID for this photo; the evidence record keeps it.
+    #[schema(format = Uuid, pattern = "^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")]
     pub client_id: String,
     pub owner_kind: OwnerKind,
     pub owner_id: i64,
     pub phase: Phase,
     /// `image/jpeg`, `image/png` or `image/webp`: signed, so the upload must send it.
+    #[schema(pattern = "^image/(jpeg|png|webp)$")]
     pub content_type: String,
-    /// Exact length of the photo in bytes: signed, so the upload must be this long.
+    /// Exact length of the photo in bytes: signed, so the upload must be this long (at
+    /// most `evidence.max_bytes`, 10 MiB unless the operator changed it; else 413).
+    #[schema(minimum = 1, maximum = 10485760)]
     pub size_bytes: u64,
     pub captured_at: Option<DateTime<Utc>>,
+    /// WGS-84, with `longitude` (both or neither).
+    #[schema(minimum = -90.0, maximum = 90.0)]
     pub latitude: Option<f64>,
+    /// WGS-84, with `latitude` (both or neither).
+    #[schema(minimum = -180.0, maximum = 180.0)]
     pub longitude: Option<f64>,
 }
 
