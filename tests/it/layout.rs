@@ -110,3 +110,19 @@ fn only_the_store_names_an_entity() {
     }
     assert!(naming.is_empty(), "outside store/, these files name an entity: {naming:?}");
 }
+
+/// Handlers parse, call one use case and shape the answer: none holds the database
+/// connection, except the readiness probe, whose whole job is to ping it.
+#[test]
+fn handlers_hold_no_database_connection() {
+    let mut files = Vec::new();
+    rust_files(&api_src().join("http/handlers"), &mut files);
+    rust_files(&api_src().join("http/page"), &mut files);
+    let holding: Vec<String> = files
+        .iter()
+        .filter(|f| !f.ends_with("health.rs"))
+        .filter(|f| std::fs::read_to_string(f).unwrap().contains("state.db"))
+        .map(|f| f.display().to_string())
+        .collect();
+    assert!(holding.is_empty(), "handlers reaching the database: {holding:?}");
+}
