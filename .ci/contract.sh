@@ -13,8 +13,9 @@
 #   positive_data_acceptance     a request the spec allows is refused (400/422)
 #   unsupported_method           a method the path does not serve is not 405 with Allow
 #
-# and on schemathesis errors (the server died, the spec does not load). Failures of the
-# other checks are listed but do not fail the run.
+# and on schemathesis errors (the server died, the spec does not load), a panic in the
+# server's log, or a caller signed out during the run. Failures of the other checks are
+# listed but do not fail the run.
 #
 # Configuration: .ci/schemathesis.toml; hooks: .ci/contract_hooks.py (a fresh
 # Idempotency-Key per request, as the spec asks of clients).
@@ -240,6 +241,16 @@ for caller in callers:
     if me != "200":
         bad = True
         print(f"\n  the {caller} was signed out during the run (GET /auth/me answered {me})")
+
+# A panic in a handler drops the connection; schemathesis may count that as a network
+# error it retries rather than a failure, so the server's log decides: any panic fails.
+log = open(f"{tmp}/server.log", encoding="utf-8", errors="replace").read().splitlines()
+panics = [f"{line.strip()} {log[i + 1].strip() if i + 1 < len(log) else ''}" for i, line in enumerate(log) if "panicked at" in line]
+if panics:
+    bad = True
+    print(f"\n==> the server panicked {len(panics)} times:")
+    for p in sorted(set(panics)):
+        print(f"  {p}")
 
 print("\n==> summary (contract checks: failing cases)")
 print("  " + " " * 30 + "".join(f"{c:>10}" for c in callers))

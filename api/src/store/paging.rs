@@ -22,3 +22,23 @@ pub fn paging(page: Option<u64>, per_page: Option<u64>) -> Result<(u64, u64), Ap
     }
     Ok((page, per_page))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_largest_page_and_size_are_accepted_and_one_more_is_not() {
+        assert_eq!(paging(None, None).unwrap(), (1, 50));
+        assert_eq!(paging(Some(MAX_PAGE), Some(MAX_PER_PAGE)).unwrap(), (MAX_PAGE, MAX_PER_PAGE));
+        for (page, per_page, field) in [
+            (Some(0), None, "page"),
+            (Some(MAX_PAGE + 1), None, "page"),
+            (Some(u64::MAX), None, "page"),
+            (None, Some(0), "per_page"),
+            (None, Some(MAX_PER_PAGE + 1), "per_page"),
+        ] {
+            assert_eq!(paging(page, per_page).unwrap_err().details["field"], field, "{page:?} {per_page:?}");
+        }
+    }
+}
