@@ -269,8 +269,46 @@ fn close_request_objects(doc: &mut utoipa::openapi::OpenApi) {
     for name in names {
         if let Some(schema) = components.schemas.get_mut(&name) {
             close_objects(schema);
+            if let RefOr::T(Schema::Object(o)) = schema {
+                for (keyword, rule) in cross_field_rules(&name, o) {
+                    o.extensions.get_or_insert_with(Default::default).insert(keyword.into(), rule);
+                }
+            }
         }
     }
+}
+
+/// What a body's fields require of one another, which no field's own schema can say,
+/// as JSON Schema keywords on the object (utoipa has no attribute for them; its
+/// extensions are written out as they are).
+fn cross_field_rules(name: &str, o: &utoipa::openapi::schema::Object) -> Vec<(&'static str, serde_json::Value)> {
+    use serde_json::json;
+    let mut rules = Vec::new();
+    if o.properties.contains_key("latitude") && o.properties.contains_key("longitude") {
+        // A position is both coordinates or neither (`uploads::claim::position`); the
+        // fields publish no `null`, so leaving one out is the only way to have none.
+        rules.push(("dependentRequired", json!({ "latitude": ["longitude"], "longitude": ["latitude"] })));
+    }
+    let any_of = match name {
+        // `not_applicable` says why (`selfcheck::recommendations::check_mark`).
+        "Mark" | "FeedbackAnswer" => Some(json!([
+            { "properties": { "result": { "enum": ["found", "not_found"] } } },
+            { "required": ["reason"], "properties": { "reason": { "type": "string", "pattern": "\\S" } } },
+        ])),
+        // A grade, or a library item to take it from (`selfcheck::findings::create`).
+        "NewFinding" => Some(json!([
+            { "required": ["grade"], "properties": { "grade": { "type": "string" } } },
+            { "required": ["item_id"], "properties": { "item_id": { "type": "string" } } },
+            { "required": ["inspection_item_id"], "properties": { "inspection_item_id": { "type": "integer" } } },
+        ])),
+        "ExpertFinding" => Some(json!([
+            { "required": ["grade"], "properties": { "grade": { "type": "string" } } },
+            { "required": ["item_id"], "properties": { "item_id": { "type": "string" } } },
+        ])),
+        _ => None,
+    };
+    rules.extend(any_of.map(|rule| ("anyOf", rule)));
+    rules
 }
 
 /// The names of the component schemas `schema` refers to.

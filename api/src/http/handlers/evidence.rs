@@ -12,7 +12,7 @@ use crate::identity::Caller;
 use crate::selfcheck::evidence::DisplayCopy;
 use crate::selfcheck::uploads::multipart::Uploaded;
 use crate::selfcheck::uploads::presigned::{UploadRequest, UploadTicket};
-use crate::selfcheck::uploads::{self, EvidenceView};
+use crate::selfcheck::uploads::{self, EvidenceView, OwnerKind, Phase};
 use crate::state::AppState;
 
 /// The multipart form of `POST /mp/evidence` (what `wx.uploadFile` sends: `formData`
@@ -21,16 +21,19 @@ use crate::state::AppState;
 #[allow(dead_code)]
 pub struct EvidenceForm {
     /// The phone's UUID for this photo; a retry with the same id returns the record.
+    #[schema(pattern = "^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")]
     client_id: String,
-    /// `finding` or `inspection_item`.
-    owner_kind: String,
+    owner_kind: OwnerKind,
     owner_id: i64,
-    /// `before`, `progress` or `after`.
-    phase: String,
-    /// When the phone took it, RFC 3339.
-    captured_at: Option<String>,
-    /// Where the phone was (`wx.getLocation`, WGS 84).
+    phase: Phase,
+    /// When the phone took it, RFC 3339; left out when unknown.
+    #[schema(nullable = false)]
+    captured_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Where the phone was (`wx.getLocation`, WGS 84 degrees), with `longitude`.
+    #[schema(nullable = false, minimum = -90.0, maximum = 90.0)]
     latitude: Option<f64>,
+    /// With `latitude`.
+    #[schema(nullable = false, minimum = -180.0, maximum = 180.0)]
     longitude: Option<f64>,
     /// The photo: JPEG, PNG or WebP, at most `evidence.max_bytes`.
     #[schema(value_type = String, format = Binary)]
@@ -159,7 +162,12 @@ pub async fn display(state: web::Data<AppState>, caller: Caller, id: web::Path<i
 #[utoipa::path(
     get, path = "/mp/evidence/{id}/original", tag = "mini-program", security(("bearer" = [])),
     params(("id" = i64, Path)),
-    responses((status = 200, description = "image/jpeg, image/png or image/webp", body = Vec<u8>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody))
+    responses(
+        (status = 200, description = "the photo as it was uploaded, in its own type", content(
+            (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"), (Vec<u8> = "image/webp")
+        )),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody),
+    )
 )]
 pub async fn original(
     state: web::Data<AppState>,

@@ -38,11 +38,11 @@ pub struct UploadRequest {
     #[schema(minimum = 1, maximum = 10485760)]
     pub size_bytes: u64,
     pub captured_at: Option<DateTime<Utc>>,
-    /// WGS-84, with `longitude` (both or neither).
-    #[schema(minimum = -90.0, maximum = 90.0)]
+    /// WGS-84, with `longitude` (both or neither; left out when unknown).
+    #[schema(nullable = false, minimum = -90.0, maximum = 90.0)]
     pub latitude: Option<f64>,
     /// WGS-84, with `latitude` (both or neither).
-    #[schema(minimum = -180.0, maximum = 180.0)]
+    #[schema(nullable = false, minimum = -180.0, maximum = 180.0)]
     pub longitude: Option<f64>,
 }
 
