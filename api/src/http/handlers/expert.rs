@@ -13,7 +13,7 @@ use crate::governance::experts::{
     self, CheckinRequest, CheckinView, DeclineRequest, Declined, ExpertFinding, FollowUpRequest, GovTaskPage,
     ReportRequest, TaskDetail, TaskView,
 };
-use crate::http::extract::Json;
+use crate::http::extract::{Json, ValidatedJson};
 use crate::identity::Caller;
 use crate::selfcheck::findings::FindingDetail;
 use crate::state::AppState;
@@ -120,7 +120,7 @@ pub async fn finding(
     req: HttpRequest,
     caller: Caller,
     id: web::Path<i64>,
-    body: Json<ExpertFinding>,
+    body: ValidatedJson<ExpertFinding>,
 ) -> Result<HttpResponse, ApiError> {
     let (detail, created) = experts::report_finding(&state, &caller, *id, &body.0, &origin(&req)).await?;
     Ok(if created { HttpResponse::Created().json(detail) } else { HttpResponse::Ok().json(detail) })

@@ -89,8 +89,6 @@ pub async fn create_in(
     req: &NewFinding,
     origin: &Origin,
 ) -> Result<(FindingDetail, bool), ApiError> {
-    // The officer's route checked it at the edge; an expert's finding comes through here.
-    req.validate()?;
     let existing = || rows::by_client_id(&state.db, e.id, &req.client_id);
     if let Some(f) = existing().await? {
         return Ok((detail(&state.db, f).await?, false));
