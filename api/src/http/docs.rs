@@ -46,13 +46,16 @@ pub struct Spec {
     pub problems: Vec<String>,
 }
 
-/// The full document.
+/// The full document, built once: the route table does not change while the process runs.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    build().doc
+    static DOC: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| build().doc).clone()
 }
 
+/// The document as served at `/openapi.yaml`, rendered once.
 pub fn yaml() -> String {
-    openapi().to_yaml().unwrap_or_else(|e| format!("# cannot render the spec: {e}\n"))
+    static YAML: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    YAML.get_or_init(|| openapi().to_yaml().unwrap_or_else(|e| format!("# cannot render the spec: {e}\n"))).clone()
 }
 
 /// The document from the route table, with its problems.
