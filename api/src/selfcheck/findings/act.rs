@@ -112,7 +112,8 @@ impl ActRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProgressRequest {
-    /// What was done (1-2000 characters).
+    /// What was done (1-2000 characters, not blank).
+    #[schema(min_length = 1, max_length = 2000, pattern = "\\S")]
     pub note: String,
     /// 0-99; 100 is reached by submitting the rectification.
     #[schema(minimum = 0, maximum = 99)]
