@@ -4,24 +4,38 @@
 #   .ci/contract.sh [PATH_TO_ZHICHA]          (default target/debug/zhicha)
 #
 # Starts the binary on a free loopback port with a fresh SQLite database and the demo
-# city, signs in as the demo enterprise officer (mini-program) and as the city HRSS bureau
-# (password and TOTP), and runs schemathesis (`--checks all`) against /openapi.yaml as
-# each. The run fails on any failure of the four contract checks:
+# city, and runs schemathesis (`--checks all`) against /openapi.yaml as each of four
+# callers, one after the other:
+#
+#   responsible  a responsible person of enterprise e01 (demo-rp-e01-1), with two findings
+#                assigned to them and one not (.ci/contract_setup.py makes them first)
+#   officer      the safety officer of e01 (demo-officer-e01), with the officer of e02
+#                (demo-officer-e02) as peer: the peer_isolation check of
+#                .ci/contract_hooks.py replays each 2xx the officer gets on an /mp/ object
+#                (and reads each object it creates) as the peer, which must get 404
+#   bureau       the city HRSS bureau (hrss.city, password and TOTP)
+#
+# The run fails on any failure of the gating checks:
 #
 #   response_schema_conformance  an answer's body is not what the spec says
 #   status_code_conformance      a status the spec does not list for the operation
 #   positive_data_acceptance     a request the spec allows is refused (400/422)
 #   unsupported_method           a method the path does not serve is not 405 with Allow
+#   peer_isolation               the peer officer read or changed the officer's object
 #
-# and on schemathesis errors (the server died, the spec does not load), a panic in the
-# server's log, or a caller signed out during the run. Failures of the other checks are
-# listed but do not fail the run.
+# on fewer than CONTRACT_MIN_CASES generated cases for a caller, on schemathesis errors
+# (the server died, the spec does not load), a panic in the server's log, or a caller
+# signed out during the run. Failures of the other checks are listed but do not fail the
+# run.
 #
-# Configuration: .ci/schemathesis.toml; hooks: .ci/contract_hooks.py (a fresh
-# Idempotency-Key per request, as the spec asks of clients).
+# Configuration: .ci/schemathesis.toml; hooks and the peer check: .ci/contract_hooks.py
+# (also a fresh Idempotency-Key per request, as the spec asks of clients).
 #
-# Needs python3 and schemathesis (pip install 'schemathesis==4.32.5'). Settings:
-#   CONTRACT_MAX_EXAMPLES  examples per operation in the fuzzing phase (default 150)
+# Needs python3 and schemathesis 4.32.5: .ci/run installs it in the virtual environment
+# .ci/.venv (python3 -m venv .ci/.venv && .ci/.venv/bin/pip install 'schemathesis==4.32.5'),
+# which this script uses when it is there (else schemathesis on PATH). Settings:
+#   CONTRACT_MAX_EXAMPLES  examples per operation in the fuzzing phase (default 200)
+#   CONTRACT_MIN_CASES     fewest generated cases per caller for a pass (default 1000)
 #   CONTRACT_SEED          the generation seed (default 20261205)
 #   CONTRACT_WORKERS       schemathesis workers (default 2)
 #   CONTRACT_KEEP          1: keep the temporary directory (database, server log, reports)
@@ -34,9 +48,14 @@ root=$(pwd)
 bin=${1:-target/debug/zhicha}
 [ -x "$bin" ] || { echo "contract: no executable at $bin (cargo build -p zhicha-api --bin zhicha)" >&2; exit 2; }
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
-command -v schemathesis >/dev/null || { echo "contract: schemathesis is not installed (pip install 'schemathesis==4.32.5')" >&2; exit 2; }
+schemathesis=$root/.ci/.venv/bin/schemathesis
+[ -x "$schemathesis" ] || schemathesis=$(command -v schemathesis) || {
+  echo "contract: schemathesis is not installed (python3 -m venv .ci/.venv && .ci/.venv/bin/pip install 'schemathesis==4.32.5')" >&2
+  exit 2
+}
 
-max_examples=${CONTRACT_MAX_EXAMPLES:-150}
+max_examples=${CONTRACT_MAX_EXAMPLES:-200}
+min_cases=${CONTRACT_MIN_CASES:-1000}
 seed=${CONTRACT_SEED:-20261205}
 workers=${CONTRACT_WORKERS:-2}
 started=$(date +%s)
@@ -98,6 +117,8 @@ sign_in() {
     python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])'
 }
 officer_token=$(sign_in /mp/auth/login '{"code":"demo-officer-e01"}')
+peer_token=$(sign_in /mp/auth/login '{"code":"demo-officer-e02"}')
+responsible_token=$(sign_in /mp/auth/login '{"code":"demo-rp-e01-1"}')
 totp_code=$(python3 - "$totp_secret" <<'EOF'
 import base64, hashlib, hmac, struct, sys, time
 key = base64.b32decode(sys.argv[1].upper() + "=" * (-len(sys.argv[1]) % 8))
@@ -115,6 +136,7 @@ if [ "${CONTRACT_CLIENT_LOOP:-0}" = 1 ]; then
   echo "contract: the generated client's loop (clients/miniprogram)"
   bash "$root/clients/miniprogram/ci.sh" "$base"
 fi
+python3 "$root/.ci/contract_setup.py" "$base" "$officer_token" "$responsible_token"
 
 # Operations left out, for both callers:
 # - POST /auth/logout ends the caller's session: every later request would be 401 and
@@ -127,11 +149,12 @@ fi
 # unlock) is forbidden to both callers.
 excluded=(--exclude-path /auth/logout --exclude-path /auth/refresh)
 
-# run NAME TOKEN: one schemathesis run as one caller, its reports in $tmp/NAME.
+# run NAME TOKEN [PEER_TOKEN]: one schemathesis run as one caller, its reports in
+# $tmp/NAME; with a peer, the peer_isolation probes are logged in $tmp/NAME/peer.log.
 run() {
-  local name=$1 token=$2 dir="$tmp/$1"
+  local name=$1 token=$2 peer=${3:-} dir="$tmp/$1"
   mkdir -p "$dir"
-  local cmd=(schemathesis --config-file "$root/.ci/schemathesis.toml" run "$base/openapi.yaml"
+  local cmd=("$schemathesis" --config-file "$root/.ci/schemathesis.toml" run "$base/openapi.yaml"
     --checks all
     -H "Authorization: Bearer $token"
     "${excluded[@]}"
@@ -143,14 +166,19 @@ run() {
   printf '\n==> schemathesis as %s:' "$name"
   printf ' %q' "${cmd[@]}" | sed "s/$token/\$TOKEN/"
   echo
+  local run_started
+  run_started=$(date +%s)
   # Schemathesis runs in the temporary directory, where it keeps its own files; its exit
   # status is not the verdict (see summarise).
-  (cd "$dir" && SCHEMATHESIS_HOOKS="$root/.ci/contract_hooks.py" "${cmd[@]}") >"$dir/schemathesis.log" 2>&1 || true
+  (cd "$dir" && SCHEMATHESIS_HOOKS="$root/.ci/contract_hooks.py" CONTRACT_PEER_TOKEN="$peer" \
+    CONTRACT_PEER_LOG="${peer:+$dir/peer.log}" "${cmd[@]}") >"$dir/schemathesis.log" 2>&1 || true
+  echo "$(($(date +%s) - run_started))" >"$dir/seconds"
   sed -n '/= SUMMARY =/,$p' "$dir/schemathesis.log"
   # A run that signed its caller out tested little after that point: it fails.
   curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "$base/auth/me" >"$dir/me.status" || true
 }
-run officer "$officer_token"
+run responsible "$responsible_token"
+run officer "$officer_token" "$peer_token"
 run bureau "$bureau_token"
 
 kill "$server_pid" 2>/dev/null || true
@@ -160,13 +188,14 @@ server_pid=
 # The verdict: failures of each check per caller, grouped by operation, each with one
 # reproduction. Exit 1 when a contract check failed or schemathesis reported an error.
 set +e
-python3 - "$tmp" "$base" officer bureau <<'EOF'
-import base64, glob, json, os, shlex, sys
+python3 - "$tmp" "$base" "$min_cases" responsible officer bureau <<'EOF'
+import base64, collections, glob, json, os, shlex, sys
 
-GATING = ["response_schema_conformance", "status_code_conformance", "positive_data_acceptance", "unsupported_method"]
-tmp, base, callers = sys.argv[1], sys.argv[2], sys.argv[3:]
+GATING = ["response_schema_conformance", "status_code_conformance", "positive_data_acceptance", "unsupported_method", "peer_isolation"]
+tmp, base, min_cases, callers = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
 bad = False
 table = {}
+cases = {}
 for caller in callers:
     files = glob.glob(f"{tmp}/{caller}/ndjson-*.ndjson")
     if not files:
@@ -187,6 +216,7 @@ for caller in callers:
         if kind != "ScenarioFinished":
             continue
         rec = data["recorder"]
+        cases[caller] = cases.get(caller, 0) + len(rec.get("cases", {}))
         for case_id, checks in rec.get("checks", {}).items():
             for check in checks:
                 if check["status"] != "failure":
@@ -237,6 +267,16 @@ for caller in callers:
     if not complete:
         bad = True
         print(f"\n  the {caller} run did not finish")
+    if cases.get(caller, 0) < min_cases:
+        bad = True
+        print(f"\n  the {caller} run generated {cases.get(caller, 0)} cases, fewer than {min_cases}")
+    peer_log = f"{tmp}/{caller}/peer.log"
+    if os.path.exists(peer_log):
+        probes = [line.split(" ", 1) for line in open(peer_log).read().splitlines()]
+        by_status = collections.Counter(status for status, _ in probes)
+        routes = len({route for _, route in probes})
+        print(f"\n  peer probes ({caller}): {len(probes)} requests on {routes} distinct paths; answers "
+              + ", ".join(f"{s}: {n}" for s, n in sorted(by_status.items())))
     me = open(f"{tmp}/{caller}/me.status").read().strip() if os.path.exists(f"{tmp}/{caller}/me.status") else "?"
     if me != "200":
         bad = True
@@ -252,10 +292,13 @@ if panics:
     for p in sorted(set(panics)):
         print(f"  {p}")
 
-print("\n==> summary (contract checks: failing cases)")
-print("  " + " " * 30 + "".join(f"{c:>10}" for c in callers))
+print("\n==> summary (gating checks: failing cases)")
+print("  " + " " * 30 + "".join(f"{c:>12}" for c in callers))
 for check in GATING:
-    print(f"  {check:<30}" + "".join(f"{sum(n for n, _ in table.get(c, {}).get(check, {}).values()):>10}" for c in callers))
+    print(f"  {check:<30}" + "".join(f"{sum(n for n, _ in table.get(c, {}).get(check, {}).values()):>12}" for c in callers))
+print(f"  {'generated cases (min ' + str(min_cases) + ')':<30}" + "".join(f"{cases.get(c, 0):>12}" for c in callers))
+seconds = [open(f"{tmp}/{c}/seconds").read().strip() if os.path.exists(f"{tmp}/{c}/seconds") else "?" for c in callers]
+print(f"  {'seconds':<30}" + "".join(f"{s:>12}" for s in seconds))
 sys.exit(1 if bad else 0)
 EOF
 verdict=$?

@@ -1,4 +1,5 @@
-"""Schemathesis hooks for .ci/contract.sh.
+"""Schemathesis hooks and checks for .ci/contract.sh: a fresh Idempotency-Key per write,
+and the peer_isolation check of the officer's run (below).
 
 A well-formed `Idempotency-Key` is replaced by a fresh UUID before each request, as the
 spec asks of a client ("a fresh UUID per write, the same on every retry of it"). The
@@ -11,9 +12,14 @@ editing one would make schemathesis revalidate it as positive and send the heade
 meant to leave out.
 """
 
+import json
+import os
 import re
+import threading
 import uuid
+from urllib.parse import urlsplit, urlunsplit
 
+import requests
 import schemathesis
 
 KEY = re.compile(r"[!-~]{8,128}")  # KEY_PATTERN in api/src/http/idempotency.rs
@@ -28,3 +34,65 @@ def before_call(context, case, kwargs):
     for name in list(headers):
         if name.lower() == "idempotency-key" and isinstance(headers[name], str) and KEY.fullmatch(headers[name]):
             headers[name] = str(uuid.uuid4())
+
+
+# The peer: an officer of another enterprise (CONTRACT_PEER_TOKEN, set only for the
+# officer's run). Whatever the officer reaches by id, the peer must not: every 2xx the
+# officer gets on an /mp/ path that names an object is sent again, same method and body,
+# with the peer's token (and a fresh Idempotency-Key), and must be 404, the answer for an
+# object outside the caller's scope. An object the officer creates (a 2xx POST to a
+# collection with an `id` in the answer) is read back by the peer, which must be 404 too.
+# Each probe is one line in CONTRACT_PEER_LOG, which the verdict counts.
+PEER_TOKEN = os.environ.get("CONTRACT_PEER_TOKEN")
+PEER_LOG = os.environ.get("CONTRACT_PEER_LOG")
+# A POST to the collection -> where the peer reads what it made.
+CREATED = {
+    "/mp/findings": "/mp/findings/{}",
+    "/mp/inspections": "/mp/inspections/{}",
+    "/mp/evidence": "/mp/evidence/{}",
+    "/mp/recommendations": "/mp/recommendations/{}",
+}
+# Not replayed: transport headers requests sets again, and the caller's own credentials.
+DROPPED = {"authorization", "cookie", "content-length", "host", "idempotency-key"}
+_log_lock = threading.Lock()
+
+
+def _as_peer(method, url, headers, body):
+    sent = {k: v for k, v in headers.items() if k.lower() not in DROPPED}
+    sent["Authorization"] = f"Bearer {PEER_TOKEN}"
+    if method != "GET":
+        sent["Idempotency-Key"] = str(uuid.uuid4())
+    answer = requests.request(method, url, headers=sent, data=body, timeout=30, allow_redirects=False)
+    if PEER_LOG:
+        with _log_lock, open(PEER_LOG, "a") as log:
+            log.write(f"{answer.status_code} {method} {urlsplit(url).path}\n")
+    return answer
+
+
+@schemathesis.check
+def peer_isolation(ctx, response, case):
+    """The peer officer (another enterprise) never reads or changes what the officer reached by id."""
+    if not PEER_TOKEN or not 200 <= response.status_code < 300 or not case.path.startswith("/mp/"):
+        return
+    sent = response.request
+    probes = []
+    if "{" in case.path:
+        probes.append((sent.method, sent.url, sent.body))
+    elif sent.method == "POST" and case.path in CREATED:
+        try:
+            made = json.loads(response.content)
+        except ValueError:
+            made = None
+        if isinstance(made, dict) and isinstance(made.get("id"), int):
+            parts = urlsplit(sent.url)
+            url = urlunsplit((parts.scheme, parts.netloc, CREATED[case.path].format(made["id"]), "", ""))
+            probes.append(("GET", url, None))
+    for method, url, body in probes:
+        headers = dict(sent.headers) if method == sent.method else {}
+        answer = _as_peer(method, url, headers, body)
+        if answer.status_code != 404:
+            raise AssertionError(
+                f"The officer's {sent.method} {urlsplit(sent.url).path} was {response.status_code}; the peer officer of "
+                f"another enterprise got {answer.status_code} (not 404) for {method} {urlsplit(url).path}: "
+                f"{answer.text[:300]}"
+            )
