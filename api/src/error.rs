@@ -39,7 +39,6 @@ error_codes! {
     InvalidPath = 400, "invalid_path", "A path parameter has the wrong form.";
     Unauthenticated = 401, "unauthenticated", "No valid credentials were given.";
     InvalidCredentials = 401, "invalid_credentials", "The username, password or second-factor code is wrong.";
-    SecondFactorRequired = 401, "second_factor_required", "The account needs a TOTP code (`totp`) as well as the password.";
     RefreshTokenReused = 401, "refresh_token_reused", "A spent refresh token was presented again; every session of that sign-in is revoked.";
     InvalidWechatCode = 401, "invalid_wechat_code", "WeChat rejected the `wx.login` code (wrong, expired or already used); call `wx.login` again.";
     AccountLocked = 403, "account_locked", "Too many failed sign-ins; the account is locked for a while.";
@@ -60,6 +59,7 @@ error_codes! {
     InvalidBody = 422, "invalid_body", "The JSON is well-formed but a field is missing, unknown or of the wrong type.";
     InvalidField = 422, "invalid_field", "A field has a value the domain rejects (a code, a date, a range).";
     InvalidBindingCode = 422, "invalid_binding_code", "The binding code is unknown, expired or already used.";
+    BodyTimeout = 408, "body_timeout", "The request body did not arrive in time (no byte for `server.body_idle_seconds`, or not all of it within `server.body_seconds`); the connection is closed: send the request again.";
     IdempotencyKeyReused = 422, "idempotency_key_reused", "The Idempotency-Key was used before with a different request.";
     IdempotencyKeyRequired = 428, "idempotency_key_required", "Mini-program writes need an Idempotency-Key header (a fresh UUID per write, reused on retry).";
     DatabaseUnavailable = 503, "database_unavailable", "The database cannot be reached; retry later.";
@@ -172,6 +172,15 @@ impl From<validator::ValidationErrors> for ApiError {
     /// path (`answers[3].reason`) and every violation listed in `details.violations`.
     #[track_caller]
     fn from(e: validator::ValidationErrors) -> Self {
+    if let Some(field) = crate::domain::input::control_in(&value) {
+        return Err(ApiError::field(
+            ErrorCode::InvalidField,
+            &field,
+            format!(
+                "{field}: control characters (U+0000-U+001F other than tab and line breaks, U+007F) are not accepted"
+            ),
+        ));
+    }
         let mut found = Vec::new();
         violations("", &e, &mut found);
         found.sort();

@@ -11,7 +11,7 @@ use zhicha_engine::Catalog;
 
 use crate::config::{Backend, Settings};
 use crate::error::{ApiError, ErrorCode};
-use crate::http::{extract, guard, idempotency, rate_limit, request_id, routes};
+use crate::http::{extract, guard, hygiene, idempotency, rate_limit, request_id, routes};
 use crate::platform::events::Events;
 use crate::platform::jobs::Jobs;
 use crate::platform::pii::Vault;
@@ -114,6 +114,10 @@ impl Application {
                 .app_data(web::Data::new(app_state.clone()))
                 .app_data(limits.clone())
                 .app_data(web::PayloadConfig::new(limit))
+                .app_data(web::Data::new(hygiene::BodyDeadline {
+                    idle: std::time::Duration::from_secs(app_state.settings.server.body_idle_seconds),
+                    whole: std::time::Duration::from_secs(app_state.settings.server.body_seconds),
+                }))
                 .app_data(web::QueryConfig::default().error_handler(extract::query_error))
                 .app_data(web::PathConfig::default().error_handler(extract::path_error))
                 .configure(routes::configure)
@@ -126,6 +130,8 @@ impl Application {
                 // Innermost first: the guard resolves the caller the idempotency layer keys on.
                 .wrap(from_fn(idempotency::middleware))
                 .wrap(from_fn(guard::middleware))
+                .wrap(from_fn(hygiene::body_deadline))
+                .wrap(from_fn(hygiene::refuse_controls))
                 .wrap(from_fn(rate_limit::middleware))
                 .wrap(ErrorHandlers::new().default_handler(extract::reshape))
                 .wrap(from_fn(request_id::middleware))

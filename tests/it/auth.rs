@@ -143,15 +143,30 @@ both!(refresh_rotation, Opts { demo: true, ..Default::default() }, async |app: &
 both!(second_factor, Opts { demo: true, ..Default::default() }, async |app: &TestApp| {
     demo(app).await;
     let send = |body: Value| app.client.post(app.url("/auth/login")).json(&body).send();
-    // A bureau account needs the code; without it, no token.
-    let e = support::error(
-        send(json!({ "username": "hrss.city", "password": DEMO_PASSWORD })).await.unwrap(),
-        401,
-        "second_factor_required",
-    )
-    .await;
-    assert_eq!(e["details"]["field"], "totp");
-    // A wrong code is a failed sign-in.
+    // A bureau account needs the code. Without it, or with a wrong one, the answer is the
+    // one a wrong password gets, to the byte: no answer confirms the password alone.
+    let answer = |body: Value| async move {
+        let res = send(body).await.unwrap();
+        (res.status().as_u16(), res.json::<Value>().await.unwrap())
+    };
+    let right_no_code = answer(json!({ "username": "hrss.city", "password": DEMO_PASSWORD })).await;
+    let wrong_no_code = answer(json!({ "username": "hrss.city", "password": "not-the-password" })).await;
+    let right_wrong_code =
+        answer(json!({ "username": "hrss.city", "password": DEMO_PASSWORD, "totp": "000000" })).await;
+    let unknown = answer(json!({ "username": "nobody.here", "password": DEMO_PASSWORD })).await;
+    assert_eq!(right_no_code.0, 401);
+    assert_eq!(right_no_code.1["error"]["code"], "invalid_credentials");
+    for other in [&wrong_no_code, &right_wrong_code, &unknown] {
+        assert_eq!(other.0, right_no_code.0);
+        for part in ["code", "message", "details"] {
+            assert_eq!(other.1["error"][part], right_no_code.1["error"][part], "{part}: {other:?}");
+        }
+    }
+    // Each of the three counted as a failed sign-in of the account.
+    let failed =
+        users::Entity::find().filter(users::Column::Username.eq("hrss.city")).one(&app.db).await.unwrap().unwrap();
+    assert_eq!(failed.failed_logins, 3);
+    // A wrong code is a failed sign-in (the fourth; five lock the account).
     support::error(
         send(json!({ "username": "hrss.city", "password": DEMO_PASSWORD, "totp": "000000" })).await.unwrap(),
         401,
@@ -160,7 +175,7 @@ both!(second_factor, Opts { demo: true, ..Default::default() }, async |app: &Tes
     .await;
     let failed =
         users::Entity::find().filter(users::Column::Username.eq("hrss.city")).one(&app.db).await.unwrap().unwrap();
-    assert_eq!(failed.failed_logins, 1);
+    assert_eq!(failed.failed_logins, 4);
     // The right code works once.
     let code = totp_code(app, "hrss.city").await.unwrap();
     let body = json!({ "username": "hrss.city", "password": DEMO_PASSWORD, "totp": code });

@@ -40,12 +40,23 @@ async fn assert_loaded(app: &TestApp) {
     let bureaus =
         organisations::Entity::find().filter(organisations::Column::Kind.ne("service_org")).count(db).await.unwrap();
     assert_eq!(bureaus, 4);
-    assert!(
-        seed::demo::sign_in_help(db, &app.state.vault, "127.0.0.1:8080")
-            .await
-            .unwrap()
-            .is_some_and(|s| s.contains("demo-officer-e01") && s.contains("127.0.0.1:8080/auth/login"))
-    );
+    let shown = seed::demo::sign_in_help(db, &app.state.vault, "127.0.0.1:8080", seed::demo::Secrets::Show)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(shown.contains("demo-officer-e01") && shown.contains("127.0.0.1:8080/auth/login"));
+    assert!(shown.contains("TOTP secret "));
+    // Any other start lists the accounts but never a secret.
+    let withheld = seed::demo::sign_in_help(db, &app.state.vault, "127.0.0.1:8080", seed::demo::Secrets::Withhold)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(withheld.contains("demo-officer-e01") && !withheld.contains("TOTP secret "));
+    for user in users::Entity::find().filter(users::Column::TotpSecret.is_not_null()).all(db).await.unwrap() {
+        let secret =
+            zhicha_api::identity::totp::unseal(&app.state.vault, user.totp_secret.as_deref().unwrap()).unwrap();
+        assert!(shown.contains(&secret) && !withheld.contains(&secret));
+    }
 }
 
 both!(autoload, Opts { demo: true, ..Default::default() }, async |app: &TestApp| {

@@ -25,6 +25,7 @@ mod idempotency;
 mod import;
 mod ladder;
 mod layout;
+mod hygiene;
 mod limits;
 mod migrations;
 mod openapi;

@@ -62,6 +62,8 @@ pub struct Opts {
     pub s3: bool,
     /// The report font file instead of the configured one (a missing file tests the 503).
     pub font_path: Option<PathBuf>,
+    /// `server.body_idle_seconds` instead of the default.
+    pub body_idle_seconds: Option<u64>,
 }
 
 /// The environment variable naming an S3-compatible server
@@ -298,6 +300,7 @@ impl TestApp {
             .merge(Serialized::default("demo.wechat_standin", opts.standin))
             // Tests refit when they mean to, not at every start.
             .merge(Serialized::default("risk.refit_on_start", false))
+            .merge(Serialized::default("server.body_idle_seconds", opts.body_idle_seconds.unwrap_or(15)))
             // Test databases are thrown away: the stand-in may run on PostgreSQL too.
             .merge(Serialized::default("demo.wechat_standin_force", true));
         let f = match (&opts.redis_prefix, redis_url()) {

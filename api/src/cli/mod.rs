@@ -214,7 +214,10 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     println!("  database: {url}{}", if app.demo_loaded { " (demo city loaded)" } else { "" });
     println!("  API docs: http://{addr}/docs   spec: http://{addr}/openapi.yaml   health: http://{addr}/readyz");
     println!("  bureau dashboard: http://{addr}/dashboard (a bureau account below, with its TOTP code)");
-    if let Some(banner) = seed::demo::sign_in_help(&app.state.db, &app.state.vault, &addr.to_string()).await? {
+    // Secrets only for a demo loaded just now into a new embedded database: on any other
+    // start (a production database above all) they stay out of standard output.
+    let secrets = if app.demo_loaded { seed::demo::Secrets::Show } else { seed::demo::Secrets::Withhold };
+    if let Some(banner) = seed::demo::sign_in_help(&app.state.db, &app.state.vault, &addr.to_string(), secrets).await? {
         println!("{banner}");
     }
     app.run_until_stopped().await?;

@@ -138,6 +138,10 @@ pub struct ServerSettings {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+    /// A request body that sends no byte for this long is cut off (408).
+    pub body_idle_seconds: u64,
+    /// A request body not complete after this long is cut off (408).
+    pub body_seconds: u64,
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
     pub url: Secret<String>,

@@ -97,6 +97,7 @@ fn build_from(endpoints: &[Endpoint]) -> Spec {
         components.responses.insert(name.to_string(), RefOr::T(response));
     }
     close_request_objects(&mut doc);
+    super::spec_text::publish(&mut doc);
     check_refs(&doc, &mut problems);
     let mut table = String::from(
         "\n\n## Errors\n\nEvery error is `{\"error\": {\"code\", \"message\", \"details\", \"request_id\"}}`; `details.field` names the field at fault where there is one. A method a path does not serve is 405 with `Allow`.\n\n| code | HTTP | meaning |\n|---|---|---|\n",
@@ -158,6 +159,7 @@ fn shared_responses() -> Vec<(&'static str, Response)> {
         ("NotFound", error("`not_found`: no such resource in the caller's scope.")),
         ("Conflict", error(&format!("The request conflicts with the resource's state: {}.", codes(409)))),
         ("PayloadTooLarge", error("`payload_too_large`: the body exceeds the size limit.")),
+        ("BodyTimeout", error("`body_timeout`: the body did not arrive in time; the connection is closed.")),
         ("UnsupportedMediaType", error(&format!("The body is of the wrong type: {}.", codes(415)))),
         (
             "Unprocessable",
@@ -207,6 +209,7 @@ fn complete(op: &mut Operation, e: &Endpoint) {
     }
     if op.request_body.is_some() {
         add(400, "BadRequest");
+        add(408, "BodyTimeout");
         add(413, "PayloadTooLarge");
         add(415, "UnsupportedMediaType");
         add(422, "Unprocessable");
@@ -296,7 +299,7 @@ fn cross_field_rules(name: &str, o: &utoipa::openapi::schema::Object) -> Vec<(&'
         // `not_applicable` says why (`selfcheck::recommendations::check_mark`).
         "Mark" | "FeedbackAnswer" => Some(json!([
             { "properties": { "result": { "enum": ["found", "not_found"] } } },
-            { "required": ["reason"], "properties": { "reason": { "type": "string", "pattern": "\\S" } } },
+            { "required": ["reason"], "properties": { "reason": { "type": "string", "pattern": crate::domain::input::NOT_BLANK_CONTROL_FREE } } },
         ])),
         // A grade, or a library item to take it from (`selfcheck::findings::create`).
         "NewFinding" => Some(json!([
@@ -315,7 +318,7 @@ fn cross_field_rules(name: &str, o: &utoipa::openapi::schema::Object) -> Vec<(&'
 }
 
 /// The names of the component schemas `schema` refers to.
-fn refs_of(schema: &RefOr<Schema>, names: &mut BTreeSet<String>) {
+pub(super) fn refs_of(schema: &RefOr<Schema>, names: &mut BTreeSet<String>) {
     let mut refs = BTreeSet::new();
     collect_refs(&serde_json::to_value(schema).unwrap_or_default(), &mut refs);
     names.extend(refs.iter().filter_map(|r| r.strip_prefix("#/components/schemas/")).map(str::to_string));

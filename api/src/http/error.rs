@@ -43,6 +43,11 @@ impl ResponseError for ApiError {
             );
         }
         let mut resp = HttpResponse::build(status);
+        if self.code == crate::error::ErrorCode::BodyTimeout {
+            // The rest of the body may still come; nothing on this connection can be
+            // read as the next request.
+            resp.force_close();
+        }
         // Clients back off as told: the details name the wait where the cause knows it.
         let retry_after = self.details.get("retry_after_seconds").and_then(Value::as_u64);
         match retry_after {

@@ -41,6 +41,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                 Some(PayloadError::Overflow) => {
                     ApiError::new(ErrorCode::PayloadTooLarge, "the body exceeds the size limit")
                 }
+                Some(e) if super::hygiene::timed_out(e) => super::hygiene::body_timeout(),
                 _ => ApiError::new(ErrorCode::MalformedJson, format!("the body could not be read: {e}")),
             })?;
             parse(&bytes).map(Json)

@@ -1,5 +1,7 @@
-//! Rate limiting: one token bucket per access token (or per IP without one), plus a
-//! tighter one per IP for sign-in. With `cache.redis_url` the buckets live in Redis
+//! Rate limiting: one token bucket per verified access token, one per IP for everything
+//! else, plus a tighter one per IP for sign-in. A token counts as verified once the guard
+//! has resolved it to a caller; until then (and for any made-up bearer string) the
+//! request is charged to its IP, so inventing tokens buys no fresh buckets. With `cache.redis_url` the buckets live in Redis
 //! and every instance of the service shares them; otherwise, and while Redis is
 //! unreachable, each process keeps its own. Over the limit: 429 with Retry-After.
 //! Health checks are exempt so an orchestrator never sees a false failure.
@@ -7,19 +9,22 @@
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
-use actix_web::{HttpResponse, ResponseError};
+use actix_web::{HttpMessage, HttpResponse, ResponseError};
+use dashmap::DashMap;
 use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use redis::aio::ConnectionManager;
 use serde_json::json;
 
 use crate::config::{CacheSettings, LimitSettings};
+use crate::domain::Caller;
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::tokens;
+use crate::platform::redis::{Redis, RedisFault};
 
 /// GCRA, the algorithm governor uses, kept in one Redis key per bucket: the key holds
 /// the theoretical arrival time in microseconds. Redis's own clock serves every
@@ -52,7 +57,7 @@ impl Shape {
 }
 
 struct Shared {
-    conn: ConnectionManager,
+    conn: Redis,
     script: redis::Script,
     prefix: String,
 }
@@ -64,7 +69,13 @@ pub struct Limits {
     sign_in_shape: Shape,
     shared: Option<Shared>,
     checks: AtomicU64,
+    /// Digests of access tokens the guard resolved lately, and until when that counts.
+    verified: DashMap<String, Instant>,
 }
+
+/// How long a token stays verified for the limiter after the guard last resolved it.
+/// Only which bucket it is charged to depends on this, never whether it is accepted.
+const VERIFIED_FOR: Duration = Duration::from_secs(300);
 
 fn nz(n: u32) -> NonZeroU32 {
     NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
@@ -83,10 +94,7 @@ impl Limits {
         let shared = match cache.redis_url.expose().as_str() {
             "" => None,
             url => {
-                let client = redis::Client::open(url).map_err(|e| anyhow::anyhow!("cache.redis_url: {e}"))?;
-                let conn = ConnectionManager::new(client)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("cannot reach Redis (cache.redis_url): {e}"))?;
+                let conn = Redis::connect(url, Duration::from_millis(cache.timeout_ms)).await?;
                 Some(Shared { conn, script: redis::Script::new(GCRA), prefix: format!("{}rl:", cache.key_prefix) })
             }
         };
@@ -97,6 +105,7 @@ impl Limits {
             sign_in_shape: Shape::per_minute(s.sign_in_per_minute, s.sign_in_per_minute),
             shared,
             checks: AtomicU64::new(0),
+            verified: DashMap::new(),
         }))
     }
 
@@ -124,27 +133,28 @@ impl Limits {
             Bucket::General => "g:",
             Bucket::SignIn => "s:",
         };
-        let mut conn = shared.conn.clone();
-        let waited: Result<u64, _> = shared
-            .script
-            .key(format!("{}{name}{key}", shared.prefix))
-            .arg(shape.interval_us)
-            .arg(shape.burst)
-            .invoke_async(&mut conn)
-            .await;
+        let mut call = shared.script.key(format!("{}{name}{key}", shared.prefix));
+        call.arg(shape.interval_us).arg(shape.burst);
+        let waited = shared.conn.run(async |mut c| call.invoke_async::<u64>(&mut c).await).await;
         match waited {
             Ok(0) => None,
             Ok(us) => Some(us.div_ceil(1_000_000).max(1)),
+            // Better limited per process than not at all, or not serving: a stopped
+            // Redis must not take the API down with it (bounded by `cache.timeout_ms`).
+            Err(RedisFault::Skipped) => self.local(bucket, key),
             Err(e) => {
-                // Better limited per process than not at all, or not serving.
-                tracing::error!("Redis rate limit unavailable, limiting in process: {e}");
+                tracing::warn!("Redis rate limit unavailable, limiting in process: {e}");
                 self.local(bucket, key)
             }
         }
     }
 
+    fn is_verified(&self, digest: &str) -> bool {
+        self.verified.get(digest).is_some_and(|until| *until > Instant::now())
+    }
+
     /// Seconds to wait, if `req` is over a limit.
-    async fn check(&self, req: &ServiceRequest) -> Option<u64> {
+    async fn check(&self, req: &ServiceRequest, digest: Option<&str>) -> Option<u64> {
         let path = req.path();
         if path == "/healthz" || path == "/readyz" {
             return None;
@@ -153,11 +163,14 @@ impl Limits {
         if self.checks.fetch_add(1, Ordering::Relaxed) % 10_000 == 9_999 {
             self.general.retain_recent();
             self.sign_in.retain_recent();
+            let now = Instant::now();
+            self.verified.retain(|_, until| *until > now);
         }
         let ip = req.peer_addr().map_or_else(|| "unknown".to_string(), |a| a.ip().to_string());
-        let token =
-            req.headers().get("authorization").and_then(|v| v.to_str().ok()).and_then(|h| h.strip_prefix("Bearer "));
-        let key = token.map_or_else(|| format!("ip:{ip}"), |t| format!("token:{}", tokens::digest(t.trim())));
+        let key = match digest {
+            Some(d) if self.is_verified(d) => format!("token:{d}"),
+            _ => format!("ip:{ip}"),
+        };
         if (matches!(path, "/auth/login" | "/auth/refresh" | "/mp/auth/login")
             || (path == "/dashboard/login" && req.method() == actix_web::http::Method::POST))
             && let Some(wait) = self.over(Bucket::SignIn, &format!("ip:{ip}")).await
@@ -173,8 +186,14 @@ pub async fn middleware(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let limits = req.app_data::<actix_web::web::Data<Arc<Limits>>>().cloned();
-    let wait = match limits {
-        Some(l) => l.check(&req).await,
+    let digest = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(|t| tokens::digest(t.trim()));
+    let wait = match &limits {
+        Some(l) => l.check(&req, digest.as_deref()).await,
         None => None,
     };
     if let Some(secs) = wait {
@@ -183,5 +202,12 @@ pub async fn middleware(
         let resp: HttpResponse = err.error_response();
         return Ok(req.into_response(resp));
     }
-    Ok(next.call(req).await?.map_into_boxed_body())
+    let res = next.call(req).await?;
+    // The guard resolved this token to a caller: from now on it has a bucket of its own.
+    if let (Some(l), Some(d)) = (&limits, digest)
+        && res.request().extensions().get::<Caller>().is_some()
+    {
+        l.verified.insert(d, Instant::now() + VERIFIED_FOR);
+    }
+    Ok(res.map_into_boxed_body())
 }

@@ -114,16 +114,25 @@ pub async fn login(
 ) -> Result<TokenPair, ApiError> {
     // Checked here for every sign-in form (the API's and the dashboard page's), before
     // a long password costs an argon2 run.
-    if username.is_empty() || username.len() > 64 || pass.len() > 256 || totp_code.is_some_and(|c| c.len() > 16) {
+    let controls = |s: &str| s.chars().any(crate::domain::input::is_refused_control);
+    if username.is_empty()
+        || username.len() > 64
+        || pass.len() > 256
+        || totp_code.is_some_and(|c| c.len() > 16)
+        || controls(username)
+        || totp_code.is_some_and(controls)
+    {
         return Err(ApiError::field(
             ErrorCode::InvalidField,
             "username",
-            "username: 1-64 characters, password at most 256, code at most 16",
+            "username: 1-64 characters, no control characters; password at most 256, code at most 16",
         ));
     }
     let a = state.settings.auth.clone();
     let user = users::by_username(&state.db, username).await?;
-    let invalid = || ApiError::new(ErrorCode::InvalidCredentials, "wrong username or password");
+    // One answer for every failed factor (unknown user, wrong password, missing or wrong
+    // code), so no answer confirms one factor on its own.
+    let invalid = || ApiError::new(ErrorCode::InvalidCredentials, "wrong username, password or code");
     let now = Utc::now();
     if let Some(u) = &user
         && let Some(secs) = locked_until(u, now)
@@ -156,8 +165,8 @@ pub async fn login(
     };
     let role =
         Role::parse(&user.role).ok_or_else(|| ApiError::internal(anyhow::anyhow!("unknown role {}", user.role)))?;
-    // The second factor, for the roles that need one: asked for only once the
-    // password is right, and a wrong code counts as a failed sign-in.
+    // The second factor, for the roles that need one, checked only once the password
+    // is right; a wrong or missing code counts as a failed sign-in.
     let mut totp_step = None;
     let mut ok = ok;
     if ok && totp::required_for(role) {
@@ -167,21 +176,16 @@ pub async fn login(
             .map(|s| totp::unseal(&state.vault, s))
             .transpose()
             .map_err(ApiError::internal)?;
-        let Some(secret) = secret else {
-            return Err(ApiError::new(
-                ErrorCode::Forbidden,
-                "this account needs a second factor but none is enrolled; ask the security administrator",
-            ));
-        };
-        let Some(code) = totp_code else {
-            return Err(ApiError::field(
-                ErrorCode::SecondFactorRequired,
-                "totp",
-                "enter the code from the authenticator app",
-            ));
-        };
+        if secret.is_none() {
+            // Refused like any failed sign-in (a distinct answer here would confirm the
+            // password); the operator learns why from the log.
+            tracing::warn!(user_id = user.id, "sign-in refused: a second factor is required but none is enrolled");
+        }
+        // A missing code is a wrong one: answering it differently (as this once did,
+        // with `second_factor_required`) told a guesser the password was right.
         let now = u64::try_from(now.timestamp()).unwrap_or(0);
-        totp_step = totp::accept(&secret, code, now, user.totp_last_step);
+        totp_step =
+            secret.zip(totp_code).and_then(|(secret, code)| totp::accept(&secret, code, now, user.totp_last_step));
         ok = totp_step.is_some();
     }
     let txn = crate::platform::db::begin_write(&state.db).await?;

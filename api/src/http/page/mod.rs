@@ -157,7 +157,6 @@ pub async fn login(
             let message = match e.code {
                 ErrorCode::InvalidCredentials => "用户名、密码或动态口令不正确。",
                 ErrorCode::InvalidField => "请填写用户名、密码和动态口令。",
-                ErrorCode::SecondFactorRequired => "请输入动态口令（TOTP）。",
                 ErrorCode::AccountLocked => "登录失败次数过多，账号已暂时锁定，请稍后再试。",
                 _ => "暂时无法登录，请稍后再试。",
             };

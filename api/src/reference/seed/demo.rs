@@ -187,16 +187,37 @@ pub async fn load(
     ))
 }
 
-/// How to act as each demo role, for the `serve` banner; None without demo data.
-pub async fn sign_in_help(db: &DatabaseConnection, vault: &Vault, addr: &str) -> anyhow::Result<Option<String>> {
+/// Whether the banner shows the demo's TOTP secrets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Secrets {
+    /// The demo city was just loaded into a new embedded database: nobody else has used
+    /// these accounts, and without the secrets no bureau account can sign in.
+    Show,
+    /// Any other start: the accounts may be in use, and standard output ends up in logs.
+    Withhold,
+}
+
+/// How to act as each demo role, for the `serve` banner; None without the demo's
+/// accounts (a database that was not seeded with the demo city shows nothing).
+pub async fn sign_in_help(
+    db: &DatabaseConnection,
+    vault: &Vault,
+    addr: &str,
+    secrets: Secrets,
+) -> anyhow::Result<Option<String>> {
+    let officers = users::with_openid_prefix(db, "enterprise_officer", "demo-openid-").await?;
     let staff = users::with_username(db).await?;
-    if staff.is_empty() {
+    if officers.is_empty() || staff.is_empty() {
         return Ok(None);
     }
-    let officers = users::with_openid_prefix(db, "enterprise_officer", "demo-openid-").await?;
     let mut s = format!(
         "  demo accounts; username accounts sign in with password {DEMO_PASSWORD:?}, bureau accounts also with a TOTP code:\n    curl -s -XPOST {addr}/auth/login -H 'content-type: application/json' -d '{{\"username\":\"service\",\"password\":\"{DEMO_PASSWORD}\"}}'\n"
     );
+    if secrets == Secrets::Withhold {
+        s.push_str(
+            "    (TOTP secrets are printed only when the demo city is loaded into a new embedded database;\n     to see them again, stop the server, delete its database file and start it again)\n",
+        );
+    }
     for u in &staff {
         s.push_str(&format!(
             "    {:<20} username {:<20} {}\n",
@@ -205,7 +226,9 @@ pub async fn sign_in_help(db: &DatabaseConnection, vault: &Vault, addr: &str) ->
             u.display_name
         ));
         // Demo only: the TOTP secret, for an authenticator app or `oathtool --totp -b SECRET`.
-        if let Some(secret) = u.totp_secret.as_deref().and_then(|t| totp::unseal(vault, t).ok()) {
+        if secrets == Secrets::Show
+            && let Some(secret) = u.totp_secret.as_deref().and_then(|t| totp::unseal(vault, t).ok())
+        {
             s.push_str(&format!("{:<46}TOTP secret {secret}\n", ""));
         }
     }

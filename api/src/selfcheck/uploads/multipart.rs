@@ -62,7 +62,7 @@ pub async fn upload(state: &AppState, caller: &Caller, origin: &Origin, form: Mu
     if let Some(existing) = record::by_client_id(&state.db, enterprise_id, &claim.client_id).await? {
         return replayed(existing, &sha);
     }
-    claim.check_owner(&state.db, enterprise_id).await?;
+    claim.check_owner(&state.db, caller, enterprise_id).await?;
     let site = record::site(&state.db, enterprise_id).await?;
     let (settings, position, taken) = (s.clone(), claim.position, claim.captured_at);
     let received_at = Utc::now();
@@ -114,7 +114,7 @@ async fn forget_guard(state: &AppState, id: i64) {
 }
 
 /// The form's fields as a claim, and the photo's bytes (at most `max_bytes`).
-async fn read_form(mut form: Multipart, s: &EvidenceSettings) -> Result<(Claim, Vec<u8>), ApiError> {
+pub(crate) async fn read_form(mut form: Multipart, s: &EvidenceSettings) -> Result<(Claim, Vec<u8>), ApiError> {
     let mut text: Vec<(String, String)> = Vec::new();
     let mut file: Option<Vec<u8>> = None;
     while let Some(field) = form.next().await {
@@ -178,5 +178,12 @@ async fn read_form(mut form: Multipart, s: &EvidenceSettings) -> Result<(Claim, 
 }
 
 fn malformed(e: actix_multipart::MultipartError) -> ApiError {
+    use actix_web::error::PayloadError;
+    // The body's deadline (`http::hygiene`) ran out: a slow link, not a bad form.
+    if let actix_multipart::MultipartError::Payload(PayloadError::Io(io)) = &e
+        && io.kind() == std::io::ErrorKind::TimedOut
+    {
+        return ApiError::new(ErrorCode::BodyTimeout, "the photo did not arrive in time; send it again");
+    }
     ApiError::new(ErrorCode::InvalidBody, format!("the multipart/form-data body cannot be read: {e}"))
 }
