@@ -95,6 +95,148 @@ pub fn jpeg_with_exif(width: u32, height: u32, spec: &ExifSpec) -> Vec<u8> {
     with_app1(&jpeg(width, height), &[b"Exif\0\0".as_slice(), tiff.get_ref()].concat())
 }
 
+/// A JPEG carrying `tiff` as its EXIF (an APP1 segment `Exif\0\0` + `tiff`).
+pub fn jpeg_with_tiff(width: u32, height: u32, tiff: &[u8]) -> Vec<u8> {
+    with_app1(&jpeg(width, height), &[b"Exif\0\0".as_slice(), tiff].concat())
+}
+
+/// One IFD entry as laid out by hand: tag, TIFF type and count, and the value's bytes
+/// in the block's byte order (kept in the entry when 4 bytes or fewer).
+#[derive(Debug, Clone)]
+pub struct RawEntry {
+    pub tag: u16,
+    pub kind: u16,
+    pub count: u32,
+    pub value: Vec<u8>,
+}
+
+/// A TIFF block (what follows `Exif\0\0`) laid out by hand, to write what kamadak-exif's
+/// writer never would: IFD0, then the Exif and the GPS sub-IFD with their values right
+/// behind each. IFD0 gets the two pointer entries unless it has its own.
+#[derive(Debug, Clone)]
+pub struct RawTiff {
+    pub little_endian: bool,
+    pub ifd0: Vec<RawEntry>,
+    pub exif: Vec<RawEntry>,
+    pub gps: Vec<RawEntry>,
+    /// Whether the sub-IFDs end with the 4-byte next-IFD offset the standard asks for
+    /// (some phone apps and libraries leave it out).
+    pub sub_ifd_next_offset: bool,
+}
+
+/// Where the parts of a [`RawTiff`] landed, for tests that break them further.
+#[derive(Debug, Clone, Copy)]
+pub struct RawOffsets {
+    pub exif_ifd: usize,
+    pub gps_ifd: usize,
+}
+
+pub const EXIF_POINTER: u16 = 0x8769;
+pub const GPS_POINTER: u16 = 0x8825;
+
+impl RawEntry {
+    pub fn ascii(tag: u16, s: &str) -> Self {
+        let mut value = s.as_bytes().to_vec();
+        value.push(0);
+        Self { tag, kind: 2, count: value.len() as u32, value }
+    }
+
+    /// RATIONALs, in the byte order of the block they go into.
+    pub fn rationals(tag: u16, parts: &[(u32, u32)], little_endian: bool) -> Self {
+        let value = parts.iter().flat_map(|&(n, d)| [n, d]).flat_map(|v| u32_bytes(v, little_endian)).collect();
+        Self { tag, kind: 5, count: parts.len() as u32, value }
+    }
+
+    pub fn long(tag: u16, v: u32, little_endian: bool) -> Self {
+        Self { tag, kind: 4, count: 1, value: u32_bytes(v, little_endian).to_vec() }
+    }
+}
+
+fn u32_bytes(v: u32, little_endian: bool) -> [u8; 4] {
+    if little_endian { v.to_le_bytes() } else { v.to_be_bytes() }
+}
+
+impl RawTiff {
+    /// GPS at (latitude, `N`/`S`, longitude, `E`/`W`) in whole degrees and minutes, and
+    /// a capture time in the Exif sub-IFD.
+    pub fn with_gps(little_endian: bool, lat: (u32, u32), ns: &str, lon: (u32, u32), ew: &str) -> Self {
+        let dms = |tag, (d, m): (u32, u32)| RawEntry::rationals(tag, &[(d, 1), (m, 1), (0, 1)], little_endian);
+        Self {
+            little_endian,
+            ifd0: vec![RawEntry::ascii(0x010F, "Phone")],
+            exif: vec![RawEntry::ascii(0x9003, "2026:03:14 09:40:00")],
+            gps: vec![RawEntry::ascii(0x0001, ns), dms(0x0002, lat), RawEntry::ascii(0x0003, ew), dms(0x0004, lon)],
+            sub_ifd_next_offset: true,
+        }
+    }
+
+    pub fn bytes(&self) -> Vec<u8> {
+        self.laid_out().0
+    }
+
+    pub fn offsets(&self) -> RawOffsets {
+        self.laid_out().1
+    }
+
+    fn laid_out(&self) -> (Vec<u8>, RawOffsets) {
+        let le = self.little_endian;
+        let size = |entries: &[RawEntry], next: bool| {
+            let values: usize =
+                entries.iter().filter(|e| e.value.len() > 4).map(|e| e.value.len().next_multiple_of(2)).sum();
+            2 + 12 * entries.len() + if next { 4 } else { 0 } + values
+        };
+        let mut ifd0 = self.ifd0.clone();
+        let pointers = [EXIF_POINTER, GPS_POINTER];
+        let own_pointers = ifd0.iter().any(|e| pointers.contains(&e.tag));
+        // The pointers' values are placeholders until the sub-IFDs' places are known.
+        if !own_pointers {
+            ifd0.extend(pointers.map(|tag| RawEntry::long(tag, 0, le)));
+        }
+        let exif_ifd = 8 + size(&ifd0, true);
+        let gps_ifd = exif_ifd + size(&self.exif, self.sub_ifd_next_offset);
+        if !own_pointers {
+            let n = ifd0.len();
+            ifd0[n - 2] = RawEntry::long(EXIF_POINTER, exif_ifd as u32, le);
+            ifd0[n - 1] = RawEntry::long(GPS_POINTER, gps_ifd as u32, le);
+        }
+        let mut out = if le { b"II\x2a\0".to_vec() } else { b"MM\0\x2a".to_vec() };
+        out.extend_from_slice(&u32_bytes(8, le));
+        write_ifd(&mut out, &ifd0, Some(0), le);
+        write_ifd(&mut out, &self.exif, self.sub_ifd_next_offset.then_some(0), le);
+        write_ifd(&mut out, &self.gps, self.sub_ifd_next_offset.then_some(0), le);
+        (out, RawOffsets { exif_ifd, gps_ifd })
+    }
+}
+
+/// An IFD at the end of `out`, its longer values right behind it.
+fn write_ifd(out: &mut Vec<u8>, entries: &[RawEntry], next: Option<u32>, le: bool) {
+    let u16_bytes = |v: u16| if le { v.to_le_bytes() } else { v.to_be_bytes() };
+    let values_at = out.len() + 2 + 12 * entries.len() + if next.is_some() { 4 } else { 0 };
+    out.extend_from_slice(&u16_bytes(entries.len() as u16));
+    let mut values = Vec::new();
+    for e in entries {
+        out.extend_from_slice(&u16_bytes(e.tag));
+        out.extend_from_slice(&u16_bytes(e.kind));
+        out.extend_from_slice(&u32_bytes(e.count, le));
+        if e.value.len() <= 4 {
+            let mut inline = e.value.clone();
+            inline.resize(4, 0);
+            out.extend_from_slice(&inline);
+        } else {
+            out.extend_from_slice(&u32_bytes((values_at + values.len()) as u32, le));
+            values.extend_from_slice(&e.value);
+            // Values start on a word boundary.
+            if e.value.len() % 2 == 1 {
+                values.push(0);
+            }
+        }
+    }
+    if let Some(n) = next {
+        out.extend_from_slice(&u32_bytes(n, le));
+    }
+    out.extend_from_slice(&values);
+}
+
 /// `jpeg` with an APP1 segment carrying `payload` right after SOI.
 fn with_app1(jpeg: &[u8], payload: &[u8]) -> Vec<u8> {
     let len = u16::try_from(payload.len() + 2).unwrap();

@@ -186,6 +186,21 @@ fn far_times_and_places_are_flagged_from_both_sources() {
 }
 
 #[test]
+fn a_position_in_a_sub_ifd_without_its_next_ifd_offset_is_flagged_far_from_the_site() {
+    // As some phone apps write it: the GPS IFD's values right behind its entries,
+    // without the 4-byte next-IFD offset. 39°6′N is 11 km north of the site.
+    let tiff = fixtures::RawTiff {
+        sub_ifd_next_offset: false,
+        ..fixtures::RawTiff::with_gps(true, (39, 6), "N", (106, 0), "E")
+    };
+    let jpeg = fixtures::jpeg_with_tiff(32, 32, &tiff.bytes());
+    let up = Upload { site: GeoPoint::new(39.0, 106.0), ..upload(&jpeg) };
+    let p = inspect(&up, &EvidenceSettings::default()).unwrap();
+    assert!(p.exif.position.is_some(), "{:?}", p.exif);
+    assert_eq!(p.flags, vec![Flag::PositionFar { source: Source::Exif, metres: 11_120 }]);
+}
+
+#[test]
 fn keys_are_chosen_by_the_server() {
     let id = Uuid::parse_str("0b6f11aa-2c3d-4e5f-8a9b-0c1d2e3f4a5b").unwrap();
     let k = object_keys(42, id).unwrap();
