@@ -110,3 +110,45 @@ async fn a_body_that_never_comes_is_cut_off() {
     }
     app.cleanup().await;
 }
+
+// Every list of the spec, asked for the largest page a u64 holds, as a caller who may
+// list it: 400 `invalid_query` naming `page` (with an id in the path, possibly 404 first),
+// never a panic that drops the connection or a 500 (once, 11 lists did one or the other).
+both!(every_list_refuses_a_page_past_the_last, demo(), async |app: &TestApp| {
+    app.ensure_demo().await;
+    let mut callers = vec![mp_token(app, "demo-officer-e01").await.0, mp_token(app, "demo-expert-01").await.0];
+    for staff in ["hrss.city", "hrss.province", "service", "sysadmin", "secadmin", "auditor"] {
+        callers.push(crate::wechat::staff_token(app, staff).await);
+    }
+    let spec = serde_json::to_value(zhicha_api::http::docs::openapi()).unwrap();
+    let mut lists = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        let Some(params) = item["get"]["parameters"].as_array() else { continue };
+        if !params.iter().any(|p| p["name"] == "page" && p["in"] == "query") {
+            continue;
+        }
+        lists += 1;
+        let has_id = path.contains('{');
+        let url = path.split('/').map(|s| if s.starts_with('{') { "1" } else { s }).collect::<Vec<_>>().join("/");
+        let url = format!("{url}?page=18446744073709551615");
+        let mut answered = None;
+        for token in &callers {
+            let res = app.client.get(app.url(&url)).bearer_auth(token).send().await;
+            let res = res.unwrap_or_else(|e| panic!("{url}: the connection dropped: {e}"));
+            let status = res.status().as_u16();
+            if status == 403 {
+                continue;
+            }
+            let body: serde_json::Value = res.json().await.unwrap();
+            answered = Some((status, body));
+            break;
+        }
+        let (status, body) = answered.unwrap_or_else(|| panic!("{url}: no demo caller may list it"));
+        match (status, has_id) {
+            (400, _) => assert_eq!(body["error"]["details"]["field"], "page", "{url}: {body}"),
+            (404, true) => {}
+            _ => panic!("{url}: {status} {body}"),
+        }
+    }
+    assert!(lists >= 11, "only {lists} lists with a page parameter in the spec");
+});
