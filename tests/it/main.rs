@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod analysis_export;
+mod assignee_scope;
 mod audit;
 mod auth;
 mod browser;

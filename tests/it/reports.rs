@@ -349,8 +349,9 @@ both!(report_lifecycle, Opts { demo: true, standin: true, ..Default::default() }
         None => assert!(std::env::var("CI").is_err(), "CI installs poppler-utils for pdftotext"),
     }
 
-    // The responsible person reads but may not submit.
-    get_json(app, &format!("/mp/reports/{id}"), &rp).await;
+    // The report is the officer's: a responsible person may neither read nor submit it
+    // (it lists findings not assigned to them).
+    support::error(get(app, &format!("/mp/reports/{id}"), &rp).await, 403, "forbidden").await;
     support::error(
         mp_post(app, &format!("/mp/reports/{id}/submit"), &rp, "rpt-rp-2", json!({})).await,
         403,

@@ -42,8 +42,9 @@ pub enum Function {
     MpInvite,
     /// `GET /mp/people[/{id}/phone]`: the enterprise's people and their phones.
     MpPeople,
-    /// `POST /mp/inspections/{id}/report`, `POST /mp/reports/{id}/submit|revise`:
-    /// the officer generates, submits and revises the self-inspection report.
+    /// `POST /mp/inspections/{id}/report`, `GET /mp/reports[/{id}[/pdf]]`,
+    /// `POST /mp/reports/{id}/submit|revise`: the officer generates, reads, submits and
+    /// revises the self-inspection report.
     MpReport,
     /// `GET /gov/reports[/{id}[/pdf]]`: reports of enterprises in the jurisdiction.
     GovReports,
@@ -98,6 +99,8 @@ pub const POLICY: &[(Function, &[Role])] = &[
     (Function::MpReportFinding, &[EnterpriseOfficer]),
     (Function::MpFindingAction, &[EnterpriseOfficer, ResponsiblePerson]),
     (Function::MpPeople, &[EnterpriseOfficer]),
+    // The report lists every finding of the enterprise with its photos; a responsible
+    // person sees only the findings assigned to them, so not the report either.
     (Function::MpReport, &[EnterpriseOfficer]),
     // Reports go to the two bureaus; the service organisation does not receive them.
     (Function::GovReports, &[HrssBureau, EmergencyBureau]),
@@ -129,5 +132,11 @@ mod tests {
         }
         assert!(allows(Function::GovEnterprises, HrssBureau));
         assert!(!allows(Function::MpOwnEnterprise, HrssBureau));
+    }
+
+    #[test]
+    fn the_report_is_the_officers() {
+        assert!(allows(Function::MpReport, EnterpriseOfficer));
+        assert!(!allows(Function::MpReport, ResponsiblePerson));
     }
 }

@@ -5,6 +5,7 @@
 //! lock is held until commit, so one enterprise's changes commit in sequence order: a
 //! reader that has seen `seq = n` will never later find a change numbered below `n`.
 
+use sea_orm::sea_query::Condition;
 use sea_orm::{ConnectionTrait, DbErr};
 
 use crate::store::sync as feed;
@@ -58,10 +59,17 @@ pub struct Page {
     pub more: bool,
 }
 
-/// Changes after `cursor`, oldest first, reading at most `limit`; a resource changed
-/// several times in the window appears once, at its latest sequence number.
-pub async fn since(db: &impl ConnectionTrait, enterprise_id: i64, cursor: i64, limit: u64) -> Result<Page, DbErr> {
-    let rows = feed::after(db, enterprise_id, cursor, limit + 1).await?;
+/// Changes after `cursor` that meet `only` (the caller's part of the feed), oldest
+/// first, reading at most `limit`; a resource changed several times in the window
+/// appears once, at its latest sequence number.
+pub async fn since(
+    db: &impl ConnectionTrait,
+    enterprise_id: i64,
+    only: Condition,
+    cursor: i64,
+    limit: u64,
+) -> Result<Page, DbErr> {
+    let rows = feed::after(db, enterprise_id, only, cursor, limit + 1).await?;
     let more = rows.len() as u64 > limit;
     let mut next_cursor = cursor;
     let mut changes: Vec<Change> = Vec::with_capacity(rows.len());

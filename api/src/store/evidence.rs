@@ -17,11 +17,13 @@ pub type Evidence = evidence::Model;
 pub type UploadIntent = upload_intents::Model;
 
 /// One record in the caller's scope (an enterprise account its own, a bureau its
-/// region), filtered in SQL; anything else reads as not found.
+/// region; a responsible person only the photos of findings assigned to them), filtered
+/// in SQL; anything else reads as not found.
 pub async fn in_scope(db: &impl ConnectionTrait, caller: &Caller, id: i64) -> Result<Evidence, ApiError> {
     let in_scope = scope::enterprises(caller)?.select_only().column(enterprises::Column::Id).into_query();
     evidence::Entity::find_by_id(id)
         .filter(evidence::Column::EnterpriseId.in_subquery(in_scope))
+        .filter(scope::evidence(caller))
         .one(db)
         .await?
         .ok_or_else(|| ApiError::not_found("evidence"))

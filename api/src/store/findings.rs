@@ -4,7 +4,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::domain::Caller;
@@ -128,7 +128,8 @@ pub type Transition = finding_transitions::Model;
 pub type RectificationUpdate = rectification_updates::Model;
 pub type DeadlineExtension = deadline_extensions::Model;
 
-/// One finding of an enterprise in the caller's scope (`enterprise` for bureaus).
+/// One finding of an enterprise in the caller's scope (`enterprise` for bureaus); for a
+/// responsible person, one assigned to them.
 pub async fn in_scope(
     db: &impl ConnectionTrait,
     caller: &Caller,
@@ -138,6 +139,7 @@ pub async fn in_scope(
     let e = scope::enterprise(db, caller, enterprise).await?;
     findings::Entity::find_by_id(id)
         .filter(findings::Column::EnterpriseId.eq(e.id))
+        .filter(scope::findings(caller, findings::Column::Id))
         .one(db)
         .await?
         .ok_or_else(|| ApiError::not_found("finding"))
@@ -147,13 +149,11 @@ pub async fn in_scope(
 pub struct Filter<'a> {
     pub state: Option<&'a str>,
     pub inspection_id: Option<i64>,
-    /// Only those assigned to this user (a responsible person's own list).
-    pub assignee: Option<i64>,
 }
 
-/// (total, one page) of the findings of an enterprise in the caller's scope, latest
-/// change first. The state is checked after the scope, so a caller outside it learns
-/// nothing from the error.
+/// (total, one page) of the findings of an enterprise in the caller's scope (a
+/// responsible person's: those assigned to them), latest change first. The state is
+/// checked after the scope, so a caller outside it learns nothing from the error.
 pub async fn page(
     db: &impl ConnectionTrait,
     caller: &Caller,
@@ -162,7 +162,9 @@ pub async fn page(
     (page, per_page): (u64, u64),
 ) -> Result<(u64, Vec<Finding>), ApiError> {
     let e = scope::enterprise(db, caller, enterprise).await?;
-    let mut q = findings::Entity::find().filter(findings::Column::EnterpriseId.eq(e.id));
+    let mut q = findings::Entity::find()
+        .filter(findings::Column::EnterpriseId.eq(e.id))
+        .filter(scope::findings(caller, findings::Column::Id));
     if let Some(s) = filter.state {
         if zhicha_engine::findings::State::parse(s).is_none() {
             return Err(ApiError::field(ErrorCode::InvalidQuery, "state", "not a finding state"));
@@ -171,15 +173,6 @@ pub async fn page(
     }
     if let Some(i) = filter.inspection_id {
         q = q.filter(findings::Column::InspectionId.eq(i));
-    }
-    if let Some(a) = filter.assignee {
-        let mine = rectifications::Entity::find()
-            .select_only()
-            .column(rectifications::Column::FindingId)
-            .filter(rectifications::Column::AssigneeId.eq(a))
-            .filter(rectifications::Column::EnterpriseId.eq(e.id))
-            .into_query();
-        q = q.filter(findings::Column::Id.in_subquery(mine));
     }
     let total = q.clone().count(db).await?;
     let rows = q
@@ -583,9 +576,19 @@ pub async fn count_found(db: &impl ConnectionTrait, enterprise_id: i64, accepted
     q.count(db).await
 }
 
-/// Whether finding `id` is the enterprise's.
-pub async fn is_of_enterprise(db: &impl ConnectionTrait, enterprise_id: i64, id: i64) -> Result<bool, DbErr> {
-    let n = findings::Entity::find_by_id(id).filter(findings::Column::EnterpriseId.eq(enterprise_id)).count(db).await?;
+/// Whether finding `id` is the enterprise's and one the caller sees (a responsible
+/// person: assigned to them).
+pub async fn is_visible(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    enterprise_id: i64,
+    id: i64,
+) -> Result<bool, DbErr> {
+    let n = findings::Entity::find_by_id(id)
+        .filter(findings::Column::EnterpriseId.eq(enterprise_id))
+        .filter(scope::findings(caller, findings::Column::Id))
+        .count(db)
+        .await?;
     Ok(n > 0)
 }
 

@@ -1,7 +1,7 @@
 //! The change feed (`sync_log`) and each enterprise's last sequence number
 //! (`sync_heads`).
 
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::entities::{sync_heads, sync_log};
@@ -42,15 +42,18 @@ pub async fn append(db: &impl ConnectionTrait, enterprise_id: i64, kind: &str, o
     Ok(seq)
 }
 
-/// At most `limit` of the enterprise's changes after `cursor`, oldest first.
+/// At most `limit` of the enterprise's changes after `cursor` that meet `only` (the
+/// caller's part of the feed, `store::scope::feed`), oldest first.
 pub async fn after(
     db: &impl ConnectionTrait,
     enterprise_id: i64,
+    only: Condition,
     cursor: i64,
     limit: u64,
 ) -> Result<Vec<SyncEntry>, DbErr> {
     sync_log::Entity::find()
         .filter(sync_log::Column::EnterpriseId.eq(enterprise_id))
+        .filter(only)
         .filter(sync_log::Column::Seq.gt(cursor))
         .order_by_asc(sync_log::Column::Seq)
         .limit(limit)

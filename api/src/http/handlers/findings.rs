@@ -8,7 +8,7 @@ use utoipa::IntoParams;
 use super::auth::origin;
 use crate::error::{ApiError, ErrorBody};
 use crate::http::extract::{Json, ValidatedJson};
-use crate::identity::{Caller, Role};
+use crate::identity::Caller;
 use crate::selfcheck::findings::{
     self, ActRequest, Filter, FindingAction, FindingDetail, FindingPage, NewFinding, ProgressRequest,
 };
@@ -63,11 +63,7 @@ pub async fn list(
     q: web::Query<FindingQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let p = paging(q.page, q.per_page)?;
-    let filter = Filter {
-        state: q.state.as_deref(),
-        inspection_id: q.inspection_id,
-        assignee: (caller.role == Role::ResponsiblePerson).then_some(caller.user_id),
-    };
+    let filter = Filter { state: q.state.as_deref(), inspection_id: q.inspection_id };
     Ok(HttpResponse::Ok().json(findings::list(&state, &caller, None, &filter, p).await?))
 }
 
@@ -140,7 +136,7 @@ pub async fn gov_list(
     q: web::Query<FindingQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let p = paging(q.page, q.per_page)?;
-    let filter = Filter { state: q.state.as_deref(), inspection_id: q.inspection_id, assignee: None };
+    let filter = Filter { state: q.state.as_deref(), inspection_id: q.inspection_id };
     Ok(HttpResponse::Ok().json(findings::list(&state, &caller, Some(*id), &filter, p).await?))
 }
 

@@ -7,9 +7,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::domain::Caller;
 use crate::error::{ApiError, ErrorCode};
 use crate::selfcheck::evidence::GeoPoint;
-use crate::store::{findings, inspections};
+use crate::store::{findings, inspections, scope};
 
 /// The record a photo is evidence for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -94,11 +95,21 @@ pub fn rfc3339(field: &str, raw: &str) -> Result<DateTime<Utc>, ApiError> {
 }
 
 impl Claim {
-    /// 404 naming `owner_id` unless the owner is a record of `enterprise_id`.
-    pub async fn check_owner(&self, db: &impl ConnectionTrait, enterprise_id: i64) -> Result<(), ApiError> {
+    /// 404 naming `owner_id` unless the owner is a record of `enterprise_id` the caller
+    /// sees: a responsible person photographs only the findings assigned to them, and
+    /// no round's checklist items (the officer's).
+    pub async fn check_owner(
+        &self,
+        db: &impl ConnectionTrait,
+        caller: &Caller,
+        enterprise_id: i64,
+    ) -> Result<(), ApiError> {
         let found = match self.owner_kind {
-            OwnerKind::Finding => findings::is_of_enterprise(db, enterprise_id, self.owner_id).await?,
-            OwnerKind::InspectionItem => inspections::item_of_enterprise(db, enterprise_id, self.owner_id).await?,
+            OwnerKind::Finding => findings::is_visible(db, caller, enterprise_id, self.owner_id).await?,
+            OwnerKind::InspectionItem => {
+                !scope::assignee_only(caller)
+                    && inspections::item_of_enterprise(db, enterprise_id, self.owner_id).await?
+            }
         };
         if !found {
             return Err(ApiError::field(

@@ -81,7 +81,7 @@ pub async fn begin(state: &AppState, caller: &Caller, req: UploadRequest) -> Res
         return Err(ApiError::new(ErrorCode::Conflict, "this client_id is already recorded")
             .with_details(serde_json::json!({ "field": "client_id", "evidence_id": done.id })));
     }
-    claim.check_owner(&state.db, enterprise_id).await?;
+    claim.check_owner(&state.db, caller, enterprise_id).await?;
     let earlier = rows::intent_by_client_id(&state.db, enterprise_id, &claim.client_id).await?;
     let key = match &earlier {
         Some(i) => ObjectKey::new(i.object_key.clone()).map_err(ApiError::internal)?,
