@@ -181,6 +181,16 @@ both!(second_factor, Opts { demo: true, ..Default::default() }, async |app: &Tes
     let body = json!({ "username": "hrss.city", "password": DEMO_PASSWORD, "totp": code });
     assert_eq!(send(body.clone()).await.unwrap().status(), 200);
     support::error(send(body).await.unwrap(), 401, "invalid_credentials").await;
+    // Administrators need the code too (MLPS level 3).
+    support::error(
+        send(json!({ "username": "secadmin", "password": DEMO_PASSWORD })).await.unwrap(),
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    let code = totp_code(app, "secadmin").await.expect("the demo enrols administrators in TOTP");
+    let body = json!({ "username": "secadmin", "password": DEMO_PASSWORD, "totp": code });
+    assert_eq!(send(body).await.unwrap().status(), 200);
     // The service organisation signs in with its password alone.
     let (status, _, _) =
         support::json(send(json!({ "username": "service", "password": DEMO_PASSWORD })).await.unwrap()).await;

@@ -1,4 +1,4 @@
-//! The second factor of bureau accounts (MLPS level 3): RFC 6238 TOTP, SHA-1, six
+//! The second factor of bureau and administrator accounts (MLPS level 3): RFC 6238 TOTP, SHA-1, six
 //! digits, 30-second steps, one step of clock skew. Secrets are sealed at rest; a
 //! code is accepted once (its step must be later than the last accepted one).
 
@@ -9,7 +9,13 @@ use crate::platform::pii::Vault;
 
 /// Roles that must present a TOTP code at sign-in.
 pub fn required_for(role: Role) -> bool {
-    matches!(role, Role::HrssBureau | Role::EmergencyBureau)
+    // MLPS 2.0 level 3 (GB/T 22239-2019, 8.1.4.1 d) asks two combined factors, one of
+    // them cryptographic: the bureaus, who see a jurisdiction's data, and the three
+    // administrators. Officers sign in through WeChat, which is a factor of its own.
+    matches!(
+        role,
+        Role::HrssBureau | Role::EmergencyBureau | Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin
+    )
 }
 
 fn totp(secret_b32: &str) -> anyhow::Result<Totp> {

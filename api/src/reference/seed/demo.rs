@@ -211,7 +211,7 @@ pub async fn sign_in_help(
         return Ok(None);
     }
     let mut s = format!(
-        "  demo accounts; username accounts sign in with password {DEMO_PASSWORD:?}, bureau accounts also with a TOTP code:\n    curl -s -XPOST {addr}/auth/login -H 'content-type: application/json' -d '{{\"username\":\"service\",\"password\":\"{DEMO_PASSWORD}\"}}'\n"
+        "  demo accounts; username accounts sign in with password {DEMO_PASSWORD:?}, bureau and administrator accounts also with a TOTP code:\n    curl -s -XPOST {addr}/auth/login -H 'content-type: application/json' -d '{{\"username\":\"service\",\"password\":\"{DEMO_PASSWORD}\"}}'\n"
     );
     if secrets == Secrets::Withhold {
         s.push_str(
