@@ -118,8 +118,9 @@ pub struct ProgressRequest {
     /// 0-99; 100 is reached by submitting the rectification.
     #[schema(minimum = 0, maximum = 99)]
     pub progress_pct: Option<i16>,
-    /// Progress photos of this finding (phase `progress` or `after`).
+    /// Progress photos of this finding (phase `progress` or `after`), at most 50.
     #[serde(default)]
+    #[schema(max_items = 50)]
     pub evidence_ids: Vec<i64>,
 }
 
