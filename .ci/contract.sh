@@ -38,6 +38,10 @@
 #   CONTRACT_MIN_CASES     fewest generated cases per caller for a pass (default 1000)
 #   CONTRACT_SEED          the generation seed (default 20261205)
 #   CONTRACT_WORKERS       schemathesis workers (default 2)
+#   CONTRACT_CALLERS       the runs, in order (default "responsible officer bureau")
+#   CONTRACT_PEER_CODE     the peer's sign-in code (default demo-officer-e02); the officer's
+#                          own, demo-officer-e01, must make peer_isolation fail (a test of
+#                          the check itself)
 #   CONTRACT_KEEP          1: keep the temporary directory (database, server log, reports)
 #   CONTRACT_CLIENT_LOOP   1: first run the generated TypeScript client's officer loop
 #                          (clients/miniprogram/ci.sh) against the server
@@ -58,6 +62,8 @@ max_examples=${CONTRACT_MAX_EXAMPLES:-200}
 min_cases=${CONTRACT_MIN_CASES:-1000}
 seed=${CONTRACT_SEED:-20261205}
 workers=${CONTRACT_WORKERS:-2}
+read -r -a callers <<<"${CONTRACT_CALLERS:-responsible officer bureau}"
+peer_code=${CONTRACT_PEER_CODE:-demo-officer-e02}
 started=$(date +%s)
 
 tmp=$(mktemp -d)
@@ -117,7 +123,7 @@ sign_in() {
     python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])'
 }
 officer_token=$(sign_in /mp/auth/login '{"code":"demo-officer-e01"}')
-peer_token=$(sign_in /mp/auth/login '{"code":"demo-officer-e02"}')
+peer_token=$(sign_in /mp/auth/login "{\"code\":\"$peer_code\"}")
 responsible_token=$(sign_in /mp/auth/login '{"code":"demo-rp-e01-1"}')
 totp_code=$(python3 - "$totp_secret" <<'EOF'
 import base64, hashlib, hmac, struct, sys, time
@@ -177,9 +183,14 @@ run() {
   # A run that signed its caller out tested little after that point: it fails.
   curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "$base/auth/me" >"$dir/me.status" || true
 }
-run responsible "$responsible_token"
-run officer "$officer_token" "$peer_token"
-run bureau "$bureau_token"
+for caller in "${callers[@]}"; do
+  case $caller in
+    responsible) run responsible "$responsible_token" ;;
+    officer) run officer "$officer_token" "$peer_token" ;;
+    bureau) run bureau "$bureau_token" ;;
+    *) echo "contract: unknown caller $caller (responsible, officer, bureau)" >&2; exit 2 ;;
+  esac
+done
 
 kill "$server_pid" 2>/dev/null || true
 wait "$server_pid" 2>/dev/null || true
@@ -188,7 +199,7 @@ server_pid=
 # The verdict: failures of each check per caller, grouped by operation, each with one
 # reproduction. Exit 1 when a contract check failed or schemathesis reported an error.
 set +e
-python3 - "$tmp" "$base" "$min_cases" responsible officer bureau <<'EOF'
+python3 - "$tmp" "$base" "$min_cases" "${callers[@]}" <<'EOF'
 import base64, collections, glob, json, os, shlex, sys
 
 GATING = ["response_schema_conformance", "status_code_conformance", "positive_data_acceptance", "unsupported_method", "peer_isolation"]
@@ -236,7 +247,10 @@ for caller in callers:
                             if k.lower() in ("content-type", "idempotency-key"):
                                 args += ["-H", f"{k}: {vs[0]}"]
                         content = (res.get("content") or {}).get("$base64")
-                        answer = base64.b64decode(content).decode("utf-8", "replace")[:300] if content else ""
+                        raw = base64.b64decode(content) if content else b""
+                        answer = raw.decode("utf-8", "replace")[:300]
+                        if "\ufffd" in answer or any(c < " " and c not in "\t\n\r" for c in answer):
+                            answer = f"<{len(raw)} bytes, not text>"
                         repro = " ".join(shlex.quote(a) if not a.startswith("$BASE") else '"' + a + '"' for a in args)
                         repro += ' -H "Authorization: Bearer $TOKEN"'
                         if body is not None:

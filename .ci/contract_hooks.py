@@ -91,8 +91,9 @@ def peer_isolation(ctx, response, case):
         headers = dict(sent.headers) if method == sent.method else {}
         answer = _as_peer(method, url, headers, body)
         if answer.status_code != 404:
+            kind = answer.headers.get("content-type", "")
+            shown = answer.text[:300] if "json" in kind or kind.startswith("text/") else f"{len(answer.content)} bytes of {kind}"
             raise AssertionError(
                 f"The officer's {sent.method} {urlsplit(sent.url).path} was {response.status_code}; the peer officer of "
-                f"another enterprise got {answer.status_code} (not 404) for {method} {urlsplit(url).path}: "
-                f"{answer.text[:300]}"
+                f"another enterprise got {answer.status_code} (not 404) for {method} {urlsplit(url).path}: {shown}"
             )
