@@ -9,6 +9,15 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
+use crate::platform::db;
+
+/// Seconds a client waits before retrying a write that met lock contention: a queue
+/// of writers clears in well under that.
+const BUSY_RETRY_SECONDS: u64 = 1;
+/// Seconds a client waits before retrying while the database is out of reach (a
+/// restart or fail-over takes a few).
+const UNAVAILABLE_RETRY_SECONDS: u64 = 5;
+
 macro_rules! error_codes {
     ($($variant:ident = $status:literal, $name:literal, $doc:literal;)*) => {
         /// Machine-readable error codes; the name is what clients match on.
@@ -62,7 +71,8 @@ error_codes! {
     BodyTimeout = 408, "body_timeout", "The request body did not arrive in time (no byte for `server.body_idle_seconds`, or not all of it within `server.body_seconds`); the connection is closed: send the request again.";
     IdempotencyKeyReused = 422, "idempotency_key_reused", "The Idempotency-Key was used before with a different request.";
     IdempotencyKeyRequired = 428, "idempotency_key_required", "Mini-program writes need an Idempotency-Key header (a fresh UUID per write, reused on retry).";
-    DatabaseUnavailable = 503, "database_unavailable", "The database cannot be reached; retry later.";
+    DatabaseUnavailable = 503, "database_unavailable", "The database cannot be reached; nothing was recorded unless the same request, retried with its Idempotency-Key, says so; retry after Retry-After seconds.";
+    Busy = 503, "busy", "The database was too busy with other writes to take this one in time; nothing was recorded: retry after Retry-After seconds.";
     StorageUnavailable = 503, "storage_unavailable", "Object storage cannot be reached; nothing was recorded, retry later.";
     ReportFontUnavailable = 503, "report_font_unavailable", "The CJK font the report PDF needs is not installed on the server (`reports.font_path`); the operator installs it.";
     WechatUnavailable = 503, "wechat_unavailable", "WeChat is busy, slow or not configured; retry after Retry-After seconds.";
@@ -115,11 +125,34 @@ impl ApiError {
     }
 
     /// An unexpected failure: the cause goes to the log, the client sees nothing of it.
+    /// A database that is busy or unreachable somewhere in the cause's chain is not
+    /// unexpected: it answers 503 as [`From<DbErr>`](#impl-From<DbErr>-for-ApiError) does.
     #[track_caller]
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
-        let mut e = Self::new(ErrorCode::Internal, "internal error");
-        e.source = Some(cause.into());
+        let cause = cause.into();
+        let transient = cause.chain().find_map(|e| e.downcast_ref::<sea_orm::DbErr>()).and_then(db::transient);
+        let mut e = match transient {
+            Some(t) => Self::database(t),
+            None => Self::new(ErrorCode::Internal, "internal error"),
+        };
+        e.source = Some(cause);
         e
+    }
+
+    /// The answer to a transient database failure: 503 with a wait.
+    #[track_caller]
+    fn database(t: db::Transient) -> Self {
+        match t {
+            db::Transient::Busy => Self::new(
+                ErrorCode::Busy,
+                "the database is busy with other writes; nothing was recorded, retry shortly",
+            )
+            .with_details(json!({ "retry_after_seconds": BUSY_RETRY_SECONDS })),
+            db::Transient::Unavailable => {
+                Self::new(ErrorCode::DatabaseUnavailable, "the database is unavailable; retry later")
+                    .with_details(json!({ "retry_after_seconds": UNAVAILABLE_RETRY_SECONDS }))
+            }
+        }
     }
 
     pub fn with_details(mut self, details: Value) -> Self {
@@ -139,6 +172,15 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         ApiError::new(ErrorCode::MalformedJson, format!("malformed JSON at line {line}, column {column}"))
             .with_details(json!({ "line": line, "column": column }))
     })?;
+    if let Some(field) = crate::domain::input::control_in(&value) {
+        return Err(ApiError::field(
+            ErrorCode::InvalidField,
+            &field,
+            format!(
+                "{field}: control characters (U+0000-U+001F other than tab and line breaks, U+007F) are not accepted"
+            ),
+        ));
+    }
     whole_numbers_as_integers(&mut value);
     serde_path_to_error::deserialize(value).map_err(|e| {
         // The path ends at the field at fault, an unknown one included.
@@ -172,15 +214,6 @@ impl From<validator::ValidationErrors> for ApiError {
     /// path (`answers[3].reason`) and every violation listed in `details.violations`.
     #[track_caller]
     fn from(e: validator::ValidationErrors) -> Self {
-    if let Some(field) = crate::domain::input::control_in(&value) {
-        return Err(ApiError::field(
-            ErrorCode::InvalidField,
-            &field,
-            format!(
-                "{field}: control characters (U+0000-U+001F other than tab and line breaks, U+007F) are not accepted"
-            ),
-        ));
-    }
         let mut found = Vec::new();
         violations("", &e, &mut found);
         found.sort();
@@ -226,16 +259,12 @@ fn describe(err: &validator::ValidationError) -> String {
 }
 
 impl From<sea_orm::DbErr> for ApiError {
+    /// Lock contention is 503 `busy`, a database out of reach 503
+    /// `database_unavailable` (both with Retry-After: the client retries the same
+    /// request, with the same Idempotency-Key); anything else is a fault, 500.
     #[track_caller]
     fn from(e: sea_orm::DbErr) -> Self {
-        match e {
-            sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => {
-                let mut err = ApiError::new(ErrorCode::DatabaseUnavailable, "the database is unavailable; retry later");
-                err.source = Some(e.into());
-                err
-            }
-            e => ApiError::internal(e),
-        }
+        ApiError::internal(e)
     }
 }
 

@@ -63,6 +63,9 @@ pub struct CacheSettings {
     pub redis_url: Secret<String>,
     /// Prepended to every Redis key, so several deployments can share one server.
     pub key_prefix: String,
+    /// A Redis call not answered within this many milliseconds is given up (the rate
+    /// limit falls back to this process, the dashboard computes afresh).
+    pub timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -135,19 +138,22 @@ pub struct ServerSettings {
     pub workers: usize,
     /// On SIGTERM: how long in-flight requests, then background jobs, may take to finish.
     pub shutdown_seconds: u64,
-}
-
-#[derive(Debug, Clone, Deserialize)]
     /// A request body that sends no byte for this long is cut off (408).
     pub body_idle_seconds: u64,
     /// A request body not complete after this long is cut off (408).
     pub body_seconds: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
     pub url: Secret<String>,
     pub data_dir: PathBuf,
     pub max_connections: u32,
     pub busy_timeout_ms: u64,
+    /// How long a request waits for a pooled connection (or a new one) before it
+    /// answers 503 `database_unavailable`.
+    pub acquire_timeout_ms: u64,
     /// Migrate at start-up (the embedded default). Off where the service runs as a
     /// role that does not own the schema.
     pub migrate_on_start: bool,
@@ -258,6 +264,12 @@ impl Settings {
         }
         if let Err(e) = self.backend() {
             errors.push(e);
+        }
+        if self.cache.timeout_ms == 0 {
+            errors.push("cache.timeout_ms: must be at least 1".to_string());
+        }
+        if self.database.acquire_timeout_ms == 0 {
+            errors.push("database.acquire_timeout_ms: must be at least 1".to_string());
         }
         if self.database.max_connections == 0 {
             errors.push("database.max_connections: must be at least 1".to_string());

@@ -11,11 +11,11 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use redis::AsyncCommands;
-use redis::aio::ConnectionManager;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::redis::Redis;
 use crate::config::CacheSettings;
 use crate::error::ApiError;
 
@@ -24,7 +24,7 @@ const TTL: Duration = Duration::from_secs(30);
 const LOCAL_MAX: usize = 2_000;
 
 pub struct DashboardCache {
-    redis: Option<(ConnectionManager, String)>,
+    redis: Option<(Redis, String)>,
     generations: Mutex<HashMap<String, u64>>,
     answers: Mutex<HashMap<String, (Instant, Value)>>,
 }
@@ -35,8 +35,7 @@ impl DashboardCache {
         let redis = if url.is_empty() {
             None
         } else {
-            let client = redis::Client::open(url.as_str()).map_err(|e| anyhow::anyhow!("cache.redis_url: {e}"))?;
-            let conn = ConnectionManager::new(client).await.map_err(|e| anyhow::anyhow!("cache.redis_url: {e}"))?;
+            let conn = Redis::connect(url, Duration::from_millis(s.timeout_ms)).await?;
             Some((conn, format!("{}dash:", s.key_prefix)))
         };
         Ok(Self { redis, generations: Mutex::default(), answers: Mutex::default() })
@@ -51,9 +50,9 @@ impl DashboardCache {
     pub async fn touch(&self, region_code: &str) {
         let scopes = Self::scopes(region_code);
         if let Some((conn, prefix)) = &self.redis {
-            let mut conn = conn.clone();
             for s in &scopes {
-                let r: redis::RedisResult<u64> = conn.incr(format!("{prefix}gen:{s}"), 1).await;
+                let key = format!("{prefix}gen:{s}");
+                let r = conn.run(async |mut c| c.incr::<_, _, u64>(key, 1).await).await;
                 if let Err(e) = r {
                     tracing::warn!("dashboard cache: cannot bump generation {s}: {e}");
                 }
@@ -69,8 +68,9 @@ impl DashboardCache {
 
     async fn generation(&self, scope: &str) -> Option<u64> {
         if let Some((conn, prefix)) = &self.redis {
-            let mut conn = conn.clone();
-            return conn.get::<_, Option<u64>>(format!("{prefix}gen:{scope}")).await.ok().map(|g| g.unwrap_or(0));
+            // Without Redis there is no generation to trust: no cached answer is used.
+            let key = format!("{prefix}gen:{scope}");
+            return conn.run(async |mut c| c.get::<_, Option<u64>>(key).await).await.ok().map(|g| g.unwrap_or(0));
         }
         self.generations.lock().ok().map(|g| g.get(scope).copied().unwrap_or(0))
     }
@@ -87,8 +87,8 @@ impl DashboardCache {
     pub async fn get(&self, scope: &str, request: &str) -> Option<Value> {
         let key = self.key(scope, request).await?;
         if let Some((conn, prefix)) = &self.redis {
-            let mut conn = conn.clone();
-            let text: Option<String> = conn.get(format!("{prefix}a:{key}")).await.ok()?;
+            let key = format!("{prefix}a:{key}");
+            let text: Option<String> = conn.run(async |mut c| c.get(key).await).await.ok()?;
             return text.and_then(|t| serde_json::from_str(&t).ok());
         }
         let answers = self.answers.lock().ok()?;
@@ -98,9 +98,8 @@ impl DashboardCache {
     pub async fn put(&self, scope: &str, request: &str, value: &Value) {
         let Some(key) = self.key(scope, request).await else { return };
         if let Some((conn, prefix)) = &self.redis {
-            let mut conn = conn.clone();
-            let r: redis::RedisResult<()> =
-                conn.set_ex(format!("{prefix}a:{key}"), value.to_string(), TTL.as_secs()).await;
+            let (key, text) = (format!("{prefix}a:{key}"), value.to_string());
+            let r = conn.run(async |mut c| c.set_ex::<_, _, ()>(key, text, TTL.as_secs()).await).await;
             if let Err(e) = r {
                 tracing::warn!("dashboard cache: cannot store an answer: {e}");
             }

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr, Statement};
 use sea_orm_migration::MigratorTrait;
 use zhicha_migrations::Migrator;
 
@@ -19,7 +19,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
     let mut opts = ConnectOptions::new(url.clone());
     opts.max_connections(settings.database.max_connections)
         .min_connections(1)
-        .acquire_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_millis(settings.database.acquire_timeout_ms))
         .sqlx_logging(false)
         // WAL lets the dashboard read while an officer writes; foreign keys are off
         // in SQLite unless asked for.
@@ -109,4 +109,120 @@ pub async fn begin_write<C: sea_orm::TransactionTrait>(db: &C) -> Result<C::Tran
         ..Default::default()
     })
     .await
+}
+
+/// A database failure the caller should wait out and retry, not a fault of the request
+/// or of the code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transient {
+    /// Lock contention: SQLite's write lock stayed taken past the busy timeout, or
+    /// PostgreSQL gave up on a serialisation or deadlock. The same request will work
+    /// moments later.
+    Busy,
+    /// The server cannot be reached, went away mid-request, is shutting down or starting
+    /// up, or no connection became free in time.
+    Unavailable,
+}
+
+/// Whether `e` is transient (see [`Transient`]), judged by the driver's error, not its
+/// text.
+pub fn transient(e: &DbErr) -> Option<Transient> {
+    match e {
+        DbErr::ConnectionAcquire(_) => Some(Transient::Unavailable),
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => transient_sqlx(e),
+        // A connection-level failure sea-orm reports in its own words (no driver error).
+        DbErr::Conn(_) => Some(Transient::Unavailable),
+        _ => None,
+    }
+}
+
+fn transient_sqlx(e: &sea_orm::sqlx::Error) -> Option<Transient> {
+    use sea_orm::sqlx::Error as E;
+    match e {
+        E::Io(_) | E::Tls(_) | E::PoolTimedOut | E::PoolClosed | E::WorkerCrashed | E::BeginFailed => {
+            Some(Transient::Unavailable)
+        }
+        // The server hung up between messages, as PostgreSQL does when it restarts.
+        E::Protocol(_) => Some(Transient::Unavailable),
+        E::Database(db) => transient_code(db.code().as_deref()?),
+        _ => None,
+    }
+}
+
+/// SQLite result codes (primary and extended) and PostgreSQL SQLSTATEs that are
+/// transient.
+fn transient_code(code: &str) -> Option<Transient> {
+    match code {
+        // SQLITE_BUSY, _RECOVERY, _SNAPSHOT, _TIMEOUT; SQLITE_LOCKED, _SHAREDCACHE.
+        "5" | "261" | "517" | "773" | "6" | "262" => Some(Transient::Busy),
+        // serialization_failure, deadlock_detected, lock_not_available.
+        "40001" | "40P01" | "55P03" => Some(Transient::Busy),
+        // too_many_connections; admin_shutdown, crash_shutdown, cannot_connect_now.
+        "53300" | "57P01" | "57P02" | "57P03" => Some(Transient::Unavailable),
+        // Class 08: connection exception.
+        c if c.starts_with("08") => Some(Transient::Unavailable),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{ApiError, ErrorCode};
+
+    async fn sqlite(url: &str) -> DatabaseConnection {
+        let mut opts = ConnectOptions::new(url.to_string());
+        // No waiting for the lock: contention shows at once.
+        opts.max_connections(1)
+            .sqlx_logging(false)
+            .map_sqlx_sqlite_opts(|o| o.journal_mode(SqliteJournalMode::Wal).busy_timeout(Duration::ZERO));
+        Database::connect(opts).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_write_lock_held_past_the_busy_timeout_is_busy_not_internal() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        let (a, b) = (sqlite(&url).await, sqlite(&url).await);
+        a.execute_unprepared("CREATE TABLE t (x INTEGER)").await.unwrap();
+        let holding = begin_write(&a).await.unwrap();
+        holding.execute_unprepared("INSERT INTO t VALUES (1)").await.unwrap();
+
+        // SQLite's own answer, through the driver, as a request would meet it.
+        let err = b.execute_unprepared("INSERT INTO t VALUES (2)").await.unwrap_err();
+        assert_eq!(transient(&err), Some(Transient::Busy), "{err:?}");
+        let api = ApiError::from(err);
+        assert_eq!(api.code, ErrorCode::Busy);
+        assert_eq!(api.code.status().as_u16(), 503);
+        assert_eq!(api.details["retry_after_seconds"], 1);
+        let err = begin_write(&b).await.map(|_| ()).unwrap_err();
+        assert_eq!(ApiError::from(err).code, ErrorCode::Busy, "BEGIN IMMEDIATE meets it too");
+        // Wrapped in another error on its way up, it is still not a 500.
+        let err = b.execute_unprepared("INSERT INTO t VALUES (3)").await.unwrap_err();
+        let wrapped = anyhow::Error::new(err).context("recording the finding");
+        assert_eq!(ApiError::internal(wrapped).code, ErrorCode::Busy);
+
+        holding.commit().await.unwrap();
+        b.execute_unprepared("INSERT INTO t VALUES (2)").await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_database_out_of_reach_is_unavailable_and_a_bad_query_is_internal() {
+        // A port nobody listens on: connection refused.
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut opts = ConnectOptions::new(format!("postgres://nobody@127.0.0.1:{port}/none"));
+        opts.connect_timeout(Duration::from_secs(2)).sqlx_logging(false);
+        let err = Database::connect(opts).await.unwrap_err();
+        assert_eq!(transient(&err), Some(Transient::Unavailable), "{err:?}");
+        let api = ApiError::from(err);
+        assert_eq!((api.code, api.details["retry_after_seconds"].as_u64()), (ErrorCode::DatabaseUnavailable, Some(5)));
+
+        let dir = tempfile::tempdir().unwrap();
+        let db = sqlite(&format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display())).await;
+        let err = db.execute_unprepared("SELECT * FROM no_such_table").await.unwrap_err();
+        assert_eq!(transient(&err), None);
+        assert_eq!(ApiError::from(err).code, ErrorCode::Internal);
+    }
 }

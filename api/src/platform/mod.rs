@@ -8,6 +8,7 @@ pub mod events;
 pub mod jobs;
 pub mod pdf;
 pub mod pii;
+pub mod redis;
 pub mod storage;
 pub mod sync;
 pub mod telemetry;

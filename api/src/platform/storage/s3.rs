@@ -41,8 +41,14 @@ impl S3Store {
                 "zhicha settings",
             ))
             .force_path_style(settings.path_style)
+            // `timeout_ms` bounds the whole call, retries included: an upload to a storage
+            // that stopped or crawls answers 503 in that time instead of hanging.
             .timeout_config(
-                TimeoutConfig::builder().connect_timeout(timeout).operation_attempt_timeout(timeout).build(),
+                TimeoutConfig::builder()
+                    .connect_timeout(timeout)
+                    .operation_attempt_timeout(timeout)
+                    .operation_timeout(timeout)
+                    .build(),
             )
             // Checksums only where S3 requires them: S3-compatible servers differ in which
             // of the newer checksum headers they know, and a presigned PUT must not carry one.
