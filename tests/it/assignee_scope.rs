@@ -19,6 +19,10 @@ fn demo() -> Opts {
     Opts { demo: true, standin: true, limits: Some((6000, 1000, 1000)), ..Default::default() }
 }
 
+fn s3() -> Opts {
+    Opts { s3: true, ..demo() }
+}
+
 /// A small, valid JPEG.
 fn jpeg(shade: u8) -> Vec<u8> {
     let img = image::RgbImage::from_pixel(32, 24, image::Rgb([shade, 90, 255 - shade]));
@@ -212,4 +216,66 @@ both!(a_responsible_person_sees_only_what_is_assigned_to_them, demo(), async |ap
     }
     let (_, all) = get(app, "/mp/findings", &officer).await;
     assert!(all["total"].as_u64().unwrap() >= 3, "{all}");
+});
+
+/// Direct uploads to object storage: signing, committing and replaying a commit are
+/// scoped the same way (a replayed commit answers the whole record, with its position).
+both!(a_responsible_person_commits_only_photos_of_their_findings, s3(), async |app: &TestApp| {
+    app.ensure_demo().await;
+    let (officer, _) = mp_token(app, "demo-officer-e01").await;
+    let (rp, rp_id) = mp_token(app, "demo-rp-e01-1").await;
+    let (_, other_rp_id) = mp_token(app, "demo-rp-e01-2").await;
+    let a = finding(app, &officer, 1, Some(rp_id)).await;
+    let b = finding(app, &officer, 2, Some(other_rp_id)).await;
+    let photo = jpeg(77);
+    let sign = async |token: &str, owner: i64| {
+        let body = json!({
+            "client_id": key(), "owner_kind": "finding", "owner_id": owner, "phase": "before",
+            "content_type": "image/jpeg", "size_bytes": photo.len(), "latitude": 39.0, "longitude": 106.4,
+        });
+        post(app, "/mp/evidence/uploads", token, body).await
+    };
+    let put = async |ticket: &Value| {
+        let mut req =
+            app.client.request(ticket["method"].as_str().unwrap().parse().unwrap(), ticket["url"].as_str().unwrap());
+        for (k, v) in ticket["headers"].as_object().unwrap() {
+            if !k.eq_ignore_ascii_case("content-length") {
+                req = req.header(k.as_str(), v.as_str().unwrap());
+            }
+        }
+        let res = req.body(photo.clone()).send().await.unwrap();
+        assert!(res.status().is_success(), "PUT: {}", res.status());
+    };
+    let commit =
+        async |token: &str, id: i64| post(app, &format!("/mp/evidence/uploads/{id}/commit"), token, json!({})).await;
+
+    // The officer's photo of B, committed; another of B, uploaded but not yet committed.
+    let (s, done) = sign(&officer, b).await;
+    assert_eq!(s, 201, "{done}");
+    put(&done).await;
+    let (s, view) = commit(&officer, done["upload_id"].as_i64().unwrap()).await;
+    assert_eq!((s, view["latitude"].as_f64()), (201, Some(39.0)), "{view}");
+    let (s, pending) = sign(&officer, b).await;
+    assert_eq!(s, 201, "{pending}");
+    put(&pending).await;
+
+    // Neither is the responsible person's to replay or commit, nor B theirs to sign for.
+    for ticket in [&done, &pending] {
+        let (s, body) = commit(&rp, ticket["upload_id"].as_i64().unwrap()).await;
+        assert_eq!((s, body["error"]["code"].as_str()), (404, Some("not_found")), "{body}");
+    }
+    let (s, body) = sign(&rp, b).await;
+    assert_eq!((s, body["error"]["details"]["field"].as_str()), (404, Some("owner_id")), "{body}");
+    // A is theirs: signed, uploaded, committed, replayed.
+    let (s, mine) = sign(&rp, a).await;
+    assert_eq!(s, 201, "{mine}");
+    put(&mine).await;
+    let id = mine["upload_id"].as_i64().unwrap();
+    let (s, first) = commit(&rp, id).await;
+    assert_eq!(s, 201, "{first}");
+    let (s, again) = commit(&rp, id).await;
+    assert_eq!((s, &again["id"]), (200, &first["id"]), "{again}");
+    // The officer's pending upload is still theirs to commit.
+    let (s, late) = commit(&officer, pending["upload_id"].as_i64().unwrap()).await;
+    assert_eq!(s, 201, "{late}");
 });

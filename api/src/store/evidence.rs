@@ -205,14 +205,17 @@ pub async fn intent_by_client_id(
 }
 
 /// The enterprise's direct-upload intent `id` (multipart guards are not the client's
-/// to commit).
+/// to commit), if it is for a photo the caller sees: a responsible person neither
+/// commits nor replays (and so reads) a photo of a finding not assigned to them.
 pub async fn direct_intent(
     db: &impl ConnectionTrait,
+    caller: &Caller,
     enterprise_id: i64,
     id: i64,
 ) -> Result<Option<UploadIntent>, DbErr> {
     upload_intents::Entity::find_by_id(id)
         .filter(upload_intents::Column::EnterpriseId.eq(enterprise_id))
+        .filter(scope::photos(caller, upload_intents::Column::OwnerKind, upload_intents::Column::OwnerId))
         .filter(upload_intents::Column::ClientId.not_like("multipart:%"))
         .one(db)
         .await

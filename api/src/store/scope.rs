@@ -82,17 +82,21 @@ pub fn findings<C: ColumnTrait>(caller: &Caller, finding_id: C) -> Condition {
     }
 }
 
-/// The photos the caller sees among its enterprises' ones: for a responsible person,
-/// those of the findings assigned to it (before, progress and after photos all hang
-/// off the finding); never a round's checklist photos.
-pub fn evidence(caller: &Caller) -> Condition {
+/// The photos (records or upload intents, by their owner columns) the caller sees
+/// among its enterprises' ones: for a responsible person, those of the findings
+/// assigned to it (before, progress and after photos all hang off the finding); never
+/// a round's checklist photos.
+pub fn photos<K: ColumnTrait, I: ColumnTrait>(caller: &Caller, owner_kind: K, owner_id: I) -> Condition {
     if assignee_only(caller) {
-        Condition::all()
-            .add(evidence::Column::OwnerKind.eq("finding"))
-            .add(evidence::Column::OwnerId.in_subquery(assigned_to(caller)))
+        Condition::all().add(owner_kind.eq("finding")).add(owner_id.in_subquery(assigned_to(caller)))
     } else {
         Condition::all()
     }
+}
+
+/// [`photos`] on the evidence records.
+pub fn evidence(caller: &Caller) -> Condition {
+    photos(caller, evidence::Column::OwnerKind, evidence::Column::OwnerId)
 }
 
 /// The change-feed entries the caller sees: for a responsible person, the changes of

@@ -138,8 +138,9 @@ fn incomplete(message: impl Into<String>) -> ApiError {
 /// Checks the uploaded object and records it; a replay returns the same record.
 pub async fn commit(state: &AppState, caller: &Caller, origin: &Origin, upload_id: i64) -> Result<Uploaded, ApiError> {
     let enterprise_id = own_enterprise(caller)?;
-    let intent =
-        rows::direct_intent(&state.db, enterprise_id, upload_id).await?.ok_or_else(|| ApiError::not_found("upload"))?;
+    let intent = rows::direct_intent(&state.db, caller, enterprise_id, upload_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("upload"))?;
     if intent.committed_at.is_some()
         && let Some(done) = record::by_client_id(&state.db, enterprise_id, &intent.client_id).await?
     {
