@@ -218,8 +218,8 @@ both!(a_responsible_person_sees_only_what_is_assigned_to_them, demo(), async |ap
     assert!(all["total"].as_u64().unwrap() >= 3, "{all}");
 });
 
-/// Direct uploads to object storage: signing, committing and replaying a commit are
-/// scoped the same way (a replayed commit answers the whole record, with its position).
+// Direct uploads to object storage: signing, committing and replaying a commit are
+// scoped the same way (a replayed commit answers the whole record, with its position).
 both!(a_responsible_person_commits_only_photos_of_their_findings, s3(), async |app: &TestApp| {
     app.ensure_demo().await;
     let (officer, _) = mp_token(app, "demo-officer-e01").await;
