@@ -270,7 +270,8 @@ async fn redis_stopped() {
         let t = Instant::now();
         let res = app.get("/mp/enterprise", &officer).await;
         assert_eq!(res.status(), 200, "request {i} while Redis is down: {}", res.text().await.unwrap_or_default());
-        assert!(t.elapsed() < Duration::from_secs(1), "request {i} took {:?}", t.elapsed());
+        // Waiting out the connection manager's reconnect backoff took seconds per request.
+        assert!(t.elapsed() < Duration::from_secs(2), "request {i} took {:?}", t.elapsed());
     }
     // A write (which also bumps the dashboard cache's generation in Redis) works too.
     let (s, round) = app.post("/mp/recommendations", &officer, json!({})).await;
@@ -338,9 +339,11 @@ async fn object_storage_stopped_and_slow() {
         .await;
     assert_eq!(s, 201, "{f}");
     let photo = jpeg();
-    let upload = |client_id: &'static str| {
+    // One photo, retried as the phone would: the same client id each time.
+    let client_id = uuid::Uuid::new_v4().to_string();
+    let upload = || {
         let fields = [
-            ("client_id", client_id.to_string()),
+            ("client_id", client_id.clone()),
             ("owner_kind", "finding".to_string()),
             ("owner_id", f["id"].to_string()),
             ("phase", "before".to_string()),
@@ -358,20 +361,20 @@ async fn object_storage_stopped_and_slow() {
 
     proxy.stop();
     let t = Instant::now();
-    assert_retryable(upload("fault-s3-photo-1").await.unwrap(), &["storage_unavailable"]).await;
+    assert_retryable(upload().await.unwrap(), &["storage_unavailable"]).await;
     assert!(t.elapsed() < Duration::from_secs(3), "stopped storage: answered after {:?}", t.elapsed());
     assert_eq!(rows().await, 0, "nothing half-recorded");
 
     proxy.resume().await;
     proxy.delay(Duration::from_secs(3));
     let t = Instant::now();
-    assert_retryable(upload("fault-s3-photo-1").await.unwrap(), &["storage_unavailable"]).await;
+    assert_retryable(upload().await.unwrap(), &["storage_unavailable"]).await;
     let slow = t.elapsed();
     assert!(slow < Duration::from_secs(3), "crawling storage: answered after {slow:?}");
     assert_eq!(rows().await, 0, "nothing half-recorded");
 
     proxy.resume().await;
-    let res = upload("fault-s3-photo-1").await.unwrap();
+    let res = upload().await.unwrap();
     let status = res.status().as_u16();
     assert_eq!(status, 201, "{}", res.text().await.unwrap_or_default());
     assert_eq!(rows().await, 1);
@@ -399,13 +402,14 @@ async fn wechat_failing_and_slow() {
         proxy.stop();
         let (res, took) = login("ok-fault-user-1").await;
         assert_retryable(res, &["wechat_unavailable"]).await;
-        assert!(took < Duration::from_secs(2), "refused: {took:?}");
+        assert!(took < Duration::from_secs(3), "refused: {took:?}");
 
         proxy.resume().await;
         proxy.delay(Duration::from_secs(3));
         let (res, took) = login("ok-fault-user-1").await;
         assert_retryable(res, &["wechat_unavailable"]).await;
-        assert!(took < Duration::from_secs(2), "slow: {took:?}");
+        // Without the timeout the answer would take at least 6 s (3 s each way).
+        assert!(took < Duration::from_secs(3), "slow: {took:?}");
 
         // Connections reset in the middle of the answer.
         let pending = tokio::spawn({

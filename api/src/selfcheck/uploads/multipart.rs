@@ -85,7 +85,11 @@ pub async fn upload(state: &AppState, caller: &Caller, origin: &Origin, form: Mu
     }
     .await;
     if let Err(e) = stored {
-        record::discard(store, &[&keys.original, &keys.display]).await;
+        // Tidying up after a storage that failed may fail or crawl too (each call up to
+        // storage.s3.timeout_ms): it must not hold the answer, and the sweep catches
+        // what it leaves.
+        let (leftovers, original, display) = (state.store.clone(), keys.original.clone(), keys.display.clone());
+        state.jobs.spawn(move |_| async move { record::discard(leftovers.as_ref(), &[&original, &display]).await });
         forget_guard(state, guard.id).await;
         return Err(unavailable(e));
     }
