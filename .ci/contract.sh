@@ -8,7 +8,9 @@
 # callers, one after the other:
 #
 #   responsible  a responsible person of enterprise e01 (demo-rp-e01-1), with two findings
-#                assigned to them and one not (.ci/contract_setup.py makes them first)
+#                assigned to them and one not (.ci/contract_setup.py makes them first), with
+#                the other responsible person of e01 (demo-rp-e01-2) as peer for findings
+#                and their photos
 #   officer      the safety officer of e01 (demo-officer-e01), with the officer of e02
 #                (demo-officer-e02) as peer: the peer_isolation check of
 #                .ci/contract_hooks.py replays each 2xx the officer gets on an /mp/ object
@@ -21,7 +23,7 @@
 #   status_code_conformance      a status the spec does not list for the operation
 #   positive_data_acceptance     a request the spec allows is refused (400/422)
 #   unsupported_method           a method the path does not serve is not 405 with Allow
-#   peer_isolation               the peer officer read or changed the officer's object
+#   peer_isolation               the peer read or changed the caller's object
 #
 # on fewer than CONTRACT_MIN_CASES generated cases for a caller, on schemathesis errors
 # (the server died, the spec does not load), a panic in the server's log, or a caller
@@ -39,7 +41,8 @@
 #   CONTRACT_SEED          the generation seed (default 20261205)
 #   CONTRACT_WORKERS       schemathesis workers (default 2)
 #   CONTRACT_CALLERS       the runs, in order (default "responsible officer bureau")
-#   CONTRACT_PEER_CODE     the peer's sign-in code (default demo-officer-e02); the officer's
+#   CONTRACT_RESPONSIBLE_PEER_CODE  the responsible person's peer (default demo-rp-e01-2)
+#   CONTRACT_PEER_CODE     the officer's peer's sign-in code (default demo-officer-e02); its
 #                          own, demo-officer-e01, must make peer_isolation fail (a test of
 #                          the check itself)
 #   CONTRACT_KEEP          1: keep the temporary directory (database, server log, reports)
@@ -64,6 +67,7 @@ seed=${CONTRACT_SEED:-20261205}
 workers=${CONTRACT_WORKERS:-2}
 read -r -a callers <<<"${CONTRACT_CALLERS:-responsible officer bureau}"
 peer_code=${CONTRACT_PEER_CODE:-demo-officer-e02}
+responsible_peer_code=${CONTRACT_RESPONSIBLE_PEER_CODE:-demo-rp-e01-2}
 started=$(date +%s)
 
 tmp=$(mktemp -d)
@@ -124,6 +128,7 @@ sign_in() {
 }
 officer_token=$(sign_in /mp/auth/login '{"code":"demo-officer-e01"}')
 peer_token=$(sign_in /mp/auth/login "{\"code\":\"$peer_code\"}")
+responsible_peer_token=$(sign_in /mp/auth/login "{\"code\":\"$responsible_peer_code\"}")
 responsible_token=$(sign_in /mp/auth/login '{"code":"demo-rp-e01-1"}')
 totp_code=$(python3 - "$totp_secret" <<'EOF'
 import base64, hashlib, hmac, struct, sys, time
@@ -155,10 +160,10 @@ python3 "$root/.ci/contract_setup.py" "$base" "$officer_token" "$responsible_tok
 # unlock) is forbidden to both callers.
 excluded=(--exclude-path /auth/logout --exclude-path /auth/refresh)
 
-# run NAME TOKEN [PEER_TOKEN]: one schemathesis run as one caller, its reports in
-# $tmp/NAME; with a peer, the peer_isolation probes are logged in $tmp/NAME/peer.log.
+# run NAME TOKEN [PEER_TOKEN [PEER_PATHS]]: one schemathesis run as one caller, its reports
+# in $tmp/NAME; with a peer, the peer_isolation probes are logged in $tmp/NAME/peer.log.
 run() {
-  local name=$1 token=$2 peer=${3:-} dir="$tmp/$1"
+  local name=$1 token=$2 peer=${3:-} peer_paths=${4:-} dir="$tmp/$1"
   mkdir -p "$dir"
   local cmd=("$schemathesis" --config-file "$root/.ci/schemathesis.toml" run "$base/openapi.yaml"
     --checks all
@@ -176,7 +181,7 @@ run() {
   run_started=$(date +%s)
   # Schemathesis runs in the temporary directory, where it keeps its own files; its exit
   # status is not the verdict (see summarise).
-  (cd "$dir" && SCHEMATHESIS_HOOKS="$root/.ci/contract_hooks.py" CONTRACT_PEER_TOKEN="$peer" \
+  (cd "$dir" && SCHEMATHESIS_HOOKS="$root/.ci/contract_hooks.py" CONTRACT_PEER_TOKEN="$peer" CONTRACT_PEER_PATHS="$peer_paths" \
     CONTRACT_PEER_LOG="${peer:+$dir/peer.log}" "${cmd[@]}") >"$dir/schemathesis.log" 2>&1 || true
   echo "$(($(date +%s) - run_started))" >"$dir/seconds"
   sed -n '/= SUMMARY =/,$p' "$dir/schemathesis.log"
@@ -185,7 +190,7 @@ run() {
 }
 for caller in "${callers[@]}"; do
   case $caller in
-    responsible) run responsible "$responsible_token" ;;
+    responsible) run responsible "$responsible_token" "$responsible_peer_token" '^/mp/(findings|evidence)(/|$)' ;;
     officer) run officer "$officer_token" "$peer_token" ;;
     bureau) run bureau "$bureau_token" ;;
     *) echo "contract: unknown caller $caller (responsible, officer, bureau)" >&2; exit 2 ;;

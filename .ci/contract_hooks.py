@@ -1,5 +1,5 @@
 """Schemathesis hooks and checks for .ci/contract.sh: a fresh Idempotency-Key per write,
-and the peer_isolation check of the officer's run (below).
+and the peer_isolation check of the officer's and the responsible person's runs (below).
 
 A well-formed `Idempotency-Key` is replaced by a fresh UUID before each request, as the
 spec asks of a client ("a fresh UUID per write, the same on every retry of it"). The
@@ -36,15 +36,20 @@ def before_call(context, case, kwargs):
             headers[name] = str(uuid.uuid4())
 
 
-# The peer: an officer of another enterprise (CONTRACT_PEER_TOKEN, set only for the
-# officer's run). Whatever the officer reaches by id, the peer must not: every 2xx the
-# officer gets on an /mp/ path that names an object is sent again, same method and body,
-# with the peer's token (and a fresh Idempotency-Key), and must be 404, the answer for an
-# object outside the caller's scope. An object the officer creates (a 2xx POST to a
-# collection with an `id` in the answer) is read back by the peer, which must be 404 too.
-# Each probe is one line in CONTRACT_PEER_LOG, which the verdict counts.
+# The peer (CONTRACT_PEER_TOKEN): for the officer's run an officer of another enterprise,
+# for the responsible person's another responsible person of the same enterprise, to whom
+# none of the caller's findings is assigned. Whatever the caller reaches by id on a path
+# of CONTRACT_PEER_PATHS (a regex; the officer: all of /mp/, the responsible person:
+# findings and their photos, as the rest of the enterprise's data is shared by its staff),
+# the peer must not: every 2xx the caller gets on such a path that names an object is sent
+# again, same method and body, with the peer's token (and a fresh Idempotency-Key), and
+# must be 404, the answer for an object outside the caller's scope. An object the caller
+# creates (a 2xx POST to a collection with an `id` in the answer) is read back by the peer,
+# which must be 404 too. Each probe is one line in CONTRACT_PEER_LOG, which the verdict
+# counts.
 PEER_TOKEN = os.environ.get("CONTRACT_PEER_TOKEN")
 PEER_LOG = os.environ.get("CONTRACT_PEER_LOG")
+PEER_PATHS = re.compile(os.environ.get("CONTRACT_PEER_PATHS") or r"^/mp/")
 # A POST to the collection -> where the peer reads what it made.
 CREATED = {
     "/mp/findings": "/mp/findings/{}",
@@ -71,8 +76,8 @@ def _as_peer(method, url, headers, body):
 
 @schemathesis.check
 def peer_isolation(ctx, response, case):
-    """The peer officer (another enterprise) never reads or changes what the officer reached by id."""
-    if not PEER_TOKEN or not 200 <= response.status_code < 300 or not case.path.startswith("/mp/"):
+    """The peer never reads or changes what the caller reached by id."""
+    if not PEER_TOKEN or not 200 <= response.status_code < 300 or not PEER_PATHS.search(case.path):
         return
     sent = response.request
     probes = []
@@ -94,6 +99,6 @@ def peer_isolation(ctx, response, case):
             kind = answer.headers.get("content-type", "")
             shown = answer.text[:300] if "json" in kind or kind.startswith("text/") else f"{len(answer.content)} bytes of {kind}"
             raise AssertionError(
-                f"The officer's {sent.method} {urlsplit(sent.url).path} was {response.status_code}; the peer officer of "
-                f"another enterprise got {answer.status_code} (not 404) for {method} {urlsplit(url).path}: {shown}"
+                f"The caller's {sent.method} {urlsplit(sent.url).path} was {response.status_code}; the peer got "
+                f"{answer.status_code} (not 404) for {method} {urlsplit(url).path}: {shown}"
             )
