@@ -12,6 +12,7 @@ use crate::severity::Severity;
 
 mod default_rules;
 mod lifecycle;
+mod scale;
 mod validation;
 
 fn rules_dir() -> PathBuf {
