@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use crate::platform::db;
+use crate::db_error as db;
 
 /// Seconds a client waits before retrying a write that met lock contention: a queue
 /// of writers clears in well under that.

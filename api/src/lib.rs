@@ -12,6 +12,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod db_error;
 pub mod domain;
 pub mod entities;
 pub mod error;
