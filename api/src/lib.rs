@@ -16,6 +16,7 @@ pub mod db_error;
 pub mod domain;
 pub mod entities;
 pub mod error;
+pub mod fuzzing;
 pub mod governance;
 pub mod http;
 pub mod identity;

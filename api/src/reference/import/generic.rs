@@ -73,8 +73,13 @@ impl Default for Systems {
 impl Mapping {
     pub fn load(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-        let m: Mapping = toml::from_str(&text).map_err(|e| {
-            let line = e.span().map_or(0, |s| zhicha_engine::rule_error::line_of(&text, s.start));
+        Self::parse(path, &text)
+    }
+
+    /// A mapping file's text; errors name `path` and the line.
+    pub fn parse(path: &Path, text: &str) -> anyhow::Result<Self> {
+        let m: Mapping = toml::from_str(text).map_err(|e| {
+            let line = e.span().map_or(0, |s| zhicha_engine::rule_error::line_of(text, s.start));
             anyhow::anyhow!("{}:{line}: {}", path.display(), e.message())
         })?;
         if m.source.trim().is_empty() || m.source.contains(':') {

@@ -142,14 +142,8 @@ pub async fn run<C: ConnectionTrait + TransactionTrait>(
         (_, Some(_)) => anyhow::bail!("--mapping is only for --profile generic"),
         _ => None,
     };
-    let parsed = match &generic_mapping {
-        None if profile == Profile::OshaSir => {
-            rows::read(text, osha::REQUIRED, osha::OPTIONAL, |r| osha::convert(r, catalog), tick)
-        }
-        None => rows::read(text, msha::REQUIRED, msha::OPTIONAL, |r| msha::convert(r, catalog), tick),
-        Some(m) => rows::read(text, &m.required(), &[], |r| generic::convert(r, m, catalog), tick),
-    }
-    .map_err(|e| anyhow::anyhow!("{display}: {e}; nothing was imported"))?;
+    let parsed = parse(text, catalog, profile, generic_mapping.as_ref(), tick)
+        .map_err(|e| anyhow::anyhow!("{display}: {e}; nothing was imported"))?;
     pb.finish_and_clear();
     tracing::debug!(ms = started.elapsed().as_millis(), rows = parsed.rows_read, "parsed");
     let source = match &generic_mapping {
@@ -224,6 +218,25 @@ pub async fn run<C: ConnectionTrait + TransactionTrait>(
         run_id,
         elapsed: started.elapsed(),
     })
+}
+
+/// Every row of a checked file (`scan::check`) read by `profile`'s columns and
+/// conversion; a generic file by `mapping` (the other profiles have none).
+pub fn parse(
+    text: &str,
+    catalog: &Catalog,
+    profile: Profile,
+    mapping: Option<&generic::Mapping>,
+    tick: impl FnMut(usize),
+) -> Result<rows::Parsed, scan::FileError> {
+    match (profile, mapping) {
+        (Profile::OshaSir, _) => rows::read(text, osha::REQUIRED, osha::OPTIONAL, |r| osha::convert(r, catalog), tick),
+        (Profile::Msha, _) => rows::read(text, msha::REQUIRED, msha::OPTIONAL, |r| msha::convert(r, catalog), tick),
+        (Profile::Generic, Some(m)) => rows::read(text, &m.required(), &[], |r| generic::convert(r, m, catalog), tick),
+        (Profile::Generic, None) => {
+            Err(scan::FileError { line: 0, column: 0, reason: "--profile generic needs --mapping FILE".into() })
+        }
+    }
 }
 
 /// Lines in the file: an upper bound on rows for the progress bar.

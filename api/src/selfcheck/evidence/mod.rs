@@ -7,7 +7,7 @@
 //! `tokio::task::spawn_blocking`.
 
 mod decode;
-mod exif;
+pub(crate) mod exif;
 #[cfg(test)]
 mod fixtures;
 mod flags;
