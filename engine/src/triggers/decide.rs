@@ -8,6 +8,7 @@ use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 
 use super::decision::{Closing, Decision, Further, Opening};
 use super::eval::{Scope, eval};
+use super::index::ById;
 use super::model::{CauseKind, Rule, TriggerRules};
 use super::state::{EnterpriseState, EscalationRecord, EscalationStatus, TaskRecord};
 use super::subject::{Subject, cause_key, escalated_key, generation_prefix, subject_of};
@@ -19,6 +20,7 @@ use crate::findings::{deadline_passed, local_date, overdue_at};
 pub fn evaluate(state: &EnterpriseState, rules: &TriggerRules, now: DateTime<Utc>) -> Vec<Decision> {
     let today = local_date(now);
     let known: HashMap<&str, &EscalationRecord> = state.escalations.iter().map(|e| (e.cause_key.as_str(), e)).collect();
+    let by_id = ById::new(state);
     let mut out = Vec::new();
     for rule in &rules.rules {
         for subject in candidates(rule, state, now, today) {
@@ -26,7 +28,7 @@ pub fn evaluate(state: &EnterpriseState, rules: &TriggerRules, now: DateTime<Utc
             if known.contains_key(key.as_str()) {
                 continue;
             }
-            let scope = scope_for(rule, &subject, state, now, today, Vec::new());
+            let scope = scope_for(rule, &subject, state, &by_id, now, today, Vec::new());
             let o = eval(&rule.when, &scope);
             if !o.holds {
                 continue;
@@ -50,7 +52,7 @@ pub fn evaluate(state: &EnterpriseState, rules: &TriggerRules, now: DateTime<Utc
             }));
         }
     }
-    follow_up(state, rules, now, today, &known, &mut out);
+    follow_up(state, rules, &by_id, now, today, &known, &mut out);
     out
 }
 
@@ -58,6 +60,7 @@ pub fn evaluate(state: &EnterpriseState, rules: &TriggerRules, now: DateTime<Utc
 fn follow_up(
     state: &EnterpriseState,
     rules: &TriggerRules,
+    by_id: &ById<'_>,
     now: DateTime<Utc>,
     today: NaiveDate,
     known: &HashMap<&str, &EscalationRecord>,
@@ -81,7 +84,7 @@ fn follow_up(
         let Some(subject) = subject_of(&rule.id, &root.cause_key) else { continue };
         let chain = descendants(root, &children);
         let tasks: Vec<&TaskRecord> = chain.iter().flat_map(|e| e.tasks.iter()).collect();
-        let scope = scope_for(rule, &subject, state, now, today, tasks);
+        let scope = scope_for(rule, &subject, state, by_id, now, today, tasks);
         let o = eval(&rule.resolved_when, &scope);
         if o.holds {
             let met: Vec<String> = o.observed.iter().filter(|x| x.holds).map(|x| x.condition.clone()).collect();
@@ -215,11 +218,14 @@ fn candidates(rule: &Rule, state: &EnterpriseState, now: DateTime<Utc>, today: N
     }
 }
 
-/// The state as the rule sees it for `subject`.
+/// The state as the rule sees it for `subject`. A subject that is one accident, finding
+/// or visit gets its record from `by_id`: gathering the whole list to filter it was
+/// O(n) per subject, O(n²) per evaluation.
 fn scope_for<'a>(
     rule: &Rule,
     subject: &Subject,
     state: &'a EnterpriseState,
+    by_id: &ById<'a>,
     now: DateTime<Utc>,
     today: NaiveDate,
     tasks: Vec<&'a TaskRecord>,
@@ -228,14 +234,25 @@ fn scope_for<'a>(
         state,
         now,
         today,
-        accidents: state.accidents.iter().collect(),
-        findings: state.findings.iter().collect(),
-        visits: state.expert_visits.iter().collect(),
+        accidents: match subject {
+            Subject::Accident { id } => by_id.accident(*id),
+            _ => state.accidents.iter().collect(),
+        },
+        findings: match subject {
+            Subject::Finding { id } => by_id.finding(*id),
+            _ => state.findings.iter().collect(),
+        },
+        visits: match subject {
+            Subject::ExpertVisit { id } => by_id.visit(*id),
+            _ => state.expert_visits.iter().collect(),
+        },
         reports: state.reports.iter().collect(),
         tasks,
     };
+    #[cfg(test)]
+    gathered::add(s.accidents.len() + s.findings.len() + s.visits.len() + s.reports.len());
     match subject {
-        Subject::Accident { id } => s.accidents.retain(|a| a.id == *id),
+        Subject::Accident { .. } | Subject::Finding { .. } | Subject::ExpertVisit { .. } => {}
         Subject::AccidentType { code, .. } | Subject::BodyPart { code, .. } => {
             let by_type = matches!(subject, Subject::AccidentType { .. });
             let kind = if by_type { "type" } else { "body_part" };
@@ -252,8 +269,6 @@ fn scope_for<'a>(
                 own == Some(code.as_str()) && cutoff.is_none_or(|c| a.date > c)
             });
         }
-        Subject::Finding { id } => s.findings.retain(|f| f.id == *id),
-        Subject::ExpertVisit { id } => s.visits.retain(|v| v.id == *id),
         Subject::Report { period } => s.reports.retain(|r| r.period == *period),
         Subject::Checkpoint { .. } | Subject::Period { .. } => {}
     }
@@ -276,15 +291,41 @@ pub struct SubjectExplained {
 /// first. Reads only; [`evaluate`] makes the same judgement.
 pub fn explain(state: &EnterpriseState, rule: &Rule, now: DateTime<Utc>) -> Vec<SubjectExplained> {
     let today = local_date(now);
+    let by_id = ById::new(state);
+    // The first record of a key, as a scan of the list would find it.
+    let mut recorded_as: HashMap<&str, EscalationStatus> = HashMap::new();
+    for e in &state.escalations {
+        recorded_as.entry(e.cause_key.as_str()).or_insert(e.status);
+    }
     let mut out: Vec<SubjectExplained> = candidates(rule, state, now, today)
         .into_iter()
         .map(|subject| {
             let cause_key = cause_key(&rule.id, &subject);
-            let recorded = state.escalations.iter().find(|e| e.cause_key == cause_key).map(|e| e.status);
-            let o = eval(&rule.when, &scope_for(rule, &subject, state, now, today, Vec::new()));
+            let recorded = recorded_as.get(cause_key.as_str()).copied();
+            let o = eval(&rule.when, &scope_for(rule, &subject, state, &by_id, now, today, Vec::new()));
             SubjectExplained { fires: o.holds && recorded.is_none(), recorded, observed: o.observed, cause_key }
         })
         .collect();
     out.sort_by_key(|s| !s.fires);
     out
+}
+
+/// Records gathered into scopes on this thread (tests only): evaluating n findings must
+/// gather O(n) of them, not n per finding.
+#[cfg(test)]
+pub(super) mod gathered {
+    use std::cell::Cell;
+
+    thread_local! {
+        static COUNT: Cell<usize> = const { Cell::new(0) };
+    }
+
+    pub fn add(n: usize) {
+        COUNT.with(|c| c.set(c.get() + n));
+    }
+
+    /// The count since the last call.
+    pub fn take() -> usize {
+        COUNT.with(|c| c.replace(0))
+    }
 }

@@ -11,6 +11,7 @@
 mod decide;
 mod decision;
 mod eval;
+mod index;
 mod load;
 pub mod metric;
 pub mod model;

@@ -111,6 +111,25 @@ fn many_findings_decide_as_before() {
     assert_eq!(fingerprint(&decisions), PINNED);
 }
 
+#[test]
+fn work_grows_linearly_with_findings() {
+    let gathered_at = |n| {
+        let state = many(n);
+        decide::gathered::take();
+        let decisions = evaluate(&state, defaults(), now());
+        assert!(!decisions.is_empty());
+        decide::gathered::take()
+    };
+    let (one, two) = (gathered_at(1_000), gathered_at(2_000));
+    // Twice the findings, about twice the records gathered (four times when every
+    // finding's scope gathered every finding).
+    assert!(two < 3 * one, "1,000 findings gathered {one} records, 2,000 gathered {two}");
+    // Per finding, a few hundred records (its scope's accidents, visits and report, and
+    // its share of the whole list each accident's scope sees), not one per finding:
+    // 6,194 before.
+    assert!(two < 500 * 2_000, "2,000 findings gathered {two} records");
+}
+
 /// [`fingerprint`] of `evaluate(many(600))` before the change.
 const PINNED: u64 = 6_227_149_043_230_486_920;
 
