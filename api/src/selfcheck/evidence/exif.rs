@@ -249,7 +249,7 @@ mod tests {
         assert!(f.taken_at.is_some());
         // The latitude's value past the end: no position, the time still read.
         let mut bytes = tiff.bytes();
-        patch_u32(&mut bytes, tiff.offsets().gps_ifd + 2 + 12 + 8, 0xFFFF_FF00, true);
+        patch_u32(&mut bytes, tiff.gps_ifd() + 2 + 12 + 8, 0xFFFF_FF00, true);
         let f = read(&fixtures::jpeg_with_tiff(16, 16, &bytes), 480);
         assert_eq!((f.position, f.taken_at.is_some()), (None, true));
     }
@@ -260,7 +260,7 @@ mod tests {
         // The GPS IFD claims 40 entries: the 4 real ones, then its values read as
         // entries, then the end of the block.
         let mut bytes = tiff.bytes();
-        let gps = tiff.offsets().gps_ifd;
+        let gps = tiff.gps_ifd();
         bytes[gps..gps + 2].copy_from_slice(&40u16.to_be_bytes());
         assert_eq!(at(&read(&fixtures::jpeg_with_tiff(16, 16, &bytes), 480)), Some((39.1, 106.0)));
         // The latitude claims 2 rationals of its 3: degrees and minutes still read.

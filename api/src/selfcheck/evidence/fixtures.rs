@@ -124,13 +124,6 @@ pub struct RawTiff {
     pub sub_ifd_next_offset: bool,
 }
 
-/// Where the parts of a [`RawTiff`] landed, for tests that break them further.
-#[derive(Debug, Clone, Copy)]
-pub struct RawOffsets {
-    pub exif_ifd: usize,
-    pub gps_ifd: usize,
-}
-
 pub const EXIF_POINTER: u16 = 0x8769;
 pub const GPS_POINTER: u16 = 0x8825;
 
@@ -174,11 +167,12 @@ impl RawTiff {
         self.laid_out().0
     }
 
-    pub fn offsets(&self) -> RawOffsets {
+    /// Where the GPS IFD lands, for tests that break it further.
+    pub fn gps_ifd(&self) -> usize {
         self.laid_out().1
     }
 
-    fn laid_out(&self) -> (Vec<u8>, RawOffsets) {
+    fn laid_out(&self) -> (Vec<u8>, usize) {
         let le = self.little_endian;
         let size = |entries: &[RawEntry], next: bool| {
             let values: usize =
@@ -204,7 +198,7 @@ impl RawTiff {
         write_ifd(&mut out, &ifd0, Some(0), le);
         write_ifd(&mut out, &self.exif, self.sub_ifd_next_offset.then_some(0), le);
         write_ifd(&mut out, &self.gps, self.sub_ifd_next_offset.then_some(0), le);
-        (out, RawOffsets { exif_ifd, gps_ifd })
+        (out, gps_ifd)
     }
 }
 
