@@ -23,7 +23,9 @@ pub fn rules() -> &'static Rules {
     RULES.get_or_init(|| rules::load(&rules_dir()).unwrap_or_else(|e| panic!("the committed rules do not load: {e}")))
 }
 
-/// Lines a 1-based line number may name in `text`: one more than its line breaks.
+/// Lines a 1-based line number may name in `text`: one more than its line breaks
+/// (`\n`, or `\r` alone as old Mac files end lines).
 pub fn max_line(text: &str) -> usize {
-    text.bytes().filter(|&b| b == b'\n').count() + 1
+    let b = text.as_bytes();
+    (0..b.len()).filter(|&i| b[i] == b'\n' || (b[i] == b'\r' && b.get(i + 1) != Some(&b'\n'))).count() + 1
 }

@@ -21,11 +21,27 @@ impl fmt::Display for FileError {
 
 impl std::error::Error for FileError {}
 
+/// Whether `bytes[i]` ends a line: a `\n`, or a `\r` not followed by one (old Mac
+/// files end lines with `\r` alone, and the csv reader takes it as a record end).
+fn ends_line(bytes: &[u8], i: usize) -> bool {
+    match bytes.get(i) {
+        Some(b'\n') => true,
+        Some(b'\r') => bytes.get(i + 1) != Some(&b'\n'),
+        _ => false,
+    }
+}
+
+/// Line breaks in `bytes[from..to]`.
+fn breaks(bytes: &[u8], from: usize, to: usize) -> usize {
+    (from..to).filter(|&i| ends_line(bytes, i)).count()
+}
+
 /// Line and column (in characters) of a byte offset.
 fn position(bytes: &[u8], offset: usize) -> (usize, usize) {
-    let before = &bytes[..offset.min(bytes.len())];
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+    let offset = offset.min(bytes.len());
+    let before = &bytes[..offset];
+    let line = breaks(bytes, 0, offset) + 1;
+    let line_start = (0..offset).rev().find(|&i| ends_line(bytes, i)).map_or(0, |p| p + 1);
     let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
     (line, column)
 }
@@ -71,10 +87,10 @@ impl<'a> Lines<'a> {
     /// CRLF endings the csv reader places a record at the `\n` that ends the line
     /// before it, which belongs to that line.
     pub fn at(&mut self, offset: usize) -> usize {
-        let offset = if self.bytes.get(offset) == Some(&b'\n') { offset + 1 } else { offset };
+        let offset = if ends_line(self.bytes, offset) { offset + 1 } else { offset };
         let end = offset.min(self.bytes.len());
         if end > self.offset {
-            self.line += self.bytes[self.offset..end].iter().filter(|&&b| b == b'\n').count();
+            self.line += breaks(self.bytes, self.offset, end);
             self.offset = end;
         }
         self.line
@@ -131,6 +147,22 @@ mod tests {
             .map(|r| r.map(|r| r.position().map_or(0, |p| lines.at(p.byte() as usize))).unwrap_or(0))
             .collect();
         assert_eq!(got, vec![2, 4]);
+    }
+
+    #[test]
+    fn lines_ended_by_a_carriage_return_alone_are_counted() {
+        // Found by the accidents fuzz target: every row of such a file was on line 1.
+        for text in ["a,b\r1,x\r2,y\r", "a,b\r\n1,x\r\n2,y\r\n", "a,b\n1,x\n2,y\n"] {
+            let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+            let mut lines = Lines::new(text);
+            let got: Vec<usize> = reader
+                .records()
+                .map(|r| r.map(|r| r.position().map_or(0, |p| lines.at(p.byte() as usize))).unwrap_or(0))
+                .collect();
+            assert_eq!(got, vec![2, 3], "{text:?}");
+        }
+        let e = check(b"a,b\r1,\xff\r").err();
+        assert_eq!(e.map(|e| (e.line, e.column)), Some((2, 3)));
     }
 
     #[test]
