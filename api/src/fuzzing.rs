@@ -8,7 +8,7 @@
 
 use actix_web::http::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use actix_web::web::Bytes;
-use futures_util::FutureExt;
+use std::future::Future;
 
 use crate::error::ApiError;
 use crate::selfcheck::evidence::{EvidenceSettings, ExifFacts};
@@ -20,8 +20,9 @@ pub fn exif(bytes: &[u8], assumed_offset_minutes: i32) -> ExifFacts {
 }
 
 /// The upload form of `POST /mp/evidence` read from `body`, delivered in `chunks`
-/// pieces as a network would, under `content_type`. `None` if the reader waited for
-/// more input, which an in-memory body never makes it do.
+/// pieces as a network would, under `content_type`. Polled again while it yields (the
+/// multipart reader may yield between fields though every byte is there); `None` if it
+/// still waits after many polls, which an in-memory body should never make it do.
 pub fn upload_form(
     content_type: &str,
     chunks: Vec<Vec<u8>>,
@@ -33,5 +34,27 @@ pub fn upload_form(
     }
     let stream = futures_util::stream::iter(chunks.into_iter().map(|c| Ok(Bytes::from(c))));
     let form = actix_multipart::Multipart::new(&headers, stream);
-    crate::selfcheck::uploads::multipart::read_form(form, settings).now_or_never()
+    let read = std::pin::pin!(crate::selfcheck::uploads::multipart::read_form(form, settings));
+    let mut read = read;
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    (0..10_000).find_map(|_| match read.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(r) => Some(r),
+        std::task::Poll::Pending => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_form_whose_reader_yields_between_fields_is_read_to_its_end() {
+        // The multipart fuzz target's input that a single poll took for a hang: its
+        // first byte is the chunk size, the rest the body.
+        let input = include_bytes!("../../fuzz/corpus/multipart/seed-regress-yields");
+        let (size, body) = (usize::from(input[0]), &input[1..]);
+        let chunks = body.chunks(size).map(<[u8]>::to_vec).collect();
+        let read = upload_form("multipart/form-data; boundary=zhichafuzz", chunks, &EvidenceSettings::default());
+        assert!(read.is_some(), "the reader still waits on a body it has whole");
+    }
 }
