@@ -53,7 +53,13 @@ pub fn line_of(text: &str, offset: usize) -> usize {
 /// A TOML syntax or shape error as a [`RuleError`] at its line.
 pub fn toml_error(file: &Path, text: &str, e: &toml::de::Error) -> RuleError {
     let line = e.span().map_or(0, |s| line_of(text, s.start));
-    RuleError::new(file, line, e.message().trim().to_string())
+    // The toml crate gives some syntax errors (a lone carriage return in a comment) no
+    // message; a file:line with nothing after it would tell the editor nothing.
+    let reason = match e.message().trim() {
+        "" => "invalid TOML syntax (a stray control character, such as a carriage return without a line feed?)",
+        m => m,
+    };
+    RuleError::new(file, line, reason.to_string())
 }
 
 /// A non-empty `version`, agreeing with the `# version:` comment on top when there is one.
@@ -68,4 +74,19 @@ pub fn version_header(file: &Path, text: &str, version: &toml::Spanned<String>) 
         return Err(RuleError::new(file, 1, format!("`# version:` {:?} differs from `version`", top.trim())));
     }
     Ok(v.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_toml_error_always_has_a_reason() {
+        // Found by the rules fuzz target: a lone CR inside a comment.
+        let text = "version = \"1\"\n# a comment\rwith a carriage return\nx = 1\n";
+        let e = toml::from_str::<toml::Value>(text).err().map(|e| toml_error(Path::new("f.toml"), text, &e));
+        let e = e.expect("a lone CR in a comment is not TOML");
+        assert_eq!(e.line, 2);
+        assert!(!e.reason.trim().is_empty(), "{e:?}");
+    }
 }
