@@ -42,10 +42,7 @@ pub struct NameRules {
 
 impl NameRules {
     pub fn parse(file: &Path, text: &str) -> Result<Self, Vec<RuleError>> {
-        let raw: RawRules = toml::from_str(text).map_err(|e| {
-            let line = e.span().map_or(0, |s| line_of(text, s.start));
-            vec![RuleError::new(file, line, e.message().to_string())]
-        })?;
+        let raw: RawRules = toml::from_str(text).map_err(|e| vec![crate::rule_error::toml_error(file, text, &e)])?;
         let mut errors = Vec::new();
         let mut compile = |p: &toml::Spanned<String>| match Regex::new(p.get_ref()) {
             Ok(r) => Some(r),

@@ -49,8 +49,7 @@ struct RawTerm {
 
 /// The TOML error of a whole file as a [`RuleError`] at its line.
 pub(super) fn toml_error(file: &Path, text: &str, e: &toml::de::Error) -> RuleError {
-    let line = e.span().map_or(0, |s| line_of(text, s.start));
-    RuleError::new(file, line, e.message().trim().to_string())
+    crate::rule_error::toml_error(file, text, e)
 }
 
 impl Vocabulary {

@@ -92,10 +92,8 @@ impl IndustryProfiles {
     /// Parses and checks the profiles: patterns against GB/T 4754, terms against the
     /// hazard vocabulary, codes against the catalog, shares in (0, 1] adding up to ≤ 1.
     pub fn parse(file: &Path, text: &str, vocabulary: &Vocabulary, catalog: &Catalog) -> Result<Self, RuleErrors> {
-        let raw: RawProfiles = toml::from_str(text).map_err(|e| {
-            let line = e.span().map_or(0, |s| line_of(text, s.start));
-            RuleErrors(vec![RuleError::new(file, line, e.message().trim().to_string())])
-        })?;
+        let raw: RawProfiles =
+            toml::from_str(text).map_err(|e| RuleErrors(vec![crate::rule_error::toml_error(file, text, &e)]))?;
         let mut errors = Vec::new();
         if raw.version.trim().is_empty() {
             errors.push(RuleError::new(file, 1, "empty version"));

@@ -11,7 +11,7 @@ use super::raw::{RawLevels, RawRuleFile};
 use super::validate::{self, Check};
 use crate::catalog::Catalog;
 use crate::hazards::Text;
-use crate::rule_error::{RuleError, RuleErrors, line_of};
+use crate::rule_error::{RuleError, RuleErrors};
 
 pub const DIR: &str = "triggers";
 pub const LEVELS: &str = "triggers/levels.toml";
@@ -148,8 +148,7 @@ fn header(c: &mut Check<'_>, version: &Spanned<String>) -> bool {
 }
 
 fn toml_error(file: &Path, text: &str, e: &toml::de::Error) -> RuleError {
-    let line = e.span().map_or(0, |s| line_of(text, s.start));
-    RuleError::new(file, line, e.message().trim().to_string())
+    crate::rule_error::toml_error(file, text, e)
 }
 
 /// FNV-1a, 64 bits: a stable content hash for the rule-set version.
