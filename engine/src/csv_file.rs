@@ -41,7 +41,14 @@ pub fn parse(file: &Path, text: &str, columns: &[&str]) -> Result<CsvFile, Vec<R
         Ok(h) => h.clone(),
         Err(e) => return Err(vec![RuleError::new(file, 0, format!("unreadable header: {e}"))]),
     };
-    let header_line = text.lines().take_while(|l| l.starts_with('#')).count() + 1;
+    // The first line that is neither a comment nor blank, as the reader sees it; a file of
+    // comments alone has none, and its columns are missing at its last line, not past it.
+    let Some(header_line) = text.lines().position(|l| !l.starts_with('#') && !l.trim().is_empty()).map(|i| i + 1)
+    else {
+        let last = text.lines().count().max(1);
+        errors.push(RuleError::new(file, last, format!("no header row: expected the columns {}", columns.join(", "))));
+        return Err(errors);
+    };
     for col in columns {
         if !headers.iter().any(|h| h == *col) {
             errors.push(RuleError::new(file, header_line, format!("missing column `{col}`")));
@@ -68,6 +75,21 @@ pub fn parse(file: &Path, text: &str, columns: &[&str]) -> Result<CsvFile, Vec<R
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_of_comments_alone_has_no_header_row_and_says_so_on_its_last_line() {
+        // Found by the `rules` fuzz target: the missing columns were reported on line 4 of
+        // a file of three lines.
+        let text = "# version: 1\n# source: x\n# nothing else";
+        let errors = parse(Path::new("t.csv"), text, &["code"]).err().unwrap_or_default();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].line, 3);
+        assert!(errors[0].to_string().contains("no header row"), "{}", errors[0]);
+        // Blank lines before the header row do not shift the line it is named on.
+        let text = "# version: 1\n\nname\nx\n";
+        let errors = parse(Path::new("t.csv"), text, &["code"]).err().unwrap_or_default();
+        assert_eq!(errors.iter().map(|e| e.line).collect::<Vec<_>>(), vec![3]);
+    }
 
     #[test]
     fn rows_keep_their_file_lines() {
