@@ -248,30 +248,8 @@ fn bound_page_size(op: &mut Operation) {
 /// action and the photo form by hand), so every object a body can hold says so. utoipa
 /// leaves open the variants of a tagged enum and a form read by hand.
 fn close_request_objects(doc: &mut utoipa::openapi::OpenApi) {
-    let mut names = BTreeSet::new();
-    for item in doc.paths.paths.values_mut() {
-        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
-        for op in operations.into_iter().flatten() {
-            let Some(RefOr::T(body)) = &mut op.request_body else { continue };
-            for content in body.content.values_mut() {
-                if let RefOr::T(content) = content
-                    && let Some(schema) = &mut content.schema
-                {
-                    refs_of(schema, &mut names);
-                    close_objects(schema);
-                }
-            }
-        }
-    }
+    let names = request_schemas(doc, close_objects);
     let Some(components) = doc.components.as_mut() else { return };
-    let mut queue: Vec<String> = names.iter().cloned().collect();
-    while let Some(name) = queue.pop() {
-        if let Some(schema) = components.schemas.get(&name) {
-            let mut found = BTreeSet::new();
-            refs_of(schema, &mut found);
-            queue.extend(found.into_iter().filter(|n| names.insert(n.clone())));
-        }
-    }
     for name in names {
         if let Some(schema) = components.schemas.get_mut(&name) {
             close_objects(schema);
@@ -282,6 +260,39 @@ fn close_request_objects(doc: &mut utoipa::openapi::OpenApi) {
             }
         }
     }
+}
+
+/// Applies `f` to each request body's schema and returns the names of every component
+/// schema a body can reach (through references, transitively): what a client sends.
+pub(super) fn request_schemas(
+    doc: &mut utoipa::openapi::OpenApi,
+    mut f: impl FnMut(&mut RefOr<Schema>),
+) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for item in doc.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for op in operations.into_iter().flatten() {
+            let Some(RefOr::T(body)) = &mut op.request_body else { continue };
+            for content in body.content.values_mut() {
+                if let RefOr::T(content) = content
+                    && let Some(schema) = &mut content.schema
+                {
+                    refs_of(schema, &mut names);
+                    f(schema);
+                }
+            }
+        }
+    }
+    let Some(components) = doc.components.as_ref() else { return names };
+    let mut queue: Vec<String> = names.iter().cloned().collect();
+    while let Some(name) = queue.pop() {
+        if let Some(schema) = components.schemas.get(&name) {
+            let mut found = BTreeSet::new();
+            refs_of(schema, &mut found);
+            queue.extend(found.into_iter().filter(|n| names.insert(n.clone())));
+        }
+    }
+    names
 }
 
 /// What a body's fields require of one another, which no field's own schema can say,
@@ -318,7 +329,7 @@ fn cross_field_rules(name: &str, o: &utoipa::openapi::schema::Object) -> Vec<(&'
 }
 
 /// The names of the component schemas `schema` refers to.
-pub(super) fn refs_of(schema: &RefOr<Schema>, names: &mut BTreeSet<String>) {
+fn refs_of(schema: &RefOr<Schema>, names: &mut BTreeSet<String>) {
     let mut refs = BTreeSet::new();
     collect_refs(&serde_json::to_value(schema).unwrap_or_default(), &mut refs);
     names.extend(refs.iter().filter_map(|r| r.strip_prefix("#/components/schemas/")).map(str::to_string));

@@ -3,8 +3,6 @@
 //! edge enforces (`domain::input::is_refused_control`). Without it a client generator or
 //! a fuzzer would take `"a\u0000b"` for valid input that the server then refuses.
 
-use std::collections::BTreeSet;
-
 use utoipa::openapi::schema::{ArrayItems, SchemaType, Type};
 use utoipa::openapi::{OpenApi, RefOr, Schema};
 
@@ -12,7 +10,6 @@ use crate::domain::input::{CONTROL_FREE, NOT_BLANK_CONTROL_FREE, TWO_VISIBLE_CON
 
 /// Rewrites the patterns of every string a client sends.
 pub(super) fn publish(doc: &mut OpenApi) {
-    let mut names = BTreeSet::new();
     for item in doc.paths.paths.values_mut() {
         let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
         for op in operations.into_iter().flatten() {
@@ -23,26 +20,10 @@ pub(super) fn publish(doc: &mut OpenApi) {
                     strings(schema);
                 }
             }
-            let Some(RefOr::T(body)) = &mut op.request_body else { continue };
-            for content in body.content.values_mut() {
-                if let RefOr::T(content) = content
-                    && let Some(schema) = &mut content.schema
-                {
-                    super::docs::refs_of(schema, &mut names);
-                    strings(schema);
-                }
-            }
         }
     }
+    let names = super::docs::request_schemas(doc, strings);
     let Some(components) = doc.components.as_mut() else { return };
-    let mut queue: Vec<String> = names.iter().cloned().collect();
-    while let Some(name) = queue.pop() {
-        if let Some(schema) = components.schemas.get(&name) {
-            let mut found = BTreeSet::new();
-            super::docs::refs_of(schema, &mut found);
-            queue.extend(found.into_iter().filter(|n| names.insert(n.clone())));
-        }
-    }
     for name in names {
         if let Some(schema) = components.schemas.get_mut(&name) {
             strings(schema);
