@@ -131,14 +131,17 @@ mod tests {
         }
     }
 
+    /// Waits for `what`: by the clock, not by a count of yields, which a loaded machine
+    /// (the spawned run on another worker not scheduled yet) could use up first.
     async fn until(what: impl Fn() -> bool) {
-        for _ in 0..1_000 {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        while tokio::time::Instant::now() < deadline {
             if what() {
                 return;
             }
-            tokio::task::yield_now().await;
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
         }
-        panic!("condition never held");
+        panic!("condition never held in 30 s");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
