@@ -93,6 +93,7 @@ impl Application {
             dashboard,
             events: Arc::new(events),
             jobs,
+            evaluations: Default::default(),
         };
         // The rectification clock: overdue marking, reminders, sending.
         crate::governance::reminders::spawn(state.clone());

@@ -36,6 +36,9 @@ pub struct AppState {
     pub events: Arc<Events<AppState>>,
     /// Background jobs, drained on shutdown.
     pub jobs: Jobs,
+    /// Trigger evaluations queued or running, by enterprise: at most one waits
+    /// (`governance::evaluate_soon`).
+    pub evaluations: crate::platform::coalesce::Coalescer<i64>,
 }
 
 impl AppState {

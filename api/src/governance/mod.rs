@@ -8,10 +8,9 @@
 //! every enterprise on `[governance] interval_minutes`. Other code that changes what
 //! the rules read (a task done by an expert, a report submitted) calls
 //! [`evaluate_soon`], which coalesces: at most one evaluation of an enterprise runs
-//! and one waits ([`coalesce`]).
+//! and one waits (`platform::coalesce`).
 
 pub mod apply;
-pub mod coalesce;
 pub mod complete;
 pub mod experts;
 pub mod job;
@@ -24,11 +23,7 @@ pub mod view;
 pub use apply::{Applied, evaluate_enterprise};
 pub use tasks::awaiting_dispatch;
 
-use std::sync::LazyLock;
-
 use chrono::Utc;
-
-use self::coalesce::Coalescer;
 
 use crate::platform::events::{Event, Events};
 use crate::reference::rules::Rules;
@@ -57,27 +52,21 @@ pub fn subscribe(events: &mut Events<AppState>) {
     });
 }
 
-/// Evaluations queued or running, by application and enterprise. The application is
-/// its `events` allocation: one per `AppState` (tests run several in one process, each
-/// with its own database), and alive while any of its runs holds a clone of the state,
-/// so an address is not reused while its key is pending.
-static PENDING: LazyLock<Coalescer<(usize, i64)>> = LazyLock::new(Coalescer::default);
-
 /// Evaluates `enterprise_id` in the background, soon; errors are logged, never returned,
 /// so the request that caused it does not fail for it. Coalesced: if an evaluation of
 /// the enterprise is waiting to start this does nothing (that one reads this write); if
 /// one is running, exactly one more runs after it.
 pub fn evaluate_soon(state: &AppState, enterprise_id: i64) {
-    let key = (std::sync::Arc::as_ptr(&state.events).addr(), enterprise_id);
-    if !PENDING.request(key) {
+    if !state.evaluations.request(enterprise_id) {
         return;
     }
     let jobs = state.jobs.clone();
     let state = state.clone();
     // Kept as a job: a shutdown waits for an evaluation under way to write its decisions.
     jobs.spawn(move |_| async move {
-        PENDING
-            .run(key, || async {
+        let pending = state.evaluations.clone();
+        pending
+            .run(enterprise_id, || async {
                 if let Err(e) = evaluate_enterprise(&state.db, &state.rules(), enterprise_id, Utc::now()).await {
                     tracing::error!(enterprise_id, "trigger evaluation failed: {e}");
                 }

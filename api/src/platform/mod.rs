@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod cache;
+pub mod coalesce;
 pub mod db;
 pub mod events;
 pub mod jobs;

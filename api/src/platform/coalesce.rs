@@ -1,4 +1,5 @@
-//! At most one pending evaluation per enterprise. Every submitted finding asks for an
+//! At most one pending run per key: used for trigger evaluations, one key per
+//! enterprise (`governance::evaluate_soon`). Every submitted finding asks for an
 //! evaluation of its enterprise; run one per request and a busy enterprise piles up
 //! evaluations that each hold a pooled connection while they wait for the enterprise's
 //! advisory lock (issue 16: 7 of 10 connections at 2,000 findings). Requests are
@@ -8,7 +9,7 @@
 //! - one running: it may have read before the write, so the key is marked dirty and
 //!   exactly one more run follows when it ends.
 //!
-//! So no change is missed, and an enterprise has at most one run and one pending.
+//! So no change is missed, and a key has at most one run and one pending.
 
 use std::collections::HashMap;
 use std::future::Future;
