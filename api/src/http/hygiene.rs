@@ -12,6 +12,7 @@ use std::time::Duration;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
+use actix_web::http::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
 use actix_web::middleware::Next;
 use actix_web::web::Bytes;
 use actix_web::{HttpMessage, HttpResponse, ResponseError};
@@ -60,8 +61,12 @@ pub async fn body_deadline(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    // Only a request that announces a body has one to wait for: the reads (most of the
+    // traffic) pass without a wrapper or timers.
+    let announced = req.headers().contains_key(TRANSFER_ENCODING)
+        || req.headers().get(CONTENT_LENGTH).is_some_and(|v| v.as_bytes() != b"0");
     let deadline = req.app_data::<actix_web::web::Data<BodyDeadline>>().map(|d| *d.get_ref());
-    if let Some(deadline) = deadline {
+    if let Some(deadline) = deadline.filter(|_| announced) {
         let inner = req.take_payload();
         let timed = Timed::new(inner, deadline);
         req.set_payload(Payload::from(Box::pin(timed) as Pin<Box<dyn Stream<Item = _>>>));

@@ -153,6 +153,16 @@ impl Limits {
         self.verified.get(digest).is_some_and(|until| *until > Instant::now())
     }
 
+    /// Marks a resolved token verified; a read, not a write, while it has more than half
+    /// its time left, so a busy caller does not take the map's write lock per request.
+    fn mark_verified(&self, digest: String) {
+        let now = Instant::now();
+        if self.verified.get(&digest).is_some_and(|until| *until > now + VERIFIED_FOR / 2) {
+            return;
+        }
+        self.verified.insert(digest, now + VERIFIED_FOR);
+    }
+
     /// Seconds to wait, if `req` is over a limit.
     async fn check(&self, req: &ServiceRequest, digest: Option<&str>) -> Option<u64> {
         let path = req.path();
@@ -207,7 +217,7 @@ pub async fn middleware(
     if let (Some(l), Some(d)) = (&limits, digest)
         && res.request().extensions().get::<Caller>().is_some()
     {
-        l.verified.insert(d, Instant::now() + VERIFIED_FOR);
+        l.mark_verified(d);
     }
     Ok(res.map_into_boxed_body())
 }
