@@ -339,22 +339,43 @@ fn refs_of(schema: &RefOr<Schema>, names: &mut BTreeSet<String>) {
 /// them, through arrays and oneOf/anyOf; not into allOf, whose parts would then refuse
 /// each other's fields.
 fn close_objects(schema: &mut RefOr<Schema>) {
-    use utoipa::openapi::schema::{AdditionalProperties, ArrayItems};
+    use utoipa::openapi::schema::AdditionalProperties;
+    each_object(schema, AllOf::Skip, &mut |o| {
+        if !o.properties.is_empty() && o.additional_properties.is_none() {
+            o.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+        }
+    });
+}
+
+/// Whether [`each_object`] goes into the parts of an `allOf`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum AllOf {
+    Enter,
+    Skip,
+}
+
+/// Calls `f` on every object schema inside `schema` (itself, properties, array items,
+/// oneOf/anyOf, and allOf when asked), outermost first; references are not followed.
+pub(super) fn each_object(
+    schema: &mut RefOr<Schema>,
+    all_of: AllOf,
+    f: &mut impl FnMut(&mut utoipa::openapi::schema::Object),
+) {
+    use utoipa::openapi::schema::ArrayItems;
     let RefOr::T(schema) = schema else { return };
     match schema {
         Schema::Object(o) => {
-            if !o.properties.is_empty() && o.additional_properties.is_none() {
-                o.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
-            }
-            o.properties.values_mut().for_each(close_objects);
+            f(o);
+            o.properties.values_mut().for_each(|p| each_object(p, all_of, f));
         }
         Schema::Array(a) => {
             if let ArrayItems::RefOrSchema(items) = &mut a.items {
-                close_objects(items);
+                each_object(items, all_of, f);
             }
         }
-        Schema::OneOf(one) => one.items.iter_mut().for_each(close_objects),
-        Schema::AnyOf(any) => any.items.iter_mut().for_each(close_objects),
+        Schema::OneOf(one) => one.items.iter_mut().for_each(|s| each_object(s, all_of, f)),
+        Schema::AnyOf(any) => any.items.iter_mut().for_each(|s| each_object(s, all_of, f)),
+        Schema::AllOf(all) if all_of == AllOf::Enter => all.items.iter_mut().for_each(|s| each_object(s, all_of, f)),
         _ => {}
     }
 }

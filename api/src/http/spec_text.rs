@@ -3,9 +3,10 @@
 //! edge enforces (`domain::input::is_refused_control`). Without it a client generator or
 //! a fuzzer would take `"a\u0000b"` for valid input that the server then refuses.
 
-use utoipa::openapi::schema::{ArrayItems, SchemaType, Type};
+use utoipa::openapi::schema::{SchemaType, Type};
 use utoipa::openapi::{OpenApi, RefOr, Schema};
 
+use super::docs::AllOf;
 use crate::domain::input::{CONTROL_FREE, NOT_BLANK_CONTROL_FREE, TWO_VISIBLE_CONTROL_FREE};
 
 /// Rewrites the patterns of every string a client sends.
@@ -52,26 +53,13 @@ fn pattern_for(current: Option<&str>) -> Option<&'static str> {
 }
 
 fn strings(schema: &mut RefOr<Schema>) {
-    let RefOr::T(schema) = schema else { return };
-    match schema {
-        Schema::Object(o) => {
-            if is_string(&o.schema_type)
-                && o.format.is_none()
-                && o.enum_values.is_none()
-                && let Some(p) = pattern_for(o.pattern.as_deref())
-            {
-                o.pattern = Some(p.to_string());
-            }
-            o.properties.values_mut().for_each(strings);
+    super::docs::each_object(schema, AllOf::Enter, &mut |o| {
+        if is_string(&o.schema_type)
+            && o.format.is_none()
+            && o.enum_values.is_none()
+            && let Some(p) = pattern_for(o.pattern.as_deref())
+        {
+            o.pattern = Some(p.to_string());
         }
-        Schema::Array(a) => {
-            if let ArrayItems::RefOrSchema(items) = &mut a.items {
-                strings(items);
-            }
-        }
-        Schema::OneOf(one) => one.items.iter_mut().for_each(strings),
-        Schema::AnyOf(any) => any.items.iter_mut().for_each(strings),
-        Schema::AllOf(all) => all.items.iter_mut().for_each(strings),
-        _ => {}
-    }
+    });
 }
