@@ -85,27 +85,8 @@ pub fn control_in_query(raw: &str) -> Option<String> {
 
 /// Whether `raw`, percent-decoded, holds a refused control character (raw or as `%XX`).
 pub fn has_encoded_control(raw: &str) -> bool {
-    let b = raw.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && let Some(v) = b
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            if is_refused_control(char::from(v)) {
-                return true;
-            }
-            i += 3;
-            continue;
-        }
-        if is_refused_control(char::from(b[i])) {
-            return true;
-        }
-        i += 1;
-    }
-    false
+    // Bytes of a multi-byte character are all 0x80 or above: never a refused control.
+    percent_encoding::percent_decode_str(raw).any(|b| is_refused_control(char::from(b)))
 }
 
 /// The phone's own id for a thing it creates: 8-64 visible ASCII characters, a UUID in
