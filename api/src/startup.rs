@@ -67,6 +67,8 @@ impl Application {
         // Risk refits: at start-up when stale, then on schedule (one at a time across instances).
         let jobs = Jobs::new();
         crate::reference::scoring::job::spawn(&jobs, db.clone(), settings.risk.clone());
+        // The audit sealer: chains the records writes appended (one instance at a time).
+        crate::platform::sealer::spawn(&jobs, db.clone(), settings.audit.clone());
         // Objects of uploads that were never recorded: deleted once their intent expires.
         crate::selfcheck::uploads::sweep::spawn(
             &jobs,

@@ -266,7 +266,7 @@ both!(
         // Each download is audited with its format, region and year.
         let audited = audit_log::Entity::find()
             .filter(audit_log::Column::Action.eq("analysis.export"))
-            .order_by_asc(audit_log::Column::Seq)
+            .order_by_asc(audit_log::Column::Id)
             .all(&app.db)
             .await
             .unwrap();

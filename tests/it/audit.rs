@@ -1,5 +1,5 @@
-//! The audit trail: append-only, hash-chained, and `verify` names the first record
-//! that was altered or removed.
+//! The audit trail: append-only, chained by the sealer, and `verify` names the first
+//! record that was altered, removed or slipped in around the trail.
 
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use zhicha_api::platform::audit::{self, Entry, Outcome, Verdict};
@@ -29,41 +29,73 @@ async fn exec(app: &TestApp, sql: &str) -> Result<u64, sea_orm::DbErr> {
 /// Lifts the append-only guard, as only someone with the database's keys could.
 async fn disable_guard(app: &TestApp) {
     match app.db.get_database_backend() {
-        DbBackend::Postgres => exec(app, "ALTER TABLE audit_log DISABLE TRIGGER USER").await.unwrap(),
+        DbBackend::Postgres => {
+            exec(app, "ALTER TABLE audit_log DISABLE TRIGGER USER").await.unwrap();
+            exec(app, "ALTER TABLE audit_seal DISABLE TRIGGER USER").await.unwrap()
+        }
         _ => {
-            exec(app, "DROP TRIGGER audit_log_no_update").await.unwrap();
-            exec(app, "DROP TRIGGER audit_log_no_delete").await.unwrap()
+            for t in ["audit_log_no_update", "audit_log_no_delete", "audit_seal_no_update", "audit_seal_no_delete"] {
+                exec(app, &format!("DROP TRIGGER {t}")).await.unwrap();
+            }
+            0
         }
     };
 }
 
+/// The record id sealed at `seq`.
+async fn record_at(app: &TestApp, seq: i64) -> i64 {
+    let sql = format!("SELECT audit_id FROM audit_seal WHERE seq = {seq}");
+    let row = app.db.query_one_raw(Statement::from_string(app.db.get_database_backend(), sql)).await.unwrap().unwrap();
+    row.try_get::<i64>("", "audit_id").unwrap()
+}
+
+fn intact(records: u64) -> impl Fn(&Verdict) -> bool {
+    move |v| matches!(v, Verdict::Intact { records: r, waiting: 0, .. } if *r == records)
+}
+
 both!(audit_chain, async |app: &TestApp| {
-    // Concurrent appends must not fork the chain.
+    // Concurrent appends wait for nothing; concurrent sealers must not fork the chain.
     let mut handles = Vec::new();
     for n in 1..=20 {
         let db = app.db.clone();
-        handles.push(tokio::spawn(async move { audit::append(&db, entry(n)).await.map(|r| r.seq) }));
+        handles.push(tokio::spawn(async move { audit::append(&db, entry(n)).await.map(|r| r.id) }));
     }
-    let mut seqs: Vec<i64> = Vec::new();
     for h in handles {
-        seqs.push(h.await.unwrap().unwrap());
+        h.await.unwrap().unwrap();
     }
-    seqs.sort_unstable();
-    assert_eq!(seqs, (1..=20).collect::<Vec<i64>>());
-    assert_eq!(audit::verify(&app.db).await.unwrap(), Verdict::Intact { records: 20 });
+    match audit::verify(&app.db).await.unwrap() {
+        Verdict::Intact { records: 0, waiting: 20, .. } => {}
+        v => panic!("20 records wait for the sealer: {v:?}"),
+    }
+    let sealers: Vec<_> = (0..4)
+        .map(|_| {
+            let db = app.db.clone();
+            tokio::spawn(async move { audit::seal(&db, 7).await })
+        })
+        .collect();
+    for s in sealers {
+        s.await.unwrap().unwrap();
+    }
+    // Whatever the racing sealers left (a skipped one on PostgreSQL) is sealed now.
+    audit::seal_all(&app.db).await.unwrap();
+    let v = audit::verify(&app.db).await.unwrap();
+    assert!(intact(20)(&v), "{v:?}");
 
-    // The application cannot change or remove what was written.
-    assert!(exec(app, "UPDATE audit_log SET action = 'x' WHERE seq = 3").await.is_err());
-    assert!(exec(app, "DELETE FROM audit_log WHERE seq = 3").await.is_err());
-    assert_eq!(audit::verify(&app.db).await.unwrap(), Verdict::Intact { records: 20 });
+    // The application cannot change or remove what was written, nor its seals.
+    let tenth = record_at(app, 10).await;
+    assert!(exec(app, &format!("UPDATE audit_log SET action = 'x' WHERE id = {tenth}")).await.is_err());
+    assert!(exec(app, &format!("DELETE FROM audit_log WHERE id = {tenth}")).await.is_err());
+    assert!(exec(app, "UPDATE audit_seal SET hash = 'x' WHERE seq = 3").await.is_err());
+    assert!(exec(app, "DELETE FROM audit_seal WHERE seq = 3").await.is_err());
+    let v = audit::verify(&app.db).await.unwrap();
+    assert!(intact(20)(&v), "{v:?}");
 
-    // Someone with the keys alters record 10: verify names it.
+    // Someone with the keys alters the record sealed at 10: verify names it.
     disable_guard(app).await;
-    exec(app, "UPDATE audit_log SET action = 'enterprise.export' WHERE seq = 10").await.unwrap();
+    exec(app, &format!("UPDATE audit_log SET action = 'enterprise.export' WHERE id = {tenth}")).await.unwrap();
     match audit::verify(&app.db).await.unwrap() {
         Verdict::Broken { seq, id, reason } => {
-            assert_eq!(seq, 10);
-            assert!(id.is_some());
+            assert_eq!((seq, id), (10, Some(tenth)));
             assert!(reason.contains("altered"), "{reason}");
         }
         v => panic!("tampering went unnoticed: {v:?}"),
@@ -74,15 +106,52 @@ both!(audit_removal, async |app: &TestApp| {
     for n in 1..=5 {
         audit::append(&app.db, entry(n)).await.unwrap();
     }
+    assert_eq!(audit::seal_all(&app.db).await.unwrap(), 5);
     disable_guard(app).await;
-    exec(app, "DELETE FROM audit_log WHERE seq = 3").await.unwrap();
-    assert!(matches!(audit::verify(&app.db).await.unwrap(), Verdict::Broken { seq: 4, .. }));
-    // Removing the tail is caught by the head.
-    exec(app, "DELETE FROM audit_log WHERE seq >= 3").await.unwrap();
+    let third = record_at(app, 3).await;
+    exec(app, &format!("DELETE FROM audit_log WHERE id = {third}")).await.unwrap();
+    match audit::verify(&app.db).await.unwrap() {
+        Verdict::Broken { seq: 3, reason, .. } => assert!(reason.contains("removed"), "{reason}"),
+        v => panic!("{v:?}"),
+    }
+    // Removing a seal in the middle breaks the sequence; removing the tail is caught by the head.
+    exec(app, "DELETE FROM audit_seal WHERE seq = 2").await.unwrap();
+    assert!(matches!(audit::verify(&app.db).await.unwrap(), Verdict::Broken { seq: 3, .. }));
+    exec(app, "DELETE FROM audit_seal WHERE seq >= 2").await.unwrap();
     match audit::verify(&app.db).await.unwrap() {
         Verdict::Broken { id: None, seq: 5, reason } => assert!(reason.contains("removed"), "{reason}"),
         v => panic!("{v:?}"),
     }
+});
+
+both!(audit_records_around_the_trail, async |app: &TestApp| {
+    for n in 1..=3 {
+        audit::append(&app.db, entry(n)).await.unwrap();
+    }
+    audit::seal_all(&app.db).await.unwrap();
+    // A record waiting for the sealer is reported, not broken.
+    let waiting = audit::append(&app.db, entry(4)).await.unwrap();
+    match audit::verify(&app.db).await.unwrap() {
+        Verdict::Intact { records: 3, waiting: 1, .. } => {}
+        v => panic!("{v:?}"),
+    }
+    // Taken off the queue, it would never be sealed: verify names it.
+    exec(app, &format!("DELETE FROM audit_unsealed WHERE audit_id = {}", waiting.id)).await.unwrap();
+    match audit::verify(&app.db).await.unwrap() {
+        Verdict::Broken { id, reason, .. } => {
+            assert_eq!(id, Some(waiting.id));
+            assert!(reason.contains("neither sealed nor waiting"), "{reason}");
+        }
+        v => panic!("{v:?}"),
+    }
+    // Put back, it is sealed after the others and the trail is whole again.
+    exec(app, &format!("INSERT INTO audit_unsealed (audit_id) VALUES ({})", waiting.id)).await.unwrap();
+    assert_eq!(audit::seal_all(&app.db).await.unwrap(), 1);
+    let v = audit::verify(&app.db).await.unwrap();
+    assert!(intact(4)(&v), "{v:?}");
+    // A sealed record queued again would be chained twice.
+    exec(app, &format!("INSERT INTO audit_unsealed (audit_id) VALUES ({})", waiting.id)).await.unwrap();
+    assert!(matches!(audit::verify(&app.db).await.unwrap(), Verdict::Broken { .. }));
 });
 
 /// `url` signing in as `user` with its password instead.
@@ -121,19 +190,27 @@ async fn app_role_cannot_rewrite_the_trail() {
     for n in 1..=3 {
         audit::append(&conn, entry(n)).await.unwrap();
     }
+    // The sealer runs as the service's role too.
+    assert_eq!(audit::seal_all(&conn).await.unwrap(), 3);
     let pg = |sql: &str| Statement::from_string(DbBackend::Postgres, sql);
     for sql in [
-        "UPDATE audit_log SET detail = 'x' WHERE seq = 2",
-        "DELETE FROM audit_log WHERE seq = 3",
+        "UPDATE audit_log SET detail = 'x' WHERE id = 2",
+        "DELETE FROM audit_log WHERE id = 3",
         "TRUNCATE audit_log",
+        "UPDATE audit_seal SET hash = 'x' WHERE seq = 2",
+        "DELETE FROM audit_seal WHERE seq = 3",
+        "TRUNCATE audit_seal",
         "ALTER TABLE audit_log DISABLE TRIGGER ALL",
+        "ALTER TABLE audit_seal DISABLE TRIGGER ALL",
         "DROP TRIGGER audit_log_append_only ON audit_log",
+        "DROP TRIGGER audit_log_enqueue ON audit_log",
         "DELETE FROM seaql_migrations",
     ] {
         let e = conn.execute_raw(pg(sql)).await.err().map(|e| e.to_string()).unwrap_or_default();
         assert!(e.contains("permission denied") || e.contains("must be owner"), "{sql}: {e}");
     }
-    assert_eq!(audit::verify(&conn).await.unwrap(), Verdict::Intact { records: 3 });
+    let v = audit::verify(&conn).await.unwrap();
+    assert!(intact(3)(&v), "{v:?}");
     conn.close().await.unwrap();
     db.cleanup().await;
     admin.execute_unprepared(&format!("DROP ROLE {role}")).await.unwrap();

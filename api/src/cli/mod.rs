@@ -373,8 +373,17 @@ fn openapi(out: Option<&Path>, check: bool) -> anyhow::Result<()> {
 async fn audit_verify(settings: &Settings) -> anyhow::Result<()> {
     let db = db::connect(settings).await?;
     match audit::verify(&db).await? {
-        audit::Verdict::Intact { records } => {
-            println!("audit trail intact: {records} records");
+        audit::Verdict::Intact { records, waiting, oldest_ms } => {
+            println!(
+                "audit trail intact: {records} records sealed; {waiting} waiting for the sealer (oldest {oldest_ms} ms)"
+            );
+            if oldest_ms > settings.audit.max_lag_seconds.saturating_mul(1000) {
+                anyhow::bail!(
+                    "audit sealing is behind: a record has waited {oldest_ms} ms (audit.max_lag_seconds = {}); \
+                     is any instance running its sealer?",
+                    settings.audit.max_lag_seconds
+                );
+            }
             Ok(())
         }
         audit::Verdict::Broken { id, seq, reason } => {

@@ -36,6 +36,7 @@ pub struct Settings {
     pub reminders: ReminderSettings,
     pub experts: ExpertSettings,
     pub governance: GovernanceSettings,
+    pub audit: AuditSettings,
     pub log: LogSettings,
 }
 
@@ -93,6 +94,17 @@ pub struct ExpertSettings {
 pub struct GovernanceSettings {
     /// Minutes between sweeps that evaluate every enterprise against the trigger rules.
     pub interval_minutes: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSettings {
+    /// Milliseconds between sealing steps (records chained into the trail).
+    pub seal_every_ms: u64,
+    /// Records chained per step at most.
+    pub seal_batch: u64,
+    /// A record waiting longer than this is reported as a sealing stall.
+    pub max_lag_seconds: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -320,6 +332,15 @@ impl Settings {
         }
         if !(1..=10_080).contains(&self.governance.interval_minutes) {
             errors.push("governance: interval_minutes 1-10080 (a week)".to_string());
+        }
+        if !(10..=60_000).contains(&self.audit.seal_every_ms) {
+            errors.push("audit: seal_every_ms 10-60000".to_string());
+        }
+        if !(1..=100_000).contains(&self.audit.seal_batch) {
+            errors.push("audit: seal_batch 1-100000".to_string());
+        }
+        if self.audit.max_lag_seconds == 0 || self.audit.max_lag_seconds * 1000 < self.audit.seal_every_ms {
+            errors.push("audit: max_lag_seconds at least 1 and at least seal_every_ms".to_string());
         }
         if !["text", "json"].contains(&self.log.format.as_str()) {
             errors.push(format!("log.format: {:?} is neither \"text\" nor \"json\"", self.log.format));

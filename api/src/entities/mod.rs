@@ -5,6 +5,8 @@ pub mod prelude;
 pub mod accidents;
 pub mod audit_head;
 pub mod audit_log;
+pub mod audit_seal;
+pub mod audit_unsealed;
 pub mod auth_sessions;
 pub mod binding_codes;
 pub mod deadline_extensions;

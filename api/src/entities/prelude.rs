@@ -3,6 +3,8 @@
 pub use super::accidents::Entity as Accidents;
 pub use super::audit_head::Entity as AuditHead;
 pub use super::audit_log::Entity as AuditLog;
+pub use super::audit_seal::Entity as AuditSeal;
+pub use super::audit_unsealed::Entity as AuditUnsealed;
 pub use super::auth_sessions::Entity as AuthSessions;
 pub use super::binding_codes::Entity as BindingCodes;
 pub use super::deadline_extensions::Entity as DeadlineExtensions;

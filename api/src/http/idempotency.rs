@@ -129,11 +129,12 @@ enum Claim {
     Replay(u16, String),
 }
 
+/// Claims the key: one statement when it is new (the common case), a second to read
+/// it when it is not.
 async fn claim(state: &AppState, user: i64, key: &str, req: &ServiceRequest, sha: &str) -> Result<Claim, ApiError> {
     let now = Utc::now();
     let s = &state.settings.idempotency;
-    // An expired key is free again.
-    keys::delete_expired(&state.db, user, key, now.fixed_offset()).await?;
+    let expires_at = (now + Duration::hours(s.keep_hours)).fixed_offset();
     let row = NewKey {
         created_at: now.fixed_offset(),
         user_id: user,
@@ -141,14 +142,22 @@ async fn claim(state: &AppState, user: i64, key: &str, req: &ServiceRequest, sha
         method: req.method().as_str().to_string(),
         path: req.path().chars().take(255).collect(),
         request_sha256: sha.to_string(),
-        expires_at: (now + Duration::hours(s.keep_hours)).fixed_offset(),
+        expires_at,
     };
-    let inserted = keys::insert_if_free(&state.db, row).await?;
+    if let Some(id) = keys::insert_if_free(&state.db, row).await? {
+        return Ok(Claim::Run(id));
+    }
     let found = keys::find(&state.db, user, key)
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::RequestInProgress, "the key was released meanwhile; retry"))?;
-    if inserted == 1 {
-        return Ok(Claim::Run(found.id));
+    // An expired key is free again: this request takes it over.
+    if found.expires_at < now.fixed_offset() {
+        return if keys::renew_expired(&state.db, found.id, now.fixed_offset(), expires_at, sha).await? == 1 {
+            Ok(Claim::Run(found.id))
+        } else {
+            Err(ApiError::new(ErrorCode::RequestInProgress, "another retry with this key is running")
+                .with_details(serde_json::json!({ "retry_after_seconds": 2 })))
+        };
     }
     if found.request_sha256 != sha {
         return Err(ApiError::field(

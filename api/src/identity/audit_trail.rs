@@ -6,7 +6,7 @@ use crate::identity::Caller;
 use crate::identity::service::Origin;
 use crate::platform::audit::{self, Entry};
 use crate::state::AppState;
-use crate::store::audit::{self as trail, AuditRecord, Filter};
+use crate::store::audit::{self as trail, AuditRecord, Filter, Seal};
 
 /// Page `page` (1-based) of the records `filter` keeps, newest first, and how many it
 /// keeps in all.
@@ -17,7 +17,7 @@ pub async fn read(
     page: u64,
     per_page: u64,
     origin: &Origin,
-) -> Result<(u64, Vec<AuditRecord>), ApiError> {
+) -> Result<(u64, Vec<(AuditRecord, Option<Seal>)>), ApiError> {
     let (total, rows) = trail::page_newest_first(&state.db, filter, page, per_page).await?;
     audit::append(
         &state.db,

@@ -1,7 +1,11 @@
 //! The audit trail: append-only (triggers refuse UPDATE and DELETE) and hash-chained.
-//! Each record's hash covers its fields and the previous record's hash, so altering,
-//! removing or inserting a record breaks the chain from that record on;
-//! `zhicha audit verify` names the first broken one.
+//! A write appends its record in its own transaction, unchained, so writes of different
+//! enterprises share no lock; the sealer ([`seal`], one at a time across instances)
+//! chains waiting records within `audit.seal_every_ms`. Each seal's hash covers its
+//! record's fields, its sequence number and the previous seal's hash, so altering,
+//! removing or inserting a sealed record breaks the chain from that record on, and a
+//! record neither sealed nor queued is found too; `zhicha audit verify` names the first
+//! broken one and reports how far sealing is behind.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::{ConnectionTrait, DbErr, TransactionSession, TransactionTrait};
@@ -10,7 +14,7 @@ use zhicha_migrations::AUDIT_GENESIS;
 
 use crate::domain::Origin;
 use crate::domain::{Caller, Scope};
-use crate::store::audit::{self as trail, AuditRecord};
+use crate::store::audit::{self as trail, AuditRecord, Seal};
 
 /// Outcome of the audited action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,12 +99,13 @@ impl Entry {
 }
 
 /// The bytes a record's hash covers, in a fixed order; absent values and field
-/// boundaries are marked so no two records can serialise alike.
-fn preimage(prev_hash: &str, r: &AuditRecord) -> Vec<u8> {
+/// boundaries are marked so no two records can serialise alike. The sequence number
+/// and the previous hash are the seal's; the rest is the record as written.
+fn preimage(seq: i64, prev_hash: &str, r: &AuditRecord) -> Vec<u8> {
     let at = r.created_at.with_timezone(&Utc).to_rfc3339_opts(SecondsFormat::Micros, true);
     let opt_i = |v: Option<i64>| v.map(|v| v.to_string());
     let fields: [Option<String>; 15] = [
-        Some(r.seq.to_string()),
+        Some(seq.to_string()),
         Some(at),
         opt_i(r.actor_id),
         Some(r.actor_role.clone()),
@@ -129,31 +134,21 @@ fn preimage(prev_hash: &str, r: &AuditRecord) -> Vec<u8> {
     out
 }
 
-fn hash_of(prev_hash: &str, r: &AuditRecord) -> String {
-    Sha256::digest(preimage(prev_hash, r)).iter().map(|b| format!("{b:02x}")).collect()
+fn hash_of(seq: i64, prev_hash: &str, r: &AuditRecord) -> String {
+    Sha256::digest(preimage(seq, prev_hash, r)).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Appends `entry`. Given the transaction of the action it records, it becomes part of
-/// it (a savepoint); given a connection, it runs in a transaction of its own. The
-/// head row is written first, so concurrent appends wait for each other instead of
-/// forking the chain (row lock on PostgreSQL, the write lock on SQLite); `seq` is
-/// unique besides.
-pub async fn append<C: ConnectionTrait + TransactionTrait>(db: &C, entry: Entry) -> Result<AuditRecord, DbErr> {
-    let txn = db.begin().await?;
-    let stored = append_in(&txn, entry).await?;
-    txn.commit().await?;
-    Ok(stored)
-}
-
-async fn append_in(db: &impl ConnectionTrait, entry: Entry) -> Result<AuditRecord, DbErr> {
-    let head = trail::advance_head(db).await?;
+/// Appends `entry` as part of whatever `db` is: the transaction of the action it
+/// records (then it commits or rolls back with it), or a connection. One insert: the
+/// record is chained later by [`seal`], so concurrent writes of different enterprises
+/// never wait for each other here.
+pub async fn append(db: &impl ConnectionTrait, entry: Entry) -> Result<AuditRecord, DbErr> {
     // Microseconds: what both databases store, so the hash survives the round trip.
     let now = Utc::now();
     let at = DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now);
-    let mut row = AuditRecord {
+    let row = AuditRecord {
         id: 0,
         created_at: at.fixed_offset(),
-        seq: head.seq,
         actor_id: entry.actor_id,
         actor_role: entry.actor_role,
         organisation_id: entry.organisation_id,
@@ -166,62 +161,164 @@ async fn append_in(db: &impl ConnectionTrait, entry: Entry) -> Result<AuditRecor
         request_id: entry.request_id,
         ip: entry.ip,
         detail: entry.detail,
-        prev_hash: head.hash.clone(),
-        hash: String::new(),
     };
-    row.hash = hash_of(&head.hash, &row);
     trail::insert(db, row).await
 }
 
-/// The result of checking the chain.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Verdict {
-    Intact { records: u64 },
-    Broken { id: Option<i64>, seq: i64, reason: String },
+/// What one sealing step did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Sealed {
+    pub records: usize,
+    /// The chain's last sequence number after the step.
+    pub head: i64,
+    /// Another sealer held the head; this step did nothing.
+    pub busy: bool,
 }
 
-/// Walks the chain in order, page by page, and stops at the first broken record.
+/// Chains up to `batch` waiting records, in id order, after the head: one transaction,
+/// one sealer at a time (the head row's lock on PostgreSQL, the write lock on SQLite).
+/// A record committed late, with an id below ones already sealed, is sealed in the next
+/// step: the chain's order is the sealing order, and the seal names the record's id.
+pub async fn seal<C: ConnectionTrait + TransactionTrait>(db: &C, batch: u64) -> Result<Sealed, DbErr> {
+    let txn = crate::platform::db::begin_write(db).await?;
+    let Some(head) = trail::lock_head(&txn).await? else {
+        txn.rollback().await?;
+        return Ok(Sealed { busy: true, ..Sealed::default() });
+    };
+    let waiting = trail::unsealed(&txn, batch).await?;
+    let now = Utc::now().fixed_offset();
+    let (mut seq, mut prev) = (head.seq, head.hash);
+    let mut seals = Vec::with_capacity(waiting.len());
+    for r in &waiting {
+        seq += 1;
+        let hash = hash_of(seq, &prev, r);
+        seals.push(Seal {
+            seq,
+            audit_id: r.id,
+            prev_hash: std::mem::replace(&mut prev, hash.clone()),
+            hash,
+            sealed_at: now,
+        });
+    }
+    let records = seals.len();
+    trail::seal(&txn, seals).await?;
+    txn.commit().await?;
+    Ok(Sealed { records, head: seq, busy: false })
+}
+
+/// Seals until nothing waits (tests, `zhicha audit seal`, shutdown); answers how many.
+pub async fn seal_all<C: ConnectionTrait + TransactionTrait>(db: &C) -> Result<usize, DbErr> {
+    let mut total = 0;
+    loop {
+        let step = seal(db, 1000).await?;
+        total += step.records;
+        if step.records == 0 && !step.busy {
+            return Ok(total);
+        }
+        if step.busy {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// How far sealing is behind: records waiting and the age of the oldest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lag {
+    pub waiting: u64,
+    pub oldest_ms: u64,
+}
+
+pub async fn lag(db: &impl ConnectionTrait) -> Result<Lag, DbErr> {
+    let b = trail::backlog(db).await?;
+    let oldest_ms =
+        b.oldest.map_or(0, |t| u64::try_from((Utc::now() - t.with_timezone(&Utc)).num_milliseconds()).unwrap_or(0));
+    Ok(Lag { waiting: u64::try_from(b.waiting).unwrap_or(0), oldest_ms })
+}
+
+/// The result of checking the trail.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every sealed record matches its seal and the chain is whole; `waiting` records
+    /// are queued for the sealer, the oldest `oldest_ms` old.
+    Intact {
+        records: u64,
+        waiting: u64,
+        oldest_ms: u64,
+    },
+    Broken {
+        id: Option<i64>,
+        seq: i64,
+        reason: String,
+    },
+}
+
+/// Walks the chain of seals in order, page by page, and stops at the first broken
+/// link; then checks that every record not sealed is waiting for the sealer.
 pub async fn verify(db: &impl ConnectionTrait) -> Result<Verdict, DbErr> {
     let mut prev = AUDIT_GENESIS.to_string();
     let mut expected_seq = 1;
     let mut records = 0;
-    let mut page_no = 0;
     loop {
-        let page = trail::page_by_seq(db, page_no, 1000).await?;
+        let page = trail::seals_after(db, expected_seq - 1, 1000).await?;
         if page.is_empty() {
             break;
         }
-        page_no += 1;
-        for r in page {
-            let broken = |reason: String| Verdict::Broken { id: Some(r.id), seq: r.seq, reason };
-            if r.seq != expected_seq {
-                return Ok(broken(format!("expected sequence {expected_seq}: a record before it was removed")));
-            }
-            if r.prev_hash != prev {
+        for (s, r) in page {
+            let broken = |id: Option<i64>, reason: String| Verdict::Broken { id, seq: s.seq, reason };
+            if s.seq != expected_seq {
                 return Ok(broken(
+                    Some(s.audit_id),
+                    format!("expected sequence {expected_seq}: a record before it was removed"),
+                ));
+            }
+            if s.prev_hash != prev {
+                return Ok(broken(
+                    Some(s.audit_id),
                     "its link to the previous record does not match: a record before it was altered or removed".into(),
                 ));
             }
-            if hash_of(&prev, &r) != r.hash {
-                return Ok(broken("its contents do not match its hash: the record was altered".into()));
+            let Some(r) = r else {
+                return Ok(broken(Some(s.audit_id), "the sealed record was removed".into()));
+            };
+            if hash_of(s.seq, &prev, &r) != s.hash {
+                return Ok(broken(Some(r.id), "its contents do not match its hash: the record was altered".into()));
             }
-            prev = r.hash;
+            prev = s.hash;
             expected_seq += 1;
             records += 1;
         }
     }
-    let head = trail::head(db).await?;
-    match head {
-        Some(h) if h.seq == expected_seq - 1 && h.hash == prev => Ok(Verdict::Intact { records }),
-        Some(h) => Ok(Verdict::Broken {
-            id: None,
-            seq: h.seq,
-            reason: format!(
-                "the chain ends at sequence {} but the head records {}: the last records were removed",
-                expected_seq - 1,
-                h.seq
-            ),
-        }),
-        None => Ok(Verdict::Broken { id: None, seq: 0, reason: "audit_head row is missing".into() }),
+    match trail::head(db).await? {
+        Some(h) if h.seq == expected_seq - 1 && h.hash == prev => {}
+        Some(h) => {
+            return Ok(Verdict::Broken {
+                id: None,
+                seq: h.seq,
+                reason: format!(
+                    "the chain ends at sequence {} but the head records {}: the last records were removed",
+                    expected_seq - 1,
+                    h.seq
+                ),
+            });
+        }
+        None => return Ok(Verdict::Broken { id: None, seq: 0, reason: "audit_head row is missing".into() }),
     }
+    if let Some(id) = trail::first_stray(db).await? {
+        return Ok(Verdict::Broken {
+            id: Some(id),
+            seq: 0,
+            reason: "the record is neither sealed nor waiting for the sealer: it was inserted around the trail \
+                     or taken off the queue"
+                .into(),
+        });
+    }
+    if let Some(id) = trail::sealed_and_waiting(db).await? {
+        return Ok(Verdict::Broken {
+            id: Some(id),
+            seq: 0,
+            reason: "the record is sealed and queued again: the queue was altered".into(),
+        });
+    }
+    let lag = lag(db).await?;
+    Ok(Verdict::Intact { records, waiting: lag.waiting, oldest_ms: lag.oldest_ms })
 }

@@ -82,6 +82,7 @@ pub async fn grant_app_role(db: &DatabaseConnection, role: &str) -> anyhow::Resu
         format!("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"),
         format!("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}"),
         format!("REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM {role}"),
+        format!("REVOKE UPDATE, DELETE, TRUNCATE ON audit_seal FROM {role}"),
         format!("REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON seaql_migrations FROM {role}"),
     ];
     for sql in statements {

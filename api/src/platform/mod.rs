@@ -10,6 +10,7 @@ pub mod jobs;
 pub mod pdf;
 pub mod pii;
 pub mod redis;
+pub mod sealer;
 pub mod storage;
 pub mod sync;
 pub mod telemetry;

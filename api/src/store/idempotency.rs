@@ -2,25 +2,14 @@
 //! the request it was first sent with, and the (sealed) answer once there is one.
 
 use chrono::{DateTime, FixedOffset};
-use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, TryInsertResult};
 
 use crate::entities::idempotency_keys as keys;
 
 pub type IdempotencyKey = keys::Model;
 
 type Time = DateTime<FixedOffset>;
-
-/// Frees a user's key if it expired before `now`.
-pub async fn delete_expired(db: &impl ConnectionTrait, user_id: i64, key: &str, now: Time) -> Result<(), DbErr> {
-    keys::Entity::delete_many()
-        .filter(keys::Column::UserId.eq(user_id))
-        .filter(keys::Column::Key.eq(key))
-        .filter(keys::Column::ExpiresAt.lt(now))
-        .exec(db)
-        .await?;
-    Ok(())
-}
 
 pub struct NewKey {
     pub created_at: Time,
@@ -32,8 +21,9 @@ pub struct NewKey {
     pub expires_at: Time,
 }
 
-/// Claims a key unless the user holds it already; 1 when this claimed it, else 0.
-pub async fn insert_if_free(db: &impl ConnectionTrait, k: NewKey) -> Result<u64, DbErr> {
+/// Claims a key unless the user holds it already: the new row's id, or `None` when the
+/// key is taken. One statement (`ON CONFLICT DO NOTHING RETURNING id`).
+pub async fn insert_if_free(db: &impl ConnectionTrait, k: NewKey) -> Result<Option<i64>, DbErr> {
     let row = keys::ActiveModel {
         created_at: Set(k.created_at),
         user_id: Set(k.user_id),
@@ -44,10 +34,36 @@ pub async fn insert_if_free(db: &impl ConnectionTrait, k: NewKey) -> Result<u64,
         expires_at: Set(k.expires_at),
         ..Default::default()
     };
-    keys::Entity::insert(row)
-        .on_conflict(OnConflict::columns([keys::Column::UserId, keys::Column::Key]).do_nothing().to_owned())
-        .exec_without_returning(db)
-        .await
+    match keys::Entity::insert(row)
+        .on_conflict_do_nothing_on([keys::Column::UserId, keys::Column::Key])
+        .exec(db)
+        .await?
+    {
+        TryInsertResult::Inserted(r) => Ok(Some(r.last_insert_id)),
+        TryInsertResult::Conflicted | TryInsertResult::Empty => Ok(None),
+    }
+}
+
+/// Restarts an expired key for a new request (`sha`) at `now`, until `expires_at`; 1
+/// when taken, 0 when another retry took it first.
+pub async fn renew_expired(
+    db: &impl ConnectionTrait,
+    id: i64,
+    now: Time,
+    expires_at: Time,
+    sha: &str,
+) -> Result<u64, DbErr> {
+    Ok(keys::Entity::update_many()
+        .col_expr(keys::Column::CreatedAt, Expr::value(now))
+        .col_expr(keys::Column::ExpiresAt, Expr::value(expires_at))
+        .col_expr(keys::Column::RequestSha256, Expr::value(sha))
+        .col_expr(keys::Column::ResponseStatus, Expr::value(Option::<i16>::None))
+        .col_expr(keys::Column::ResponseBody, Expr::value(Option::<String>::None))
+        .filter(keys::Column::Id.eq(id))
+        .filter(keys::Column::ExpiresAt.lt(now))
+        .exec(db)
+        .await?
+        .rows_affected)
 }
 
 pub async fn find(db: &impl ConnectionTrait, user_id: i64, key: &str) -> Result<Option<IdempotencyKey>, DbErr> {

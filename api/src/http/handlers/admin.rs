@@ -82,7 +82,10 @@ pub struct AuditQuery {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditRecord {
-    pub seq: i64,
+    pub id: i64,
+    /// Its place in the hash chain; `null` for the moment (`audit.seal_every_ms`)
+    /// between the write's commit and the sealer chaining it.
+    pub seq: Option<i64>,
     pub at: chrono::DateTime<chrono::FixedOffset>,
     pub actor_id: Option<i64>,
     pub actor_role: String,
@@ -97,7 +100,8 @@ pub struct AuditRecord {
     pub request_id: Option<String>,
     pub ip: Option<String>,
     pub detail: Option<String>,
-    pub hash: String,
+    /// The chain's hash at this record; `null` until it is sealed.
+    pub hash: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -125,8 +129,9 @@ pub async fn audit_trail(
     let (total, rows) = audit_trail::read(&state, &caller, &filter, page, per_page, &origin(&req)).await?;
     let items: Vec<AuditRecord> = rows
         .into_iter()
-        .map(|r| AuditRecord {
-            seq: r.seq,
+        .map(|(r, seal)| AuditRecord {
+            id: r.id,
+            seq: seal.as_ref().map(|s| s.seq),
             at: r.created_at,
             actor_id: r.actor_id,
             actor_role: r.actor_role,
@@ -140,7 +145,7 @@ pub async fn audit_trail(
             request_id: r.request_id,
             ip: r.ip,
             detail: r.detail,
-            hash: r.hash,
+            hash: seal.map(|s| s.hash),
         })
         .collect();
     Ok(HttpResponse::Ok().json(AuditPage { items, page, per_page, total }))
