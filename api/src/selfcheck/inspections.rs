@@ -282,7 +282,7 @@ pub async fn mark(
     }
     rounds::store_answers(&txn, answers).await?;
     let bumped = bump(&txn, &i, None).await?;
-    crate::selfcheck::progress::refresh(&txn, i.enterprise_id).await?;
+    crate::selfcheck::progress::refresh_round(&txn, i.enterprise_id).await?;
     sync::record(&txn, i.enterprise_id, sync::Kind::Inspection, i.id).await?;
     audit::append(
         &txn,

@@ -269,12 +269,13 @@ pub struct NewTransition<'a> {
     pub action: &'a str,
 }
 
+/// Appends a row to the finding's history; returns it as stored.
 pub async fn insert_transition(
     db: &impl ConnectionTrait,
     finding_id: i64,
     t: &NewTransition<'_>,
     at: DateTime<FixedOffset>,
-) -> Result<(), DbErr> {
+) -> Result<Transition, DbErr> {
     finding_transitions::ActiveModel {
         created_at: Set(at),
         finding_id: Set(finding_id),
@@ -287,8 +288,7 @@ pub async fn insert_transition(
         ..Default::default()
     }
     .insert(db)
-    .await?;
-    Ok(())
+    .await
 }
 
 /// The finding's history, oldest first.

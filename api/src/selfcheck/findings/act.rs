@@ -3,7 +3,7 @@
 //! transaction (the `findings` update is conditional on the version read, so two people
 //! acting at once cannot both win).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -20,8 +20,10 @@ use crate::identity::service::Origin;
 use crate::platform::audit::{self, Entry};
 use crate::platform::events::Event;
 use crate::platform::sync;
+use crate::selfcheck::progress::{self, Counted};
 use crate::state::AppState;
 use crate::store::findings::{self as rows, Finding as Row, NewTransition, RectificationChange};
+use crate::store::progress::FindingSums;
 use crate::store::{evidence, hazard_items, users};
 
 /// `{"version": 3, "action": "assign", "assignee": 12, "deadline": "2026-12-20", "plan": {…}}`;
@@ -362,8 +364,31 @@ async fn write(txn: &DatabaseTransaction, f: &Row, outcome: &Outcome, now: DateT
     };
     rows::insert_transition(txn, f.id, &transition, at).await?;
     sync::record(txn, f.enterprise_id, sync::Kind::Finding, f.id).await?;
-    crate::selfcheck::progress::refresh(txn, f.enterprise_id).await?;
+    progress::apply(txn, f.enterprise_id, &sums_change(f, rect.as_ref(), outcome), at).await?;
     rows::reload(txn, f.id).await?.ok_or_else(|| ApiError::not_found("finding"))
+}
+
+/// What the step changes in the enterprise's progress sums: the finding counted as it
+/// was (its acceptance's close time from the rectification read before the step) and
+/// as it is now (an acceptance's close time from the effect). A finding's grade never
+/// changes; a reopening takes its acceptance out of its close-time bucket.
+fn sums_change(f: &Row, rect: Option<&rows::Rectification>, outcome: &Outcome) -> FindingSums {
+    let closed_in = |at: Option<DateTime<FixedOffset>>| at.map(|at| progress::close_bucket(f.created_at, at));
+    let before = Counted {
+        state: &f.state,
+        grade: &f.grade,
+        closed_in: closed_in(rect.and_then(|r| r.accepted_at).filter(|_| f.state == "accepted")),
+    };
+    let accepted_at = match &outcome.effect {
+        Some(Effect::RectificationStatus { accepted_at, .. }) if outcome.state == State::Accepted => *accepted_at,
+        _ => None,
+    };
+    let after = Counted {
+        state: outcome.state.as_str(),
+        grade: &f.grade,
+        closed_in: closed_in(accepted_at.map(|t| t.fixed_offset())),
+    };
+    progress::change(Some(before), after)
 }
 
 /// A progress note from the assignee, with photos, while the rectification is owed.

@@ -2,15 +2,15 @@
 //! `found`) or on its own; as a draft or submitted at once. The phone names it with a
 //! `client_id`, so an offline queue replayed later makes it once.
 
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 use zhicha_engine::findings::{self as machine, Actor, State};
-use zhicha_engine::hazards::Grade;
+use zhicha_engine::hazards::{Grade, HazardItem};
 
 use super::act::engine_role;
-use super::view::{FindingDetail, detail};
+use super::view::{FindingDetail, detail, reported};
 use crate::domain::input::{self, GradeInput};
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::Caller;
@@ -18,10 +18,12 @@ use crate::identity::service::Origin;
 use crate::platform::audit::{self, Entry};
 use crate::platform::events::Event;
 use crate::platform::sync;
+use crate::selfcheck::progress::{self, Counted};
 use crate::state::AppState;
 use crate::store::enterprises::Enterprise;
 use crate::store::findings::{self as rows, NewFindingRow, NewTransition};
 use crate::store::hazard_items::insert_versions as store_items;
+use crate::store::inspections::InspectionItem;
 use crate::store::{hazard_items, inspections, scope};
 
 #[derive(Debug, Deserialize, ToSchema, Validate)]
@@ -82,6 +84,10 @@ pub async fn create(
 /// Creates the finding in `e`, an enterprise the caller has already been checked to
 /// report into: their own, or one where an expert holds a task they checked in for
 /// (the experts' field work in `governance`). An expert's finding is marked `origin = expert`.
+///
+/// A `client_id` seen before is not looked up first: the insert meets the unique index
+/// and the finding made then is answered instead (also when two replays race), and so
+/// is a body refused now (a round closed since) whose finding was made before.
 pub async fn create_in(
     state: &AppState,
     caller: &Caller,
@@ -89,16 +95,116 @@ pub async fn create_in(
     req: &NewFinding,
     origin: &Origin,
 ) -> Result<(FindingDetail, bool), ApiError> {
-    let existing = || rows::by_client_id(&state.db, e.id, &req.client_id);
-    if let Some(f) = existing().await? {
-        return Ok((detail(&state.db, f).await?, false));
+    let existing = async || rows::by_client_id(&state.db, e.id, &req.client_id).await;
+    let checked = match check(state, caller, e, req).await {
+        Ok(c) => c,
+        Err(err) => match existing().await? {
+            Some(f) => return Ok((detail(&state.db, f).await?, false)),
+            None => return Err(err),
+        },
+    };
+    // Whole microseconds, as the databases keep them, so that the answer built from
+    // what was written is what a later read gives.
+    let now = Utc::now().trunc_subsecs(6);
+    let at = now.fixed_offset();
+    let initial = checked.initial;
+
+    let txn = crate::platform::db::begin_write(&state.db).await?;
+    let hazard_item_id = match checked.lib_item {
+        Some(item) => {
+            let version = i32::try_from(item.version).unwrap_or(i32::MAX);
+            match hazard_items::id_of(&txn, &item.id, version).await? {
+                Some(id) => Some(id),
+                // The library's version of the item not stored yet: store it.
+                None => {
+                    store_items(&txn, &[item], "active", &state.hazards.version).await?;
+                    hazard_items::id_of(&txn, &item.id, version).await?
+                }
+            }
+        }
+        None => None,
+    };
+    let row = NewFindingRow {
+        enterprise_id: e.id,
+        client_id: req.client_id.clone(),
+        inspection_id: checked.inspection_id,
+        inspection_item_id: checked.item_row.as_ref().map(|i| i.id),
+        hazard_item_id,
+        location: text(&req.location),
+        description: text(&req.description),
+        grade: checked.grade.as_str().to_string(),
+        accident_types: checked.accident_types,
+        state: initial.as_str().to_string(),
+        reported_by: caller.user_id,
+        origin: if caller.role == crate::identity::Role::Expert { "expert" } else { "self" }.to_string(),
+        at,
+    };
+    let row = match rows::insert(&txn, row).await {
+        Ok(r) => r,
+        Err(err) => {
+            // Made before under this client id (a replay), or by a replay racing this
+            // one: answer with that one.
+            txn.rollback().await?;
+            if let Some(f) = existing().await? {
+                return Ok((detail(&state.db, f).await?, false));
+            }
+            return Err(err.into());
+        }
+    };
+    let h = &checked.history;
+    let report = NewTransition {
+        from_state: None,
+        to_state: h.to_state.as_str(),
+        actor_id: h.actor_id,
+        actor_role: h.actor_role.as_str(),
+        note: None,
+        action: "report",
+    };
+    let report = rows::insert_transition(&txn, row.id, &report, at).await?;
+    if let Some(item) = &checked.item_row {
+        inspections::mark_item(&txn, item.id, "found", None, caller.user_id, at).await?;
     }
+    sync::record(&txn, e.id, sync::Kind::Finding, row.id).await?;
+    let counted = Counted { state: &row.state, grade: &row.grade, closed_in: None };
+    progress::apply(&txn, e.id, &progress::change(None, counted), at).await?;
+    audit::append(
+        &txn,
+        Entry::by(caller, origin, "finding.report", "finding").object(row.id).enterprise(e.id).detail(initial.as_str()),
+    )
+    .await?;
+    txn.commit().await?;
+    state.publish(Event::FiguresChanged { enterprise_id: e.id }).await;
+    // Reported straight to submitted: the trigger rules may fire (a major hazard).
+    if row.state != "draft" {
+        state.publish(Event::TriggerInputsChanged { enterprise_id: e.id }).await;
+    }
+    let item_code = checked.lib_item.map(|i| i.id.clone());
+    Ok((reported(row, item_code, report), true))
+}
+
+/// What the body makes, checked against the enterprise's rounds and the library.
+struct Checked<'a> {
+    initial: State,
+    history: machine::HistoryRow,
+    inspection_id: Option<i64>,
+    item_row: Option<InspectionItem>,
+    lib_item: Option<&'a HazardItem>,
+    grade: Grade,
+    accident_types: Vec<String>,
+}
+
+/// Checks the body: the caller may report, the round and checklist item are this
+/// enterprise's and the round still open, the library item, grade and accident types
+/// are known. Reads the database only for a body that names a round or an item.
+async fn check<'a>(
+    state: &'a AppState,
+    caller: &Caller,
+    e: &Enterprise,
+    req: &NewFinding,
+) -> Result<Checked<'a>, ApiError> {
     let actor = Actor::user(caller.user_id, engine_role(caller)?);
-    let now = Utc::now();
     let initial = if req.submit { State::Submitted } else { State::Draft };
-    let history = machine::created(&actor, initial, now).map_err(super::act::transition_error)?;
-    let location = text(&req.location);
-    let description = text(&req.description);
+    let history = machine::created(&actor, initial, Utc::now()).map_err(super::act::transition_error)?;
 
     // The round and checklist item, both of this enterprise and the round still open.
     let mut inspection_id = req.inspection_id;
@@ -164,65 +270,5 @@ pub async fn create_in(
         (None, Some(item)) => item.accident_types_86.clone(),
         (None, None) => Vec::new(),
     };
-
-    let txn = crate::platform::db::begin_write(&state.db).await?;
-    let hazard_item_id = match lib_item {
-        Some(item) => {
-            store_items(&txn, &[item], "active", &state.hazards.version).await?;
-            hazard_items::id_of(&txn, &item.id, i32::try_from(item.version).unwrap_or(i32::MAX)).await?
-        }
-        None => None,
-    };
-    let row = NewFindingRow {
-        enterprise_id: e.id,
-        client_id: req.client_id.clone(),
-        inspection_id,
-        inspection_item_id: item_row.as_ref().map(|i| i.id),
-        hazard_item_id,
-        location,
-        description,
-        grade: grade.as_str().to_string(),
-        accident_types,
-        state: initial.as_str().to_string(),
-        reported_by: caller.user_id,
-        origin: if caller.role == crate::identity::Role::Expert { "expert" } else { "self" }.to_string(),
-        at: now.fixed_offset(),
-    };
-    let row = match rows::insert(&txn, row).await {
-        Ok(r) => r,
-        Err(err) => {
-            // Two replays racing: the other made it; answer with that one.
-            drop(txn);
-            if let Some(f) = existing().await? {
-                return Ok((detail(&state.db, f).await?, false));
-            }
-            return Err(err.into());
-        }
-    };
-    let report = NewTransition {
-        from_state: None,
-        to_state: history.to_state.as_str(),
-        actor_id: history.actor_id,
-        actor_role: history.actor_role.as_str(),
-        note: None,
-        action: "report",
-    };
-    rows::insert_transition(&txn, row.id, &report, now.fixed_offset()).await?;
-    if let Some(item) = &item_row {
-        inspections::mark_item(&txn, item.id, "found", None, caller.user_id, now.fixed_offset()).await?;
-    }
-    sync::record(&txn, e.id, sync::Kind::Finding, row.id).await?;
-    crate::selfcheck::progress::refresh(&txn, e.id).await?;
-    audit::append(
-        &txn,
-        Entry::by(caller, origin, "finding.report", "finding").object(row.id).enterprise(e.id).detail(initial.as_str()),
-    )
-    .await?;
-    txn.commit().await?;
-    state.publish(Event::FiguresChanged { enterprise_id: e.id }).await;
-    // Reported straight to submitted: the trigger rules may fire (a major hazard).
-    if row.state != "draft" {
-        state.publish(Event::TriggerInputsChanged { enterprise_id: e.id }).await;
-    }
-    Ok((detail(&state.db, row).await?, true))
+    Ok(Checked { initial, history, inspection_id, item_row, lib_item, grade, accident_types })
 }

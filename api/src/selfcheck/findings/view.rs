@@ -8,7 +8,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
-use crate::store::findings::{self as rows, DeadlineExtension, Finding, Rectification};
+use crate::store::findings::{self as rows, DeadlineExtension, Finding, Rectification, Transition};
 use crate::store::{evidence, hazard_items};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -172,27 +172,58 @@ pub async fn finding_views(db: &impl ConnectionTrait, rows: Vec<Finding>) -> Res
                     pending_extension: pending.remove(&r.id).map(extension_view),
                 }
             });
-            FindingView {
-                id: f.id,
-                client_id: f.client_id,
-                enterprise_id: f.enterprise_id,
-                inspection_id: f.inspection_id,
-                inspection_item_id: f.inspection_item_id,
-                item_id: f.hazard_item_id.and_then(|h| codes.get(&h).cloned()),
-                location: f.location,
-                description: f.description,
-                grade: f.grade,
-                accident_types: serde_json::from_value(f.accident_types).unwrap_or_default(),
-                state: f.state,
-                origin: f.origin,
-                reported_by: f.reported_by,
-                version: f.version,
-                created_at: f.created_at,
-                updated_at: f.updated_at,
-                rectification,
-            }
+            let item_id = f.hazard_item_id.and_then(|h| codes.get(&h).cloned());
+            view_of(f, item_id, rectification)
         })
         .collect())
+}
+
+/// The finding's row as shown, with its library code and rectification.
+fn view_of(f: Finding, item_id: Option<String>, rectification: Option<RectificationView>) -> FindingView {
+    FindingView {
+        id: f.id,
+        client_id: f.client_id,
+        enterprise_id: f.enterprise_id,
+        inspection_id: f.inspection_id,
+        inspection_item_id: f.inspection_item_id,
+        item_id,
+        location: f.location,
+        description: f.description,
+        grade: f.grade,
+        accident_types: serde_json::from_value(f.accident_types).unwrap_or_default(),
+        state: f.state,
+        origin: f.origin,
+        reported_by: f.reported_by,
+        version: f.version,
+        created_at: f.created_at,
+        updated_at: f.updated_at,
+        rectification,
+    }
+}
+
+fn history_view(t: Transition) -> HistoryView {
+    HistoryView {
+        at: t.created_at,
+        action: t.action,
+        from_state: t.from_state,
+        to_state: t.to_state,
+        actor_id: t.actor_id,
+        actor_role: t.actor_role,
+        note: t.note,
+    }
+}
+
+/// A finding just reported, from what its creation wrote: the row (as stored), the
+/// code of its library item and its one history row. It has no rectification, progress,
+/// extension or photo yet, so this is what [`detail`] would read back, without reading.
+pub(super) fn reported(f: Finding, item_id: Option<String>, report: Transition) -> FindingDetail {
+    FindingDetail {
+        finding: view_of(f, item_id, None),
+        history: vec![history_view(report)],
+        progress: Vec::new(),
+        extensions: Vec::new(),
+        photos: Vec::new(),
+    }
 }
 
 /// One finding with its rectification (no history).
@@ -203,19 +234,7 @@ pub async fn finding_view(db: &impl ConnectionTrait, f: Finding) -> Result<Findi
 pub async fn detail(db: &impl ConnectionTrait, f: Finding) -> Result<FindingDetail, ApiError> {
     let id = f.id;
     let finding = finding_view(db, f).await?;
-    let history = rows::history(db, id)
-        .await?
-        .into_iter()
-        .map(|t| HistoryView {
-            at: t.created_at,
-            action: t.action,
-            from_state: t.from_state,
-            to_state: t.to_state,
-            actor_id: t.actor_id,
-            actor_role: t.actor_role,
-            note: t.note,
-        })
-        .collect();
+    let history = rows::history(db, id).await?.into_iter().map(history_view).collect();
     let (progress, extensions) = match finding.rectification.as_ref().map(|r| r.id) {
         Some(rect_id) => {
             let progress = rows::updates_of(db, rect_id)

@@ -1,92 +1,90 @@
-//! Keeps `enterprise_progress` current: every write that changes an enterprise's
-//! findings, recommendation rounds or answers calls [`refresh`] inside its own
-//! transaction, so the dashboard's sums are never behind what it committed.
+//! Keeps `enterprise_progress` current, so the dashboard's sums are never behind what
+//! a write committed. A finding's write changes its enterprise's row by a delta in its
+//! own transaction ([`apply`], one statement whatever the enterprise's history); the
+//! writes that change only the recommendation round's figures (a new round, answers,
+//! marks) recount those ([`refresh_round`]); repair recounts the whole row from the
+//! records ([`refresh`], [`refresh_all`]).
 
-use chrono::Utc;
+mod delta;
+
+use chrono::{DateTime, FixedOffset, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 
-use crate::store::progress::{self as sums, EnterpriseProgress};
+pub use self::delta::{Counted, change, close_bucket, sums_of};
+use crate::store::progress::{self as sums, EnterpriseProgress, FindingSums};
 use crate::store::{enterprises, findings, rounds};
 
 fn count(n: i64) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
+/// Adds `d`, a finding's write's [`change`], to the enterprise's row; nothing to do
+/// (no statement) when the write changed no sum, as a draft's.
+pub async fn apply(
+    db: &impl ConnectionTrait,
+    enterprise_id: i64,
+    d: &FindingSums,
+    at: DateTime<FixedOffset>,
+) -> Result<(), DbErr> {
+    if *d == FindingSums::default() {
+        return Ok(());
+    }
+    sums::add(db, enterprise_id, d, at).await
+}
+
+/// Recounts the enterprise's recommendation-round figures alone (items of its latest
+/// round, and how many were answered), for the writes that change only those: a new
+/// round, answers, marks. Costs the round's size, not the enterprise's history.
+pub async fn refresh_round(db: &impl ConnectionTrait, enterprise_id: i64) -> Result<(), DbErr> {
+    let (recommended, answered) = round_figures(db, enterprise_id).await?;
+    sums::set_round(db, enterprise_id, recommended, answered, Utc::now().fixed_offset()).await
+}
+
+async fn round_figures(db: &impl ConnectionTrait, enterprise_id: i64) -> Result<(i32, i32), DbErr> {
+    Ok(match rounds::latest_of(db, enterprise_id).await? {
+        Some(r) => (r.item_count, count(rounds::answered(db, r.id).await? as i64)),
+        None => (0, 0),
+    })
+}
+
 /// Recomputes the enterprise's row from its records.
 pub async fn refresh(db: &impl ConnectionTrait, enterprise_id: i64) -> Result<(), DbErr> {
-    let by_state = findings::count_by_state_and_grade(db, enterprise_id).await?;
-    let mut row = EnterpriseProgress {
-        enterprise_id,
-        recommended: 0,
-        answered: 0,
-        found: 0,
-        rectified: 0,
-        open: 0,
-        overdue: 0,
-        major_found: 0,
-        major_open: 0,
-        major_overdue: 0,
-        close_le1: 0,
-        close_le3: 0,
-        close_le7: 0,
-        close_le15: 0,
-        close_le30: 0,
-        close_le60: 0,
-        close_gt60: 0,
-        updated_at: Utc::now().fixed_offset(),
-    };
-    for (state, grade, n) in by_state {
-        let n = count(n);
-        let major = grade == "major";
-        if state == "draft" || state == "cancelled" {
-            continue;
-        }
-        row.found += n;
-        if major {
-            row.major_found += n;
-        }
-        match state.as_str() {
-            "accepted" => row.rectified += n,
-            // Submitted but not yet assigned counts as open: nobody has closed it.
-            _ => {
-                row.open += n;
-                if major {
-                    row.major_open += n;
-                }
-                if state == "overdue" {
-                    row.overdue += n;
-                    if major {
-                        row.major_overdue += n;
-                    }
-                }
-            }
-        }
+    let mut s = FindingSums::default();
+    for (state, grade, n) in findings::count_by_state_and_grade(db, enterprise_id).await? {
+        s = delta::plus(s, sums_of(Counted { state: &state, grade: &grade, closed_in: None }), count(n));
     }
     // Days from report to acceptance of each accepted finding.
-    let closed = findings::accepted_of(db, enterprise_id).await?;
-    for (r, f) in closed {
+    for (r, f) in findings::accepted_of(db, enterprise_id).await? {
         let (Some(at), Some(f)) = (r.accepted_at, f) else { continue };
-        if f.state != "accepted" {
-            continue;
+        if f.state == "accepted" {
+            s.close[close_bucket(f.created_at, at)] += 1;
         }
-        let days = (at - f.created_at).num_seconds() as f64 / 86_400.0;
-        let slot = match days {
-            d if d <= 1.0 => &mut row.close_le1,
-            d if d <= 3.0 => &mut row.close_le3,
-            d if d <= 7.0 => &mut row.close_le7,
-            d if d <= 15.0 => &mut row.close_le15,
-            d if d <= 30.0 => &mut row.close_le30,
-            d if d <= 60.0 => &mut row.close_le60,
-            _ => &mut row.close_gt60,
-        };
-        *slot += 1;
     }
-    let latest = rounds::latest_of(db, enterprise_id).await?;
-    if let Some(r) = latest {
-        row.recommended = r.item_count;
-        row.answered = count(rounds::answered(db, r.id).await? as i64);
-    }
-    sums::save(db, row).await
+    let (recommended, answered) = round_figures(db, enterprise_id).await?;
+    sums::save(
+        db,
+        EnterpriseProgress {
+            enterprise_id,
+            recommended,
+            answered,
+            found: s.found,
+            rectified: s.rectified,
+            open: s.open,
+            overdue: s.overdue,
+            major_found: s.major_found,
+            major_open: s.major_open,
+            major_overdue: s.major_overdue,
+            close_le1: s.close[0],
+            close_le3: s.close[1],
+            close_le7: s.close[2],
+            close_le15: s.close[3],
+            close_le30: s.close[4],
+            close_le60: s.close[5],
+            close_gt60: s.close[6],
+            updated_at: Utc::now().fixed_offset(),
+        },
+    )
+    .await
 }
 
 /// Refreshes every enterprise (after an import, or to repair); returns how many.
