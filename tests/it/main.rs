@@ -42,6 +42,7 @@ mod recommend;
 mod reminders;
 mod reports;
 mod risk;
+mod round_page;
 mod rules;
 mod self_inspection;
 mod storage;

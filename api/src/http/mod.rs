@@ -1,9 +1,11 @@
 //! Everything actix: the route table, the handlers, extractors, middleware (request id,
-//! rate limit, policy guard, idempotency), error rendering, the API docs and the page.
+//! rate limit, policy guard, idempotency), error rendering, conditional reads (`ETag`),
+//! the API docs and the page.
 
 pub mod caller;
 pub mod docs;
 pub mod error;
+pub mod etag;
 pub mod extract;
 pub mod guard;
 pub mod handlers;

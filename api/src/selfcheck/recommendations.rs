@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use zhicha_engine::IndustryCode;
 use zhicha_engine::hazards::HazardItem;
@@ -21,7 +22,8 @@ use crate::platform::audit::{self, Entry};
 use crate::platform::events::Event;
 use crate::state::AppState;
 use crate::store::enterprises::Enterprise;
-use crate::store::rounds::{self as rows, Feedback, NewAnswer, NewRecommendation};
+use crate::store::hazard_items::HazardItem as StoredItem;
+use crate::store::rounds::{self as rows, NewAnswer, NewRecommendation};
 use crate::{reference::scoring, store::scope};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -147,6 +149,26 @@ struct Ranked {
     explanation: Value,
 }
 
+/// A ranked item with the text of the stored library item version it points at, as
+/// the page shows it: rendered once, when the round is made.
+fn rendered(row: &StoredItem, r: &Ranked) -> NewRecommendation {
+    let text = |k: &str| row.definition.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    NewRecommendation {
+        hazard_item_id: row.id,
+        rank: i32::try_from(r.rank).unwrap_or(i32::MAX),
+        score: r.score,
+        reasons: r.explanation.clone(),
+        item_code: row.code.clone(),
+        item_version: row.version,
+        title: row.title.clone(),
+        area: text("area"),
+        grade: row.default_grade.clone(),
+        check_point: text("check_point"),
+        check_method: text("check_method"),
+        pass_criteria: text("pass_criteria"),
+    }
+}
+
 /// Generates and stores a new round for the caller's enterprise (or `id` in scope).
 pub async fn generate(
     state: &AppState,
@@ -197,10 +219,10 @@ pub async fn generate(
     let items: Vec<&HazardItem> = wanted.iter().filter_map(|id| state.hazards.get(id)).collect();
     crate::store::hazard_items::insert_versions(&txn, &items, "active", &library_version).await?;
     let codes: Vec<String> = wanted.iter().map(|c| (*c).to_string()).collect();
-    let ids: HashMap<(String, i32), i64> = crate::store::hazard_items::by_codes(&txn, codes)
+    let stored: HashMap<(String, i32), StoredItem> = crate::store::hazard_items::by_codes(&txn, codes)
         .await?
         .into_iter()
-        .map(|h| ((h.code, h.version), h.id))
+        .map(|h| ((h.code.clone(), h.version), h))
         .collect();
     let model_version: String = model_version.chars().take(32).collect();
     let library_version: String = library_version.chars().take(32).collect();
@@ -209,13 +231,8 @@ pub async fn generate(
     let mut recs = Vec::with_capacity(ranked.len());
     for r in &ranked {
         let version = state.hazards.get(&r.item_id).map_or(0, |i| i32::try_from(i.version).unwrap_or(0));
-        let Some(hazard) = ids.get(&(r.item_id.clone(), version)) else { continue };
-        recs.push(NewRecommendation {
-            hazard_item_id: *hazard,
-            rank: i32::try_from(r.rank).unwrap_or(i32::MAX),
-            score: r.score,
-            reasons: r.explanation.clone(),
-        });
+        let Some(row) = stored.get(&(r.item_id.clone(), version)) else { continue };
+        recs.push(rendered(row, r));
     }
     rows::add_recommendations(&txn, round.id, e.id, recs).await?;
     audit::append(
@@ -226,7 +243,7 @@ pub async fn generate(
             .detail(format!("{} items", ranked.len())),
     )
     .await?;
-    crate::selfcheck::progress::refresh_round(&txn, e.id).await?;
+    crate::selfcheck::progress::refresh(&txn, e.id).await?;
     txn.commit().await?;
     state.publish(Event::FiguresChanged { enterprise_id: e.id }).await;
     Ok(Generated { round: round_of(round), shortfall })
@@ -237,7 +254,32 @@ pub async fn rounds(state: &AppState, caller: &Caller, id: Option<i64>) -> Resul
     Ok(rows::list(&state.db, caller, id).await?.into_iter().map(round_of).collect())
 }
 
-/// One page of a round, in priority order, optionally one area only.
+/// What a page shows changes only with its round's answers: the round and its rendered
+/// items never change. Bump when the page's JSON changes shape.
+const PAGE_FORMAT: &str = "round-page-1";
+
+/// A page, or only its tag when the caller already holds that version.
+pub struct Versioned<T> {
+    /// Opaque, changes whenever the page's content can (the HTTP `ETag`).
+    pub tag: String,
+    /// `None` when `held` said the caller has the version tagged.
+    pub body: Option<T>,
+}
+
+/// The tag of a page: the round, its answers' revision, the page asked for, the build.
+fn page_tag(round: &rows::Round, area: Option<&str>, (page, per_page): (u64, u64)) -> String {
+    let key = format!(
+        "{PAGE_FORMAT}|{}|{}|{}|{page}|{per_page}|{area:?}",
+        env!("CARGO_PKG_VERSION"),
+        round.id,
+        round.feedback_revision
+    );
+    let digest = Sha256::digest(key.as_bytes());
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+/// One page of a round, in priority order, optionally one area only; `held` is asked
+/// whether the caller already has the page's version, and then nothing is read.
 pub async fn page(
     state: &AppState,
     caller: &Caller,
@@ -245,47 +287,44 @@ pub async fn page(
     round_id: i64,
     area: Option<&str>,
     (page, per_page): (u64, u64),
-) -> Result<RoundPage, ApiError> {
+    held: impl FnOnce(&str) -> bool,
+) -> Result<Versioned<RoundPage>, ApiError> {
     let (_, round) = rows::in_scope(&state.db, caller, enterprise_id, round_id).await?;
-    let all = rows::with_items(&state.db, round.id).await?;
-    let answers: HashMap<i64, Feedback> =
-        rows::feedback_of(&state.db, round.id).await?.into_iter().map(|f| (f.recommendation_id, f)).collect();
-    let mut areas: Vec<AreaCount> = Vec::new();
-    let mut items = Vec::new();
-    for (r, h) in all {
-        let Some(h) = h else { continue };
-        let def = &h.definition;
-        let text = |k: &str| def.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
-        let item_area = text("area");
-        match areas.iter_mut().find(|a| a.area == item_area) {
-            Some(a) => a.items += 1,
-            None => areas.push(AreaCount { area: item_area.clone(), items: 1 }),
-        }
-        if area.is_some_and(|a| a != item_area) {
-            continue;
-        }
-        let answer = answers.get(&r.id);
-        items.push(Item {
+    let tag = page_tag(&round, area, (page, per_page));
+    if held(&tag) {
+        return Ok(Versioned { tag, body: None });
+    }
+    let areas: Vec<AreaCount> = rows::area_counts(&state.db, round.id)
+        .await?
+        .into_iter()
+        .map(|(area, n)| AreaCount { area, items: u64::try_from(n).unwrap_or(0) })
+        .collect();
+    let total = match area {
+        Some(a) => areas.iter().find(|c| c.area == a).map_or(0, |c| c.items),
+        None => areas.iter().map(|c| c.items).sum(),
+    };
+    let items = rows::page(&state.db, round.id, area, (page, per_page))
+        .await?
+        .into_iter()
+        .map(|(r, answer)| Item {
             recommendation_id: r.id,
             rank: r.rank,
             score: r.score,
-            item_id: h.code.clone(),
-            item_version: h.version,
-            title: h.title.clone(),
-            area: item_area,
-            grade: h.default_grade.clone(),
-            check_point: text("check_point"),
-            check_method: text("check_method"),
-            pass_criteria: text("pass_criteria"),
-            explanation: r.reasons.clone(),
-            feedback: answer.map(|a| a.result.clone()),
-            feedback_reason: answer.and_then(|a| a.reason.clone()),
-        });
-    }
-    let total = items.len() as u64;
-    let start = usize::try_from((page - 1) * per_page).unwrap_or(usize::MAX);
-    let items = items.into_iter().skip(start).take(usize::try_from(per_page).unwrap_or(50)).collect();
-    Ok(RoundPage { round: round_of(round), areas, items, page, per_page, total })
+            item_id: r.item_code,
+            item_version: r.item_version,
+            title: r.title,
+            area: r.area,
+            grade: r.grade,
+            check_point: r.check_point,
+            check_method: r.check_method,
+            pass_criteria: r.pass_criteria,
+            explanation: r.reasons,
+            feedback: answer.as_ref().map(|a| a.result.clone()),
+            feedback_reason: answer.and_then(|a| a.reason),
+        })
+        .collect();
+    let body = RoundPage { round: round_of(round), areas, items, page, per_page, total };
+    Ok(Versioned { tag, body: Some(body) })
 }
 
 /// Records answers for items of a round, all or none: every answer is checked first.
@@ -321,11 +360,8 @@ pub async fn answer(
         return Err(ApiError::field(ErrorCode::InvalidField, "answers", "1-500 answers per request"));
     }
     let (e, round) = rows::in_scope(&state.db, caller, None, round_id).await?;
-    let recs: HashMap<String, i64> = rows::with_items(&state.db, round.id)
-        .await?
-        .into_iter()
-        .filter_map(|(r, h)| h.map(|h| (h.code, r.id)))
-        .collect();
+    let codes: Vec<String> = answers.iter().map(|a| a.item_id.clone()).collect();
+    let recs: HashMap<String, i64> = rows::ids_by_code(&state.db, round.id, codes).await?.into_iter().collect();
     let mut new = Vec::with_capacity(answers.len());
     for (i, a) in answers.iter().enumerate() {
         let field = |f: &str| format!("answers[{i}].{f}");
@@ -355,7 +391,7 @@ pub async fn answer(
             .detail(format!("{n} answers")),
     )
     .await?;
-    crate::selfcheck::progress::refresh_round(&txn, e.id).await?;
+    crate::selfcheck::progress::refresh(&txn, e.id).await?;
     txn.commit().await?;
     state.publish(Event::FiguresChanged { enterprise_id: e.id }).await;
     Ok(n)

@@ -2,19 +2,16 @@
 //! (`recommendations`) and the enterprise's answers to them (`recommendation_feedback`).
 
 use chrono::{DateTime, FixedOffset};
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, JoinType, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, RelationTrait,
 };
 
 use crate::domain::Caller;
-use crate::entities::{
-    enterprises, hazard_items, recommendation_feedback as feedback, recommendation_rounds, recommendations,
-};
+use crate::entities::{enterprises, recommendation_feedback as feedback, recommendation_rounds, recommendations};
 use crate::error::ApiError;
 use crate::store::enterprises::Enterprise;
-use crate::store::hazard_items::HazardItem;
 use crate::store::scope;
 
 pub type Round = recommendation_rounds::Model;
@@ -83,7 +80,8 @@ pub async fn insert(
     .await
 }
 
-/// One ranked item of a new round.
+/// One ranked item of a new round, with the text of its library item version rendered
+/// once: a round never changes, so a page reads these columns and nothing else.
 #[derive(Debug)]
 pub struct NewRecommendation {
     pub hazard_item_id: i64,
@@ -91,6 +89,14 @@ pub struct NewRecommendation {
     pub score: f64,
     /// Why it is on the list.
     pub reasons: serde_json::Value,
+    pub item_code: String,
+    pub item_version: i32,
+    pub title: String,
+    pub area: String,
+    pub grade: String,
+    pub check_point: String,
+    pub check_method: String,
+    pub pass_criteria: String,
 }
 
 pub async fn add_recommendations(
@@ -108,6 +114,14 @@ pub async fn add_recommendations(
             rank: Set(r.rank),
             score: Set(r.score),
             reasons: Set(r.reasons),
+            item_code: Set(r.item_code),
+            item_version: Set(r.item_version),
+            title: Set(r.title),
+            area: Set(r.area),
+            grade: Set(r.grade),
+            check_point: Set(r.check_point),
+            check_method: Set(r.check_method),
+            pass_criteria: Set(r.pass_criteria),
             ..Default::default()
         })
         .collect();
@@ -126,22 +140,57 @@ pub async fn recommendations_of(db: &impl ConnectionTrait, round_id: i64) -> Res
         .await
 }
 
-/// The round's items with their library items, in rank order.
-pub async fn with_items(
+/// One page of the round's items in rank order, optionally of one area, each with its
+/// answer: one query over `(round_id, rank)` or `(round_id, area, rank)`.
+pub async fn page(
     db: &impl ConnectionTrait,
     round_id: i64,
-) -> Result<Vec<(Recommendation, Option<HazardItem>)>, DbErr> {
-    recommendations::Entity::find()
-        .filter(recommendations::Column::RoundId.eq(round_id))
-        .find_also_related(hazard_items::Entity)
+    area: Option<&str>,
+    (page, per_page): (u64, u64),
+) -> Result<Vec<(Recommendation, Option<Feedback>)>, DbErr> {
+    let mut q = recommendations::Entity::find().filter(recommendations::Column::RoundId.eq(round_id));
+    if let Some(area) = area {
+        q = q.filter(recommendations::Column::Area.eq(area));
+    }
+    q.select_also(feedback::Entity)
+        .join(JoinType::LeftJoin, feedback::Relation::Recommendations.def().rev())
         .order_by_asc(recommendations::Column::Rank)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
         .all(db)
         .await
 }
 
-/// The answers given in the round.
-pub async fn feedback_of(db: &impl ConnectionTrait, round_id: i64) -> Result<Vec<Feedback>, DbErr> {
-    feedback::Entity::find().filter(feedback::Column::RoundId.eq(round_id)).all(db).await
+/// The round's areas with their item counts, in the order of their best (lowest) rank.
+pub async fn area_counts(db: &impl ConnectionTrait, round_id: i64) -> Result<Vec<(String, i64)>, DbErr> {
+    recommendations::Entity::find()
+        .select_only()
+        .column(recommendations::Column::Area)
+        .column_as(recommendations::Column::Id.count(), "n")
+        .filter(recommendations::Column::RoundId.eq(round_id))
+        .group_by(recommendations::Column::Area)
+        .order_by_asc(recommendations::Column::Rank.min())
+        .order_by_asc(recommendations::Column::Area)
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// The round's recommendation ids by library item code, for the codes given.
+pub async fn ids_by_code(
+    db: &impl ConnectionTrait,
+    round_id: i64,
+    codes: Vec<String>,
+) -> Result<Vec<(String, i64)>, DbErr> {
+    recommendations::Entity::find()
+        .select_only()
+        .column(recommendations::Column::ItemCode)
+        .column(recommendations::Column::Id)
+        .filter(recommendations::Column::RoundId.eq(round_id))
+        .filter(recommendations::Column::ItemCode.is_in(codes))
+        .into_tuple()
+        .all(db)
+        .await
 }
 
 /// How many items of the round have an answer.
@@ -195,8 +244,10 @@ pub struct NewAnswer {
 }
 
 /// Stores answers, a later answer for a recommendation replacing the earlier; for the
-/// round's feedback and an inspection's marks alike.
+/// round's feedback and an inspection's marks alike. Bumps each answered round's
+/// `feedback_revision` in the same transaction.
 pub async fn store_answers(db: &impl ConnectionTrait, answers: Vec<NewAnswer>) -> Result<(), DbErr> {
+    let rounds: std::collections::BTreeSet<i64> = answers.iter().map(|a| a.round_id).collect();
     let rows: Vec<_> = answers
         .into_iter()
         .map(|a| feedback::ActiveModel {
@@ -224,6 +275,17 @@ pub async fn store_answers(db: &impl ConnectionTrait, answers: Vec<NewAnswer>) -
                     .to_owned(),
             )
             .exec_without_returning(db)
+            .await?;
+    }
+    // Pages of these rounds are tagged with the revision: a cached copy is now stale.
+    if !rounds.is_empty() {
+        recommendation_rounds::Entity::update_many()
+            .col_expr(
+                recommendation_rounds::Column::FeedbackRevision,
+                Expr::col(recommendation_rounds::Column::FeedbackRevision).add(1),
+            )
+            .filter(recommendation_rounds::Column::Id.is_in(rounds))
+            .exec(db)
             .await?;
     }
     Ok(())

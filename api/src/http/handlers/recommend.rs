@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::origin;
 use crate::error::{ApiError, ErrorBody};
+use crate::http::etag;
 use crate::http::extract::Json;
 use crate::identity::Caller;
 use crate::selfcheck::recommendations::{self, Answer, Generated, Round, RoundPage};
@@ -65,20 +66,32 @@ pub async fn rounds(state: web::Data<AppState>, caller: Caller) -> Result<HttpRe
     Ok(HttpResponse::Ok().json(recommendations::rounds(&state, &caller, None).await?))
 }
 
-/// One round's items in priority order (optionally one area), with explanations and answers.
+/// One round's items in priority order (optionally one area), with explanations and
+/// answers. A round never changes, only its answers: send the page's `ETag` back as
+/// `If-None-Match` and an unchanged page is 304 without a body.
 #[utoipa::path(
     get, path = "/mp/recommendations/{id}", tag = "mini-program", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "round id"), RoundQuery),
-    responses((status = 200, body = RoundPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+    params(("id" = i64, Path, description = "round id"), RoundQuery, etag::Conditional),
+    responses(
+        (status = 200, body = RoundPage, headers(
+            ("ETag" = String, description = "strong; changes when an answer of the round does"),
+            ("Cache-Control" = String, description = "`private, no-cache`: revalidate before reuse"),
+        )),
+        (status = 304, description = "the copy named by `If-None-Match` is current; no body", headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    )
 )]
 pub async fn round(
     state: web::Data<AppState>,
+    req: HttpRequest,
     caller: Caller,
     id: web::Path<i64>,
     q: web::Query<RoundQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let p = paging(q.page, q.per_page)?;
-    Ok(HttpResponse::Ok().json(recommendations::page(&state, &caller, None, *id, q.area.as_deref(), p).await?))
+    let held = |tag: &str| etag::held(&req, tag);
+    let page = recommendations::page(&state, &caller, None, *id, q.area.as_deref(), p, held).await?;
+    Ok(etag::answer(&page.tag, page.body))
 }
 
 /// Records the officer's answers for items of a round (found / not found / not
@@ -120,18 +133,29 @@ pub async fn gov_rounds(
 }
 
 /// One round of an enterprise in the caller's jurisdiction: recommended against found.
+/// Conditional like the officer's page (`ETag`, `If-None-Match`, 304).
 #[utoipa::path(
     get, path = "/gov/enterprises/{id}/recommendations/{round_id}", tag = "bureau", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "enterprise id"), ("round_id" = i64, Path, description = "round id"), RoundQuery),
-    responses((status = 200, body = RoundPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+    params(("id" = i64, Path, description = "enterprise id"), ("round_id" = i64, Path, description = "round id"), RoundQuery, etag::Conditional),
+    responses(
+        (status = 200, body = RoundPage, headers(
+            ("ETag" = String, description = "strong; changes when an answer of the round does"),
+            ("Cache-Control" = String, description = "`private, no-cache`: revalidate before reuse"),
+        )),
+        (status = 304, description = "the copy named by `If-None-Match` is current; no body", headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    )
 )]
 pub async fn gov_round(
     state: web::Data<AppState>,
+    req: HttpRequest,
     caller: Caller,
     path: web::Path<(i64, i64)>,
     q: web::Query<RoundQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, round) = path.into_inner();
     let p = paging(q.page, q.per_page)?;
-    Ok(HttpResponse::Ok().json(recommendations::page(&state, &caller, Some(id), round, q.area.as_deref(), p).await?))
+    let held = |tag: &str| etag::held(&req, tag);
+    let page = recommendations::page(&state, &caller, Some(id), round, q.area.as_deref(), p, held).await?;
+    Ok(etag::answer(&page.tag, page.body))
 }

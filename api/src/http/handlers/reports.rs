@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::origin;
 use crate::error::{ApiError, ErrorBody};
+use crate::http::etag;
 use crate::http::extract::Json;
 use crate::identity::Caller;
 use crate::selfcheck::reports::{Report, ReportPage, ReportSummary, service};
@@ -75,14 +76,27 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResp
     Ok(HttpResponse::Ok().json(service::list_own(&state, &caller).await?))
 }
 
-/// One report version: its content and each bureau's receipt.
+/// One report version: its content and each bureau's receipt. Send its `ETag` back as
+/// `If-None-Match`: an unchanged report is 304 without a body.
 #[utoipa::path(
     get, path = "/mp/reports/{id}", tag = "mini-program", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "report id")),
-    responses((status = 200, body = Report), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+    params(("id" = i64, Path, description = "report id"), etag::Conditional),
+    responses(
+        (status = 200, body = Report, headers(
+            ("ETag" = String, description = "strong; the hash of this answer"),
+            ("Cache-Control" = String, description = "`private, no-cache`: revalidate before reuse"),
+        )),
+        (status = 304, description = "the copy named by `If-None-Match` is current; no body", headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    )
 )]
-pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(service::get_own(&state, &caller, *id).await?))
+pub async fn get(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    etag::hashed(&req, &service::get_own(&state, &caller, *id).await?)
 }
 
 /// The report version's PDF.
@@ -156,11 +170,19 @@ pub async fn gov_list(
 }
 
 /// One report in the caller's jurisdiction. The first read by a bureau it is
-/// addressed to turns that bureau's receipt to `read`.
+/// addressed to turns that bureau's receipt to `read`. Conditional like the
+/// enterprise's read (`ETag`, `If-None-Match`, 304).
 #[utoipa::path(
     get, path = "/gov/reports/{id}", tag = "bureau", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "report id")),
-    responses((status = 200, body = Report), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+    params(("id" = i64, Path, description = "report id"), etag::Conditional),
+    responses(
+        (status = 200, body = Report, headers(
+            ("ETag" = String, description = "strong; the hash of this answer"),
+            ("Cache-Control" = String, description = "`private, no-cache`: revalidate before reuse"),
+        )),
+        (status = 304, description = "the copy named by `If-None-Match` is current; no body", headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    )
 )]
 pub async fn gov_get(
     state: web::Data<AppState>,
@@ -168,7 +190,7 @@ pub async fn gov_get(
     caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(service::gov_get(&state, &caller, *id, &origin(&req)).await?))
+    etag::hashed(&req, &service::gov_get(&state, &caller, *id, &origin(&req)).await?)
 }
 
 /// The PDF of a report in the caller's jurisdiction.
