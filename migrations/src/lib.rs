@@ -15,8 +15,8 @@ mod m20261201_000008_loop;
 mod m20261201_000009_governance;
 mod m20261201_000010_experts;
 mod m20261201_000011_progress;
-mod m20261205_000013_rendered_items;
 mod m20261205_000012_audit_seal;
+mod m20261205_000013_rendered_items;
 
 pub use m20261122_000005_platform::GENESIS as AUDIT_GENESIS;
 
@@ -37,8 +37,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000009_governance::Migration),
             Box::new(m20261201_000010_experts::Migration),
             Box::new(m20261201_000011_progress::Migration),
-            Box::new(m20261205_000013_rendered_items::Migration),
             Box::new(m20261205_000012_audit_seal::Migration),
+            Box::new(m20261205_000013_rendered_items::Migration),
         ]
     }
 }
