@@ -243,7 +243,7 @@ pub async fn generate(
             .detail(format!("{} items", ranked.len())),
     )
     .await?;
-    crate::selfcheck::progress::refresh(&txn, e.id).await?;
+    crate::selfcheck::progress::refresh_round(&txn, e.id).await?;
     txn.commit().await?;
     state.publish(Event::FiguresChanged { enterprise_id: e.id }).await;
     Ok(Generated { round: round_of(round), shortfall })
@@ -391,7 +391,7 @@ pub async fn answer(
             .detail(format!("{n} answers")),
     )
     .await?;
-    crate::selfcheck::progress::refresh(&txn, e.id).await?;
+    crate::selfcheck::progress::refresh_round(&txn, e.id).await?;
     txn.commit().await?;
     state.publish(Event::FiguresChanged { enterprise_id: e.id }).await;
     Ok(n)
