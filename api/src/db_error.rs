@@ -17,11 +17,16 @@ pub enum Transient {
     Unavailable,
 }
 
+/// What a SQLite write says when its turn in the writer queue (`platform::writer`) did
+/// not come within the busy timeout: the queue's own "database is locked".
+pub const WRITER_QUEUE_TIMEOUT: &str = "database is locked: no turn in the writer queue within the busy timeout";
+
 /// Whether `e` is transient (see [`Transient`]), judged by the driver's error, not its
-/// text.
+/// text (the writer queue's timeout aside, which is ours and has no driver error).
 pub fn transient(e: &DbErr) -> Option<Transient> {
     match e {
         DbErr::ConnectionAcquire(_) => Some(Transient::Unavailable),
+        DbErr::Custom(s) if s == WRITER_QUEUE_TIMEOUT => Some(Transient::Busy),
         DbErr::Conn(RuntimeErr::SqlxError(e))
         | DbErr::Exec(RuntimeErr::SqlxError(e))
         | DbErr::Query(RuntimeErr::SqlxError(e)) => transient_sqlx(e),

@@ -10,7 +10,10 @@
 //! - notifications carry a dedupe key per cause and event (`UNIQUE outbox.dedupe_key`);
 //! - on PostgreSQL the transaction first takes an advisory lock on the enterprise, so
 //!   two evaluations of one enterprise queue up and the second reads what the first
-//!   wrote (and decides nothing) instead of deadlocking on each other's rows.
+//!   wrote (and decides nothing) instead of deadlocking on each other's rows. The
+//!   evaluations a write asks for only try the lock ([`try_evaluate_enterprise`]): one
+//!   that finds it held gives its pooled connection back and is asked for again later,
+//!   rather than holding the connection while it waits.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
@@ -51,17 +54,56 @@ impl Applied {
     }
 }
 
-/// Evaluates `enterprise_id` against the trigger rules at `now` and writes the decisions.
+/// Evaluates `enterprise_id` against the trigger rules at `now` and writes the decisions,
+/// waiting for an evaluation of the same enterprise under way elsewhere to finish.
 pub async fn evaluate_enterprise(
     db: &DatabaseConnection,
     rules: &Rules,
     enterprise_id: i64,
     now: DateTime<Utc>,
 ) -> Result<Applied, ApiError> {
+    evaluate(db, rules, enterprise_id, now, Wait::Yes).await.map(|a| a.unwrap_or_default())
+}
+
+/// The same, unless another evaluation of the enterprise holds its lock: then `None`,
+/// at once, and the caller asks again later (the other one may have read before the
+/// write that asked for this one).
+pub async fn try_evaluate_enterprise(
+    db: &DatabaseConnection,
+    rules: &Rules,
+    enterprise_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<Applied>, ApiError> {
+    evaluate(db, rules, enterprise_id, now, Wait::No).await
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    Yes,
+    No,
+}
+
+async fn evaluate(
+    db: &DatabaseConnection,
+    rules: &Rules,
+    enterprise_id: i64,
+    now: DateTime<Utc>,
+    wait: Wait,
+) -> Result<Option<Applied>, ApiError> {
     let txn = crate::platform::db::begin_write(db).await?;
     if txn.get_database_backend() == DbBackend::Postgres {
-        let sql = format!("SELECT pg_advisory_xact_lock({LOCK_NAMESPACE}, {})", lock_key(enterprise_id));
-        txn.execute_raw(Statement::from_string(DbBackend::Postgres, sql)).await?;
+        let key = lock_key(enterprise_id);
+        let sql = match wait {
+            Wait::Yes => format!("SELECT pg_advisory_xact_lock({LOCK_NAMESPACE}, {key})::text AS locked"),
+            Wait::No => format!("SELECT pg_try_advisory_xact_lock({LOCK_NAMESPACE}, {key})::text AS locked"),
+        };
+        let row = txn.query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await?;
+        // `pg_advisory_xact_lock` returns void (text ''), the try form true or false.
+        let locked = row.and_then(|r| r.try_get::<String>("", "locked").ok()).is_some_and(|v| v != "false");
+        if !locked {
+            txn.rollback().await?;
+            return Ok(None);
+        }
     }
     let enterprise = enterprises::by_id(&txn, enterprise_id).await?.ok_or_else(|| ApiError::not_found("enterprise"))?;
     let state = gather_for(&txn, &enterprise, now).await?;
@@ -77,7 +119,7 @@ pub async fn evaluate_enterprise(
             "escalations"
         );
     }
-    Ok(applied)
+    Ok(Some(applied))
 }
 
 /// The enterprise's state as the rules see it at `now`.

@@ -29,18 +29,26 @@ pub struct Sweep {
 
 /// Evaluates every enterprise at `now`.
 pub async fn sweep(state: &AppState, now: DateTime<Utc>) -> Result<Sweep, ApiError> {
-    let guard = crate::platform::db::begin_write(&state.db).await?;
-    if guard.get_database_backend() == DbBackend::Postgres {
+    // On PostgreSQL the guard is a transaction holding the sweep's advisory lock; SQLite
+    // has one process and needs none (a write transaction held here would keep the
+    // evaluations' writes waiting behind it in the writer queue).
+    let guard = if state.db.get_database_backend() == DbBackend::Postgres {
+        let guard = crate::platform::db::begin_write(&state.db).await?;
         let sql = format!("SELECT pg_try_advisory_xact_lock({LOCK_KEY}) AS locked");
         let row = guard.query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await?;
         if !row.and_then(|r| r.try_get::<bool>("", "locked").ok()).unwrap_or(false) {
             guard.rollback().await?;
             return Ok(Sweep { busy: true, ..Sweep::default() });
         }
-    }
+        Some(guard)
+    } else {
+        None
+    };
     let ids = enterprises::all_ids(&state.db).await?;
     let applied = super::evaluate_each(state, ids.iter().copied(), now).await;
-    guard.rollback().await?;
+    if let Some(guard) = guard {
+        guard.rollback().await?;
+    }
     Ok(Sweep {
         enterprises: ids.len(),
         opened: applied.iter().map(|a| a.opened.len()).sum(),

@@ -67,8 +67,22 @@ pub fn evaluate_soon(state: &AppState, enterprise_id: i64) {
         let pending = state.evaluations.clone();
         pending
             .run(enterprise_id, || async {
-                if let Err(e) = evaluate_enterprise(&state.db, &state.rules(), enterprise_id, Utc::now()).await {
-                    tracing::error!(enterprise_id, "trigger evaluation failed: {e}");
+                // Another instance (or the sweep) evaluating the enterprise holds its
+                // lock: wait without a connection and try again, since it may have read
+                // before the write that asked for this evaluation.
+                let mut pause = std::time::Duration::from_millis(50);
+                loop {
+                    match apply::try_evaluate_enterprise(&state.db, &state.rules(), enterprise_id, Utc::now()).await {
+                        Ok(Some(_)) => break,
+                        Ok(None) => {
+                            tokio::time::sleep(pause).await;
+                            pause = (pause * 2).min(std::time::Duration::from_secs(2));
+                        }
+                        Err(e) => {
+                            tracing::error!(enterprise_id, "trigger evaluation failed: {e}");
+                            break;
+                        }
+                    }
                 }
             })
             .await;

@@ -8,7 +8,7 @@
 //! broken one and reports how far sealing is behind.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use sea_orm::{ConnectionTrait, DbErr, TransactionSession, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use sha2::{Digest, Sha256};
 use zhicha_migrations::AUDIT_GENESIS;
 
@@ -179,7 +179,7 @@ pub struct Sealed {
 /// one sealer at a time (the head row's lock on PostgreSQL, the write lock on SQLite).
 /// A record committed late, with an id below ones already sealed, is sealed in the next
 /// step: the chain's order is the sealing order, and the seal names the record's id.
-pub async fn seal<C: ConnectionTrait + TransactionTrait>(db: &C, batch: u64) -> Result<Sealed, DbErr> {
+pub async fn seal(db: &DatabaseConnection, batch: u64) -> Result<Sealed, DbErr> {
     let txn = crate::platform::db::begin_write(db).await?;
     let Some(head) = trail::lock_head(&txn).await? else {
         txn.rollback().await?;
@@ -207,7 +207,7 @@ pub async fn seal<C: ConnectionTrait + TransactionTrait>(db: &C, batch: u64) -> 
 }
 
 /// Seals until nothing waits (tests, `zhicha audit seal`, shutdown); answers how many.
-pub async fn seal_all<C: ConnectionTrait + TransactionTrait>(db: &C) -> Result<usize, DbErr> {
+pub async fn seal_all(db: &DatabaseConnection) -> Result<usize, DbErr> {
     let mut total = 0;
     loop {
         let step = seal(db, 1000).await?;

@@ -16,6 +16,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
             .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", settings.database.data_dir.display()))?;
     }
     let busy = Duration::from_millis(settings.database.busy_timeout_ms);
+    let _ = WRITER_WAIT.set(busy);
     let mut opts = ConnectOptions::new(url.clone());
     opts.max_connections(settings.database.max_connections)
         .min_connections(1)
@@ -99,18 +100,38 @@ pub fn backend_name(db: &DatabaseConnection) -> &'static str {
     }
 }
 
-/// Begins a transaction that will write. On SQLite it takes the write lock at `BEGIN
-/// IMMEDIATE`, so a concurrent writer makes it wait (`busy_timeout`) instead of failing
-/// with `SQLITE_BUSY_SNAPSHOT` when a deferred transaction upgrades from reading to
-/// writing after another commit; PostgreSQL ignores the mode. Call it on a connection,
-/// not inside a transaction.
-pub async fn begin_write<C: sea_orm::TransactionTrait>(db: &C) -> Result<C::Transaction, sea_orm::DbErr> {
+/// Begins a transaction that will write. On SQLite it first waits its turn in the
+/// database's writer queue ([`super::writer`]), then takes the write lock at `BEGIN
+/// IMMEDIATE`, so it never fails with `SQLITE_BUSY_SNAPSHOT` when a deferred transaction
+/// upgrades from reading to writing after another commit; PostgreSQL ignores both. Call
+/// it on a connection, not inside a transaction.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<super::writer::Write, sea_orm::DbErr> {
+    let turn = super::writer::turn(db, *WRITER_WAIT.get().unwrap_or(&Duration::from_secs(5))).await?;
+    let txn = sea_orm::TransactionTrait::begin_with_options(
+        db,
+        sea_orm::TransactionOptions {
+            sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(super::writer::Write::new(txn, turn))
+}
+
+/// [`begin_write`] for code that may be handed a transaction already (then this is a
+/// savepoint in it) or a connection: no queue, since the caller's transaction, if any,
+/// holds the turn.
+pub async fn begin_write_in<C: sea_orm::TransactionTrait>(db: &C) -> Result<C::Transaction, sea_orm::DbErr> {
     db.begin_with_options(sea_orm::TransactionOptions {
         sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
         ..Default::default()
     })
     .await
 }
+
+/// How long a write waits for its turn on SQLite: `database.busy_timeout_ms`, set once
+/// at connection.
+static WRITER_WAIT: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
 
 // Which failures are transient is the error layer's judgement (`crate::db_error`), kept
 // apart so `error` does not depend on `platform`.
@@ -155,6 +176,39 @@ mod tests {
 
         holding.commit().await.unwrap();
         b.execute_unprepared("INSERT INTO t VALUES (2)").await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn sqlite_writers_take_turns_in_arrival_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("q.db").display());
+        // Nine connections and busy timeout zero: without the queue the second writer
+        // would fail at once rather than wait.
+        let mut opts = ConnectOptions::new(url.clone());
+        opts.max_connections(9)
+            .sqlx_logging(false)
+            .map_sqlx_sqlite_opts(|o| o.journal_mode(SqliteJournalMode::Wal).busy_timeout(Duration::ZERO));
+        let db = Database::connect(opts).await.unwrap();
+        db.execute_unprepared("CREATE TABLE t (x INTEGER)").await.unwrap();
+        let order = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let first = begin_write(&db).await.unwrap();
+        let mut waiting = Vec::new();
+        for n in 1..=8 {
+            let (db, order) = (db.clone(), order.clone());
+            waiting.push(tokio::spawn(async move {
+                let w = begin_write(&db).await.unwrap();
+                w.execute_unprepared(&format!("INSERT INTO t VALUES ({n})")).await.unwrap();
+                order.lock().unwrap().push(n);
+                w.commit().await.unwrap();
+            }));
+            // Each is queued before the next arrives.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        first.commit().await.unwrap();
+        for w in waiting {
+            w.await.unwrap();
+        }
+        assert_eq!(*order.lock().unwrap(), (1..=8).collect::<Vec<_>>());
     }
 
     #[tokio::test]

@@ -15,3 +15,4 @@ pub mod storage;
 pub mod sync;
 pub mod telemetry;
 pub mod wechat;
+pub mod writer;

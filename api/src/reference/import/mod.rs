@@ -170,7 +170,7 @@ pub async fn run<C: ConnectionTrait + TransactionTrait>(
         records.iter().filter(|r| r.injury_nature.code.is_some() && r.injury_nature.gb86.is_none()).count(),
     ];
 
-    let txn = crate::platform::db::begin_write(db).await?;
+    let txn = crate::platform::db::begin_write_in(db).await?;
     let versions: serde_json::Map<String, serde_json::Value> =
         catalog.versions().into_iter().map(|(t, v)| (t.to_string(), v.into())).collect();
     let run = imports::start(

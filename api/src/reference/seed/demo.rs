@@ -164,7 +164,7 @@ pub async fn load(
     users::insert_many(&txn, people).await?;
 
     let history = import::run(
-        &txn,
+        &*txn,
         catalog,
         Profile::Generic,
         Some(&dir.join("accidents.mapping.toml")),

@@ -1,7 +1,7 @@
 //! The evidence record: written once its objects are stored, read back within scope.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ConnectionTrait, DbErr, SqlErr, TransactionSession, TransactionTrait};
+use sea_orm::{ConnectionTrait, DbErr, SqlErr};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -153,8 +153,8 @@ pub(super) struct NewRecord<'a> {
 
 /// Inserts the record, its change-feed entry and its audit record, and settles the
 /// intent, all in one transaction.
-pub(super) async fn write<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
+pub(super) async fn write(
+    db: &sea_orm::DatabaseConnection,
     caller: &Caller,
     origin: &Origin,
     new: NewRecord<'_>,
