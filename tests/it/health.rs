@@ -25,6 +25,41 @@ both!(readyz, async |app: &TestApp| {
         rules.iter().all(|r| r["table"].is_string() && r["version"].as_str().is_some_and(|v| !v.is_empty())),
         "{body}"
     );
+    assert_eq!(body["audit"]["stalled"], false, "{body}");
+});
+
+// The running server's sealer chains what writes append, within moments, and /readyz
+// shows the backlog going to zero.
+both!(readyz_reports_the_audit_sealer_catching_up, async |app: &TestApp| {
+    let entry = zhicha_api::platform::audit::Entry {
+        actor_id: None,
+        actor_role: "system".into(),
+        organisation_id: None,
+        action: "test.mark".into(),
+        object_kind: "test".into(),
+        object_id: None,
+        enterprise_id: None,
+        region_code: None,
+        outcome: zhicha_api::platform::audit::Outcome::Ok,
+        request_id: None,
+        ip: None,
+        detail: None,
+    };
+    let mark = zhicha_api::platform::audit::append(&app.db, entry).await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let res = app.client.get(app.url("/readyz")).send().await.unwrap();
+        let (_, _, body) = support::json(res).await;
+        if body["audit"]["waiting"] == 0 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the sealer did not catch up: {body}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    match zhicha_api::platform::audit::verify(&app.db).await.unwrap() {
+        zhicha_api::platform::audit::Verdict::Intact { records, .. } => assert!(records >= 1, "{mark:?}"),
+        v => panic!("{v:?}"),
+    }
 });
 
 both!(request_id, async |app: &TestApp| {

@@ -22,6 +22,18 @@ pub struct Readiness {
     pub database: String,
     /// Versions of the loaded rule tables.
     pub rules: Vec<RuleVersion>,
+    /// How far the audit sealer is behind.
+    pub audit: AuditBacklog,
+}
+
+/// Audit records committed but not yet chained by the sealer.
+#[derive(Serialize, ToSchema)]
+pub struct AuditBacklog {
+    pub waiting: u64,
+    /// Age of the oldest waiting record, in milliseconds (0 when none waits).
+    pub oldest_ms: u64,
+    /// The oldest has waited past `audit.max_lag_seconds`: no sealer is keeping up.
+    pub stalled: bool,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -53,5 +65,16 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
         .into_iter()
         .map(|(t, v)| RuleVersion { table: t.to_string(), version: v.to_string() })
         .collect();
-    Ok(HttpResponse::Ok().json(Readiness { status: "ready".into(), database: backend_name(&state.db).into(), rules }))
+    let lag = crate::platform::audit::lag(&state.db).await?;
+    let audit = AuditBacklog {
+        waiting: lag.waiting,
+        oldest_ms: lag.oldest_ms,
+        stalled: lag.oldest_ms > state.settings.audit.max_lag_seconds.saturating_mul(1000),
+    };
+    Ok(HttpResponse::Ok().json(Readiness {
+        status: "ready".into(),
+        database: backend_name(&state.db).into(),
+        rules,
+        audit,
+    }))
 }
