@@ -2,7 +2,9 @@
 //! (`sync_heads`).
 
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, OnConflict, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
+};
 
 use crate::entities::{sync_heads, sync_log};
 
@@ -11,7 +13,23 @@ pub type SyncEntry = sync_log::Model;
 /// Appends a change of `kind` to `object_id` for the enterprise; returns its sequence
 /// number. The upsert on the enterprise's head row takes its lock until commit, so
 /// one enterprise's changes commit in sequence order.
+/// On PostgreSQL both rows are written by one statement (the head's upsert in a
+/// data-modifying `WITH`); SQLite has no such `WITH`, so it takes two.
 pub async fn append(db: &impl ConnectionTrait, enterprise_id: i64, kind: &str, object_id: i64) -> Result<i64, DbErr> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        let both = Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "WITH head AS (INSERT INTO sync_heads (enterprise_id, seq) VALUES ($1, 1) \
+             ON CONFLICT (enterprise_id) DO UPDATE SET seq = sync_heads.seq + 1 RETURNING seq) \
+             INSERT INTO sync_log (enterprise_id, seq, kind, object_id) SELECT $1, seq, $2, $3 FROM head RETURNING seq",
+            [enterprise_id.into(), kind.into(), object_id.into()],
+        );
+        let row = db
+            .query_one_raw(both)
+            .await?
+            .ok_or_else(|| DbErr::RecordNotFound("sync_log insert returned no row".into()))?;
+        return row.try_get("", "seq");
+    }
     let upsert = Query::insert()
         .into_table(sync_heads::Entity)
         .columns([sync_heads::Column::EnterpriseId, sync_heads::Column::Seq])
