@@ -13,11 +13,29 @@ use std::pin::Pin;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Event {
     /// The enterprise's loop figures changed (rounds, marks, findings, reports): what
-    /// was computed from them is stale.
-    FiguresChanged { enterprise_id: i64 },
+    /// was computed from them is stale. `region` is the enterprise's, when the write
+    /// had it at hand, so that a subscriber need not read it again.
+    FiguresChanged { enterprise_id: i64, region: Option<RegionCode> },
     /// Something the trigger rules read changed (a finding submitted, rejected or
     /// accepted; a report submitted; a task done): evaluate the enterprise again.
     TriggerInputsChanged { enterprise_id: i64 },
+}
+
+/// A six-digit region code (GB/T 2260), carried by value so that events stay `Copy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegionCode([u8; 6]);
+
+impl RegionCode {
+    /// The code, if `s` is six ASCII digits.
+    pub fn parse(s: &str) -> Option<Self> {
+        let bytes: [u8; 6] = s.as_bytes().try_into().ok()?;
+        bytes.iter().all(u8::is_ascii_digit).then_some(Self(bytes))
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Six ASCII digits, checked in `parse`.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
 }
 
 type Subscriber<S> = Box<dyn Fn(&S, Event) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
@@ -63,7 +81,7 @@ mod tests {
         events.subscribe(|s, e| {
             let s = s.clone();
             Box::pin(async move {
-                if let Event::FiguresChanged { enterprise_id } = e {
+                if let Event::FiguresChanged { enterprise_id, .. } = e {
                     s.fetch_add(enterprise_id, Ordering::SeqCst);
                 }
             })
@@ -76,8 +94,16 @@ mod tests {
                 }
             })
         });
-        events.publish(&seen, Event::FiguresChanged { enterprise_id: 3 }).await;
+        events.publish(&seen, Event::FiguresChanged { enterprise_id: 3, region: None }).await;
         events.publish(&seen, Event::TriggerInputsChanged { enterprise_id: 2 }).await;
         assert_eq!(seen.load(Ordering::SeqCst), 203);
+    }
+
+    #[test]
+    fn a_region_code_is_six_digits() {
+        assert_eq!(RegionCode::parse("640104").map(|r| r.as_str().to_string()), Some("640104".to_string()));
+        for bad in ["64010", "6401041", "64010x", "", "６４０１０４"] {
+            assert_eq!(RegionCode::parse(bad), None, "{bad}");
+        }
     }
 }

@@ -293,7 +293,7 @@ pub async fn mark(
     )
     .await?;
     txn.commit().await?;
-    state.publish(Event::FiguresChanged { enterprise_id: i.enterprise_id }).await;
+    state.publish(Event::FiguresChanged { enterprise_id: i.enterprise_id, region: None }).await;
     view(&state.db, bumped).await
 }
 

@@ -245,7 +245,7 @@ pub async fn generate(
     .await?;
     crate::selfcheck::progress::refresh_round(&txn, e.id).await?;
     txn.commit().await?;
-    state.publish(Event::FiguresChanged { enterprise_id: e.id }).await;
+    state.publish(Event::FiguresChanged { enterprise_id: e.id, region: None }).await;
     Ok(Generated { round: round_of(round), shortfall })
 }
 
@@ -393,7 +393,7 @@ pub async fn answer(
     .await?;
     crate::selfcheck::progress::refresh_round(&txn, e.id).await?;
     txn.commit().await?;
-    state.publish(Event::FiguresChanged { enterprise_id: e.id }).await;
+    state.publish(Event::FiguresChanged { enterprise_id: e.id, region: None }).await;
     Ok(n)
 }
 

@@ -54,8 +54,10 @@ pub fn subscribe(events: &mut Events<AppState>) {
     events.subscribe(|state, event| {
         let state = state.clone();
         Box::pin(async move {
-            if let Event::FiguresChanged { enterprise_id } = event {
-                touch_enterprise(&state, enterprise_id).await;
+            match event {
+                Event::FiguresChanged { region: Some(r), .. } => state.dashboard.touch(r.as_str()).await,
+                Event::FiguresChanged { enterprise_id, region: None } => touch_enterprise(&state, enterprise_id).await,
+                _ => {}
             }
         })
     });

@@ -245,7 +245,7 @@ pub async fn act(
         .detail(format!("{} -> {}", f.state, outcome.state.as_str()));
     audit::append(&txn, entry).await?;
     txn.commit().await?;
-    state.publish(Event::FiguresChanged { enterprise_id: f.enterprise_id }).await;
+    state.publish(Event::FiguresChanged { enterprise_id: f.enterprise_id, region: None }).await;
     // A submitted hazard or a failed acceptance can fire trigger rules; an acceptance
     // can resolve one.
     if matches!(outcome.history.action, ActionKind::Submit | ActionKind::Reject | ActionKind::Accept) {
@@ -282,7 +282,7 @@ pub async fn mark_overdue(state: &AppState, f: &Row, now: DateTime<Utc>) -> Resu
     };
     audit::append(&txn, entry).await?;
     txn.commit().await?;
-    state.publish(Event::FiguresChanged { enterprise_id: f.enterprise_id }).await;
+    state.publish(Event::FiguresChanged { enterprise_id: f.enterprise_id, region: None }).await;
     Ok(true)
 }
 

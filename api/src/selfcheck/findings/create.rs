@@ -16,7 +16,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::identity::Caller;
 use crate::identity::service::Origin;
 use crate::platform::audit::{self, Entry};
-use crate::platform::events::Event;
+use crate::platform::events::{Event, RegionCode};
 use crate::platform::sync;
 use crate::selfcheck::progress::{self, Counted};
 use crate::state::AppState;
@@ -173,7 +173,8 @@ pub async fn create_in(
     )
     .await?;
     txn.commit().await?;
-    state.publish(Event::FiguresChanged { enterprise_id: e.id }).await;
+    let region = e.region_code.as_deref().and_then(RegionCode::parse);
+    state.publish(Event::FiguresChanged { enterprise_id: e.id, region }).await;
     // Reported straight to submitted: the trigger rules may fire (a major hazard).
     if row.state != "draft" {
         state.publish(Event::TriggerInputsChanged { enterprise_id: e.id }).await;

@@ -142,7 +142,7 @@ pub async fn submit(state: &AppState, caller: &Caller, id: i64, origin: &Origin)
     txn.commit().await?;
     // A report submitted can resolve REPORT-LATE; receipts change the dashboard.
     state.publish(Event::TriggerInputsChanged { enterprise_id: enterprise.id }).await;
-    state.publish(Event::FiguresChanged { enterprise_id: enterprise.id }).await;
+    state.publish(Event::FiguresChanged { enterprise_id: enterprise.id, region: None }).await;
     let row = own(&state.db, enterprise.id, id).await?;
     view(&state.db, row).await
 }
