@@ -17,7 +17,7 @@
 #
 #   bash bench/load.sh                       SQLite, and PostgreSQL when ZHICHA_TEST_PG_URL is set
 #   DB=pg bash bench/load.sh                 PostgreSQL + Redis only (DB=sqlite|pg|both)
-#   DURATION=3 CONNS=16 bash bench/load.sh   a quick pass
+#   DURATION=3 CONNS=16 PRELOAD=200 bash bench/load.sh   a quick pass
 # PostgreSQL: ZHICHA_TEST_PG_URL, an admin URL (default postgres://postgres@127.0.0.1:5432/postgres):
 # a throw-away database zhicha_load_<random> is made and dropped at exit. Redis: REDIS_URL
 # (default redis://127.0.0.1:6379/0); keys go under a throw-away prefix, deleted at exit.
@@ -41,8 +41,9 @@ redis_url=${REDIS_URL:-redis://127.0.0.1:6379/0}
 # The database is chosen here, not by whatever the caller's shell holds.
 unset DATABASE_URL ZHICHA_DATABASE__URL ZHICHA_CACHE__REDIS_URL
 
-cargo build --release -q -p zhicha-api --bin zhicha
-bin=target/release/zhicha
+# BUILD=0 with BIN=path runs a binary as it is (a copy, while the shared tree is rebuilt).
+[ "${BUILD:-1}" = 0 ] || cargo build --release -q -p zhicha-api --bin zhicha
+bin=${BIN:-target/release/zhicha}
 base="http://127.0.0.1:$port"
 run_id=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
 tmp=$(mktemp -d)
@@ -150,8 +151,8 @@ run() { # sqlite | pg
     redis_prefix="zhicha_load_$run_id:"
     export ZHICHA_DATABASE__URL="$pg_url" ZHICHA_DEMO__WECHAT_STANDIN_FORCE=true \
       ZHICHA_CACHE__REDIS_URL="$redis_url" ZHICHA_CACHE__KEY_PREFIX="$redis_prefix"
-    "$bin" migrate up >/dev/null
-    "$bin" seed demo >/dev/null
+    "$bin" migrate up >"$dir/migrate.log" 2>&1 || { cat "$dir/migrate.log" >&2; exit 1; }
+    "$bin" seed demo >"$dir/seed.log" 2>&1 || { cat "$dir/seed.log" >&2; exit 1; }
   fi
   "$bin" serve --addr "127.0.0.1:$port" >"$dir/serve.log" 2>&1 &
   pid=$!
@@ -182,6 +183,11 @@ run() { # sqlite | pg
   round_id=$(post "$officer" /mp/recommendations | json_field id)
   bureau=$(bureau_token "$sealed" "$ZHICHA_SECURITY__KEY_FILE")
   python3 bench/load/photo.py "$tmp/photo.jpg"
+  printf '%-6s setup: checklist round %s of e07 (%s items, %s bytes a page of 20), 30 officers with a finding each, bureau %s\n' \
+    "$db" "$round_id" \
+    "$(curl -sS "$base/mp/recommendations/$round_id?page=1&per_page=1" -H "authorization: Bearer $officer" | json_field total)" \
+    "$(curl -sS -o /dev/null -w '%{size_download}' "$base/mp/recommendations/$round_id?page=1&per_page=20" -H "authorization: Bearer $officer")" \
+    "$([ -n "$bureau" ] && echo "signed in" || echo "NOT signed in")"
 
   local c
   for c in "${conns[@]}"; do round "$db" "GET /healthz" "$c" /healthz get.lua; done
@@ -214,6 +220,10 @@ run() { # sqlite | pg
   fi
   sleep 10
   printf '%-6s 10 s after the last round: %s\n' "$db" "$(mem)"
+  if [ "$db" = pg ]; then
+    printf '%-6s Redis keys %s* at the end: %s\n' "$db" "$redis_prefix" \
+      "$(redis-cli -u "$redis_url" --scan --pattern "$redis_prefix*" | wc -l)"
+  fi
   stop_server
   if [ "$db" = pg ]; then
     psql -q "$pg_admin" -c "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null
@@ -223,5 +233,6 @@ run() { # sqlite | pg
 }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/ {print $2}') GiB;" \
-  "$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2) -t2, ${duration} s per round, c in ${conns[*]}; databases: ${dbs[*]}; $("$bin" --version)"
+  "$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2) -t2, ${duration} s per round, c in ${conns[*]}; databases: ${dbs[*]}; $("$bin" --version);" \
+  "load average $(cut -d' ' -f1-3 /proc/loadavg) at the start (other work on the machine skews every figure)"
 for db in "${dbs[@]}"; do run "$db"; done
