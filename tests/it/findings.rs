@@ -340,6 +340,17 @@ both!(a_round_and_its_findings, demo(), async |app: &TestApp| {
     )
     .await;
     assert_eq!(s, 409, "no findings into a closed round");
+    // A phone replaying a finding it made in the round before it closed gets that one.
+    let (s, replay) = post(
+        app,
+        "/mp/findings",
+        &officer,
+        json!({
+        "client_id": "finding-0002-e01", "inspection_id": iid, "location": "仓库", "description": "消防通道堆放杂物",
+        "grade": "general", "accident_types": ["08"], "submit": true }),
+    )
+    .await;
+    assert_eq!((s, replay["id"].as_i64()), (200, Some(gid)), "{replay}");
 
     // The sync feed: everything once, at its latest change; a cursor continues.
     let (s, feed) = get(app, "/mp/sync?cursor=0", &officer).await;
