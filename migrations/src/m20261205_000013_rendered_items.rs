@@ -1,7 +1,9 @@
 //! A recommendation round rendered once, when it is made: each recommendation carries
 //! the text of the library item version it points at (code, version, title, area,
-//! grade, what to check, how, and what passes), so a checklist page is one indexed
-//! query over the round's rows instead of a load of every library item's definition.
+//! grade, what to check, how, and what passes) and its explanation as JSON text, so a
+//! checklist page is one indexed query over the round's rows that copies the
+//! explanation through, instead of a load of every library item's definition and a
+//! parse of every explanation.
 //! A round is immutable; only its answers change, and every write of them bumps the
 //! round's `feedback_revision`, which a page's `ETag` is made from.
 
@@ -20,10 +22,12 @@ impl MigrationName for Migration {
 }
 
 /// The rendered columns, in the order they are added (and dropped in reverse).
-const TEXT_COLUMNS: &[&str] = &["check_point", "check_method", "pass_criteria"];
+const TEXT_COLUMNS: &[&str] = &["check_point", "check_method", "pass_criteria", "explanation"];
 
 /// Rows written before this migration take their text from `hazard_items`; a key the
-/// definition lacks reads as empty, as the page did when it rendered from it.
+/// definition lacks reads as empty, as the page did when it rendered from it. The
+/// explanation is `reasons` as text (on PostgreSQL in jsonb's own spacing and key order;
+/// rounds made from now on store serde_json's compact form).
 fn backfill(backend: DbBackend) -> &'static str {
     match backend {
         DbBackend::Postgres => {
@@ -31,15 +35,15 @@ fn backfill(backend: DbBackend) -> &'static str {
              area = COALESCE(h.definition->>'area', ''), grade = h.default_grade, \
              check_point = COALESCE(h.definition->>'check_point', ''), \
              check_method = COALESCE(h.definition->>'check_method', ''), \
-             pass_criteria = COALESCE(h.definition->>'pass_criteria', '') \
+             pass_criteria = COALESCE(h.definition->>'pass_criteria', ''), explanation = r.reasons::text \
              FROM hazard_items AS h WHERE h.id = r.hazard_item_id"
         }
         _ => {
             "UPDATE recommendations SET (item_code, item_version, title, area, grade, check_point, check_method, \
-             pass_criteria) = (SELECT h.code, h.version, h.title, COALESCE(json_extract(h.definition, '$.area'), ''), \
+             pass_criteria, explanation) = (SELECT h.code, h.version, h.title, COALESCE(json_extract(h.definition, '$.area'), ''), \
              h.default_grade, COALESCE(json_extract(h.definition, '$.check_point'), ''), \
              COALESCE(json_extract(h.definition, '$.check_method'), ''), \
-             COALESCE(json_extract(h.definition, '$.pass_criteria'), '') \
+             COALESCE(json_extract(h.definition, '$.pass_criteria'), ''), CAST(recommendations.reasons AS TEXT) \
              FROM hazard_items AS h WHERE h.id = recommendations.hazard_item_id) \
              WHERE EXISTS (SELECT 1 FROM hazard_items AS h WHERE h.id = recommendations.hazard_item_id)"
         }

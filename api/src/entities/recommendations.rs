@@ -29,6 +29,9 @@ pub struct Model {
     pub check_method: String,
     #[sea_orm(column_type = "Text")]
     pub pass_criteria: String,
+    /// `reasons` as JSON text, copied into a page as it is.
+    #[sea_orm(column_type = "Text")]
+    pub explanation: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use zhicha_engine::IndustryCode;
@@ -62,8 +63,9 @@ pub struct Item {
     pub check_method: String,
     pub pass_criteria: String,
     /// Why it is on the list: drivers, industry match, peers, legal basis, a sentence.
+    // Stored as JSON text when the round was made, and copied through as it is.
     #[schema(value_type = Object)]
-    pub explanation: Value,
+    pub explanation: Box<RawValue>,
     /// The enterprise's answer, once given.
     pub feedback: Option<String>,
     pub feedback_reason: Option<String>,
@@ -256,7 +258,7 @@ pub async fn rounds(state: &AppState, caller: &Caller, id: Option<i64>) -> Resul
 
 /// What a page shows changes only with its round's answers: the round and its rendered
 /// items never change. Bump when the page's JSON changes shape.
-const PAGE_FORMAT: &str = "round-page-1";
+const PAGE_FORMAT: &str = "round-page-2";
 
 /// A page, or only its tag when the caller already holds that version.
 pub struct Versioned<T> {
@@ -276,6 +278,14 @@ fn page_tag(round: &rows::Round, area: Option<&str>, (page, per_page): (u64, u64
     );
     let digest = Sha256::digest(key.as_bytes());
     digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+/// A stored explanation as it is; `null` (and a warning) should the text not be JSON.
+fn stored_json(recommendation_id: i64, text: String) -> Box<RawValue> {
+    RawValue::from_string(text).unwrap_or_else(|e| {
+        tracing::warn!(recommendation_id, error = %e, "a stored explanation is not JSON");
+        RawValue::NULL.to_owned()
+    })
 }
 
 /// One page of a round, in priority order, optionally one area only; `held` is asked
@@ -306,7 +316,8 @@ pub async fn page(
     let items = rows::page(&state.db, round.id, area, (page, per_page))
         .await?
         .into_iter()
-        .map(|(r, answer)| Item {
+        .map(|r| Item {
+            explanation: stored_json(r.id, r.explanation),
             recommendation_id: r.id,
             rank: r.rank,
             score: r.score,
@@ -318,9 +329,8 @@ pub async fn page(
             check_point: r.check_point,
             check_method: r.check_method,
             pass_criteria: r.pass_criteria,
-            explanation: r.reasons,
-            feedback: answer.as_ref().map(|a| a.result.clone()),
-            feedback_reason: answer.and_then(|a| a.reason),
+            feedback: r.feedback,
+            feedback_reason: r.feedback_reason,
         })
         .collect();
     let body = RoundPage { round: round_of(round), areas, items, page, per_page, total };

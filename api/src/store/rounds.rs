@@ -4,8 +4,8 @@
 use chrono::{DateTime, FixedOffset};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, JoinType, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, RelationTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, JoinType,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
 };
 
 use crate::domain::Caller;
@@ -99,6 +99,26 @@ pub struct NewRecommendation {
     pub pass_criteria: String,
 }
 
+/// An item of a page: the round's rendered columns and its answer, nothing else (the
+/// `reasons` JSON is left in the database; `explanation` holds it as text).
+#[derive(Debug, FromQueryResult)]
+pub struct PageRow {
+    pub id: i64,
+    pub rank: i32,
+    pub score: f64,
+    pub item_code: String,
+    pub item_version: i32,
+    pub title: String,
+    pub area: String,
+    pub grade: String,
+    pub check_point: String,
+    pub check_method: String,
+    pub pass_criteria: String,
+    pub explanation: String,
+    pub feedback: Option<String>,
+    pub feedback_reason: Option<String>,
+}
+
 pub async fn add_recommendations(
     db: &impl ConnectionTrait,
     round_id: i64,
@@ -108,6 +128,7 @@ pub async fn add_recommendations(
     let rows: Vec<_> = recs
         .into_iter()
         .map(|r| recommendations::ActiveModel {
+            explanation: Set(r.reasons.to_string()),
             round_id: Set(round_id),
             enterprise_id: Set(enterprise_id),
             hazard_item_id: Set(r.hazard_item_id),
@@ -147,16 +168,22 @@ pub async fn page(
     round_id: i64,
     area: Option<&str>,
     (page, per_page): (u64, u64),
-) -> Result<Vec<(Recommendation, Option<Feedback>)>, DbErr> {
-    let mut q = recommendations::Entity::find().filter(recommendations::Column::RoundId.eq(round_id));
+) -> Result<Vec<PageRow>, DbErr> {
+    use recommendations::Column as C;
+    let mut q = recommendations::Entity::find().filter(C::RoundId.eq(round_id));
     if let Some(area) = area {
-        q = q.filter(recommendations::Column::Area.eq(area));
+        q = q.filter(C::Area.eq(area));
     }
-    q.select_also(feedback::Entity)
+    q.select_only()
+        .columns([C::Id, C::Rank, C::Score, C::ItemCode, C::ItemVersion, C::Title, C::Area, C::Grade])
+        .columns([C::CheckPoint, C::CheckMethod, C::PassCriteria, C::Explanation])
+        .column_as(feedback::Column::Result, "feedback")
+        .column_as(feedback::Column::Reason, "feedback_reason")
         .join(JoinType::LeftJoin, feedback::Relation::Recommendations.def().rev())
-        .order_by_asc(recommendations::Column::Rank)
+        .order_by_asc(C::Rank)
         .offset((page - 1) * per_page)
         .limit(per_page)
+        .into_model::<PageRow>()
         .all(db)
         .await
 }
