@@ -61,6 +61,8 @@ impl Application {
         let store = crate::platform::storage::open(&settings.storage)?;
         store.ping().await.map_err(|e| anyhow::anyhow!("object storage ({}) does not answer: {e}", store.backend()))?;
         let dashboard = Arc::new(crate::platform::cache::DashboardCache::new(&settings.cache).await?);
+        // A replica out of reach does not stop start-up: the primary serves its reads.
+        let read = crate::platform::replica::ReadDb::connect(&settings, db.clone()).await;
         let listener = TcpListener::bind(&settings.server.addr)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.server.addr))?;
         let addr = listener.local_addr()?;
@@ -83,6 +85,7 @@ impl Application {
         crate::governance::subscribe(&mut events);
         let state = AppState {
             db,
+            read,
             catalog,
             hazards: loaded.hazards,
             profiles: loaded.profiles,

@@ -17,7 +17,11 @@ use crate::platform::wechat::Wechat;
 
 #[derive(Clone)]
 pub struct AppState {
+    /// The primary: every write, and every read that must see one.
     pub db: DatabaseConnection,
+    /// The dashboard's and analysis' read-only queries: a replica within its lag bound,
+    /// else the primary.
+    pub read: crate::platform::replica::ReadDb,
     pub catalog: Arc<Catalog>,
     pub hazards: Arc<HazardLibrary>,
     pub profiles: Arc<IndustryProfiles>,

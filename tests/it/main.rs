@@ -40,6 +40,7 @@ mod pii;
 mod policy;
 mod recommend;
 mod reminders;
+mod replica;
 mod reports;
 mod risk;
 mod round_page;

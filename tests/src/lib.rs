@@ -64,7 +64,23 @@ pub struct Opts {
     pub font_path: Option<PathBuf>,
     /// `server.body_idle_seconds` instead of the default.
     pub body_idle_seconds: Option<u64>,
+    /// `database.replica_url` (PostgreSQL only): the test database itself, or a port
+    /// nobody listens on.
+    pub replica: Option<TestReplica>,
 }
+
+/// What `database.replica_url` points at in a test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestReplica {
+    /// The test database itself, under `application_name` [`REPLICA_APP_NAME`] so its
+    /// sessions can be told apart: a primary is its own replica with no lag.
+    ItsOwnDatabase,
+    /// A closed port on loopback: the replica is unreachable from start-up on.
+    ClosedPort,
+}
+
+/// The `application_name` of the replica's connections in tests.
+pub const REPLICA_APP_NAME: &str = "zhicha_test_replica";
 
 /// The environment variable naming an S3-compatible server
 /// (`http://ACCESS_KEY:SECRET_KEY@127.0.0.1:PORT`).
@@ -346,6 +362,22 @@ impl TestApp {
         let keys =
             tempfile::Builder::new().prefix("zhicha-keys-").tempdir().expect("cannot create a temporary directory");
         let mut settings = Self::settings(&test_db.url, &opts, &keys.path().join("keys.toml"));
+        match opts.replica {
+            Some(TestReplica::ItsOwnDatabase) => {
+                let sep = if test_db.url.contains('?') { '&' } else { '?' };
+                let url = format!("{}{sep}application_name={REPLICA_APP_NAME}", test_db.url);
+                settings.database.replica_url = zhicha_api::config::Secret::new(url);
+            }
+            Some(TestReplica::ClosedPort) => {
+                let port = std::net::TcpListener::bind("127.0.0.1:0")
+                    .and_then(|l| l.local_addr())
+                    .expect("a free port")
+                    .port();
+                let url = format!("postgres://zhicha@127.0.0.1:{port}/zhicha");
+                settings.database.replica_url = zhicha_api::config::Secret::new(url);
+            }
+            None => {}
+        }
         if let Some(url) = s3 {
             let bucket = format!("zhicha-test-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
             let s3 = s3_settings(&url, &bucket);

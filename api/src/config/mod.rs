@@ -171,6 +171,12 @@ pub struct DatabaseSettings {
     pub migrate_on_start: bool,
     /// PostgreSQL: the service's own role, granted access after each migration.
     pub app_role: String,
+    /// PostgreSQL: a streaming replica (hot standby) that serves the dashboard's and
+    /// analysis' read-only queries; empty: none, everything reads the primary.
+    pub replica_url: Secret<String>,
+    /// Reads go to the replica only while its replay lag is at most this many
+    /// milliseconds; otherwise, and while it does not answer, to the primary.
+    pub replica_max_lag_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -286,6 +292,7 @@ impl Settings {
         if self.database.max_connections == 0 {
             errors.push("database.max_connections: must be at least 1".to_string());
         }
+        errors.extend(self.replica_problems());
         let a = &self.auth;
         if !(1..=120).contains(&a.access_ttl_minutes) {
             errors.push("auth.access_ttl_minutes: must be 1-120 (access tokens live at most 2 h)".to_string());
@@ -362,6 +369,25 @@ impl Settings {
                 .to_string());
         }
         Ok(d.wechat_standin)
+    }
+
+    /// A replica is a PostgreSQL hot standby of a PostgreSQL primary.
+    fn replica_problems(&self) -> Vec<String> {
+        let mut errors = Vec::new();
+        let replica = self.database.replica_url.expose();
+        if !replica.is_empty() {
+            if !(replica.starts_with("postgres://") || replica.starts_with("postgresql://")) {
+                errors.push(format!("database.replica_url: {} is not a postgres:// URL", redact_url(replica)));
+            } else if self.backend() != Ok(Backend::Postgres) {
+                errors.push(
+                    "database.replica_url: a replica needs a PostgreSQL primary (database.url is SQLite)".to_string(),
+                );
+            }
+        }
+        if !(1..=3_600_000).contains(&self.database.replica_max_lag_ms) {
+            errors.push("database.replica_max_lag_ms: must be 1-3600000 (an hour)".to_string());
+        }
+        errors
     }
 
     pub fn backend(&self) -> Result<Backend, String> {
@@ -499,6 +525,25 @@ mod tests {
         };
         assert_eq!(on_pg("demo.wechat_standin_force", true), Some(Ok(true)));
         assert_eq!(on_pg("demo.wechat_standin", false), Some(Ok(false)));
+    }
+
+    #[test]
+    fn a_replica_needs_a_postgres_primary_and_its_url_stays_secret() {
+        let replica = "postgres://zhicha:hunter2@standby/zhicha";
+        let e = with(&[("database.replica_url", replica)]).err().map(|e| e.0).unwrap_or_default();
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].starts_with("database.replica_url:") && e[0].contains("PostgreSQL primary"), "{e:?}");
+        let e = with(&[("database.url", "postgres://zhicha@db/zhicha"), ("database.replica_url", "mysql://u:pw@h/db")])
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default();
+        assert!(e.len() == 1 && e[0].starts_with("database.replica_url:") && !e[0].contains("pw"), "{e:?}");
+        let e = with(&[("database.replica_max_lag_ms", "0")]).err().map(|e| e.0).unwrap_or_default();
+        assert!(e.len() == 1 && e[0].starts_with("database.replica_max_lag_ms:"), "{e:?}");
+        let s = with(&[("database.url", "postgres://zhicha@db/zhicha"), ("database.replica_url", replica)])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.database.replica_max_lag_ms, 5000, "the default bound");
+        assert!(!format!("{s:?}").contains("hunter2"));
     }
 
     #[test]

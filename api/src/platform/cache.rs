@@ -5,6 +5,10 @@
 //! under, so a stale answer is never found again. With `cache.redis_url` the
 //! generations and answers live in Redis and every instance shares them; otherwise in
 //! this process, where other instances' writes are caught by a short lifetime.
+//!
+//! An answer computed from a read replica may lack writes the replica had not replayed
+//! yet although their generation is already bumped, so it is kept no longer than the
+//! replica's lag bound ([`DashboardCache::cached_within`]).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -26,6 +30,7 @@ const LOCAL_MAX: usize = 2_000;
 pub struct DashboardCache {
     redis: Option<(Redis, String)>,
     generations: Mutex<HashMap<String, u64>>,
+    /// Each answer with the instant it expires.
     answers: Mutex<HashMap<String, (Instant, Value)>>,
 }
 
@@ -92,14 +97,17 @@ impl DashboardCache {
             return text.and_then(|t| serde_json::from_str(&t).ok());
         }
         let answers = self.answers.lock().ok()?;
-        answers.get(&key).filter(|(at, _)| at.elapsed() < TTL).map(|(_, v)| v.clone())
+        answers.get(&key).filter(|(until, _)| *until > Instant::now()).map(|(_, v)| v.clone())
     }
 
-    pub async fn put(&self, scope: &str, request: &str, value: &Value) {
+    /// Stores an answer for `lifetime` (at most [`TTL`]).
+    pub async fn put(&self, scope: &str, request: &str, value: &Value, lifetime: Duration) {
         let Some(key) = self.key(scope, request).await else { return };
+        let lifetime = lifetime.min(TTL);
         if let Some((conn, prefix)) = &self.redis {
             let (key, text) = (format!("{prefix}a:{key}"), value.to_string());
-            let r = conn.run(async |mut c| c.set_ex::<_, _, ()>(key, text, TTL.as_secs()).await).await;
+            let ms = u64::try_from(lifetime.as_millis()).unwrap_or(1).max(1);
+            let r = conn.run(async |mut c| c.pset_ex::<_, _, ()>(key, text, ms).await).await;
             if let Err(e) = r {
                 tracing::warn!("dashboard cache: cannot store an answer: {e}");
             }
@@ -107,12 +115,13 @@ impl DashboardCache {
         }
         if let Ok(mut answers) = self.answers.lock() {
             if answers.len() >= LOCAL_MAX {
-                answers.retain(|_, (at, _)| at.elapsed() < TTL);
+                let now = Instant::now();
+                answers.retain(|_, (until, _)| *until > now);
                 if answers.len() >= LOCAL_MAX {
                     answers.clear();
                 }
             }
-            answers.insert(key, (Instant::now(), value.clone()));
+            answers.insert(key, (Instant::now() + lifetime, value.clone()));
         }
     }
 
@@ -129,13 +138,31 @@ impl DashboardCache {
         T: Serialize + DeserializeOwned,
         ApiError: From<E>,
     {
+        self.cached_within(scope, request, None, compute).await
+    }
+
+    /// [`Self::cached`] for an answer that may be up to `staleness` old when computed
+    /// (read from a replica): it is kept no longer than that. `None`: read from the
+    /// primary, kept up to [`TTL`].
+    pub async fn cached_within<T, E>(
+        &self,
+        scope: &str,
+        request: &str,
+        staleness: Option<Duration>,
+        compute: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, ApiError>
+    where
+        T: Serialize + DeserializeOwned,
+        ApiError: From<E>,
+    {
         if let Some(v) = self.get(scope, request).await
             && let Ok(t) = serde_json::from_value(v)
         {
             return Ok(t);
         }
         let t = compute.await?;
-        self.put(scope, request, &serde_json::to_value(&t).map_err(ApiError::internal)?).await;
+        let value = serde_json::to_value(&t).map_err(ApiError::internal)?;
+        self.put(scope, request, &value, staleness.unwrap_or(TTL)).await;
         Ok(t)
     }
 }

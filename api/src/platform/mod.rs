@@ -1,5 +1,6 @@
-//! What the contexts stand on: the database, the audit trail, sealed personal data,
-//! the phones' sync feed, object storage, WeChat, logging and the PDF layout.
+//! What the contexts stand on: the database and its read replica, the audit trail,
+//! sealed personal data, the phones' sync feed, object storage, WeChat, logging and the
+//! PDF layout.
 
 pub mod audit;
 pub mod cache;
@@ -10,6 +11,7 @@ pub mod jobs;
 pub mod pdf;
 pub mod pii;
 pub mod redis;
+pub mod replica;
 pub mod sealer;
 pub mod storage;
 pub mod sync;

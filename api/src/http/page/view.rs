@@ -405,16 +405,22 @@ async fn analysis_part(
     year: i32,
 ) -> Result<AnalysisPart, ApiError> {
     let key = format!("page-analysis:{year}");
-    state.dashboard.cached(prefix, &key, analysis_part_of(state, caller, region, year)).await
+    // Kept no longer than the staleness of the database it was read from.
+    let read = state.read.pick();
+    state
+        .dashboard
+        .cached_within(prefix, &key, read.staleness, analysis_part_of(state, &read, caller, region, year))
+        .await
 }
 
 async fn analysis_part_of(
     state: &AppState,
+    read: &crate::platform::replica::Read<'_>,
     caller: &Caller,
     region: Option<&str>,
     year: i32,
 ) -> Result<AnalysisPart, ApiError> {
-    let report = crate::oversight::analysis::report(state, caller, region, Some(year), None).await?;
+    let report = crate::oversight::analysis::report_from(state, read, caller, region, Some(year), None).await?;
     let labels = Labels::from_catalog(&state.catalog);
     let err = |e: charts::ChartError| ApiError::internal(anyhow::anyhow!(e));
     // The same figures as the report PDF's, drawn by the same code.

@@ -80,7 +80,9 @@ fn placeholder(backend: DbBackend, n: usize) -> String {
 
 /// `prefix` is the caller's region prefix (digits), checked by the caller.
 pub async fn list(state: &AppState, prefix: &str, q: &ListQuery) -> Result<EnterprisePage, ApiError> {
-    let db = &state.db;
+    // Read-only: the replica may serve it while within its lag bound.
+    let read = state.read.pick();
+    let db = read.db;
     let backend = db.get_database_backend();
     let (page, per_page) = crate::store::paging::paging(q.page, q.per_page)?;
     let mut clauses = vec![format!("e.region_code LIKE '{prefix}%'")];

@@ -1,7 +1,8 @@
 //! The bureaus' dashboard (`/gov/dashboard/…`): a city's or a province's progress
 //! against the programme targets, always within the caller's region (in SQL), from
 //! the per-enterprise roll-up `enterprise_progress`, cached per region and invalidated
-//! by the writes that change it.
+//! by the writes that change it. Its reads may be served by a replica
+//! (`platform::replica`); the cache's invalidation reads the primary.
 
 mod enterprises;
 mod feedback;
@@ -39,14 +40,19 @@ pub fn region_of(caller: &Caller, region: Option<&str>) -> Result<(String, Strin
     }
 }
 
-/// The summary, from the cache when nothing changed since it was computed.
+/// The summary, from the cache when nothing changed since it was computed, else read
+/// from the replica when it is within its lag bound.
 pub async fn cached_summary(state: &AppState, region: &str, prefix: &str) -> Result<Summary, ApiError> {
-    state.dashboard.cached(prefix, "summary", summary(&state.db, region, prefix)).await
+    let read = state.read.pick();
+    state.dashboard.cached_within(prefix, "summary", read.staleness, summary(read.db, region, prefix)).await
 }
 
-/// The recommended-item feedback, from the cache when nothing changed since.
+/// The recommended-item feedback, from the cache when nothing changed since, else read
+/// from the replica when it is within its lag bound.
 pub async fn cached_feedback(state: &AppState, region: &str, prefix: &str) -> Result<Feedback, ApiError> {
-    state.dashboard.cached(prefix, "feedback", feedback(&state.db, &state.hazards, region, prefix)).await
+    let read = state.read.pick();
+    let compute = feedback(read.db, &state.hazards, region, prefix);
+    state.dashboard.cached_within(prefix, "feedback", read.staleness, compute).await
 }
 
 /// Subscribes the dashboard cache to the writes that change its figures.
