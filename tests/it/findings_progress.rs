@@ -166,7 +166,11 @@ both!(
         let (s, again) = post(app, "/mp/findings", &officer, report("progress-c-0001", "general", true)).await;
         assert_eq!((s, again["id"].as_i64()), (200, Some(c)), "{again}");
         assert_eq!(again["state"], "cancelled");
-        kept(app, ent, "a replay").await;
+        let last = kept(app, ent, "a replay").await;
+        // The repair (`zhicha progress refresh`) recounts every enterprise to the same.
+        assert!(zhicha_api::selfcheck::progress::refresh_all(&app.db).await.unwrap() >= 1);
+        let row = sums::of(&app.db, ent).await.unwrap().unwrap();
+        assert_eq!(FindingSums::of_row(&row), last);
         let _ = officer_id;
     }
 );

@@ -85,6 +85,11 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Work with the dashboard's per-enterprise sums (`enterprise_progress`).
+    Progress {
+        #[command(subcommand)]
+        what: ProgressWhat,
+    },
     /// Risk model: backtest on an accident file.
     Engine {
         #[command(subcommand)]
@@ -140,6 +145,13 @@ enum AuditWhat {
 }
 
 #[derive(Subcommand)]
+enum ProgressWhat {
+    /// Recount every enterprise's row from its records. The writes keep the rows by
+    /// deltas; this repairs them after records were changed outside the application.
+    Refresh,
+}
+
+#[derive(Subcommand)]
 enum RulesWhat {
     /// Validate every rule file; each problem is printed as file:line: reason.
     Check,
@@ -191,6 +203,7 @@ pub fn main() -> ExitCode {
                 import_hazards(&settings, &mapping, &file).await
             }
             Command::Audit { what: AuditWhat::Verify } => audit_verify(&settings).await,
+            Command::Progress { what: ProgressWhat::Refresh } => progress_refresh(&settings).await,
             Command::Engine { what } => engine::run(&settings, what).await,
             Command::Analysis { year, region, share, out } => {
                 analysis_report(&settings, year, region.as_deref(), share, out.as_deref()).await
@@ -391,6 +404,13 @@ async fn audit_verify(settings: &Settings) -> anyhow::Result<()> {
             anyhow::bail!("audit trail broken at {which}: {reason}")
         }
     }
+}
+
+async fn progress_refresh(settings: &Settings) -> anyhow::Result<()> {
+    let db = db::connect(settings).await?;
+    let n = crate::selfcheck::progress::refresh_all(&db).await?;
+    println!("enterprise_progress recounted for {n} enterprises");
+    Ok(())
 }
 
 async fn import_hazards(settings: &Settings, mapping: &Path, file: &Path) -> anyhow::Result<()> {

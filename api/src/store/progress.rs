@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, FixedOffset};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QuerySelect};
 
 use crate::entities::enterprise_progress as progress;
 
@@ -137,6 +137,17 @@ pub async fn set_round(
         )
         .to_owned();
     db.execute(&upsert).await?;
+    Ok(())
+}
+
+/// Locks the enterprise's row until the end of the transaction (PostgreSQL; a SQLite
+/// write transaction holds the database already), so that a recount is not overtaken by
+/// a delta: a write that has added its delta is waited for, a later one adds to the
+/// recount.
+pub async fn lock(db: &impl ConnectionTrait, enterprise_id: i64) -> Result<(), DbErr> {
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        progress::Entity::find_by_id(enterprise_id).lock_exclusive().one(db).await?;
+    }
     Ok(())
 }
 

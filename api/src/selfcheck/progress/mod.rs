@@ -8,7 +8,7 @@
 mod delta;
 
 use chrono::{DateTime, FixedOffset, Utc};
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 
 pub use self::delta::{Counted, change, close_bucket, sums_of};
 use crate::store::progress::{self as sums, EnterpriseProgress, FindingSums};
@@ -87,11 +87,16 @@ pub async fn refresh(db: &impl ConnectionTrait, enterprise_id: i64) -> Result<()
     .await
 }
 
-/// Refreshes every enterprise (after an import, or to repair); returns how many.
-pub async fn refresh_all(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+/// Refreshes every enterprise (after an import, or to repair: `zhicha progress
+/// refresh`), each in a write transaction of its own that first locks its row, so the
+/// writes running meanwhile are neither lost nor counted twice; returns how many.
+pub async fn refresh_all(db: &DatabaseConnection) -> Result<u64, DbErr> {
     let ids = enterprises::all_ids(db).await?;
     for id in &ids {
-        refresh(db, *id).await?;
+        let txn = crate::platform::db::begin_write(db).await?;
+        sums::lock(&txn, *id).await?;
+        refresh(&txn, *id).await?;
+        txn.commit().await?;
     }
     Ok(ids.len() as u64)
 }
