@@ -6,7 +6,8 @@
 #   - a checklist page: GET /mp/recommendations/{id}?page=1&per_page=20 of a fresh round;
 #   - the findings list: GET /mp/findings?page=1&per_page=20;
 #   - POST /mp/findings spread over the 30 demo enterprises (their officers in turn);
-#   - POST /mp/findings into one enterprise (e07) first filled to PRELOAD findings;
+#   - POST /mp/findings into one enterprise first filled to PRELOAD findings (a fresh
+#     enterprise for each concurrency, e08 then e09 …, so each round starts at PRELOAD);
 #   - POST /mp/evidence, a 320x240 JPEG of a few KB (made by bench/load/photo.py);
 #   - GET /gov/dashboard/summary as the city HRSS bureau (password + TOTP).
 # One line per round: req/s, p50 and p99, non-2xx answers (by status for the writes),
@@ -115,19 +116,19 @@ round() {
 }
 
 # Fills the officer's enterprise up to PRELOAD findings (submitted), four at a time.
-fill() { # DB TOKEN
+fill() { # DB ENTERPRISE TOKEN
   local have need start
-  have=$(findings_total "$2")
+  have=$(findings_total "$3")
   need=$((preload - have))
   start=$(date +%s.%N)
   rm -f "$tmp/fill.txt"
   if [ "$need" -gt 0 ]; then
     seq 1 "$need" | xargs -P 4 -I{} curl -s -o /dev/null -w '%{http_code}\n' --max-time 30 -XPOST "$base/mp/findings" \
-      -H "authorization: Bearer $2" -H "idempotency-key: fill-$run_id-{}" -H 'content-type: application/json' \
-      -d "$(finding_body "fill-$run_id-NUMBER" | sed 's/NUMBER/{}/')" | sort | uniq -c | awk '{printf " %s=%s", $2, $1}' >"$tmp/fill.txt"
+      -H "authorization: Bearer $3" -H "idempotency-key: fill-$run_id-$2-{}" -H 'content-type: application/json' \
+      -d "$(finding_body "fill-$run_id-$2-NUMBER" | sed 's/NUMBER/{}/')" | sort | uniq -c | awk '{printf " %s=%s", $2, $1}' >"$tmp/fill.txt"
   fi
-  printf '%-6s filled enterprise e07 from %d to %d findings in %.0f s (4 at a time, statuses:%s)\n' "$1" "$have" \
-    "$(findings_total "$2")" "$(echo "$(date +%s.%N) - $start" | bc)" "$(cat "$tmp/fill.txt" 2>/dev/null)"
+  printf '%-6s filled enterprise %s from %d to %d findings in %.0f s (4 at a time, statuses:%s)\n' "$1" "$2" "$have" \
+    "$(findings_total "$3")" "$(echo "$(date +%s.%N) - $start" | bc)" "$(cat "$tmp/fill.txt" 2>/dev/null)"
 }
 
 # The city HRSS bureau's access token: password and a TOTP code from its sealed secret,
@@ -179,7 +180,6 @@ run() { # sqlite | pg
     echo "$token $finding" >>"$tmp/officers.txt"
   done
   officer=$(login demo-officer-e07)
-  echo "$officer" >"$tmp/one.txt"
   round_id=$(post "$officer" /mp/recommendations | json_field id)
   bureau=$(bureau_token "$sealed" "$ZHICHA_SECURITY__KEY_FILE")
   python3 bench/load/photo.py "$tmp/photo.jpg"
@@ -201,10 +201,14 @@ run() { # sqlite | pg
   for c in "${conns[@]}"; do
     round "$db" "POST /mp/findings, 30 enterprises" "$c" /mp/findings findings.lua -- "$tmp/officers.txt" "$run_id-s$c"
   done
-  fill "$db" "$officer"
+  local k=08 one
   for c in "${conns[@]}"; do
-    round "$db" "POST /mp/findings, one enterprise ($(findings_total "$officer"))" "$c" /mp/findings findings.lua \
+    one=$(login "demo-officer-e$k")
+    echo "$one" >"$tmp/one.txt"
+    fill "$db" "e$k" "$one"
+    round "$db" "POST /mp/findings, e$k holding $(findings_total "$one")" "$c" /mp/findings findings.lua \
       -- "$tmp/one.txt" "$run_id-o$c"
+    k=$(printf '%02d' $((10#$k + 1)))
   done
   for c in "${conns[@]}"; do
     round "$db" "POST /mp/evidence ($(stat -c %s "$tmp/photo.jpg") B JPEG)" "$c" /mp/evidence photo.lua \
