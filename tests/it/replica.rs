@@ -10,6 +10,7 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::{Value, json};
 use zhicha_tests::{Backend, Opts, REPLICA_APP_NAME, TestApp, TestReplica};
 
+use crate::fault_proxy::FaultProxy;
 use crate::findings::{get, mp_token, post};
 use crate::wechat::staff_token;
 
@@ -102,5 +103,52 @@ async fn dashboard_is_served_by_the_primary_when_the_replica_is_unreachable_at_s
     let (s, report) = get(&app, "/gov/analysis/report", &city).await;
     assert_eq!(s, 200, "{report}");
     assert!(!app.state.read.on_replica());
+    app.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_falls_back_to_the_primary_when_the_replica_goes_away_and_returns_to_it() {
+    let Some(admin) = zhicha_tests::pg_admin_url() else {
+        println!("skipped: postgres (set {})", zhicha_tests::PG_URL_VAR);
+        return;
+    };
+    let (proxy, _) = FaultProxy::for_url(&admin).await;
+    let replica = TestReplica::ItsOwnDatabaseThrough(proxy.addr.port());
+    let Some(app) = TestApp::spawn(Backend::Postgres, opts(replica)).await else { return };
+    assert!(app.state.read.on_replica(), "the replica answers through the proxy");
+    app.ensure_demo().await;
+    let city = staff_token(&app, "hrss.city").await;
+    // A fresh measurement, so the next request trusts the replica without measuring.
+    let _ = app.state.read.pick();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(app.state.read.on_replica());
+    let (s, list) = get(&app, "/gov/dashboard/enterprises?per_page=5", &city).await;
+    assert_eq!((s, &list["total"]), (200, &json!(30)), "{list}");
+
+    // The replica goes away between measurements: the read it fails is answered by the
+    // primary, within the replica pool's one-second wait, and the replica is dropped.
+    proxy.stop();
+    let asked = Instant::now();
+    let (s, list) = get(&app, "/gov/dashboard/enterprises?per_page=5", &city).await;
+    assert_eq!((s, &list["total"]), (200, &json!(30)), "{list}");
+    assert!(asked.elapsed() < Duration::from_secs(4), "took {:?}", asked.elapsed());
+    assert!(!app.state.read.on_replica(), "a failed read takes the replica out of use");
+    let (s, summary) = get(&app, "/gov/dashboard/summary", &city).await;
+    assert_eq!(s, 200, "{summary}");
+    assert_eq!(summary, on_primary(&app).await);
+
+    // Back: the next measurement puts it in use again.
+    proxy.resume().await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let _ = app.state.read.pick();
+    let mut back = false;
+    for _ in 0..30 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        back = app.state.read.on_replica();
+        if back {
+            break;
+        }
+    }
+    assert!(back, "the replica is used again once it answers within the bound");
     app.cleanup().await;
 }

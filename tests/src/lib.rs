@@ -77,6 +77,9 @@ pub enum TestReplica {
     ItsOwnDatabase,
     /// A closed port on loopback: the replica is unreachable from start-up on.
     ClosedPort,
+    /// The test database itself through this loopback port (a proxy a test can cut),
+    /// under `application_name` [`REPLICA_APP_NAME`].
+    ItsOwnDatabaseThrough(u16),
 }
 
 /// The `application_name` of the replica's connections in tests.
@@ -367,6 +370,13 @@ impl TestApp {
                 let sep = if test_db.url.contains('?') { '&' } else { '?' };
                 let url = format!("{}{sep}application_name={REPLICA_APP_NAME}", test_db.url);
                 settings.database.replica_url = zhicha_api::config::Secret::new(url);
+            }
+            Some(TestReplica::ItsOwnDatabaseThrough(port)) => {
+                let mut url = reqwest::Url::parse(&test_db.url).expect("the test database URL");
+                url.set_host(Some("127.0.0.1")).expect("a host");
+                url.set_port(Some(port)).expect("a port");
+                url.query_pairs_mut().append_pair("application_name", REPLICA_APP_NAME);
+                settings.database.replica_url = zhicha_api::config::Secret::new(url.to_string());
             }
             Some(TestReplica::ClosedPort) => {
                 let port = std::net::TcpListener::bind("127.0.0.1:0")

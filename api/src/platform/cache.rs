@@ -138,18 +138,17 @@ impl DashboardCache {
         T: Serialize + DeserializeOwned,
         ApiError: From<E>,
     {
-        self.cached_within(scope, request, None, compute).await
+        self.cached_within(scope, request, async { compute.await.map(|t| (t, None)) }).await
     }
 
-    /// [`Self::cached`] for an answer that may be up to `staleness` old when computed
-    /// (read from a replica): it is kept no longer than that. `None`: read from the
-    /// primary, kept up to [`TTL`].
+    /// [`Self::cached`] for an answer computed with how stale it may be (read from a
+    /// replica, [`crate::platform::replica::ReadDb::run`]): kept no longer than that.
+    /// `None`: read from the primary, kept up to [`TTL`].
     pub async fn cached_within<T, E>(
         &self,
         scope: &str,
         request: &str,
-        staleness: Option<Duration>,
-        compute: impl Future<Output = Result<T, E>>,
+        compute: impl Future<Output = Result<(T, Option<Duration>), E>>,
     ) -> Result<T, ApiError>
     where
         T: Serialize + DeserializeOwned,
@@ -160,7 +159,7 @@ impl DashboardCache {
         {
             return Ok(t);
         }
-        let t = compute.await?;
+        let (t, staleness) = compute.await?;
         let value = serde_json::to_value(&t).map_err(ApiError::internal)?;
         self.put(scope, request, &value, staleness.unwrap_or(TTL)).await;
         Ok(t)

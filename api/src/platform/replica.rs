@@ -5,8 +5,11 @@
 //! The lag is measured on the replica at most once a second, by whichever request finds
 //! the last measurement a second old (in a task of its own, so no request waits for it);
 //! every other request reads the cached verdict from two atomics. A replica that does
-//! not answer, or falls behind, sends reads back to the primary until it catches up.
-//! Writes, and reads that must see the caller's own write, always use `AppState::db`.
+//! not answer, or falls behind, sends reads back to the primary until it catches up; a
+//! query the replica fails for a transient reason (it went away between measurements,
+//! or cancelled the query in a conflict with recovery) is run again on the primary
+//! ([`ReadDb::run`]). Writes, and reads that must see the caller's own write, always use
+//! `AppState::db`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -15,6 +18,7 @@ use std::time::{Duration, Instant};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
 
 use crate::config::Settings;
+use crate::error::{ApiError, ErrorCode};
 
 /// How often the replica's lag is measured at most.
 const CHECK_EVERY: Duration = Duration::from_secs(1);
@@ -24,6 +28,8 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(1);
 /// A favourable verdict older than this is not trusted: after a quiet spell the first
 /// read goes to the primary while a fresh measurement is taken.
 const TRUST_FOR: Duration = Duration::from_secs(3);
+/// How long a read waits for a connection of the replica's pool at most.
+const REPLICA_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Replay lag in milliseconds. A server not in recovery is a primary and current by
 /// definition (`pg_last_wal_receive_lsn()` is NULL there). On a standby that has replayed
@@ -73,9 +79,12 @@ impl ReadDb {
         }
         let d = &settings.database;
         let mut opts = ConnectOptions::new(url.clone());
+        // A replica that went away costs a read at most a second before the primary
+        // answers it ([`Self::run`]); sqlx would retry a refused connection until then.
+        let acquire = Duration::from_millis(d.acquire_timeout_ms).min(REPLICA_ACQUIRE_TIMEOUT);
         opts.max_connections(d.max_connections)
             .min_connections(0)
-            .acquire_timeout(Duration::from_millis(d.acquire_timeout_ms))
+            .acquire_timeout(acquire)
             .connect_lazy(true)
             .sqlx_logging(false);
         let conn = match Database::connect(opts).await {
@@ -113,6 +122,31 @@ impl ReadDb {
             Read { db: &r.conn, staleness: Some(Duration::from_millis(r.gauge.max_lag_ms)) }
         } else {
             Read { db: &self.primary, staleness: None }
+        }
+    }
+
+    /// Runs the read-only `query` where [`Self::pick`] says, and with how stale its answer
+    /// may be. A replica that fails it for a transient reason is taken out of use until
+    /// the next measurement, and the primary answers instead.
+    pub async fn run<T>(
+        &self,
+        query: impl AsyncFn(&DatabaseConnection) -> Result<T, ApiError>,
+    ) -> Result<(T, Option<Duration>), ApiError> {
+        let read = self.pick();
+        let Some(staleness) = read.staleness else {
+            return Ok((query(read.db).await?, None));
+        };
+        match query(read.db).await {
+            Ok(t) => Ok((t, Some(staleness))),
+            Err(e) if matches!(e.code, ErrorCode::DatabaseUnavailable | ErrorCode::Busy) => {
+                if let Some(r) = &self.replica
+                    && r.gauge.record(r.gauge.now_ms(), None) == Some(false)
+                {
+                    tracing::warn!("database replica: a read failed ({}); reads go to the primary", e.code.name());
+                }
+                Ok((query(&self.primary).await?, None))
+            }
+            Err(e) => Err(e),
         }
     }
 

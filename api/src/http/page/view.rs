@@ -406,21 +406,16 @@ async fn analysis_part(
 ) -> Result<AnalysisPart, ApiError> {
     let key = format!("page-analysis:{year}");
     // Kept no longer than the staleness of the database it was read from.
-    let read = state.read.pick();
-    state
-        .dashboard
-        .cached_within(prefix, &key, read.staleness, analysis_part_of(state, &read, caller, region, year))
-        .await
+    state.dashboard.cached_within(prefix, &key, analysis_part_of(state, caller, region, year)).await
 }
 
 async fn analysis_part_of(
     state: &AppState,
-    read: &crate::platform::replica::Read<'_>,
     caller: &Caller,
     region: Option<&str>,
     year: i32,
-) -> Result<AnalysisPart, ApiError> {
-    let report = crate::oversight::analysis::report_from(state, read, caller, region, Some(year), None).await?;
+) -> Result<(AnalysisPart, Option<std::time::Duration>), ApiError> {
+    let (report, staleness) = crate::oversight::analysis::report_fresh(state, caller, region, Some(year), None).await?;
     let labels = Labels::from_catalog(&state.catalog);
     let err = |e: charts::ChartError| ApiError::internal(anyhow::anyhow!(e));
     // The same figures as the report PDF's, drawn by the same code.
@@ -443,10 +438,11 @@ async fn analysis_part_of(
             aim: aim(r.aim_met).to_string(),
         })
         .collect();
-    Ok(AnalysisPart {
+    let part = AnalysisPart {
         trend_svg,
         types_svg,
         key_rows,
         suggestions: report.summary.suggestions.iter().map(|s| s.text.clone()).collect(),
-    })
+    };
+    Ok((part, staleness))
 }

@@ -12,11 +12,12 @@ pub use report::{AnalysisReport, Request};
 
 use chrono::Utc;
 
-use sea_orm::ConnectionTrait;
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use crate::error::ApiError;
 use crate::identity::Caller;
-use crate::platform::replica::Read;
 use crate::state::AppState;
 use crate::store::regions;
 use report::{share_of, year_of};
@@ -43,12 +44,11 @@ pub async fn cached_report(
     let share = share_of(share)?;
     let (_, prefix) = crate::oversight::dashboard::region_of(caller, region)?;
     let key = format!("analysis:{year}:{share}");
-    let read = state.read.pick();
     let compute = async {
-        let r = report_from(state, &read, caller, region, Some(year), Some(share)).await?;
-        serde_json::to_value(&r).map_err(ApiError::internal)
+        let (r, staleness) = report_fresh(state, caller, region, Some(year), Some(share)).await?;
+        Ok::<_, ApiError>((serde_json::to_value(&r).map_err(ApiError::internal)?, staleness))
     };
-    state.dashboard.cached_within(&prefix, &key, read.staleness, compute).await
+    state.dashboard.cached_within(&prefix, &key, compute).await
 }
 
 /// The whole report for the caller's region (or `region` within it), read from the
@@ -60,32 +60,34 @@ pub async fn report(
     year: Option<i32>,
     share: Option<f64>,
 ) -> Result<AnalysisReport, ApiError> {
-    report_from(state, &state.read.pick(), caller, region, year, share).await
+    Ok(report_fresh(state, caller, region, year, share).await?.0)
 }
 
-/// [`report`] read through `read` (chosen by the caller, which caches by its staleness).
-pub async fn report_from(
+/// [`report`] and how stale it may be: the replica's lag bound when read there, `None`
+/// when read from the primary (for callers that cache it).
+pub async fn report_fresh(
     state: &AppState,
-    read: &Read<'_>,
     caller: &Caller,
     region: Option<&str>,
     year: Option<i32>,
     share: Option<f64>,
-) -> Result<AnalysisReport, ApiError> {
+) -> Result<(AnalysisReport, Option<Duration>), ApiError> {
     let now = Utc::now();
     let year = year_of(year, now)?;
     let share = share_of(share)?;
     // The caller's region, or `region` within it.
     let (code, prefix) = crate::oversight::dashboard::region_of(caller, region)?;
-    let name = region_name(read.db, &code).await;
-    let req = Request {
-        region_code: Some(code),
-        region_name: name,
-        year,
-        share,
-        now,
-        rules: state.analysis.clone(),
-        catalog: state.catalog.clone(),
+    let build = async |db: &DatabaseConnection| {
+        let req = Request {
+            region_code: Some(code.clone()),
+            region_name: region_name(db, &code).await,
+            year,
+            share,
+            now,
+            rules: state.analysis.clone(),
+            catalog: state.catalog.clone(),
+        };
+        report::build(db, Some(&prefix), req).await
     };
-    report::build(read.db, Some(&prefix), req).await
+    state.read.run(build).await
 }

@@ -1,7 +1,7 @@
 //! Every enterprise of a jurisdiction against the programme targets: filtered, sorted
 //! and paged in SQL over `enterprise_progress`, for lists of thousands.
 
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, Value};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -80,10 +80,7 @@ fn placeholder(backend: DbBackend, n: usize) -> String {
 
 /// `prefix` is the caller's region prefix (digits), checked by the caller.
 pub async fn list(state: &AppState, prefix: &str, q: &ListQuery) -> Result<EnterprisePage, ApiError> {
-    // Read-only: the replica may serve it while within its lag bound.
-    let read = state.read.pick();
-    let db = read.db;
-    let backend = db.get_database_backend();
+    let backend = state.db.get_database_backend();
     let (page, per_page) = crate::store::paging::paging(q.page, q.per_page)?;
     let mut clauses = vec![format!("e.region_code LIKE '{prefix}%'")];
     let mut values: Vec<Value> = Vec::new();
@@ -158,10 +155,6 @@ pub async fn list(state: &AppState, prefix: &str, q: &ListQuery) -> Result<Enter
         "FROM enterprises e LEFT JOIN enterprise_progress p ON p.enterprise_id = e.id WHERE {}",
         clauses.join(" AND ")
     );
-    let total_row = db
-        .query_one_raw(Statement::from_sql_and_values(backend, format!("SELECT COUNT(*) {from}"), values.clone()))
-        .await?;
-    let total = total_row.map(|r| r.try_get_by_index::<i64>(0)).transpose()?.unwrap_or(0);
     let sql = format!(
         "SELECT e.id, e.name, e.region_code, e.industry_code, e.is_key, COALESCE(p.recommended, 0), \
          COALESCE(p.answered, 0), COALESCE(p.found, 0), COALESCE(p.rectified, 0), COALESCE(p.open, 0), \
@@ -169,7 +162,15 @@ pub async fn list(state: &AppState, prefix: &str, q: &ListQuery) -> Result<Enter
          LIMIT {per_page} OFFSET {}",
         (page - 1) * per_page
     );
-    let rows = db.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+    let count = format!("SELECT COUNT(*) {from}");
+    // Read-only: the replica may serve it while within its lag bound.
+    let read = async |db: &DatabaseConnection| -> Result<_, ApiError> {
+        let total_row = db.query_one_raw(Statement::from_sql_and_values(backend, &count, values.clone())).await?;
+        let rows = db.query_all_raw(Statement::from_sql_and_values(backend, &sql, values.clone())).await?;
+        Ok((total_row, rows))
+    };
+    let ((total_row, rows), _) = state.read.run(read).await?;
+    let total = total_row.map(|r| r.try_get_by_index::<i64>(0)).transpose()?.unwrap_or(0);
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let n = |i: usize| -> Result<i64, DbErr> { Ok(i64::from(r.try_get_by_index::<i32>(i)?)) };

@@ -43,16 +43,15 @@ pub fn region_of(caller: &Caller, region: Option<&str>) -> Result<(String, Strin
 /// The summary, from the cache when nothing changed since it was computed, else read
 /// from the replica when it is within its lag bound.
 pub async fn cached_summary(state: &AppState, region: &str, prefix: &str) -> Result<Summary, ApiError> {
-    let read = state.read.pick();
-    state.dashboard.cached_within(prefix, "summary", read.staleness, summary(read.db, region, prefix)).await
+    let compute = state.read.run(async |db| Ok(summary(db, region, prefix).await?));
+    state.dashboard.cached_within(prefix, "summary", compute).await
 }
 
 /// The recommended-item feedback, from the cache when nothing changed since, else read
 /// from the replica when it is within its lag bound.
 pub async fn cached_feedback(state: &AppState, region: &str, prefix: &str) -> Result<Feedback, ApiError> {
-    let read = state.read.pick();
-    let compute = feedback(read.db, &state.hazards, region, prefix);
-    state.dashboard.cached_within(prefix, "feedback", read.staleness, compute).await
+    let compute = state.read.run(async |db| Ok(feedback(db, &state.hazards, region, prefix).await?));
+    state.dashboard.cached_within(prefix, "feedback", compute).await
 }
 
 /// Subscribes the dashboard cache to the writes that change its figures.
