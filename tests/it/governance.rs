@@ -288,3 +288,19 @@ async fn governance_two_instances_postgres() {
     })
     .await;
 }
+
+// Instances tick at their own moments: on PostgreSQL a round swept by one is not swept
+// again by another within half an interval (the mark in job_marks, read under the
+// sweep's lock); SQLite has one process and sweeps whenever asked.
+both!(a_sweep_round_runs_once_across_instances, async |app: &TestApp| {
+    let now = Utc::now();
+    let first = governance::job::sweep(&app.state, now).await.unwrap();
+    assert!(!first.busy, "{first:?}");
+    let second = governance::job::sweep(&app.state, now + Duration::minutes(5)).await.unwrap();
+    let later = governance::job::sweep(&app.state, now + Duration::minutes(31)).await.unwrap();
+    assert!(!later.busy, "half an interval (60 min) later the next round runs: {later:?}");
+    match app.backend {
+        Backend::Postgres => assert!(second.busy, "the round was swept already: {second:?}"),
+        _ => assert!(!second.busy, "{second:?}"),
+    }
+});

@@ -35,7 +35,7 @@ both!(
     Opts { demo: true, standin: true, limits: Some((6000, 1000, 1000)), ..Default::default() },
     async |app: &TestApp| {
         app.ensure_demo().await;
-        scoring::refit(&app.db, Trigger::Manual, Utc::now().date_naive(), &RiskConfig::default()).await.unwrap();
+        scoring::refit(&app.db, Trigger::Manual, Utc::now().date_naive(), &RiskConfig::default(), None).await.unwrap();
         for n in 1..=30 {
             let token = officer(app, n).await;
             let res = mp_post(app, "/mp/recommendations", &token, &format!("round-e{n:02}-000001"), json!({})).await;

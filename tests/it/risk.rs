@@ -13,7 +13,7 @@ use zhicha_tests::{Backend, Opts, TestApp, both};
 use crate::support;
 
 async fn fit(app: &TestApp) -> Refit {
-    scoring::refit(&app.db, Trigger::Manual, Utc::now().date_naive(), &RiskConfig::default()).await.unwrap()
+    scoring::refit(&app.db, Trigger::Manual, Utc::now().date_naive(), &RiskConfig::default(), None).await.unwrap()
 }
 
 both!(refit_and_read, Opts { demo: true, ..Default::default() }, async |app: &TestApp| {
@@ -52,6 +52,16 @@ both!(refit_and_read, Opts { demo: true, ..Default::default() }, async |app: &Te
         txn.rollback().await.unwrap();
         assert!(matches!(fit(app).await, Refit::Fitted { .. }));
     }
+
+    // A scheduled or start-up refit judges freshness once it holds the lock: a fit
+    // another instance just made counts, so instances started together refit once.
+    let fresh = Some(chrono::Duration::hours(1));
+    let when = Utc::now().date_naive();
+    let again = scoring::refit(&app.db, Trigger::Startup, when, &RiskConfig::default(), fresh).await.unwrap();
+    assert_eq!(again, Refit::Fresh);
+    let stale = Some(chrono::Duration::zero());
+    let forced = scoring::refit(&app.db, Trigger::Schedule, when, &RiskConfig::default(), stale).await.unwrap();
+    assert!(matches!(forced, Refit::Fitted { .. }), "{forced:?}");
 
     // Read through the API: a bureau in its city, an officer its own enterprise.
     let token = crate::wechat::staff_token(app, "hrss.city").await;

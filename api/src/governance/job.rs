@@ -16,6 +16,9 @@ use crate::store::enterprises;
 /// Advisory-lock key of the sweep ("zhicha govsweep" as a number).
 pub const LOCK_KEY: i64 = 0x7a68_676f_7673_7770;
 
+/// The sweep's row in `job_marks`: when the last round ran, on any instance.
+const MARK: &str = "governance.sweep";
+
 /// What a sweep did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Sweep {
@@ -40,6 +43,14 @@ pub async fn sweep(state: &AppState, now: DateTime<Utc>) -> Result<Sweep, ApiErr
             guard.rollback().await?;
             return Ok(Sweep { busy: true, ..Sweep::default() });
         }
+        // Instances started at different times tick at different moments: the one
+        // that comes second within half an interval finds the round done and skips it.
+        let half =
+            chrono::Duration::seconds(i64::try_from(state.settings.governance.interval_minutes).unwrap_or(60) * 30);
+        if crate::store::reminders::last_run(&*guard, MARK).await?.is_some_and(|at| now - at < half) {
+            guard.rollback().await?;
+            return Ok(Sweep { busy: true, ..Sweep::default() });
+        }
         Some(guard)
     } else {
         None
@@ -47,7 +58,9 @@ pub async fn sweep(state: &AppState, now: DateTime<Utc>) -> Result<Sweep, ApiErr
     let ids = enterprises::all_ids(&state.db).await?;
     let applied = super::evaluate_each(state, ids.iter().copied(), now).await;
     if let Some(guard) = guard {
-        guard.rollback().await?;
+        // The mark commits with the guard, which releases the lock.
+        crate::store::reminders::mark_run(&*guard, MARK, now).await?;
+        guard.commit().await?;
     }
     Ok(Sweep {
         enterprises: ids.len(),

@@ -22,11 +22,20 @@ pub async fn run(db: &DatabaseConnection, trigger: Trigger, s: &RiskSettings) ->
         Ok(c) => c,
         Err(e) => return format!("risk refit failed: {e:#}"),
     };
-    match refit(db, trigger, cutoff, &config_of(s)).await {
+    // A start-up refit is wanted when the fit is older than the interval; a scheduled
+    // one unless some instance refitted within the last half interval.
+    let hours = i64::try_from(s.refit_interval_hours.max(1)).unwrap_or(24);
+    let fresh = match trigger {
+        Trigger::Startup => Some(chrono::Duration::hours(hours)),
+        Trigger::Schedule => Some(chrono::Duration::minutes(hours * 30)),
+        _ => None,
+    };
+    match refit(db, trigger, cutoff, &config_of(s), fresh).await {
         Ok(Refit::Fitted { fit_id, enterprises, accidents, duration_ms }) => format!(
             "risk refit {fit_id} (cutoff {cutoff}): {enterprises} enterprises from {accidents} accidents in {duration_ms} ms"
         ),
         Ok(Refit::Busy) => "risk refit skipped: another one is running; the next one includes everything".to_string(),
+        Ok(Refit::Fresh) => "risk refit skipped: another instance refitted recently".to_string(),
         Ok(Refit::TooLittleData(why)) => format!("risk refit skipped: {why}"),
         Err(e) => format!("risk refit failed: {e:#}"),
     }

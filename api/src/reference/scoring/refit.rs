@@ -84,6 +84,8 @@ pub enum Refit {
     },
     /// Another refit holds the lock; its result will be current.
     Busy,
+    /// The current fit is recent enough (another instance made it): nothing to do.
+    Fresh,
     /// Not enough history to fit (a new installation); nothing changed.
     TooLittleData(String),
 }
@@ -99,11 +101,15 @@ pub async fn default_cutoff(db: &DatabaseConnection) -> anyhow::Result<NaiveDate
 }
 
 /// Refits every enterprise with accidents before `cutoff` (see [`default_cutoff`]).
+/// With `unless_fresh`, it does nothing when the current fit is younger than that, as
+/// judged once the lock is held: another instance's refit that finished meanwhile
+/// counts, so instances started together (or whose schedules drift apart) refit once.
 pub async fn refit(
     db: &DatabaseConnection,
     trigger: Trigger,
     cutoff: NaiveDate,
     config: &RiskConfig,
+    unless_fresh: Option<chrono::Duration>,
 ) -> anyhow::Result<Refit> {
     let Some(_running) = Running::claim(database_key(db).await?) else { return Ok(Refit::Busy) };
     let started = Instant::now();
@@ -114,6 +120,13 @@ pub async fn refit(
         if !row.and_then(|r| r.try_get::<bool>("", "locked").ok()).unwrap_or(false) {
             txn.rollback().await?;
             return Ok(Refit::Busy);
+        }
+    }
+    if let Some(fresh) = unless_fresh {
+        let current = crate::store::risk::current_fit(&txn).await?;
+        if current.is_some_and(|f| chrono::Utc::now() - f.created_at.with_timezone(&chrono::Utc) < fresh) {
+            txn.rollback().await?;
+            return Ok(Refit::Fresh);
         }
     }
     let firms = enterprises::risk_profiles(&txn).await?;
