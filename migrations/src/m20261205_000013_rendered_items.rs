@@ -72,6 +72,9 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+        // The round's areas with their sizes, best item first, as the page's JSON; a
+        // round made before has none and its page counts them.
+        m.alter_table(Table::alter().table("recommendation_rounds").add_column(text_null("areas")).to_owned()).await?;
         m.get_connection().execute_unprepared(backfill(m.get_database_backend())).await?;
         // A page in rank order, all areas or one; the area counts read the second.
         m.create_index(index("recommendations", &["round_id", "rank"])).await?;
@@ -83,6 +86,7 @@ impl MigrationTrait for Migration {
         for name in ["ix_recommendations_round_id_area_rank", "ix_recommendations_round_id_rank"] {
             m.drop_index(Index::drop().name(name).table("recommendations").to_owned()).await?;
         }
+        m.alter_table(Table::alter().table("recommendation_rounds").drop_column("areas").to_owned()).await?;
         m.alter_table(Table::alter().table("recommendation_rounds").drop_column("feedback_revision").to_owned())
             .await?;
         let columns =

@@ -13,6 +13,9 @@ pub struct Model {
     pub library_version: String,
     pub item_count: i32,
     pub feedback_revision: i64,
+    /// The areas and their sizes as the page shows them (JSON), stored when it was made.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub areas: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

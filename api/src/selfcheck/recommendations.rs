@@ -71,7 +71,7 @@ pub struct Item {
     pub feedback_reason: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[schema(as = RoundAreaCount)]
 pub struct AreaCount {
     pub area: String,
@@ -171,6 +171,19 @@ fn rendered(row: &StoredItem, r: &Ranked) -> NewRecommendation {
     }
 }
 
+/// The areas of a round's items (in rank order) with their sizes, in the order of their
+/// best item.
+fn areas_of(recs: &[NewRecommendation]) -> Vec<AreaCount> {
+    let mut areas: Vec<AreaCount> = Vec::new();
+    for r in recs {
+        match areas.iter_mut().find(|a| a.area == r.area) {
+            Some(a) => a.items += 1,
+            None => areas.push(AreaCount { area: r.area.clone(), items: 1 }),
+        }
+    }
+    areas
+}
+
 /// Generates and stores a new round for the caller's enterprise (or `id` in scope).
 pub async fn generate(
     state: &AppState,
@@ -229,13 +242,14 @@ pub async fn generate(
     let model_version: String = model_version.chars().take(32).collect();
     let library_version: String = library_version.chars().take(32).collect();
     let item_count = i32::try_from(ranked.len()).unwrap_or(i32::MAX);
-    let round = rows::insert(&txn, e.id, &model_version, &library_version, item_count).await?;
     let mut recs = Vec::with_capacity(ranked.len());
     for r in &ranked {
         let version = state.hazards.get(&r.item_id).map_or(0, |i| i32::try_from(i.version).unwrap_or(0));
         let Some(row) = stored.get(&(r.item_id.clone(), version)) else { continue };
         recs.push(rendered(row, r));
     }
+    let areas = serde_json::to_string(&areas_of(&recs)).map_err(ApiError::internal)?;
+    let round = rows::insert(&txn, e.id, &model_version, &library_version, item_count, areas).await?;
     rows::add_recommendations(&txn, round.id, e.id, recs).await?;
     audit::append(
         &txn,
@@ -299,16 +313,21 @@ pub async fn page(
     (page, per_page): (u64, u64),
     held: impl FnOnce(&str) -> bool,
 ) -> Result<Versioned<RoundPage>, ApiError> {
-    let (_, round) = rows::in_scope(&state.db, caller, enterprise_id, round_id).await?;
+    let round = rows::round_in_scope(&state.db, caller, enterprise_id, round_id).await?;
     let tag = page_tag(&round, area, (page, per_page));
     if held(&tag) {
         return Ok(Versioned { tag, body: None });
     }
-    let areas: Vec<AreaCount> = rows::area_counts(&state.db, round.id)
-        .await?
-        .into_iter()
-        .map(|(area, n)| AreaCount { area, items: u64::try_from(n).unwrap_or(0) })
-        .collect();
+    let stored = round.areas.as_deref().and_then(|a| serde_json::from_str::<Vec<AreaCount>>(a).ok());
+    let areas: Vec<AreaCount> = match stored {
+        Some(areas) => areas,
+        // A round made before its areas were stored.
+        None => rows::area_counts(&state.db, round.id)
+            .await?
+            .into_iter()
+            .map(|(area, n)| AreaCount { area, items: u64::try_from(n).unwrap_or(0) })
+            .collect(),
+    };
     let total = match area {
         Some(a) => areas.iter().find(|c| c.area == a).map_or(0, |c| c.items),
         None => areas.iter().map(|c| c.items).sum(),

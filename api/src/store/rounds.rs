@@ -44,6 +44,21 @@ pub async fn in_scope(
     Ok((e, round))
 }
 
+/// Round `id` if its enterprise is in the caller's scope (and is `enterprise`, given
+/// one): one query, for reads that need the round and not the enterprise.
+pub async fn round_in_scope(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    enterprise: Option<i64>,
+    id: i64,
+) -> Result<Round, ApiError> {
+    recommendation_rounds::Entity::find_by_id(id)
+        .filter(recommendation_rounds::Column::EnterpriseId.in_subquery(scope::enterprise_ids(caller, enterprise)?))
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("recommendation round"))
+}
+
 /// Round `id` if it is the enterprise's.
 pub async fn of_enterprise(db: &impl ConnectionTrait, enterprise_id: i64, id: i64) -> Result<Option<Round>, DbErr> {
     recommendation_rounds::Entity::find_by_id(id)
@@ -68,12 +83,14 @@ pub async fn insert(
     model_version: &str,
     library_version: &str,
     item_count: i32,
+    areas: String,
 ) -> Result<Round, DbErr> {
     recommendation_rounds::ActiveModel {
         enterprise_id: Set(enterprise_id),
         model_version: Set(model_version.to_string()),
         library_version: Set(library_version.to_string()),
         item_count: Set(item_count),
+        areas: Set(Some(areas)),
         ..Default::default()
     }
     .insert(db)
