@@ -83,6 +83,7 @@ impl Application {
         let mut events = Events::default();
         crate::oversight::dashboard::subscribe(&mut events);
         crate::governance::subscribe(&mut events);
+        let evaluation_slots = settings.governance.max_concurrent.max(1);
         let state = AppState {
             db,
             read,
@@ -99,6 +100,7 @@ impl Application {
             events: Arc::new(events),
             jobs,
             evaluations: Default::default(),
+            evaluation_slots: Arc::new(tokio::sync::Semaphore::new(evaluation_slots)),
         };
         // The rectification clock: overdue marking, reminders, sending.
         crate::governance::reminders::spawn(state.clone());

@@ -43,6 +43,9 @@ pub struct AppState {
     /// Trigger evaluations queued or running, by enterprise: at most one waits
     /// (`governance::evaluate_soon`).
     pub evaluations: crate::platform::coalesce::Coalescer<i64>,
+    /// How many trigger evaluations may run at once (`governance.max_concurrent`), so
+    /// that evaluations of many enterprises never take the pool from the requests.
+    pub evaluation_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {

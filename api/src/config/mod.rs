@@ -94,6 +94,11 @@ pub struct ExpertSettings {
 pub struct GovernanceSettings {
     /// Minutes between sweeps that evaluate every enterprise against the trigger rules.
     pub interval_minutes: u64,
+    /// Milliseconds an evaluation asked for by a write waits before it starts, so a
+    /// burst of writes to one enterprise is read by one evaluation.
+    pub delay_ms: u64,
+    /// Evaluations asked for by writes that may run at once, across enterprises.
+    pub max_concurrent: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -339,6 +344,12 @@ impl Settings {
         }
         if !(1..=10_080).contains(&self.governance.interval_minutes) {
             errors.push("governance: interval_minutes 1-10080 (a week)".to_string());
+        }
+        if self.governance.delay_ms > 60_000 {
+            errors.push("governance: delay_ms 0-60000".to_string());
+        }
+        if !(1..=64).contains(&self.governance.max_concurrent) {
+            errors.push("governance: max_concurrent 1-64".to_string());
         }
         if !(10..=60_000).contains(&self.audit.seal_every_ms) {
             errors.push("audit: seal_every_ms 10-60000".to_string());

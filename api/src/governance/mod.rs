@@ -64,15 +64,22 @@ pub fn evaluate_soon(state: &AppState, enterprise_id: i64) {
     let state = state.clone();
     // Kept as a job: a shutdown waits for an evaluation under way to write its decisions.
     jobs.spawn(move |_| async move {
+        // Let the burst that asked for it land first: writes in the meantime find this
+        // one queued and are read by it.
+        tokio::time::sleep(std::time::Duration::from_millis(state.settings.governance.delay_ms)).await;
         let pending = state.evaluations.clone();
         pending
             .run(enterprise_id, || async {
                 // Another instance (or the sweep) evaluating the enterprise holds its
-                // lock: wait without a connection and try again, since it may have read
-                // before the write that asked for this evaluation.
+                // lock: wait without a connection or a slot and try again, since it may
+                // have read before the write that asked for this evaluation.
                 let mut pause = std::time::Duration::from_millis(50);
                 loop {
-                    match apply::try_evaluate_enterprise(&state.db, &state.rules(), enterprise_id, Utc::now()).await {
+                    let Ok(slot) = state.evaluation_slots.acquire().await else { break };
+                    let tried =
+                        apply::try_evaluate_enterprise(&state.db, &state.rules(), enterprise_id, Utc::now()).await;
+                    drop(slot);
+                    match tried {
                         Ok(Some(_)) => break,
                         Ok(None) => {
                             tokio::time::sleep(pause).await;
