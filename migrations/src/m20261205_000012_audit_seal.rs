@@ -48,7 +48,7 @@ fn record_indexes() -> Vec<IndexCreateStatement> {
 /// The record table's indexes and triggers go before it is renamed, so the new table
 /// can take their names (both databases keep them, names and all, through a rename,
 /// and SQLite's other pooled connections may not see them go with the dropped table).
-async fn drop_record_indexes(db: &SchemaManagerConnection<'_>, backend: DbBackend) -> Result<(), DbErr> {
+async fn drop_record_guards(db: &SchemaManagerConnection<'_>, backend: DbBackend) -> Result<(), DbErr> {
     for i in record_indexes() {
         let name = i.get_index_spec().get_name().unwrap_or_default().to_string();
         db.execute_unprepared(&format!("DROP INDEX IF EXISTS {name}")).await?;
@@ -118,7 +118,7 @@ impl MigrationTrait for Migration {
         let backend = m.get_database_backend();
         // The chained table is renamed and copied rather than altered: SQLite cannot drop
         // a UNIQUE column. Its indexes and triggers go with it when it is dropped.
-        drop_record_indexes(db, backend).await?;
+        drop_record_guards(db, backend).await?;
         db.execute_unprepared("ALTER TABLE audit_log RENAME TO audit_log_chained").await?;
         m.create_table(records()).await?;
         db.execute_unprepared(&format!("INSERT INTO audit_log ({FIELDS}) SELECT {FIELDS} FROM audit_log_chained"))
@@ -158,7 +158,7 @@ impl MigrationTrait for Migration {
         let backend = m.get_database_backend();
         // Back to one chained table: the sealed records with their seals. Records still
         // waiting for the sealer have no place in it and are dropped with the queue.
-        drop_record_indexes(db, backend).await?;
+        drop_record_guards(db, backend).await?;
         db.execute_unprepared("ALTER TABLE audit_log RENAME TO audit_log_unchained").await?;
         create(
             m,

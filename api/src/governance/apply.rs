@@ -16,7 +16,7 @@
 //!   rather than holding the connection while it waits.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -91,19 +91,10 @@ async fn evaluate(
     wait: Wait,
 ) -> Result<Option<Applied>, ApiError> {
     let txn = crate::platform::db::begin_write(db).await?;
-    if txn.get_database_backend() == DbBackend::Postgres {
-        let key = lock_key(enterprise_id);
-        let sql = match wait {
-            Wait::Yes => format!("SELECT pg_advisory_xact_lock({LOCK_NAMESPACE}, {key})::text AS locked"),
-            Wait::No => format!("SELECT pg_try_advisory_xact_lock({LOCK_NAMESPACE}, {key})::text AS locked"),
-        };
-        let row = txn.query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await?;
-        // `pg_advisory_xact_lock` returns void (text ''), the try form true or false.
-        let locked = row.and_then(|r| r.try_get::<String>("", "locked").ok()).is_some_and(|v| v != "false");
-        if !locked {
-            txn.rollback().await?;
-            return Ok(None);
-        }
+    let keys = [i64::from(LOCK_NAMESPACE), i64::from(lock_key(enterprise_id))];
+    if !crate::platform::db::xact_lock(&txn, &keys, wait == Wait::Yes).await? {
+        txn.rollback().await?;
+        return Ok(None);
     }
     let enterprise = enterprises::by_id(&txn, enterprise_id).await?.ok_or_else(|| ApiError::not_found("enterprise"))?;
     let state = gather_for(&txn, &enterprise, now).await?;

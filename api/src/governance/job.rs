@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm::DbBackend;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -37,9 +37,7 @@ pub async fn sweep(state: &AppState, now: DateTime<Utc>) -> Result<Sweep, ApiErr
     // evaluations' writes waiting behind it in the writer queue).
     let guard = if state.db.get_database_backend() == DbBackend::Postgres {
         let guard = crate::platform::db::begin_write(&state.db).await?;
-        let sql = format!("SELECT pg_try_advisory_xact_lock({LOCK_KEY}) AS locked");
-        let row = guard.query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await?;
-        if !row.and_then(|r| r.try_get::<bool>("", "locked").ok()).unwrap_or(false) {
+        if !crate::platform::db::xact_lock(&*guard, &[LOCK_KEY], false).await? {
             guard.rollback().await?;
             return Ok(Sweep { busy: true, ..Sweep::default() });
         }

@@ -111,15 +111,7 @@ pub fn backend_name(db: &DatabaseConnection) -> &'static str {
 /// it on a connection, not inside a transaction.
 pub async fn begin_write(db: &DatabaseConnection) -> Result<super::writer::Write, sea_orm::DbErr> {
     let turn = super::writer::turn(db, *WRITER_WAIT.get().unwrap_or(&Duration::from_secs(5))).await?;
-    let txn = sea_orm::TransactionTrait::begin_with_options(
-        db,
-        sea_orm::TransactionOptions {
-            sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
-            ..Default::default()
-        },
-    )
-    .await?;
-    Ok(super::writer::Write::new(txn, turn))
+    Ok(super::writer::Write::new(begin_write_in(db).await?, turn))
 }
 
 /// [`begin_write`] for code that may be handed a transaction already (then this is a
@@ -131,6 +123,23 @@ pub async fn begin_write_in<C: sea_orm::TransactionTrait>(db: &C) -> Result<C::T
         ..Default::default()
     })
     .await
+}
+
+/// Takes the transaction-scoped advisory lock `keys` (one `bigint`, or two `int`s) on
+/// PostgreSQL: waiting for it with `wait`, else only trying. True when held (always on
+/// SQLite, whose writer queue already serialises writes). Released at commit or rollback.
+pub async fn xact_lock(db: &impl ConnectionTrait, keys: &[i64], wait: bool) -> Result<bool, sea_orm::DbErr> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Ok(true);
+    }
+    let args = keys.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    if wait {
+        db.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({args})")).await?;
+        return Ok(true);
+    }
+    let sql = format!("SELECT pg_try_advisory_xact_lock({args}) AS locked");
+    let row = db.query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await?;
+    Ok(row.and_then(|r| r.try_get::<bool>("", "locked").ok()).unwrap_or(false))
 }
 
 /// How long a write waits for its turn on SQLite: `database.busy_timeout_ms`, set once

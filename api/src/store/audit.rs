@@ -121,8 +121,7 @@ pub async fn first_stray(db: &impl ConnectionTrait) -> Result<Option<i64>, DbErr
     row.map(|r| r.try_get::<i64>("", "id")).transpose()
 }
 
-/// A seal whose record id appears twice, or a queued record that is sealed already:
-/// either would let one record stand for two.
+/// A record that is sealed and queued again: the sealer would chain it a second time.
 pub async fn sealed_and_waiting(db: &impl ConnectionTrait) -> Result<Option<i64>, DbErr> {
     let sql = "SELECT u.audit_id AS id FROM audit_unsealed u JOIN audit_seal s ON s.audit_id = u.audit_id \
                ORDER BY u.audit_id LIMIT 1";

@@ -3,14 +3,12 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
 use sea_orm::DatabaseConnection;
 use zhicha_engine::risk::RiskConfig;
 
 use super::refit::{Refit, Trigger, default_cutoff, refit};
 use crate::config::RiskSettings;
 use crate::platform::jobs::Jobs;
-use crate::store::risk;
 
 pub fn config_of(s: &RiskSettings) -> RiskConfig {
     RiskConfig { horizon_months: s.horizon_months, ..RiskConfig::default() }
@@ -35,7 +33,7 @@ pub async fn run(db: &DatabaseConnection, trigger: Trigger, s: &RiskSettings) ->
             "risk refit {fit_id} (cutoff {cutoff}): {enterprises} enterprises from {accidents} accidents in {duration_ms} ms"
         ),
         Ok(Refit::Busy) => "risk refit skipped: another one is running; the next one includes everything".to_string(),
-        Ok(Refit::Fresh) => "risk refit skipped: another instance refitted recently".to_string(),
+        Ok(Refit::Fresh) => "risk refit skipped: the current fit is recent".to_string(),
         Ok(Refit::TooLittleData(why)) => format!("risk refit skipped: {why}"),
         Err(e) => format!("risk refit failed: {e:#}"),
     }
@@ -50,21 +48,12 @@ async fn run_logged(db: &DatabaseConnection, trigger: Trigger, s: &RiskSettings)
     }
 }
 
-async fn stale(db: &DatabaseConnection, hours: u64) -> bool {
-    let current = risk::current_fit(db).await;
-    match current {
-        Ok(Some(f)) => {
-            (Utc::now() - f.created_at.with_timezone(&Utc)).num_hours() >= i64::try_from(hours).unwrap_or(24)
-        }
-        Ok(None) => true,
-        Err(_) => false,
-    }
-}
-
 /// Starts the schedule on the current runtime.
 pub fn spawn(jobs: &Jobs, db: DatabaseConnection, s: RiskSettings) {
     jobs.spawn(move |mut stop| async move {
-        if s.refit_on_start && stale(&db, s.refit_interval_hours).await {
+        // Whether the fit is stale is judged under the refit's lock (see `run`), where
+        // another instance's fit made meanwhile counts too.
+        if s.refit_on_start {
             run_logged(&db, Trigger::Startup, &s).await;
         }
         let every = Duration::from_secs(s.refit_interval_hours.max(1) * 3600);

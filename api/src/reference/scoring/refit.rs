@@ -114,13 +114,9 @@ pub async fn refit(
     let Some(_running) = Running::claim(database_key(db).await?) else { return Ok(Refit::Busy) };
     let started = Instant::now();
     let txn = crate::platform::db::begin_write(db).await?;
-    if txn.get_database_backend() == DbBackend::Postgres {
-        let sql = format!("SELECT pg_try_advisory_xact_lock({LOCK_KEY}) AS locked");
-        let row = txn.query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await?;
-        if !row.and_then(|r| r.try_get::<bool>("", "locked").ok()).unwrap_or(false) {
-            txn.rollback().await?;
-            return Ok(Refit::Busy);
-        }
+    if !crate::platform::db::xact_lock(&*txn, &[LOCK_KEY], false).await? {
+        txn.rollback().await?;
+        return Ok(Refit::Busy);
     }
     if let Some(fresh) = unless_fresh {
         let current = crate::store::risk::current_fit(&txn).await?;
