@@ -17,6 +17,9 @@ mod m20261201_000010_experts;
 mod m20261201_000011_progress;
 mod m20261205_000012_audit_seal;
 mod m20261205_000013_rendered_items;
+mod m20261205_000014_staff;
+mod m20261205_000015_enterprise_register;
+mod m20261205_000016_programme;
 
 pub use m20261122_000005_platform::GENESIS as AUDIT_GENESIS;
 
@@ -39,6 +42,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000011_progress::Migration),
             Box::new(m20261205_000012_audit_seal::Migration),
             Box::new(m20261205_000013_rendered_items::Migration),
+            Box::new(m20261205_000014_staff::Migration),
+            Box::new(m20261205_000015_enterprise_register::Migration),
+            Box::new(m20261205_000016_programme::Migration),
         ]
     }
 }
