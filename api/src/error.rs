@@ -53,6 +53,8 @@ error_codes! {
     AccountLocked = 403, "account_locked", "Too many failed sign-ins; the account is locked for a while.";
     WechatUserBlocked = 403, "wechat_user_blocked", "WeChat blocks this user from signing in to the mini-program.";
     Forbidden = 403, "forbidden", "The caller's role may not use this function.";
+    PasswordChangeRequired = 403, "password_change_required", "The account's password is new (first sign-in or reset) or expired: until `POST /auth/password` changes it, the session may only call `/auth/me`, `/auth/password`, `/auth/logout` and `/auth/totp/*`.";
+    SecondFactorEnrolmentRequired = 403, "second_factor_enrolment_required", "The account's role signs in with a TOTP code but none is enrolled: until `POST /auth/totp/enrol` and `/auth/totp/confirm` enrol one, the session may only call `/auth/me`, `/auth/password`, `/auth/logout` and `/auth/totp/*`.";
     NotFound = 404, "not_found", "No such resource in the caller's scope.";
     MethodNotAllowed = 405, "method_not_allowed", "The resource does not support this method.";
     Conflict = 409, "conflict", "The resource changed or is in a state that forbids this.";

@@ -12,7 +12,9 @@ use crate::config::{Settings, redact_url};
 use crate::http::docs;
 use crate::reference::import::{self, Profile};
 use crate::startup::{self, Application};
+pub mod admin;
 pub mod engine;
+pub mod roster;
 
 use crate::platform::{audit, db, telemetry};
 use crate::reference::seed;
@@ -90,6 +92,11 @@ enum Command {
         #[command(subcommand)]
         what: ProgressWhat,
     },
+    /// Staff accounts from the server: the first security administrator.
+    Admin {
+        #[command(subcommand)]
+        what: admin::AdminWhat,
+    },
     /// Risk model: backtest on an accident file.
     Engine {
         #[command(subcommand)]
@@ -134,6 +141,16 @@ enum ImportWhat {
         #[arg(long)]
         mapping: Option<PathBuf>,
         /// The CSV file.
+        file: PathBuf,
+    },
+    /// A roster of insured employers (参保单位名单, CSV or XLSX): upserted by credit
+    /// code, all or nothing (any bad row: nothing is written, every bad row is listed).
+    Roster {
+        /// A mapping file, or the name of one in rules/mappings/ (default
+        /// roster_social_insurance).
+        #[arg(long)]
+        mapping: Option<PathBuf>,
+        /// The CSV or XLSX file.
         file: PathBuf,
     },
 }
@@ -197,6 +214,9 @@ pub fn main() -> ExitCode {
             Command::Import { what: ImportWhat::Accidents { profile, mapping, file } } => {
                 import_accidents(&settings, profile, mapping.as_deref(), &file).await
             }
+            Command::Import { what: ImportWhat::Roster { mapping, file } } => {
+                roster::run(&settings, mapping.as_deref(), &file).await
+            }
             Command::Openapi { out, check } => openapi(out.as_deref(), check),
             Command::Rules { what: RulesWhat::Check } => rules_check(&settings),
             Command::Rules { what: RulesWhat::ImportHazards { mapping, file } } => {
@@ -205,6 +225,7 @@ pub fn main() -> ExitCode {
             Command::Audit { what: AuditWhat::Verify } => audit_verify(&settings).await,
             Command::Progress { what: ProgressWhat::Refresh } => progress_refresh(&settings).await,
             Command::Engine { what } => engine::run(&settings, what).await,
+            Command::Admin { what } => admin::run(&settings, what).await,
             Command::Analysis { year, region, share, out } => {
                 analysis_report(&settings, year, region.as_deref(), share, out.as_deref()).await
             }
@@ -225,6 +246,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let addr = app.addr();
     println!("zhicha {} listening on http://{addr}", env!("CARGO_PKG_VERSION"));
     println!("  database: {url}{}", if app.demo_loaded { " (demo city loaded)" } else { "" });
+    println!("  rules: {}", crate::reference::rules::source(&app.state.settings.rules.dir));
     println!("  API docs: http://{addr}/docs   spec: http://{addr}/openapi.yaml   health: http://{addr}/readyz");
     println!("  bureau dashboard: http://{addr}/dashboard (a bureau account below, with its TOTP code)");
     // Secrets only for a demo loaded just now into a new embedded database: on any other
@@ -263,7 +285,8 @@ async fn analysis_report(
     out: Option<&Path>,
 ) -> anyhow::Result<()> {
     let (db, catalog, _) = startup::prepare(settings).await?;
-    let rules = std::sync::Arc::new(zhicha_engine::analysis::rules::load(&settings.rules.dir)?);
+    let source = crate::reference::rules::source(&settings.rules.dir);
+    let rules = std::sync::Arc::new(zhicha_engine::analysis::rules::load_from(&source)?);
     let now = chrono::Utc::now();
     let year = crate::oversight::analysis::report::year_of(Some(year), now)
         .map_err(|e| anyhow::anyhow!("--year: {}", e.message))?;
@@ -315,11 +338,20 @@ async fn seed_demo(settings: &Settings) -> anyhow::Result<()> {
     }
     let summary = seed::demo::load(&db, &catalog, &settings.demo.dir, &settings.auth, &vault).await?;
     println!("{summary}");
+    if settings.demo.activity {
+        let state = seed::activity::standalone::state(settings, db, catalog, vault).await?;
+        println!("{}", seed::activity::run(&state).await?);
+    }
     Ok(())
 }
 
 fn demo_history(settings: &Settings, osha: &Path, msha: &Path, seed: u64) -> anyhow::Result<()> {
-    let catalog = Catalog::load(&settings.rules.dir)?;
+    if settings.demo.dir.as_os_str().is_empty() {
+        anyhow::bail!(
+            "demo.dir is empty (the built-in demo city): name the folder to write to, e.g. ZHICHA_DEMO__DIR=seeds/demo"
+        );
+    }
+    let catalog = Catalog::load_from(&crate::reference::rules::source(&settings.rules.dir))?;
     let demo = seed::demo_files::read(&settings.demo.dir, &catalog)?;
     let csv = seed::generate::generate(&catalog, &demo, osha, msha, seed)?;
     let out = settings.demo.dir.join("accidents.csv");
@@ -435,6 +467,8 @@ async fn import_hazards(settings: &Settings, mapping: &Path, file: &Path) -> any
 fn rules_check(settings: &Settings) -> anyhow::Result<()> {
     match crate::reference::rules::load(&settings.rules.dir) {
         Ok(r) => {
+            // Which library is in force: the built-in one, or a directory overriding it.
+            println!("rules: {}", crate::reference::rules::source(&settings.rules.dir));
             for line in crate::reference::rules::summary(&r) {
                 println!("{line}");
             }
@@ -442,7 +476,7 @@ fn rules_check(settings: &Settings) -> anyhow::Result<()> {
         }
         Err(e) => {
             eprintln!("{e}");
-            anyhow::bail!("{} problem(s) in {}", e.0.len(), settings.rules.dir.display())
+            anyhow::bail!("{} problem(s) in {}", e.0.len(), crate::reference::rules::source(&settings.rules.dir))
         }
     }
 }

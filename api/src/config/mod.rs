@@ -29,6 +29,7 @@ pub struct Settings {
     pub wechat: WechatSettings,
     pub cache: CacheSettings,
     pub risk: RiskSettings,
+    pub imports: ImportSettings,
     pub storage: StorageSettings,
     pub evidence: EvidenceSettings,
     pub reports: ReportSettings,
@@ -47,6 +48,16 @@ pub struct WechatSettings {
     pub app_id: String,
     pub app_secret: Secret<String>,
     pub timeout_ms: u64,
+}
+
+/// Data feeds uploaded over HTTP (`POST /gov/imports`) and the new units they bring.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportSettings {
+    /// Largest file accepted, in bytes (larger: 413).
+    pub max_bytes: u64,
+    /// An enterprise first seen within this many days is a new unit to be covered.
+    pub new_unit_days: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -145,6 +156,9 @@ pub struct AuthSettings {
     pub binding_code_hours: i64,
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
+    /// A password older than this many days must be changed before anything else
+    /// (GB/T 22239-2019 8.1.4.1 a: changed periodically).
+    pub password_max_age_days: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -194,6 +208,8 @@ pub struct RulesSettings {
 #[serde(deny_unknown_fields)]
 pub struct DemoSettings {
     pub autoload: bool,
+    /// Half a year of the programme's activity with the demo city (`seed::activity`).
+    pub activity: bool,
     pub dir: PathBuf,
     pub wechat_standin: bool,
     pub wechat_standin_force: bool,
@@ -308,6 +324,9 @@ impl Settings {
         if !(1..=24 * 30).contains(&a.binding_code_hours) {
             errors.push("auth.binding_code_hours: must be 1-720".to_string());
         }
+        if !(1..=365).contains(&a.password_max_age_days) {
+            errors.push("auth.password_max_age_days: must be 1-365 (MLPS level 3 asks periodic change)".to_string());
+        }
         if a.argon2_memory_kib < 8 || a.argon2_iterations < 1 {
             errors.push("auth.argon2_memory_kib / argon2_iterations: too small for argon2id".to_string());
         }
@@ -323,6 +342,9 @@ impl Settings {
         }
         errors.extend(self.storage.problems());
         errors.extend(self.evidence.problems());
+        if !(1024..=1024 * 1024 * 1024).contains(&self.imports.max_bytes) || !(1..=366).contains(&self.imports.new_unit_days) {
+            errors.push("imports: max_bytes 1 KiB-1 GiB, new_unit_days 1-366".to_string());
+        }
         if !(1..=36).contains(&self.risk.horizon_months) || self.risk.refit_interval_hours == 0 {
             errors.push("risk: horizon_months 1-36, refit_interval_hours at least 1".to_string());
         }

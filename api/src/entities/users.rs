@@ -32,6 +32,9 @@ pub struct Model {
     pub failed_logins: i32,
     pub locked_until: Option<DateTimeWithTimeZone>,
     pub updated_at: DateTimeWithTimeZone,
+    pub must_change_password: bool,
+    pub password_changed_at: Option<DateTimeWithTimeZone>,
+    pub totp_pending_secret: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -74,6 +77,8 @@ pub enum Relation {
         on_delete = "Restrict"
     )]
     Organisations,
+    #[sea_orm(has_many = "super::password_history::Entity")]
+    PasswordHistory,
     #[sea_orm(has_many = "super::rectification_updates::Entity")]
     RectificationUpdates,
     #[sea_orm(
@@ -147,6 +152,12 @@ impl Related<super::inspections::Entity> for Entity {
 impl Related<super::organisations::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::Organisations.def()
+    }
+}
+
+impl Related<super::password_history::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::PasswordHistory.def()
     }
 }
 

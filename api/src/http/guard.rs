@@ -11,6 +11,7 @@ use actix_web::{HttpMessage, ResponseError, web};
 use super::routes::Access;
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::caller::{self, Caller, bearer};
+use crate::identity::gate;
 use crate::identity::policy::allows;
 use crate::state::AppState;
 
@@ -53,10 +54,10 @@ pub async fn middleware(
         return Err(ApiError::internal(anyhow::anyhow!("no app state")).into());
     };
     let who = match bearer(req.headers()) {
-        Some(token) => caller::resolve(&state, &token).await,
+        Some(token) => caller::resolve_gated(&state, &token).await,
         None => Err(ApiError::new(ErrorCode::Unauthenticated, "send Authorization: Bearer <access token>")),
     };
-    let who = match who {
+    let (who, pending) = match who {
         Ok(c) => c,
         Err(e) => return Ok(req.into_response(e.error_response())),
     };
@@ -67,6 +68,13 @@ pub async fn middleware(
     if !allows(function, role) {
         let e = ApiError::new(ErrorCode::Forbidden, format!("the role {} may not do this", role.as_str()));
         return Ok(req.into_response(e.error_response()));
+    }
+    // A one-time or expired password, or a second factor to enrol: only the caller's
+    // own session and credentials until it is done.
+    if let Some(p) = pending
+        && !gate::allowed_while_pending(function)
+    {
+        return Ok(req.into_response(gate::refusal(p).error_response()));
     }
     Ok(next.call(req).await?.map_into_boxed_body())
 }

@@ -4,7 +4,7 @@
 use chrono::{Duration, Utc};
 use zhicha_engine::RegionCode;
 
-use super::tokens;
+use super::{gate, tokens};
 pub use crate::domain::caller::{Caller, Role, Scope};
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
@@ -25,8 +25,18 @@ fn unauthenticated(msg: &str) -> ApiError {
     ApiError::new(ErrorCode::Unauthenticated, msg)
 }
 
-/// Resolves a bearer access token.
+/// Resolves a bearer access token of a session free to use every function its role
+/// allows: one with something pending (a password change, a second factor to enrol) is
+/// refused with that code. The API's guard uses [`resolve_gated`] instead.
 pub async fn resolve(state: &AppState, token: &str) -> Result<Caller, ApiError> {
+    match resolve_gated(state, token).await? {
+        (_, Some(p)) => Err(gate::refusal(p)),
+        (c, None) => Ok(c),
+    }
+}
+
+/// Resolves a bearer access token, with what the account must do first, if anything.
+pub async fn resolve_gated(state: &AppState, token: &str) -> Result<(Caller, Option<gate::Pending>), ApiError> {
     let now = Utc::now();
     let found = users::session_by_access(&state.db, &tokens::digest(token)).await?;
     let Some((session, Some(user))) = found else { return Err(unauthenticated("unknown or expired access token")) };
@@ -49,7 +59,8 @@ pub async fn resolve(state: &AppState, token: &str) -> Result<Caller, ApiError> 
     if session.last_seen_at + Duration::minutes(1) < now {
         users::touch_session(&state.db, session.id, now.fixed_offset()).await?;
     }
-    Ok(Caller {
+    let pending = gate::pending(&state.settings.auth, role, &user, now);
+    let caller = Caller {
         user_id: user.id,
         display_name: user.display_name.clone(),
         scope: scope_of(role, &user),
@@ -57,7 +68,8 @@ pub async fn resolve(state: &AppState, token: &str) -> Result<Caller, ApiError> 
         organisation_id: user.organisation_id,
         session_id: session.id,
         family_id: session.family_id,
-    })
+    };
+    Ok((caller, pending))
 }
 
 /// The bearer access token of a request, if it carries one of the right kind.

@@ -4,10 +4,14 @@
 pub mod audit_trail;
 pub mod binding;
 pub mod caller;
+pub mod credentials;
+pub mod gate;
 pub mod password;
+pub mod password_policy;
 pub mod people;
 pub mod policy;
 pub mod service;
+pub mod staff;
 pub mod tokens;
 pub mod totp;
 pub mod wechat_login;

@@ -37,7 +37,15 @@ pub struct Account {
     /// Masked.
     pub phone: Option<String>,
     pub wechat: bool,
+    /// A second factor is active (confirmed).
     pub second_factor: bool,
+    /// A second factor is enrolled but not yet confirmed by its first code.
+    pub second_factor_pending: bool,
+    pub expert_id: Option<i64>,
+    /// The password is a one-time password (new account, reset) not yet changed.
+    pub must_change_password: bool,
+    /// When the password expires; `null` for accounts without one.
+    pub password_expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 fn masked(state: &AppState, u: &User) -> Result<Option<String>, ApiError> {
@@ -127,6 +135,10 @@ pub async fn accounts(
             phone: masked(state, u)?,
             wechat: u.wx_openid.is_some(),
             second_factor: u.totp_secret.is_some(),
+            second_factor_pending: u.totp_secret.is_none() && u.totp_pending_secret.is_some(),
+            expert_id: u.expert_id,
+            must_change_password: u.must_change_password,
+            password_expires_at: super::gate::password_expires_at(&state.settings.auth, u),
         });
     }
     audit::append(

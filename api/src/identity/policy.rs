@@ -14,6 +14,11 @@ pub enum Function {
     MpOwnEnterprise,
     /// `GET /gov/enterprises[/{id}]`: enterprises in the caller's jurisdiction.
     GovEnterprises,
+    /// `POST /gov/enterprises`, `PATCH /gov/enterprises/{id}`,
+    /// `POST /gov/enterprises/{id}/deactivate|reactivate`: the enterprise register.
+    GovRegister,
+    /// `POST|GET /gov/imports[/{id}]`: roster and accident files uploaded as data feeds.
+    GovImports,
     /// `GET /gov/dashboard/…`: the region's progress (bureaus).
     GovDashboard,
     /// `POST /gov/enterprises/{id}/binding-codes`: codes that bind an officer.
@@ -67,7 +72,21 @@ pub enum Function {
     /// `POST /gov/enterprises/{id}/escalations`, `POST /gov/escalations/{id}/close`:
     /// a bureau escalates by hand or closes (overrides) an escalation.
     GovEscalate,
-    /// `GET /admin/users`, `POST /admin/users/{id}/unlock`: accounts.
+    /// `POST /gov/programme/proposals[/{id}/confirm]`, `GET /gov/programme/proposals/{id}`,
+    /// `POST /gov/programme/enrolments/{enterprise_id}/end`: the HRSS bureau chooses
+    /// the programme's key enterprises.
+    ProgrammeDecide,
+    /// `GET /gov/programme/enrolments`: who is enrolled, in the caller's scope.
+    ProgrammeEnrolments,
+    /// `POST|PATCH /gov/experts…`: the service organisation keeps the expert pool.
+    ExpertPoolAdmin,
+    /// `GET /gov/experts[/{id}]`: the pool with its workload.
+    ExpertPoolRead,
+    /// `POST /auth/password`, `POST /auth/totp/enrol|confirm`: the caller's own
+    /// password and second factor (accounts that sign in with a password).
+    OwnCredentials,
+    /// `GET|POST /admin/users`, `POST /admin/users/{id}/unlock|disable|enable|reset-password`,
+    /// `GET|POST /admin/organisations`: accounts and the organisations they belong to.
     AdminAccounts,
     /// `GET /admin/audit`: the audit trail.
     AdminAudit,
@@ -80,13 +99,29 @@ use Role::*;
 /// The policy table.
 pub const POLICY: &[(Function, &[Role])] = &[
     (Function::OwnSession, &Role::ALL),
+    // Officers and responsible persons sign in through WeChat: no password, no TOTP.
+    (
+        Function::OwnCredentials,
+        &[Expert, HrssBureau, EmergencyBureau, ServiceOrg, SystemAdmin, SecurityAdmin, AuditAdmin],
+    ),
     (Function::MpOwnEnterprise, &[EnterpriseOfficer, ResponsiblePerson]),
     (Function::GovEnterprises, &[HrssBureau, EmergencyBureau, ServiceOrg]),
+    // The register is kept by the service organisation (its clients) and the HRSS
+    // bureau (its region); the emergency bureau reads it.
+    (Function::GovRegister, &[HrssBureau, ServiceOrg]),
+    (Function::GovImports, &[HrssBureau, EmergencyBureau, ServiceOrg]),
     (Function::GovBindingCodes, &[ServiceOrg]),
     (Function::GovDashboard, &[HrssBureau, EmergencyBureau]),
     (Function::GovEscalations, &[HrssBureau, EmergencyBureau, ServiceOrg]),
     // Escalating and closing are the bureaus' decisions, not the service organisation's.
     (Function::GovEscalate, &[HrssBureau, EmergencyBureau]),
+    // Choosing the key enterprises is the HRSS bureau's (工伤预防 is its programme); the
+    // service organisation and the emergency bureau see who is enrolled.
+    (Function::ProgrammeDecide, &[HrssBureau]),
+    (Function::ProgrammeEnrolments, &[HrssBureau, EmergencyBureau, ServiceOrg]),
+    // The service organisation runs the expert pool; the HRSS bureau watches it.
+    (Function::ExpertPoolAdmin, &[ServiceOrg]),
+    (Function::ExpertPoolRead, &[ServiceOrg, HrssBureau]),
     // A new WeChat account is an officer bound to nothing until it binds.
     (Function::MpBind, &[EnterpriseOfficer, ResponsiblePerson]),
     (Function::MpPhone, &[EnterpriseOfficer, ResponsiblePerson, Expert]),

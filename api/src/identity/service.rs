@@ -7,7 +7,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::caller::{Caller, Role};
-use super::{password, tokens, totp};
+use super::{gate, password, tokens, totp};
 use crate::error::{ApiError, ErrorCode};
 use crate::platform::audit::{self, Entry, Outcome};
 use crate::state::AppState;
@@ -28,6 +28,18 @@ pub struct TokenPair {
     pub display_name: String,
     /// False for a WeChat account not yet bound to an enterprise (`POST /mp/bind`).
     pub bound: bool,
+    /// The password is a one-time password (first sign-in, reset) or has expired: until
+    /// `POST /auth/password` changes it, every other call but `/auth/me`,
+    /// `/auth/logout` and `/auth/totp/*` answers 403 `password_change_required`.
+    pub password_change_required: bool,
+    /// The role signs in with a TOTP code and none is enrolled: until
+    /// `POST /auth/totp/enrol` and `/auth/totp/confirm`, every other call but
+    /// `/auth/me`, `/auth/logout` and `/auth/password` answers 403
+    /// `second_factor_enrolment_required`.
+    pub second_factor_enrolment_required: bool,
+    /// When the password expires (`auth.password_max_age_days` after it was set);
+    /// `null` for accounts without one.
+    pub password_expires_at: Option<DateTime<Utc>>,
 }
 
 /// An audit record of a sign-in step (the actor may be unknown).
@@ -98,6 +110,9 @@ pub async fn issue(
         bound: !matches!(super::caller::scope_of(role, user), super::caller::Scope::Unbound),
         role,
         display_name: user.display_name.clone(),
+        password_change_required: gate::password_change_required(a, user, now),
+        second_factor_enrolment_required: gate::second_factor_missing(role, user),
+        password_expires_at: gate::password_expires_at(a, user),
     })
 }
 
@@ -165,28 +180,21 @@ pub async fn login(
     };
     let role =
         Role::parse(&user.role).ok_or_else(|| ApiError::internal(anyhow::anyhow!("unknown role {}", user.role)))?;
-    // The second factor, for the roles that need one, checked only once the password
-    // is right; a wrong or missing code counts as a failed sign-in.
+    // The second factor, once enrolled (required for some roles, chosen by others),
+    // checked only once the password is right; a wrong or missing code counts as a
+    // failed sign-in. A role that needs one and has none yet signs in with the password
+    // alone, to a session that may only enrol it (`gate::Pending::SecondFactorEnrolment`).
     let mut totp_step = None;
     let mut ok = ok;
-    if ok && totp::required_for(role) {
-        let secret = user
-            .totp_secret
-            .as_deref()
-            .map(|s| totp::unseal(&state.vault, s))
-            .transpose()
-            .map_err(ApiError::internal)?;
-        if secret.is_none() {
-            // Refused like any failed sign-in (a distinct answer here would confirm the
-            // password); the operator learns why from the log.
-            tracing::warn!(user_id = user.id, "sign-in refused: a second factor is required but none is enrolled");
-        }
+    if ok && let Some(sealed) = user.totp_secret.as_deref() {
+        let secret = totp::unseal(&state.vault, sealed).map_err(ApiError::internal)?;
         // A missing code is a wrong one: answering it differently (as this once did,
         // with `second_factor_required`) told a guesser the password was right.
         let now = u64::try_from(now.timestamp()).unwrap_or(0);
-        totp_step =
-            secret.zip(totp_code).and_then(|(secret, code)| totp::accept(&secret, code, now, user.totp_last_step));
+        totp_step = totp_code.and_then(|code| totp::accept(&secret, code, now, user.totp_last_step));
         ok = totp_step.is_some();
+    } else if ok && totp::required_for(role) {
+        tracing::info!(user_id = user.id, "signed in to enrol a second factor: only enrolment is open to the session");
     }
     let txn = crate::platform::db::begin_write(&state.db).await?;
     if !ok || user.status != "active" {

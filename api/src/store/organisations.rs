@@ -51,3 +51,13 @@ pub async fn first_row_of_kind_in(
         .one(db)
         .await
 }
+
+/// Organisation `id`.
+pub async fn by_id(db: &impl ConnectionTrait, id: i64) -> Result<Option<Organisation>, DbErr> {
+    organisations::Entity::find_by_id(id).one(db).await
+}
+
+/// Every organisation, by id.
+pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<Organisation>, DbErr> {
+    organisations::Entity::find().order_by_asc(organisations::Column::Id).all(db).await
+}

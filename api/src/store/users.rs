@@ -5,10 +5,10 @@ use chrono::{DateTime, FixedOffset};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder,
+    QueryOrder, QuerySelect,
 };
 
-use crate::entities::{auth_sessions, binding_codes, users};
+use crate::entities::{auth_sessions, binding_codes, experts, password_history, users};
 
 pub type User = users::Model;
 pub type AuthSession = auth_sessions::Model;
@@ -45,11 +45,17 @@ pub struct NewUser {
     pub phone_cipher: Option<String>,
     pub phone_key_id: Option<String>,
     pub phone_hash: Option<String>,
+    /// The first sign-in may only change the password (a one-time password).
+    pub must_change_password: bool,
 }
 
 impl NewUser {
     fn model(self) -> users::ActiveModel {
+        // A password's age counts from now (the demo's known passwords are fresh).
+        let changed = self.password_hash.as_ref().map(|_| chrono::Utc::now().fixed_offset());
         users::ActiveModel {
+            must_change_password: Set(self.must_change_password),
+            password_changed_at: Set(changed),
             display_name: Set(self.display_name),
             role: Set(self.role),
             organisation_id: Set(self.organisation_id),
@@ -370,4 +376,154 @@ pub async fn spend_binding_code(db: &impl ConnectionTrait, id: i64, by: i64, at:
         .exec(db)
         .await?
         .rows_affected)
+}
+
+// Staff accounts: passwords, status and the second factor.
+
+/// Sets an account's password; `must_change` when it is a one-time password. Failures
+/// and lockout are cleared with it.
+pub async fn set_password(
+    db: &impl ConnectionTrait,
+    id: i64,
+    hash: &str,
+    must_change: bool,
+    at: Time,
+) -> Result<u64, DbErr> {
+    Ok(users::Entity::update_many()
+        .col_expr(users::Column::PasswordHash, Expr::value(hash))
+        .col_expr(users::Column::MustChangePassword, Expr::value(must_change))
+        .col_expr(users::Column::PasswordChangedAt, Expr::value(at))
+        .col_expr(users::Column::FailedLogins, Expr::value(0))
+        .col_expr(users::Column::LockedUntil, Expr::value(Option::<Time>::None))
+        .col_expr(users::Column::UpdatedAt, Expr::value(at))
+        .filter(users::Column::Id.eq(id))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// Keeps `hash` in the account's password history, and only the newest `keep` entries.
+pub async fn remember_password(db: &impl ConnectionTrait, user_id: i64, hash: &str, keep: u64) -> Result<(), DbErr> {
+    password_history::ActiveModel { user_id: Set(user_id), password_hash: Set(hash.to_string()), ..Default::default() }
+        .insert(db)
+        .await?;
+    // A handful of rows per account (SQLite takes no OFFSET without LIMIT).
+    let ids: Vec<i64> = password_history::Entity::find()
+        .select_only()
+        .column(password_history::Column::Id)
+        .filter(password_history::Column::UserId.eq(user_id))
+        .order_by_desc(password_history::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let old: Vec<i64> = ids.into_iter().skip(usize::try_from(keep).unwrap_or(usize::MAX)).collect();
+    if !old.is_empty() {
+        password_history::Entity::delete_many().filter(password_history::Column::Id.is_in(old)).exec(db).await?;
+    }
+    Ok(())
+}
+
+/// The hashes of the account's newest `n` passwords, newest first.
+pub async fn recent_passwords(db: &impl ConnectionTrait, user_id: i64, n: u64) -> Result<Vec<String>, DbErr> {
+    password_history::Entity::find()
+        .select_only()
+        .column(password_history::Column::PasswordHash)
+        .filter(password_history::Column::UserId.eq(user_id))
+        .order_by_desc(password_history::Column::Id)
+        .limit(n)
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// Sets an account's status (`active`, `disabled`); enabling also clears the lockout.
+/// 0 rows when there is no such account.
+pub async fn set_status(db: &impl ConnectionTrait, id: i64, status: &str, at: Time) -> Result<u64, DbErr> {
+    let mut update = users::Entity::update_many()
+        .col_expr(users::Column::Status, Expr::value(status))
+        .col_expr(users::Column::UpdatedAt, Expr::value(at))
+        .filter(users::Column::Id.eq(id));
+    if status == "active" {
+        update = update
+            .col_expr(users::Column::FailedLogins, Expr::value(0))
+            .col_expr(users::Column::LockedUntil, Expr::value(Option::<Time>::None));
+    }
+    Ok(update.exec(db).await?.rows_affected)
+}
+
+/// Forgets the account's second factor, active and pending, so it is enrolled again.
+pub async fn clear_totp(db: &impl ConnectionTrait, id: i64, at: Time) -> Result<(), DbErr> {
+    users::Entity::update_many()
+        .col_expr(users::Column::TotpSecret, Expr::value(Option::<String>::None))
+        .col_expr(users::Column::TotpPendingSecret, Expr::value(Option::<String>::None))
+        .col_expr(users::Column::TotpLastStep, Expr::value(Option::<i64>::None))
+        .col_expr(users::Column::UpdatedAt, Expr::value(at))
+        .filter(users::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Stores a sealed TOTP secret awaiting its first code (replacing any pending one).
+pub async fn set_totp_pending(db: &impl ConnectionTrait, id: i64, sealed: &str, at: Time) -> Result<(), DbErr> {
+    users::Entity::update_many()
+        .col_expr(users::Column::TotpPendingSecret, Expr::value(sealed))
+        .col_expr(users::Column::UpdatedAt, Expr::value(at))
+        .filter(users::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Makes the pending secret `sealed` the active one, with the step of the code that
+/// confirmed it; 0 rows when the pending secret changed meanwhile or one is active.
+pub async fn confirm_totp(db: &impl ConnectionTrait, id: i64, sealed: &str, step: i64, at: Time) -> Result<u64, DbErr> {
+    Ok(users::Entity::update_many()
+        .col_expr(users::Column::TotpSecret, Expr::value(sealed))
+        .col_expr(users::Column::TotpPendingSecret, Expr::value(Option::<String>::None))
+        .col_expr(users::Column::TotpLastStep, Expr::value(step))
+        .col_expr(users::Column::UpdatedAt, Expr::value(at))
+        .filter(users::Column::Id.eq(id))
+        .filter(users::Column::TotpPendingSecret.eq(sealed))
+        .filter(users::Column::TotpSecret.is_null())
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// How many active accounts hold `role`.
+pub async fn count_active(db: &impl ConnectionTrait, role: &str) -> Result<u64, DbErr> {
+    users::Entity::find()
+        .filter(users::Column::Role.eq(role))
+        .filter(users::Column::Status.eq("active"))
+        .count(db)
+        .await
+}
+
+/// Revokes every live session of an account; the number revoked.
+pub async fn revoke_sessions_of(db: &impl ConnectionTrait, user_id: i64, reason: &str, at: Time) -> Result<u64, DbErr> {
+    Ok(auth_sessions::Entity::update_many()
+        .col_expr(auth_sessions::Column::RevokedAt, Expr::value(at))
+        .col_expr(auth_sessions::Column::RevokeReason, Expr::value(reason))
+        .filter(auth_sessions::Column::UserId.eq(user_id))
+        .filter(auth_sessions::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// The organisation of expert `id` (`Some(None)` when it has none), `None` when there
+/// is no such expert.
+pub async fn expert_organisation(db: &impl ConnectionTrait, id: i64) -> Result<Option<Option<i64>>, DbErr> {
+    experts::Entity::find_by_id(id)
+        .select_only()
+        .column(experts::Column::OrganisationId)
+        .into_tuple::<Option<i64>>()
+        .one(db)
+        .await
+}
+
+/// The account that signs in as expert `expert_id`, if any.
+pub async fn of_expert(db: &impl ConnectionTrait, expert_id: i64) -> Result<Option<User>, DbErr> {
+    users::Entity::find().filter(users::Column::ExpertId.eq(expert_id)).one(db).await
 }

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use crate::error::{ApiError, ErrorBody};
 use crate::http::extract::Json;
 use crate::http::request_id;
+use crate::identity::credentials;
 use crate::identity::service::{self, Origin, TokenPair};
 use crate::identity::{Caller, Role, Scope};
 use crate::state::AppState;
@@ -51,9 +52,27 @@ pub struct Me {
     pub scope: String,
     /// The enterprise id, region code, expert id or organisation id of the scope.
     pub scope_id: Option<String>,
+    /// A one-time or expired password: only `/auth/me`, `/auth/logout`,
+    /// `/auth/password` and `/auth/totp/*` answer until `POST /auth/password` changes
+    /// it; everything else is 403 `password_change_required`.
+    pub password_change_required: bool,
+    /// The role signs in with a TOTP code and none is active: only the same routes
+    /// answer until `POST /auth/totp/enrol` and `/auth/totp/confirm`; everything else
+    /// is 403 `second_factor_enrolment_required`.
+    pub second_factor_enrolment_required: bool,
+    /// When the password expires (`auth.password_max_age_days` after it was set; a
+    /// password change is then required); `null` for WeChat accounts.
+    pub password_expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// `none`, `pending` or `active`.
+    #[schema(pattern = "^(none|pending|active)$")]
+    pub second_factor: String,
 }
 
-/// Signs in with username and password.
+/// Signs in with username and password, and the TOTP code once a second factor is
+/// active. A one-time or expired password (`password_change_required`), or a role that
+/// needs a second factor without one (`second_factor_enrolment_required`), still signs
+/// in, to a session that may only call `/auth/me`, `/auth/logout`, `/auth/password` and
+/// `/auth/totp/*` until that is done.
 #[utoipa::path(
     post, path = "/auth/login", tag = "identity", request_body = LoginRequest,
     responses(
@@ -102,7 +121,8 @@ pub async fn logout(state: web::Data<AppState>, req: HttpRequest, caller: Caller
     get, path = "/auth/me", tag = "identity", security(("bearer" = [])),
     responses((status = 200, body = Me), (status = 401, body = ErrorBody))
 )]
-pub async fn me(caller: Caller) -> Result<HttpResponse, ApiError> {
+pub async fn me(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    let cred = credentials::state_of(&state, &caller).await?;
     let (scope, scope_id) = match caller.scope {
         Scope::Enterprise(id) => ("enterprise", Some(id.to_string())),
         Scope::Region(r) => ("region", Some(r.to_string())),
@@ -117,5 +137,9 @@ pub async fn me(caller: Caller) -> Result<HttpResponse, ApiError> {
         role: caller.role,
         scope: scope.into(),
         scope_id,
+        password_change_required: cred.password_change_required,
+        second_factor_enrolment_required: cred.second_factor_enrolment_required,
+        password_expires_at: cred.password_expires_at,
+        second_factor: cred.second_factor,
     }))
 }

@@ -166,6 +166,21 @@ pub async fn login(
             return login_page(e.code.status(), message, username);
         }
     };
+    if pair.password_change_required || pair.second_factor_enrolment_required {
+        // The page signs in only sessions free to read; a one-time or expired password,
+        // or a factor to enrol, is done through the API first (`resolve` refuses it).
+        if let Ok((c, _)) = caller::resolve_gated(&state, &pair.access_token).await
+            && let Err(e) = service::logout(&state, &c, &origin(&req)).await
+        {
+            tracing::warn!("dashboard sign-in: cannot end a refused session: {}", e.message);
+        }
+        let message = if pair.password_change_required {
+            "请先修改初始或已过期的密码（POST /auth/password）。"
+        } else {
+            "请先绑定动态口令（POST /auth/totp/enrol）。"
+        };
+        return login_page(StatusCode::FORBIDDEN, message, username);
+    }
     if !allows(Function::GovDashboard, pair.role) {
         // Not a bureau account: end the session just made rather than leave it unused.
         if let Ok(c) = caller::resolve(&state, &pair.access_token).await
