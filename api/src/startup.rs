@@ -31,7 +31,7 @@ pub struct Application {
 /// library or an unreachable database stops start-up.
 pub async fn prepare(settings: &Settings) -> anyhow::Result<(DatabaseConnection, Arc<Catalog>, Arc<Vault>)> {
     let catalog = rules::load_once(&settings.rules.dir)
-        .map_err(|e| anyhow::anyhow!("rules in {} are invalid:\n{e}", settings.rules.dir.display()))?
+        .map_err(|e| anyhow::anyhow!("rules ({}) are invalid:\n{e}", rules::source(&settings.rules.dir)))?
         .catalog;
     let db = db::connect(settings).await?;
     if settings.database.migrate_on_start {
@@ -57,9 +57,10 @@ impl Application {
             seed::demo::load(&db, &catalog, &settings.demo.dir, &settings.auth, &vault).await?;
             demo_loaded = true;
         }
-        // An S3 store that does not answer stops start-up, as an unreachable database does.
+        // An S3 store that does not answer stops start-up, as an unreachable database
+        // does; a missing bucket is created when the credentials allow.
         let store = crate::platform::storage::open(&settings.storage)?;
-        store.ping().await.map_err(|e| anyhow::anyhow!("object storage ({}) does not answer: {e}", store.backend()))?;
+        store.prepare().await.map_err(|e| anyhow::anyhow!("object storage ({}): {e}", store.backend()))?;
         let dashboard = Arc::new(crate::platform::cache::DashboardCache::new(&settings.cache).await?);
         // A replica out of reach does not stop start-up: the primary serves its reads.
         let read = crate::platform::replica::ReadDb::connect(&settings, db.clone()).await;
@@ -83,6 +84,9 @@ impl Application {
         let mut events = Events::default();
         crate::oversight::dashboard::subscribe(&mut events);
         crate::governance::subscribe(&mut events);
+        // New units of the register: scored, then given their first checklist.
+        crate::reference::coverage::subscribe(&mut events);
+        crate::selfcheck::coverage::subscribe(&mut events);
         let evaluation_slots = settings.governance.max_concurrent.max(1);
         let state = AppState {
             db,
@@ -102,12 +106,20 @@ impl Application {
             evaluations: Default::default(),
             evaluation_slots: Arc::new(tokio::sync::Semaphore::new(evaluation_slots)),
         };
+        // The demo city just loaded gets its half year of activity before the jobs start
+        // (they would otherwise act on it at the wall clock while it is being simulated).
+        if demo_loaded && state.settings.demo.activity {
+            let summary = seed::activity::run(&state).await?;
+            tracing::info!("{summary}");
+        }
         // The rectification clock: overdue marking, reminders, sending.
         crate::governance::reminders::spawn(state.clone());
         // The expert dispatcher: expired offers, pending expert visits and follow-ups.
         crate::governance::experts::spawn(state.clone());
         // The trigger engine's sweep over every enterprise.
         crate::governance::job::spawn(state.clone());
+        // New units a CLI roster or accident import brought in while no server ran.
+        crate::reference::coverage::soon(&state);
         let workers = match state.settings.server.workers {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,

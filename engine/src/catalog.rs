@@ -11,6 +11,7 @@ const LIFTING_OVERRIDABLE: [&str; 4] = ["01", "03", "05", "09"];
 use crate::names::NameRules;
 use crate::narrative_jobs::{self, NarrativeJobs};
 use crate::rule_error::{RuleError, RuleErrors};
+use crate::rule_source::RuleSource;
 
 #[derive(Debug, Clone)]
 pub struct Catalog {
@@ -41,17 +42,16 @@ pub struct Catalog {
 }
 
 struct Loader {
-    dir: PathBuf,
+    source: RuleSource,
     errors: Vec<RuleError>,
 }
 
 impl Loader {
     fn read(&mut self, rel: &str) -> Option<(PathBuf, String)> {
-        let path = self.dir.join(rel);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Some((path, text)),
+        match self.source.read(Path::new(rel)) {
+            Ok(t) => Some((t.path, t.text)),
             Err(e) => {
-                self.errors.push(RuleError::new(&path, 0, format!("cannot read: {e}")));
+                self.errors.push(e);
                 None
             }
         }
@@ -82,8 +82,16 @@ impl Loader {
 }
 
 impl Catalog {
+    /// [`Catalog::load_from`] a rules directory.
     pub fn load(dir: &Path) -> Result<Self, RuleErrors> {
-        let mut l = Loader { dir: dir.to_path_buf(), errors: Vec::new() };
+        Self::load_from(&RuleSource::Dir(dir.to_path_buf()))
+    }
+
+    /// Loads every table from `source` (a rules directory, or the built-in files).
+    pub fn load_from(source: &RuleSource) -> Result<Self, RuleErrors> {
+        let source = source.clone();
+        let root = source.path(Path::new(""));
+        let mut l = Loader { source, errors: Vec::new() };
         let accident_type_86 = l.codes("codes/gb6441_86_accident_type.csv", format::two_digits);
         let accident_type_2025 = l.codes("codes/gb6441_2025_accident_type.csv", format::any);
         let body_part = l.codes("codes/gb6441_86_body_part.csv", format::annex);
@@ -94,7 +102,7 @@ impl Catalog {
             // The 2025 edition is keyed by name: a code that differs from its name would
             // be an invented number.
             for e in t.entries.iter().filter(|e| e.code != e.name_zh) {
-                let path = dir.join("codes/gb6441_2025_accident_type.csv");
+                let path = l.source.path(Path::new("codes/gb6441_2025_accident_type.csv"));
                 l.errors.push(RuleError::new(
                     &path,
                     0,
@@ -146,7 +154,7 @@ impl Catalog {
             return Err(RuleErrors(l.errors));
         }
         // Every table that failed to load left an error, so all are present here.
-        let some = |name: &str| RuleErrors(vec![RuleError::new(dir, 0, format!("{name} did not load"))]);
+        let some = |name: &str| RuleErrors(vec![RuleError::new(&root, 0, format!("{name} did not load"))]);
         Ok(Self {
             accident_type_86: accident_type_86.ok_or_else(|| some("accident_type_86"))?,
             accident_type_2025: accident_type_2025.ok_or_else(|| some("accident_type_2025"))?,

@@ -17,6 +17,7 @@ pub mod recommend;
 pub mod region_code;
 pub mod risk;
 pub mod rule_error;
+pub mod rule_source;
 pub mod severity;
 pub mod triggers;
 
@@ -26,4 +27,5 @@ pub use credit_code::CreditCode;
 pub use industry_code::IndustryCode;
 pub use region_code::RegionCode;
 pub use rule_error::{RuleError, RuleErrors};
+pub use rule_source::RuleSource;
 pub use severity::Severity;

@@ -55,3 +55,4 @@ mod storage;
 mod support;
 mod wechat;
 mod write_budget;
+mod zz_walk;

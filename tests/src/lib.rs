@@ -48,6 +48,9 @@ impl Backend {
 pub struct Opts {
     /// Load the demo city at start-up (`demo.autoload`; SQLite only, as in `serve`).
     pub demo: bool,
+    /// With the demo city, its half year of activity (`demo.activity`); off by default,
+    /// so tests start from the city at day zero.
+    pub activity: bool,
     /// Rate limits (requests per minute, burst, sign-ins per minute) instead of the defaults.
     pub limits: Option<(u32, u32, u32)>,
     /// The built-in WeChat stand-in (demo codes) instead of WeChat.
@@ -67,6 +70,9 @@ pub struct Opts {
     /// `database.replica_url` (PostgreSQL only): the test database itself, or a port
     /// nobody listens on.
     pub replica: Option<TestReplica>,
+    /// The rules library and the demo city built into the binary (`rules.dir` and
+    /// `demo.dir` empty, as in production) instead of the checkout's folders.
+    pub built_in: bool,
 }
 
 /// What `database.replica_url` points at in a test.
@@ -303,9 +309,13 @@ impl TestApp {
             .merge(Serialized::default("server.workers", 1))
             .merge(Serialized::default("database.url", database_url))
             .merge(Serialized::default("database.max_connections", 5))
-            .merge(Serialized::default("rules.dir", root.join("rules")))
-            .merge(Serialized::default("demo.dir", root.join("seeds").join("demo")))
+            .merge(Serialized::default("rules.dir", if opts.built_in { PathBuf::new() } else { root.join("rules") }))
+            .merge(Serialized::default(
+                "demo.dir",
+                if opts.built_in { PathBuf::new() } else { root.join("seeds").join("demo") },
+            ))
             .merge(Serialized::default("demo.autoload", opts.demo))
+            .merge(Serialized::default("demo.activity", opts.activity))
             .merge(Serialized::default("log.level", "warn"))
             // Cheap argon2 so the suite stays fast; production cost is in defaults.toml.
             .merge(Serialized::default("auth.argon2_memory_kib", 64))
@@ -425,8 +435,8 @@ impl TestApp {
         })
     }
 
-    /// The demo city in the database: loaded at start-up on SQLite (`Opts.demo`), and
-    /// here on PostgreSQL, where start-up never loads it.
+    /// The demo city in the database (with its activity when `Opts.activity`): loaded at
+    /// start-up on SQLite (`Opts.demo`), and here on PostgreSQL, where start-up never loads it.
     pub async fn ensure_demo(&self) {
         if self.backend == Backend::Postgres {
             let s = &self.state;
@@ -439,6 +449,11 @@ impl TestApp {
             )
             .await
             .unwrap_or_else(|e| panic!("demo seed: {e:#}"));
+            if s.settings.demo.activity {
+                zhicha_api::reference::seed::activity::run(s)
+                    .await
+                    .unwrap_or_else(|e| panic!("demo activity: {e:#}"));
+            }
         }
     }
 

@@ -4,9 +4,14 @@
 //! Also the reference context's parts: the rules library, accident and hazard-library
 //! imports, risk scoring and the demo seeds.
 
+pub mod builtin;
+pub mod coverage;
 pub mod enterprises;
+pub mod feeds;
 pub mod hazard_import;
 pub mod import;
+pub mod register;
+pub mod roster;
 pub mod rules;
 pub mod scoring;
 pub mod seed;

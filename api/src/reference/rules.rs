@@ -10,7 +10,9 @@ use std::sync::{Arc, Mutex};
 use zhicha_engine::hazards::{self, HazardLibrary};
 use zhicha_engine::recommend::IndustryProfiles;
 use zhicha_engine::triggers::{self, TriggerRules};
-use zhicha_engine::{Catalog, RuleErrors};
+use zhicha_engine::{Catalog, RuleErrors, RuleSource};
+
+use super::builtin;
 
 /// The loaded rules.
 pub struct Rules {
@@ -34,13 +36,21 @@ impl Clone for Rules {
     }
 }
 
-/// Loads and validates every rule file; all problems at once, each as file:line.
+/// Where the rules come from for `rules.dir`: empty (the default) is the library built
+/// into the binary, a directory overrides it.
+pub fn source(dir: &Path) -> RuleSource {
+    if dir.as_os_str().is_empty() { builtin::rules() } else { RuleSource::Dir(dir.to_path_buf()) }
+}
+
+/// Loads and validates every rule file from `rules.dir` (see [`source`]); all problems
+/// at once, each as file:line.
 pub fn load(dir: &Path) -> Result<Rules, RuleErrors> {
-    let catalog = Catalog::load(dir)?;
-    let library = hazards::load(dir, &catalog)?;
-    let profiles = IndustryProfiles::load(dir, &library.vocabulary, &catalog)?;
-    let triggers = triggers::load(dir, &catalog)?;
-    let analysis = zhicha_engine::analysis::rules::load(dir)?;
+    let src = source(dir);
+    let catalog = Catalog::load_from(&src)?;
+    let library = hazards::load_from(&src, &catalog)?;
+    let profiles = IndustryProfiles::load_from(&src, &library.vocabulary, &catalog)?;
+    let triggers = triggers::load_from(&src, &catalog)?;
+    let analysis = zhicha_engine::analysis::rules::load_from(&src)?;
     Ok(Rules {
         catalog: Arc::new(catalog),
         hazards: Arc::new(library),
@@ -52,9 +62,10 @@ pub fn load(dir: &Path) -> Result<Rules, RuleErrors> {
 
 static LOADED: Mutex<Option<HashMap<PathBuf, Rules>>> = Mutex::new(None);
 
-/// [`load`], once per directory per process: the service reads its rules at start-up
-/// and does not watch them (restart to apply an edit), so an application built again in
-/// the same process (the tests) need not parse 1,500 items again.
+/// [`load`], once per source per process (the built-in library under the empty path):
+/// the service reads its rules at start-up and does not watch them (restart to apply an
+/// edit), so an application built again in the same process (the tests) need not parse
+/// 1,500 items again.
 pub fn load_once(dir: &Path) -> Result<Rules, RuleErrors> {
     let key = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
     if let Ok(guard) = LOADED.lock()

@@ -3,7 +3,7 @@
 //! bureau can edit them without a rebuild.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
@@ -11,6 +11,7 @@ use toml::Spanned;
 use crate::hazards::Text;
 use crate::industry_code::{IndustryCode, section_of};
 use crate::rule_error::{RuleError, RuleErrors, line_of, toml_error, version_header};
+use crate::rule_source::RuleSource;
 
 pub const KEY_INDUSTRIES: &str = "analysis/key_industries.toml";
 pub const NEW_EMPLOYMENT: &str = "analysis/new_employment.toml";
@@ -83,19 +84,16 @@ struct RawNewEmployment {
     keywords: Spanned<Vec<Spanned<String>>>,
 }
 
-/// Loads both files under `rules_dir` (the directory holding `analysis/`).
+/// [`load_from`] a rules directory.
 pub fn load(rules_dir: &Path) -> Result<AnalysisRules, RuleErrors> {
+    load_from(&RuleSource::Dir(rules_dir.to_path_buf()))
+}
+
+/// Loads both files from `source` (a rules directory holding `analysis/`, or the
+/// built-in files).
+pub fn load_from(source: &RuleSource) -> Result<AnalysisRules, RuleErrors> {
     let mut errors = Vec::new();
-    let mut read = |rel: &str| -> Option<Text> {
-        let path = rules_dir.join(rel);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Some(Text { path, rel: PathBuf::from(rel), text }),
-            Err(e) => {
-                errors.push(RuleError::new(&path, 0, format!("cannot read: {e}")));
-                None
-            }
-        }
-    };
+    let mut read = |rel: &str| -> Option<Text> { source.read(Path::new(rel)).map_err(|e| errors.push(e)).ok() };
     let (key, new) = (read(KEY_INDUSTRIES), read(NEW_EMPLOYMENT));
     match (key, new) {
         (Some(k), Some(n)) => from_texts(&k, &n),

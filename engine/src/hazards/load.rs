@@ -14,45 +14,42 @@ use super::validate::{self, Context, FileCheck, Lines};
 use super::vocabulary::{Sources, Vocabulary, toml_error};
 use crate::catalog::Catalog;
 use crate::rule_error::{RuleError, RuleErrors};
+use crate::rule_source::RuleSource;
 
 pub const VOCABULARY: &str = "hazards/vocabulary.toml";
 pub const SOURCES: &str = "hazards/sources.toml";
 const ITEMS_DIR: &str = "hazards";
 
-/// A rule file's path and contents.
-pub struct Text {
-    pub path: PathBuf,
-    /// Relative to the rules directory (`hazards/general/electrical.toml`).
-    pub rel: PathBuf,
-    pub text: String,
+pub use crate::rule_source::Text;
+
+/// [`load_from`] a rules directory.
+pub fn load(rules_dir: &Path, catalog: &Catalog) -> Result<HazardLibrary, RuleErrors> {
+    load_from(&RuleSource::Dir(rules_dir.to_path_buf()), catalog)
 }
 
-/// Loads and validates the hazard library under `rules_dir` (the directory holding
-/// `codes/` and `hazards/`) against the catalog's code tables. Every problem is
-/// reported, each as file:line with its reason; nothing partial is returned.
-pub fn load(rules_dir: &Path, catalog: &Catalog) -> Result<HazardLibrary, RuleErrors> {
+/// Loads and validates the hazard library from `source` (a rules directory holding
+/// `codes/` and `hazards/`, or the built-in files) against the catalog's code tables.
+/// Every problem is reported, each as file:line with its reason; nothing partial is
+/// returned.
+pub fn load_from(source: &RuleSource, catalog: &Catalog) -> Result<HazardLibrary, RuleErrors> {
     let mut errors = Vec::new();
-    let read = |rel: &Path, errors: &mut Vec<RuleError>| -> Option<Text> {
-        let path = rules_dir.join(rel);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Some(Text { path, rel: rel.to_path_buf(), text }),
-            Err(e) => {
-                errors.push(RuleError::new(&path, 0, format!("cannot read: {e}")));
-                None
-            }
-        }
-    };
+    let read =
+        |rel: &Path, errors: &mut Vec<RuleError>| -> Option<Text> { source.read(rel).map_err(|e| errors.push(e)).ok() };
     let vocabulary = read(Path::new(VOCABULARY), &mut errors);
     let sources = read(Path::new(SOURCES), &mut errors);
+    // Item files are the `*.toml` in the subdirectories of `hazards/`: its top level
+    // holds the vocabulary and sources, not items.
+    let rels: Vec<PathBuf> = source
+        .list(Path::new(ITEMS_DIR), &mut errors)
+        .into_iter()
+        .filter(|r| r.components().count() > 2 && r.extension().is_some_and(|e| e == "toml"))
+        .collect();
     let mut files = Vec::new();
-    let mut rels = Vec::new();
-    item_files(rules_dir, Path::new(ITEMS_DIR), 0, &mut rels, &mut errors);
-    rels.sort();
     for rel in rels {
         files.extend(read(&rel, &mut errors));
     }
     if files.is_empty() && errors.is_empty() {
-        errors.push(RuleError::new(&rules_dir.join(ITEMS_DIR), 0, "no item files in subdirectories"));
+        errors.push(RuleError::new(&source.path(Path::new(ITEMS_DIR)), 0, "no item files in subdirectories"));
     }
     let (Some(vocabulary), Some(sources)) = (vocabulary, sources) else {
         return Err(RuleErrors(errors));
@@ -63,29 +60,6 @@ pub fn load(rules_dir: &Path, catalog: &Catalog) -> Result<HazardLibrary, RuleEr
         Err(e) => {
             errors.extend(e.0);
             Err(RuleErrors(errors))
-        }
-    }
-}
-
-/// `*.toml` files in the subdirectories of `rel` (the top level holds the vocabulary
-/// and sources, not items).
-fn item_files(root: &Path, rel: &Path, depth: usize, out: &mut Vec<PathBuf>, errors: &mut Vec<RuleError>) {
-    let dir = root.join(rel);
-    let entries = match std::fs::read_dir(&dir) {
-        Ok(e) => e,
-        Err(e) => {
-            errors.push(RuleError::new(&dir, 0, format!("cannot read directory: {e}")));
-            return;
-        }
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let child = rel.join(&name);
-        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
-        if is_dir {
-            item_files(root, &child, depth + 1, out, errors);
-        } else if depth > 0 && child.extension().is_some_and(|e| e == "toml") {
-            out.push(child);
         }
     }
 }

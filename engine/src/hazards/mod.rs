@@ -21,6 +21,6 @@ mod tests;
 
 pub use dedup::{NEAR_DUPLICATE, normalise};
 pub use industry_pattern::IndustryPattern;
-pub use load::{Text, from_texts, load};
+pub use load::{Text, from_texts, load, load_from};
 pub use model::{Applicability, Grade, HazardItem, HazardLibrary, LegalBasis, Origin, Rectification, Status};
 pub use vocabulary::{Source, SourceKind, Sources, Term, Vocabulary};

@@ -82,11 +82,19 @@ pub fn specificity(p: &IndustryPattern) -> usize {
 }
 
 impl IndustryProfiles {
+    /// [`IndustryProfiles::load_from`] a rules directory.
     pub fn load(rules_dir: &Path, vocabulary: &Vocabulary, catalog: &Catalog) -> Result<Self, RuleErrors> {
-        let path = rules_dir.join(PROFILES);
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| RuleErrors(vec![RuleError::new(&path, 0, format!("cannot read: {e}"))]))?;
-        Self::parse(&path, &text, vocabulary, catalog)
+        Self::load_from(&crate::RuleSource::Dir(rules_dir.to_path_buf()), vocabulary, catalog)
+    }
+
+    /// Reads the profiles from `source` (a rules directory, or the built-in files).
+    pub fn load_from(
+        source: &crate::RuleSource,
+        vocabulary: &Vocabulary,
+        catalog: &Catalog,
+    ) -> Result<Self, RuleErrors> {
+        let t = source.read(Path::new(PROFILES)).map_err(|e| RuleErrors(vec![e]))?;
+        Self::parse(&t.path, &t.text, vocabulary, catalog)
     }
 
     /// Parses and checks the profiles: patterns against GB/T 4754, terms against the

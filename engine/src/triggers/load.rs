@@ -12,41 +12,31 @@ use super::validate::{self, Check};
 use crate::catalog::Catalog;
 use crate::hazards::Text;
 use crate::rule_error::{RuleError, RuleErrors};
+use crate::rule_source::RuleSource;
 
 pub const DIR: &str = "triggers";
 pub const LEVELS: &str = "triggers/levels.toml";
 
-/// Loads and validates the trigger rules under `rules_dir` (the directory holding
-/// `codes/` and `triggers/`). Every problem is reported as file:line; nothing partial
-/// is returned.
+/// [`load_from`] a rules directory.
 pub fn load(rules_dir: &Path, catalog: &Catalog) -> Result<TriggerRules, RuleErrors> {
+    load_from(&RuleSource::Dir(rules_dir.to_path_buf()), catalog)
+}
+
+/// Loads and validates the trigger rules from `source` (a rules directory holding
+/// `codes/` and `triggers/`, or the built-in files). Every problem is reported as
+/// file:line; nothing partial is returned.
+pub fn load_from(source: &RuleSource, catalog: &Catalog) -> Result<TriggerRules, RuleErrors> {
     let mut errors = Vec::new();
-    let read = |rel: PathBuf, errors: &mut Vec<RuleError>| -> Option<Text> {
-        let path = rules_dir.join(&rel);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Some(Text { path, rel, text }),
-            Err(e) => {
-                errors.push(RuleError::new(&path, 0, format!("cannot read: {e}")));
-                None
-            }
-        }
-    };
-    let levels = read(PathBuf::from(LEVELS), &mut errors);
-    let dir = rules_dir.join(DIR);
-    let mut rels = Vec::new();
-    match std::fs::read_dir(&dir) {
-        Ok(entries) => {
-            for e in entries.flatten() {
-                let rel = Path::new(DIR).join(e.file_name());
-                if rel.extension().is_some_and(|x| x == "toml") && rel != Path::new(LEVELS) {
-                    rels.push(rel);
-                }
-            }
-        }
-        Err(e) => errors.push(RuleError::new(&dir, 0, format!("cannot read directory: {e}"))),
-    }
-    rels.sort();
-    let files: Vec<Text> = rels.into_iter().filter_map(|r| read(r, &mut errors)).collect();
+    let levels = source.read(Path::new(LEVELS)).map_err(|e| errors.push(e)).ok();
+    // Rule files: every other `*.toml` directly in `triggers/`.
+    let rels: Vec<PathBuf> = source
+        .list(Path::new(DIR), &mut errors)
+        .into_iter()
+        .filter(|r| {
+            r.parent() == Some(Path::new(DIR)) && r.extension().is_some_and(|x| x == "toml") && r != Path::new(LEVELS)
+        })
+        .collect();
+    let files: Vec<Text> = rels.iter().filter_map(|r| source.read(r).map_err(|e| errors.push(e)).ok()).collect();
     let Some(levels) = levels else { return Err(RuleErrors(errors)) };
     match from_texts(&levels, &files, catalog) {
         Ok(t) if errors.is_empty() => Ok(t),

@@ -26,7 +26,7 @@ mod tests;
 pub use decide::{SubjectExplained, evaluate, explain};
 pub use decision::{Closing, Decision, Further, Opening};
 pub use eval::Observed;
-pub use load::{DIR, LEVELS, from_texts, load};
+pub use load::{DIR, LEVELS, from_texts, load, load_from};
 pub use metric::{Metric, Op, Params, PercentileScope, Window};
 pub use model::{CauseKind, Comparison, Condition, Level, Rule, TOP_LEVEL, TaskKind, TriggerRules};
 pub use state::{

@@ -83,7 +83,7 @@ pub async fn run(settings: &Settings, what: EngineWhat) -> anyhow::Result<()> {
             simulate::run(settings, months, accidents.as_deref(), profile, mapping.as_deref()).await
         }
         EngineWhat::Backtest { accidents, profile, mapping, cutoff, horizon_months, out, model_config } => {
-            let catalog = Catalog::load(&settings.rules.dir)?;
+            let catalog = Catalog::load_from(&crate::reference::rules::source(&settings.rules.dir))?;
             let data = read(&catalog, profile, mapping.as_deref(), &accidents)?;
             let base: RiskConfig = match model_config {
                 Some(json) => serde_json::from_str(&json)?,
@@ -252,7 +252,10 @@ fn bench(
 ) -> anyhow::Result<()> {
     let started = Instant::now();
     let (listed, data) = match (file, synthetic) {
-        (Some(f), _) => (Vec::new(), read(&Catalog::load(&settings.rules.dir)?, profile, None, f)?),
+        (Some(f), _) => (
+            Vec::new(),
+            read(&Catalog::load_from(&crate::reference::rules::source(&settings.rules.dir))?, profile, None, f)?,
+        ),
         (None, Some(spec)) => {
             let (e, a) = spec.split_once(':').ok_or_else(|| anyhow::anyhow!("--synthetic ENTERPRISES:ACCIDENTS"))?;
             synth::province(e.trim().parse()?, a.trim().parse()?, 20261122)

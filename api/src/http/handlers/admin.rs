@@ -158,10 +158,30 @@ pub struct RuleFile {
     pub version: String,
 }
 
-/// The rule files in force and their versions.
+/// Which rules library is in force and its files.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RulesInForce {
+    /// `built_in`: the library built into the binary (`rules.dir` empty, the default);
+    /// `directory`: the directory `rules.dir` names, which overrides it.
+    #[schema(example = "built_in")]
+    pub source: RulesSourceKind,
+    /// The directory, for `source = directory`.
+    pub directory: Option<String>,
+    pub files: Vec<RuleFile>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RulesSourceKind {
+    BuiltIn,
+    Directory,
+}
+
+/// The rules library in force (built in, or a directory overriding it) and its files'
+/// versions.
 #[utoipa::path(
     get, path = "/admin/rules", tag = "admin", security(("bearer" = [])),
-    responses((status = 200, body = Vec<RuleFile>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
+    responses((status = 200, body = RulesInForce), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
 )]
 pub async fn rules(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let files: Vec<RuleFile> = state
@@ -170,5 +190,9 @@ pub async fn rules(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
         .into_iter()
         .map(|(file, version)| RuleFile { file: file.to_string(), version: version.to_string() })
         .collect();
-    Ok(HttpResponse::Ok().json(files))
+    let (source, directory) = match crate::reference::rules::source(&state.settings.rules.dir) {
+        zhicha_engine::RuleSource::Dir(d) => (RulesSourceKind::Directory, Some(d.display().to_string())),
+        zhicha_engine::RuleSource::Files { .. } => (RulesSourceKind::BuiltIn, None),
+    };
+    Ok(HttpResponse::Ok().json(RulesInForce { source, directory, files }))
 }

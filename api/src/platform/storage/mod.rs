@@ -23,7 +23,7 @@ use chrono::{DateTime, Utc};
 pub use crate::config::{EvidenceSettings, S3Settings, StorageBackend, StorageSettings};
 pub use key::{KeyError, ObjectKey};
 pub use local::LocalStore;
-pub use s3::S3Store;
+pub use s3::{BucketState, S3Store};
 
 /// What `head` knows about a stored object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,6 +92,12 @@ pub trait ObjectStore: Send + Sync + Debug {
 
     /// Whether the store answers (S3: the bucket exists and the credentials work).
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// At start-up: makes the store ready or says why it cannot be (S3: the bucket is
+    /// created when missing and the credentials allow; else the error names it).
+    async fn prepare(&self) -> Result<(), StoreError> {
+        self.ping().await
+    }
 }
 
 /// The store the settings select. Creates the local root; S3 is not contacted here

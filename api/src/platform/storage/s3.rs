@@ -12,6 +12,7 @@ use aws_sdk_s3::config::{
 use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 use chrono::Utc;
 
@@ -21,6 +22,15 @@ use super::{ObjectKey, ObjectMeta, ObjectStore, PresignedPut, S3Settings, StoreE
 pub struct S3Store {
     client: Client,
     bucket: String,
+    /// The region when the endpoint is AWS's own (a bucket created there names it).
+    aws_region: Option<String>,
+}
+
+/// What [`S3Store::ensure_bucket`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BucketState {
+    Existed,
+    Created,
 }
 
 impl S3Store {
@@ -57,28 +67,68 @@ impl S3Store {
         if !settings.endpoint.is_empty() {
             config = config.endpoint_url(settings.endpoint.trim_end_matches('/'));
         }
-        Self { client: Client::from_conf(config.build()), bucket: settings.bucket.clone() }
+        let aws_region = settings.endpoint.is_empty().then(|| settings.region.clone());
+        Self { client: Client::from_conf(config.build()), bucket: settings.bucket.clone(), aws_region }
     }
 
     pub fn bucket(&self) -> &str {
         &self.bucket
     }
 
-    /// Creates the bucket unless it is there already (set-up and tests; the service
-    /// itself expects it to exist).
+    /// Creates the bucket unless it is there already (tests and set-up).
     pub async fn create_bucket_if_missing(&self) -> Result<(), StoreError> {
-        if self.ping().await.is_ok() {
-            return Ok(());
+        self.ensure_bucket().await.map(|_| ())
+    }
+
+    /// At start-up: the bucket is there (HeadBucket), or it is created now. A bucket
+    /// that is missing and cannot be created, or that does not answer, is an error
+    /// naming it and saying what to do.
+    pub async fn ensure_bucket(&self) -> Result<BucketState, StoreError> {
+        let head = match self.client.head_bucket().bucket(&self.bucket).send().await {
+            Ok(_) => return Ok(BucketState::Existed),
+            Err(e) => e,
+        };
+        if !head.as_service_error().is_some_and(|s| s.is_not_found()) {
+            let message = format!(
+                "{}; storage.s3.bucket {:?} does not answer: check storage.s3.endpoint and that these credentials \
+                 may read it (s3:ListBucket)",
+                DisplayErrorContext(head),
+                self.bucket
+            );
+            return Err(StoreError::Backend { op: "check", key: format!("bucket {}", self.bucket), message });
         }
-        match self.client.create_bucket().bucket(&self.bucket).send().await {
-            Ok(_) => Ok(()),
+        let mut create = self.client.create_bucket().bucket(&self.bucket);
+        // AWS's own endpoint wants the region named outside us-east-1; self-hosted
+        // servers take their own default (and some refuse a constraint they do not know).
+        if self.aws_region.as_deref().is_some_and(|r| r != "us-east-1") {
+            let region = self.aws_region.clone().unwrap_or_default();
+            create = create.create_bucket_configuration(
+                CreateBucketConfiguration::builder()
+                    .location_constraint(BucketLocationConstraint::from(region.as_str()))
+                    .build(),
+            );
+        }
+        match create.send().await {
+            Ok(_) => {
+                tracing::info!(bucket = %self.bucket, "created the object storage bucket");
+                Ok(BucketState::Created)
+            }
             Err(e)
                 if e.as_service_error()
                     .is_some_and(|s| s.is_bucket_already_owned_by_you() || s.is_bucket_already_exists()) =>
             {
-                Ok(())
+                // Another instance created it in between.
+                Ok(BucketState::Existed)
             }
-            Err(e) => Err(self.fail("create bucket", None, e)),
+            Err(e) => {
+                let message = format!(
+                    "{}; storage.s3.bucket {:?} does not exist and these credentials could not create it: create the \
+                     bucket, or grant them s3:CreateBucket, then start again",
+                    DisplayErrorContext(e),
+                    self.bucket
+                );
+                Err(StoreError::Backend { op: "create", key: format!("bucket {}", self.bucket), message })
+            }
         }
     }
 
@@ -161,6 +211,10 @@ impl ObjectStore for S3Store {
             headers: request.headers().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             expires_at,
         }))
+    }
+
+    async fn prepare(&self) -> Result<(), StoreError> {
+        self.ensure_bucket().await.map(|_| ())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -129,24 +129,40 @@ pub async fn run<C: ConnectionTrait + TransactionTrait>(
     file: &Path,
     progress: Progress,
 ) -> anyhow::Result<Summary> {
-    let started = Instant::now();
     let display = file.display().to_string();
     let bytes = std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {display}: {e}"))?;
-    let text = scan::check(&bytes).map_err(|e| anyhow::anyhow!("{display}: {e}; nothing was imported"))?;
-    let approx_rows = bytecount_lines(&bytes);
+    let mapping = mapping.map(generic::Mapping::load).transpose()?;
+    run_bytes(db, catalog, profile, mapping.as_ref(), &display, &bytes, progress).await
+}
+
+/// Imports a file given as its bytes (`display` names it in messages and, by its last
+/// part, in the run record), as [`run`] does a file on disk; the demo city imports its
+/// built-in history this way.
+pub async fn run_bytes<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    catalog: &Catalog,
+    profile: Profile,
+    mapping: Option<&generic::Mapping>,
+    display: &str,
+    bytes: &[u8],
+    progress: Progress,
+) -> anyhow::Result<Summary> {
+    let started = Instant::now();
+    let text = scan::check(bytes).map_err(|e| anyhow::anyhow!("{display}: {e}; nothing was imported"))?;
+    let approx_rows = bytecount_lines(bytes);
     let pb = bar(progress, approx_rows, "parsing");
     let tick = |n: usize| pb.set_position(n as u64);
     let generic_mapping = match (profile, mapping) {
-        (Profile::Generic, Some(m)) => Some(generic::Mapping::load(m)?),
+        (Profile::Generic, Some(m)) => Some(m),
         (Profile::Generic, None) => anyhow::bail!("--profile generic needs --mapping FILE"),
         (_, Some(_)) => anyhow::bail!("--mapping is only for --profile generic"),
         _ => None,
     };
-    let parsed = parse(text, catalog, profile, generic_mapping.as_ref(), tick)
+    let parsed = parse(text, catalog, profile, generic_mapping, tick)
         .map_err(|e| anyhow::anyhow!("{display}: {e}; nothing was imported"))?;
     pb.finish_and_clear();
     tracing::debug!(ms = started.elapsed().as_millis(), rows = parsed.rows_read, "parsed");
-    let source = match &generic_mapping {
+    let source = match generic_mapping {
         Some(m) => m.source.clone(),
         None if profile == Profile::OshaSir => osha::SOURCE.to_string(),
         None => msha::SOURCE.to_string(),
@@ -177,8 +193,8 @@ pub async fn run<C: ConnectionTrait + TransactionTrait>(
         &txn,
         NewRun {
             profile: profile.name().to_string(),
-            file_name: file.file_name().map_or(display.clone(), |n| n.to_string_lossy().into_owned()),
-            file_sha256: Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect(),
+            file_name: Path::new(display).file_name().map_or(display.to_string(), |n| n.to_string_lossy().into_owned()),
+            file_sha256: Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect(),
             rule_versions: versions.into(),
         },
     )
@@ -207,7 +223,7 @@ pub async fn run<C: ConnectionTrait + TransactionTrait>(
     };
     Ok(Summary {
         profile,
-        file: display,
+        file: display.to_string(),
         rows_read: parsed.rows_read,
         imported: stored.inserted,
         unchanged,

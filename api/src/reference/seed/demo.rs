@@ -163,12 +163,17 @@ pub async fn load(
     let n_users = people.len();
     users::insert_many(&txn, people).await?;
 
-    let history = import::run(
+    // From `demo.dir`, or built in when it is empty (the default).
+    let (mapping_path, mapping_text) = demo_files::file(dir, "accidents.mapping.toml")?;
+    let mapping = import::generic::Mapping::parse(&mapping_path, &mapping_text)?;
+    let (csv_path, csv) = demo_files::file(dir, "accidents.csv")?;
+    let history = import::run_bytes(
         &*txn,
         catalog,
         Profile::Generic,
-        Some(&dir.join("accidents.mapping.toml")),
-        &dir.join("accidents.csv"),
+        Some(&mapping),
+        &csv_path.display().to_string(),
+        csv.as_bytes(),
         Progress::Hidden,
     )
     .await?;

@@ -1,10 +1,13 @@
 //! The files of `seeds/demo/`, parsed and checked.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use zhicha_engine::{Catalog, CreditCode, IndustryCode, RegionCode};
+
+use crate::reference::builtin;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -81,17 +84,32 @@ pub struct DemoFiles {
     pub enterprises: Vec<Enterprise>,
 }
 
+/// A demo file's path (for messages) and text: from `demo.dir`, or built into the
+/// binary when `demo.dir` is empty (the default).
+pub fn file(dir: &Path, name: &str) -> anyhow::Result<(PathBuf, Cow<'static, str>)> {
+    if dir.as_os_str().is_empty() {
+        let text = builtin::demo_file(name).ok_or_else(|| anyhow::anyhow!("no built-in demo file {name}"))?;
+        return Ok((builtin::demo_path(name), Cow::Borrowed(text)));
+    }
+    let path = dir.join(name);
+    let text = std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    Ok((path, Cow::Owned(text)))
+}
+
+/// Which demo city is in force, for messages.
+pub fn describe(dir: &Path) -> String {
+    if dir.as_os_str().is_empty() { "built-in seeds/demo".to_string() } else { format!("directory {}", dir.display()) }
+}
+
 /// Reads and checks `city.toml` and `enterprises.csv`: codes must parse and regions
 /// must be in the rules' region table.
 pub fn read(dir: &Path, catalog: &Catalog) -> anyhow::Result<DemoFiles> {
-    let path = dir.join("city.toml");
-    let text = std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let (path, text) = file(dir, "city.toml")?;
     let city: City = toml::from_str(&text).map_err(|e| {
         let line = e.span().map_or(0, |s| zhicha_engine::rule_error::line_of(&text, s.start));
         anyhow::anyhow!("{}:{line}: {}", path.display(), e.message())
     })?;
-    let path = dir.join("enterprises.csv");
-    let text = std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let (path, text) = file(dir, "enterprises.csv")?;
     let mut reader = csv::ReaderBuilder::new().comment(Some(b'#')).from_reader(text.as_bytes());
     let mut enterprises = Vec::new();
     let mut problems = Vec::new();
