@@ -55,4 +55,3 @@ mod storage;
 mod support;
 mod wechat;
 mod write_budget;
-mod zz_walk;
