@@ -342,7 +342,9 @@ impl Settings {
         }
         errors.extend(self.storage.problems());
         errors.extend(self.evidence.problems());
-        if !(1024..=1024 * 1024 * 1024).contains(&self.imports.max_bytes) || !(1..=366).contains(&self.imports.new_unit_days) {
+        if !(1024..=1024 * 1024 * 1024).contains(&self.imports.max_bytes)
+            || !(1..=366).contains(&self.imports.new_unit_days)
+        {
             errors.push("imports: max_bytes 1 KiB-1 GiB, new_unit_days 1-366".to_string());
         }
         if !(1..=36).contains(&self.risk.horizon_months) || self.risk.refit_interval_hours == 0 {

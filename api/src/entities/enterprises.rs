@@ -29,6 +29,14 @@ pub struct Model {
     pub time_zone: String,
     pub service_org_id: Option<i64>,
     pub updated_at: DateTimeWithTimeZone,
+    pub active: bool,
+    pub deactivated_at: Option<DateTimeWithTimeZone>,
+    pub first_seen_at: Option<DateTimeWithTimeZone>,
+    pub origin: Option<String>,
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub process_conditions: Option<Json>,
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub equipment: Option<Json>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

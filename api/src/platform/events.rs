@@ -19,6 +19,12 @@ pub enum Event {
     /// Something the trigger rules read changed (a finding submitted, rejected or
     /// accepted; a report submitted; a task done): evaluate the enterprise again.
     TriggerInputsChanged { enterprise_id: i64 },
+    /// Enterprises entered the register (created by API, or first seen in a roster or
+    /// accident import): new units are to be scored and given a checklist.
+    UnitsAdded,
+    /// The new units of the register have a score in the current fit (or no fit can be
+    /// made): their checklists can now be ranked with it.
+    UnitsScored,
 }
 
 /// A six-digit region code (GB/T 2260), carried by value so that events stay `Copy`.

@@ -2,6 +2,7 @@
 //! rounds, findings through rectification, photo evidence, the self-inspection report,
 //! and the programme's targets and progress figures they move.
 
+pub mod coverage;
 pub mod evidence;
 pub mod findings;
 pub mod inspections;

@@ -5,7 +5,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -192,6 +191,41 @@ pub async fn generate(
     origin: &Origin,
 ) -> Result<Generated, ApiError> {
     let e = scope::enterprise(&state.db, caller, id).await?;
+    make(state, e, Entry::by(caller, origin, "recommendation.generate", "recommendation_round")).await
+}
+
+/// Generates the first round of a new unit of the register (day-one coverage), by the
+/// system rather than a caller.
+pub async fn generate_for_new_unit(state: &AppState, enterprise_id: i64) -> Result<Generated, ApiError> {
+    let e = crate::store::enterprises::by_id(&state.db, enterprise_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("enterprise"))?;
+    let entry = Entry {
+        actor_id: None,
+        actor_role: "system".to_string(),
+        organisation_id: None,
+        action: "recommendation.generate".to_string(),
+        object_kind: "recommendation_round".to_string(),
+        object_id: None,
+        enterprise_id: Some(e.id),
+        region_code: e.region_code.clone(),
+        outcome: audit::Outcome::Ok,
+        request_id: None,
+        ip: None,
+        detail: None,
+    };
+    make(state, e, entry).await
+}
+
+/// The declared terms of one vocabulary (a JSON array of strings), as the ranking reads them.
+fn declared(terms: Option<&Value>) -> recommend::Declared {
+    let present: Vec<String> =
+        terms.and_then(Value::as_array).into_iter().flatten().filter_map(|t| t.as_str().map(str::to_string)).collect();
+    recommend::Declared { present, ..recommend::Declared::default() }
+}
+
+/// Ranks, stores and audits (`entry`, completed here) a new round for `e`.
+async fn make(state: &AppState, e: Enterprise, entry: Entry) -> Result<Generated, ApiError> {
     let code = e.industry_code.as_deref().unwrap_or_default();
     let industry = IndustryCode::parse(code).map_err(|_| {
         ApiError::new(
@@ -202,6 +236,8 @@ pub async fn generate(
     let risk = scoring::current(&state.db, e.id).await?;
     let mut profile = recommend::Enterprise::new(industry);
     profile.major_hazard.key_enterprise = e.is_key;
+    profile.conditions = declared(e.process_conditions.as_ref());
+    profile.equipment = declared(e.equipment.as_ref());
     if let Some(mix) = risk.as_ref().and_then(|r| serde_json::from_value::<Mix>(r.mix.clone()).ok()) {
         profile.exposure = Exposure::from_mix(&mix);
     }
@@ -251,14 +287,7 @@ pub async fn generate(
     let areas = serde_json::to_string(&areas_of(&recs)).map_err(ApiError::internal)?;
     let round = rows::insert(&txn, e.id, &model_version, &library_version, item_count, areas).await?;
     rows::add_recommendations(&txn, round.id, e.id, recs).await?;
-    audit::append(
-        &txn,
-        Entry::by(caller, origin, "recommendation.generate", "recommendation_round")
-            .object(round.id)
-            .enterprise(e.id)
-            .detail(format!("{} items", ranked.len())),
-    )
-    .await?;
+    audit::append(&txn, entry.object(round.id).enterprise(e.id).detail(format!("{} items", ranked.len()))).await?;
     crate::selfcheck::progress::refresh_round(&txn, e.id).await?;
     txn.commit().await?;
     state.publish(Event::FiguresChanged { enterprise_id: e.id, region: None }).await;
@@ -406,7 +435,7 @@ pub async fn answer(
             result: a.result.clone(),
             reason: reason.map(str::to_string),
             marked_by: caller.user_id,
-            at: Utc::now().fixed_offset(),
+            at: crate::platform::clock::now().fixed_offset(),
         });
     }
     let txn = crate::platform::db::begin_write(&state.db).await?;

@@ -30,6 +30,8 @@ pub struct ListFilter {
     /// GB/T 4754 division (2 digits).
     pub division: Option<String>,
     pub key_only: bool,
+    /// Deactivated enterprises too (by default lists hold only active ones).
+    pub include_inactive: bool,
 }
 
 /// One page (1-based) of the enterprises in the caller's scope, by id, and how many
@@ -47,6 +49,9 @@ pub async fn page_in_scope(
     }
     if filter.key_only {
         q = q.filter(enterprises::Column::IsKey.eq(true));
+    }
+    if !filter.include_inactive {
+        q = q.filter(enterprises::Column::Active.eq(true));
     }
     let pages = q.order_by_asc(enterprises::Column::Id).paginate(db, per_page);
     let total = pages.num_items().await?;
@@ -135,6 +140,8 @@ pub struct NewEnterprise {
     pub standardisation_grade: Option<String>,
     pub is_key: bool,
     pub service_org_id: Option<i64>,
+    /// How it came into the register (`seed`, `api`, `roster`, `accidents`).
+    pub origin: Option<&'static str>,
 }
 
 impl NewEnterprise {
@@ -155,6 +162,9 @@ impl NewEnterprise {
             standardisation_grade: Set(self.standardisation_grade),
             is_key: Set(self.is_key),
             service_org_id: Set(self.service_org_id),
+            origin: Set(self.origin.map(str::to_string)),
+            active: Set(true),
+            first_seen_at: Set(Some(chrono::Utc::now().fixed_offset())),
             ..Default::default()
         }
     }

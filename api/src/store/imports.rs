@@ -51,3 +51,19 @@ pub async fn succeed(db: &impl ConnectionTrait, run: ImportRun, done: Finished) 
     run.finished_at = Set(Some(done.at));
     run.update(db).await
 }
+
+/// Records a run as `failed` with the rows at fault (`[{line, reason}]`): nothing else
+/// of it was written.
+pub async fn fail(
+    db: &impl ConnectionTrait,
+    run: ImportRun,
+    rows_read: i32,
+    errors: serde_json::Value,
+) -> Result<ImportRun, DbErr> {
+    let mut run: import_runs::ActiveModel = run.into();
+    run.status = Set("failed".to_string());
+    run.rows_read = Set(rows_read);
+    run.skipped_rows = Set(Some(errors));
+    run.finished_at = Set(Some(chrono::Utc::now().fixed_offset()));
+    run.update(db).await
+}

@@ -34,6 +34,13 @@ pub struct ListQuery {
     /// `asc` or `desc` (default `desc`, `asc` for name).
     #[param(pattern = "^(asc|desc)$")]
     pub order: Option<String>,
+    /// Only new units: enterprises first seen (created, or first in a roster or
+    /// accident import) within this many days.
+    #[param(minimum = 1, maximum = 366)]
+    pub new_within_days: Option<u32>,
+    /// Only covered units (scored in the current fit and given a checklist: `true`) or
+    /// only the others (`false`).
+    pub covered: Option<bool>,
     pub page: Option<u64>,
     /// 1-200 (default 50).
     pub per_page: Option<u64>,
@@ -57,6 +64,14 @@ pub struct EnterpriseProgress {
     pub recommended_met: bool,
     pub found_met: bool,
     pub rectified_met: bool,
+    /// First seen within `imports.new_unit_days` (30 unless configured).
+    pub new_unit: bool,
+    /// Has a score in the current risk fit.
+    pub scored: bool,
+    /// Has a recommended checklist (a recommendation round).
+    pub has_checklist: bool,
+    /// Scored and with a checklist: covered from day one.
+    pub covered: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -78,12 +93,39 @@ fn placeholder(backend: DbBackend, n: usize) -> String {
     }
 }
 
+/// The instant `days` days ago as an SQL literal (made here, never from input): a
+/// timestamp on PostgreSQL, text in the stored form on SQLite.
+fn days_ago(backend: DbBackend, days: i64) -> String {
+    let at = (chrono::Utc::now() - chrono::Duration::days(days)).format("%Y-%m-%d %H:%M:%S");
+    match backend {
+        DbBackend::Postgres => format!("TIMESTAMPTZ '{at}+00'"),
+        _ => format!("'{at}'"),
+    }
+}
+
 /// `prefix` is the caller's region prefix (digits), checked by the caller.
 pub async fn list(state: &AppState, prefix: &str, q: &ListQuery) -> Result<EnterprisePage, ApiError> {
     let backend = state.db.get_database_backend();
     let (page, per_page) = crate::store::paging::paging(q.page, q.per_page)?;
-    let mut clauses = vec![format!("e.region_code LIKE '{prefix}%'")];
+    // Deactivated enterprises leave the list (their records stay).
+    let mut clauses = vec![format!("e.region_code LIKE '{prefix}%'"), "e.active = TRUE".to_string()];
     let mut values: Vec<Value> = Vec::new();
+    let new_days = i64::from(state.settings.imports.new_unit_days);
+    let new_unit = format!(
+        "CASE WHEN COALESCE(e.first_seen_at, e.created_at) >= {} THEN 1 ELSE 0 END",
+        days_ago(backend, new_days)
+    );
+    if let Some(days) = q.new_within_days {
+        if !(1..=366).contains(&days) {
+            return Err(ApiError::field(ErrorCode::InvalidQuery, "new_within_days", "1 to 366 days"));
+        }
+        clauses.push(format!("COALESCE(e.first_seen_at, e.created_at) >= {}", days_ago(backend, i64::from(days))));
+    }
+    let (scored, checklist) = (crate::store::register::SCORED_SQL, crate::store::register::CHECKLIST_SQL);
+    if let Some(c) = q.covered {
+        let both = format!("({scored}) = 1 AND ({checklist}) = 1");
+        clauses.push(if c { both } else { format!("NOT ({both})") });
+    }
     if let Some(r) = &q.region {
         if !(r.len() == 6 && r.bytes().all(|b| b.is_ascii_digit())) {
             return Err(ApiError::field(ErrorCode::InvalidQuery, "region", "a 6-digit GB/T 2260 code"));
@@ -158,7 +200,7 @@ pub async fn list(state: &AppState, prefix: &str, q: &ListQuery) -> Result<Enter
     let sql = format!(
         "SELECT e.id, e.name, e.region_code, e.industry_code, e.is_key, COALESCE(p.recommended, 0), \
          COALESCE(p.answered, 0), COALESCE(p.found, 0), COALESCE(p.rectified, 0), COALESCE(p.open, 0), \
-         COALESCE(p.overdue, 0), COALESCE(p.major_open, 0) {from} ORDER BY {nulls}{sort} {order}, e.id ASC \
+         COALESCE(p.overdue, 0), COALESCE(p.major_open, 0), {new_unit}, {scored}, {checklist} {from} ORDER BY {nulls}{sort} {order}, e.id ASC \
          LIMIT {per_page} OFFSET {}",
         (page - 1) * per_page
     );
@@ -194,6 +236,10 @@ pub async fn list(state: &AppState, prefix: &str, q: &ListQuery) -> Result<Enter
             recommended_met: recommended >= RECOMMENDED_TARGET as i64,
             found_met: found >= FOUND_TARGET as i64,
             rectified_met: found > 0 && rectified * 10 >= found * 8,
+            new_unit: n(12)? == 1,
+            scored: n(13)? == 1,
+            has_checklist: n(14)? == 1,
+            covered: n(13)? == 1 && n(14)? == 1,
         });
     }
     Ok(EnterprisePage { page, per_page, total: u64::try_from(total).unwrap_or(0), enterprises: out })

@@ -11,7 +11,7 @@ mod summary;
 pub use crate::platform::cache::DashboardCache;
 pub use enterprises::{EnterprisePage, EnterpriseProgress, ListQuery, list};
 pub use feedback::{AreaFeedback, Feedback, ItemFeedback, Marks, feedback};
-pub use summary::{CityProgress, Count, Progress, Summary, summary};
+pub use summary::{CityProgress, Count, NewUnits, Progress, Summary, summary};
 
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::{Caller, Scope};
@@ -43,7 +43,8 @@ pub fn region_of(caller: &Caller, region: Option<&str>) -> Result<(String, Strin
 /// The summary, from the cache when nothing changed since it was computed, else read
 /// from the replica when it is within its lag bound.
 pub async fn cached_summary(state: &AppState, region: &str, prefix: &str) -> Result<Summary, ApiError> {
-    let compute = state.read.run(async |db| Ok(summary(db, region, prefix).await?));
+    let days = state.settings.imports.new_unit_days;
+    let compute = state.read.run(async |db| Ok(summary::summary_with(db, region, prefix, days).await?));
     state.dashboard.cached_within(prefix, "summary", compute).await
 }
 

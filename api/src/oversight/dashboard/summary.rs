@@ -70,7 +70,26 @@ pub struct Summary {
     pub tasks: Vec<Count>,
     /// Report receipts by status (`received`, `read`, `returned`).
     pub report_receipts: Vec<Count>,
+    /// Units new to the register and whether each is covered.
+    #[serde(default)]
+    pub new_units: NewUnits,
 }
+
+/// Active enterprises first seen (created by API, or first in a roster or accident
+/// import) within the last `days` days, and how many are covered: scored in the current
+/// risk fit and given a recommended checklist.
+#[derive(Debug, Default, Clone, Serialize, Deserialize, ToSchema)]
+pub struct NewUnits {
+    pub days: u32,
+    pub total: i64,
+    pub scored: i64,
+    pub with_checklist: i64,
+    /// Scored and with a checklist.
+    pub covered: i64,
+}
+
+/// The new-unit window when none is configured.
+pub const NEW_UNIT_DAYS: u32 = 30;
 
 fn median(close: &[i64; 7]) -> Option<f64> {
     let total: i64 = close.iter().sum();
@@ -122,6 +141,35 @@ impl Progress {
 
 /// `prefix` is a region scope prefix (2, 4 or 6 digits), checked by the caller.
 pub async fn summary(db: &impl ConnectionTrait, region_code: &str, prefix: &str) -> Result<Summary, DbErr> {
+    summary_with(db, region_code, prefix, NEW_UNIT_DAYS).await
+}
+
+/// New units of the last `days` days in the region.
+async fn new_units(db: &impl ConnectionTrait, prefix: &str, days: u32) -> Result<NewUnits, DbErr> {
+    let backend = db.get_database_backend();
+    let at = (chrono::Utc::now() - chrono::Duration::days(i64::from(days))).format("%Y-%m-%d %H:%M:%S");
+    let since = match backend {
+        sea_orm::DbBackend::Postgres => format!("TIMESTAMPTZ '{at}+00'"),
+        _ => format!("'{at}'"),
+    };
+    let (scored, checklist) = (crate::store::register::SCORED_SQL, crate::store::register::CHECKLIST_SQL);
+    let sql = format!(
+        "SELECT COUNT(*), COALESCE(SUM(sc), 0), COALESCE(SUM(ch), 0), COALESCE(SUM(sc * ch), 0) FROM \
+         (SELECT {scored} AS sc, {checklist} AS ch FROM enterprises e WHERE e.region_code LIKE '{prefix}%' \
+         AND e.active = TRUE AND COALESCE(e.first_seen_at, e.created_at) >= {since}) x"
+    );
+    let row = db.query_one_raw(Statement::from_string(backend, sql)).await?;
+    let g = |i: usize| row.as_ref().map_or(Ok(0), |r| r.try_get_by_index::<i64>(i));
+    Ok(NewUnits { days, total: g(0)?, scored: g(1)?, with_checklist: g(2)?, covered: g(3)? })
+}
+
+/// [`summary`] with the new-unit window of `new_unit_days`.
+pub async fn summary_with(
+    db: &impl ConnectionTrait,
+    region_code: &str,
+    prefix: &str,
+    new_unit_days: u32,
+) -> Result<Summary, DbErr> {
     debug_assert!(prefix.bytes().all(|b| b.is_ascii_digit()));
     let met_r = format!("COALESCE(p.recommended, 0) >= {RECOMMENDED_TARGET}");
     let met_f = format!("COALESCE(p.found, 0) >= {FOUND_TARGET}");
@@ -213,6 +261,7 @@ pub async fn summary(db: &impl ConnectionTrait, region_code: &str, prefix: &str)
         escalations,
         tasks,
         report_receipts,
+        new_units: new_units(db, prefix, new_unit_days).await?,
     })
 }
 

@@ -41,6 +41,7 @@ async fn enterprise_ids(
                 address: r.address.clone(),
                 latitude: r.latitude,
                 longitude: r.longitude,
+                origin: Some("accidents"),
                 ..NewEnterprise::default()
             })
             .collect();
