@@ -22,6 +22,7 @@ pub mod http;
 pub mod identity;
 pub mod oversight;
 pub mod platform;
+pub mod programme;
 pub mod reference;
 pub mod selfcheck;
 pub mod startup;

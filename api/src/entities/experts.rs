@@ -18,6 +18,9 @@ pub struct Model {
     pub title: Option<String>,
     pub max_open_tasks: i32,
     pub active: bool,
+    pub deactivated_at: Option<DateTimeWithTimeZone>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub deactivation_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -27,7 +27,8 @@ use crate::state::AppState;
 use crate::store::enterprises::{self, Enterprise};
 use crate::store::experts::{self, Competence, Expert};
 use crate::store::tasks::{self, NewDispatch, Task};
-use crate::store::{accidents, outbox};
+use crate::store::{accidents, expert_pool, outbox};
+use zhicha_engine::RegionCode;
 
 /// Task kinds the dispatcher gives to experts.
 pub const DISPATCHED_KINDS: &[&str] = &["expert_visit", "follow_up"];
@@ -149,6 +150,13 @@ async fn candidates(
     for c in experts::competences_of(db, ids.clone()).await? {
         competences.entry(c.expert_id).or_default().push(c);
     }
+    // Regions served: an expert who declared some is offered only enterprises within
+    // them; one from before regions were kept (none declared) is offered anywhere.
+    let mut serves: HashMap<i64, Vec<String>> = HashMap::new();
+    for (x, code) in expert_pool::regions_of(db, ids.clone()).await? {
+        let prefix = RegionCode::parse(&code).map_or(code, |r| r.scope_prefix());
+        serves.entry(x).or_default().push(prefix);
+    }
     let open = tasks::open_counts(db, ids).await?;
     let (division, section) = industry_of(enterprise);
     let wanted = accident_types(db, task).await?;
@@ -156,6 +164,11 @@ async fn candidates(
 
     let mut out = Vec::new();
     for x in pool {
+        if let (Some(prefixes), Some(region)) = (serves.get(&x.id), enterprise.region_code.as_deref())
+            && !prefixes.iter().any(|p| region.starts_with(p.as_str()))
+        {
+            continue;
+        }
         let open_tasks = open.get(&x.id).copied().unwrap_or(0);
         if open_tasks >= i64::from(x.max_open_tasks) {
             continue;

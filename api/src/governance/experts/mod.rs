@@ -10,6 +10,7 @@
 mod dispatch;
 mod field;
 mod offers;
+pub mod pool;
 mod rank;
 mod view;
 
