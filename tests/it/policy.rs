@@ -70,13 +70,14 @@ both!(
             let url = app.url(&concrete);
             let send = |token: Option<String>| {
                 // Mini-program writes carry an idempotency key, a fresh one each time.
-                let mut req = if method == "post" {
-                    app.client
-                        .post(&url)
+                // Every write as its own method (a PATCH sent as GET would walk the read).
+                let mut req = match method.as_str() {
+                    "post" | "patch" | "put" | "delete" => app
+                        .client
+                        .request(method.to_uppercase().parse().unwrap(), &url)
                         .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
-                        .json(&serde_json::json!({}))
-                } else {
-                    app.client.get(&url)
+                        .json(&serde_json::json!({})),
+                    _ => app.client.get(&url),
                 };
                 if let Some(t) = token {
                     req = req.bearer_auth(t);
