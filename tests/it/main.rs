@@ -43,6 +43,7 @@ mod pii;
 mod policy;
 mod programme;
 mod recommend;
+mod register;
 mod reminders;
 mod replica;
 mod reports;

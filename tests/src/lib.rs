@@ -24,6 +24,7 @@ use zhicha_api::state::AppState;
 pub use zhicha_api;
 
 pub mod fake_wechat;
+pub mod roster;
 
 /// The environment variable naming a PostgreSQL server (an admin URL such as
 /// `postgres://postgres@127.0.0.1:5432/postgres`) on which test databases are made.

@@ -155,16 +155,17 @@ pub async fn own(state: web::Data<AppState>, caller: Caller) -> Result<HttpRespo
 pub struct CreateRequest {
     /// Unified social credit code, GB 32100-2015: 18 characters, the last a check
     /// character over the first 17 (a wrong one is refused naming this field).
-    #[schema(pattern = "^[0-9A-HJ-NP-RTUW-Y]{18}$")]
-    pub credit_code: String,
-    #[schema(min_length = 1, max_length = 200)]
-    pub name: String,
+    // Optional in Rust so that a missing one is answered naming it (`invalid_field`).
+    #[schema(required = true, nullable = false, pattern = "^[0-9A-HJ-NP-RTUW-Y]{18}$")]
+    pub credit_code: Option<String>,
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 200)]
+    pub name: Option<String>,
     /// GB/T 4754-2017 class, `C2614` or `2614`; its division must be in the code table.
-    #[schema(pattern = "^[A-T]?[0-9]{2,4}$")]
-    pub industry_code: String,
+    #[schema(required = true, nullable = false, pattern = "^[A-T]?[0-9]{2,4}$")]
+    pub industry_code: Option<String>,
     /// GB/T 2260 six-digit code inside the caller's region.
-    #[schema(pattern = "^[0-9]{6}$")]
-    pub region_code: String,
+    #[schema(required = true, nullable = false, pattern = "^[0-9]{6}$")]
+    pub region_code: Option<String>,
     #[schema(max_length = 300)]
     pub address: Option<String>,
     /// WGS 84, with `longitude`.
@@ -252,10 +253,10 @@ impl PatchRequest {
 impl CreateRequest {
     fn draft(self) -> Result<Draft, ApiError> {
         PatchRequest {
-            credit_code: Some(self.credit_code),
-            name: Some(self.name),
-            industry_code: Some(self.industry_code),
-            region_code: Some(self.region_code),
+            credit_code: self.credit_code,
+            name: self.name,
+            industry_code: self.industry_code,
+            region_code: self.region_code,
             address: self.address,
             latitude: self.latitude,
             longitude: self.longitude,
