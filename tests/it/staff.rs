@@ -193,6 +193,7 @@ both!(staff_accounts_from_an_empty_database, Opts::default(), async |app: &TestA
     .await;
     let orgs = ok(get(app, "/admin/organisations", &admin).await, 200).await;
     assert_eq!(orgs.as_array().unwrap().len(), 2, "{orgs}");
+    assert!(orgs.as_array().unwrap().iter().any(|o| o["kind"] == "hrss_bureau" && o["region_code"] == "640200"));
 
     // Accounts: the role must fit the organisation.
     let account = |username: &str, role: &str, extra: Value| {
@@ -246,6 +247,13 @@ both!(staff_accounts_from_an_empty_database, Opts::default(), async |app: &TestA
     .await;
     assert_eq!(e["details"]["field"], "username");
     let audit_admin = ok(post(app, "/admin/users", a, account("audit.one", "audit_admin", json!({}))).await, 201).await;
+    // A province's emergency bureau: the account takes the organisation's region.
+    let em =
+        ok(post(app, "/admin/organisations", a, org("emergency_bureau", "宁夏应急管理厅", "640000")).await, 201).await;
+    let body = account("em.nx", "emergency_bureau", json!({ "organisation_id": em["id"], "region_code": "640000" }));
+    let em_user = ok(post(app, "/admin/users", a, body).await, 201).await;
+    let row = users::Entity::find_by_id(em_user["id"].as_i64().unwrap()).one(&app.db).await.unwrap().unwrap();
+    assert_eq!((row.region_code.as_deref(), row.organisation_id), (Some("640000"), em["id"].as_i64()));
 
     // The bureau account signs in, changes its password, enrols and confirms TOTP.
     let hrss_secret = first_sign_in(app, "hrss.szs", &hrss_pass, "Bureau-Pass-2026").await;

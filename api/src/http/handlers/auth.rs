@@ -30,7 +30,8 @@ pub fn origin(req: &HttpRequest) -> Origin {
 pub struct LoginRequest {
     #[schema(pattern = "^[!-~]{1,64}$")]
     pub username: String,
-    #[schema(max_length = 64)]
+    /// At most 128 characters (the password policy's maximum).
+    #[schema(max_length = 128)]
     pub password: String,
     /// Six-digit TOTP code; required for bureau accounts.
     #[schema(pattern = "^[0-9]{6}$")]
