@@ -24,7 +24,12 @@ pub fn subscribe(events: &mut Events<AppState>) {
     });
 }
 
+/// One pass at a time in this process: two passes reading the same uncovered unit
+/// would each give it a first round.
+static PASS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn pass(state: &AppState) -> anyhow::Result<()> {
+    let _one = PASS.lock().await;
     let since = (Utc::now() - chrono::Duration::days(i64::from(state.settings.imports.new_unit_days))).fixed_offset();
     let units = register::new_units(&state.db, since).await?;
     // A unit without an industry cannot be ranked; the register requires one, an
