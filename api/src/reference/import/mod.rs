@@ -131,7 +131,11 @@ pub async fn run<C: ConnectionTrait + TransactionTrait>(
 ) -> anyhow::Result<Summary> {
     let display = file.display().to_string();
     let bytes = std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {display}: {e}"))?;
-    let mapping = mapping.map(generic::Mapping::load).transpose()?;
+    let mapping = match (profile, mapping) {
+        (Profile::Generic, Some(m)) => Some(generic::Mapping::load(m)?),
+        (_, Some(_)) => anyhow::bail!("--mapping is only for --profile generic"),
+        (_, None) => None,
+    };
     run_bytes(db, catalog, profile, mapping.as_ref(), &display, &bytes, progress).await
 }
 
