@@ -6,7 +6,7 @@
 
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use zhicha_api::entities::{audit_log, enterprises, outbox, tasks};
 use zhicha_api::reference::scoring::{self, Trigger};
@@ -33,6 +33,20 @@ async fn is_key(app: &TestApp, id: i64) -> bool {
 
 both!(programme_proposal_confirmation_enrolment_and_end, demo(), async |app: &TestApp| {
     app.ensure_demo().await;
+    // A unit first seen in yesterday's roster: a chemical plant with no history.
+    let new_unit = enterprises::ActiveModel {
+        name: Set("石嘴山市新登记化工有限公司".into()),
+        industry_code: Set(Some("C2614".into())),
+        industry_division: Set(Some("26".into())),
+        region_code: Set(Some("640205".into())),
+        origin: Set(Some("roster".into())),
+        first_seen_at: Set(Some((Utc::now() - chrono::Duration::days(1)).fixed_offset())),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .unwrap()
+    .id;
     scoring::refit(&app.db, Trigger::Manual, Utc::now().date_naive(), &RiskConfig::default(), None).await.unwrap();
     // The demo marks every enterprise key; the programme decides it here.
     enterprises::Entity::update_many()
@@ -83,6 +97,16 @@ both!(programme_proposal_confirmation_enrolment_and_end, demo(), async |app: &Te
     for k in ["risk_model", "key_industry", "serious_accident", "fund_payout", "accident_focus"] {
         assert!(kinds.contains(k), "{k} among the reasons: {kinds:?}");
     }
+    assert!(items.iter().all(|i| i["new_unit"] == false), "the demo's enterprises are seeded, not new");
+    // Every enterprise with a signal: the new unit is among them, scored by its prior.
+    let (s, wide) =
+        send(app, "/gov/programme/proposals", &bureau, json!({ "region_code": "640200", "count": 500 })).await;
+    assert_eq!(s, 201, "{wide}");
+    let unit = wide["items"].as_array().unwrap().iter().find(|i| i["enterprise_id"] == new_unit).cloned();
+    let unit = unit.unwrap_or_else(|| panic!("the new unit is proposed: {wide}"));
+    assert_eq!(unit["new_unit"], true, "{unit}");
+    let kinds: Vec<&str> = unit["reasons"].as_array().unwrap().iter().map(|r| r["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"new_unit") && kinds.contains(&"key_industry"), "{unit}");
     let id = p["id"].as_i64().unwrap();
     let (s, again) = get(app, &format!("/gov/programme/proposals/{id}"), &bureau).await;
     assert_eq!((s, &again["items"]), (200, &p["items"]), "stored whole");

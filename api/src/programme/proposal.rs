@@ -58,6 +58,10 @@ pub enum ProposalReasonKind {
     SeriousAccident,
     /// The year's work-injury fund payout.
     FundPayout,
+    /// A unit first seen in a roster, an accident file or through the API within the
+    /// last 30 days (as the dashboard counts new units); adds no points: it is proposed
+    /// when its other reasons (the model's prior for its industry and region) call for it.
+    NewUnit,
 }
 
 impl From<ReasonKind> for ProposalReasonKind {
@@ -96,6 +100,9 @@ pub struct ProposalItem {
     pub score: f64,
     /// Enrolled already when proposed (confirming leaves that enrolment as it is).
     pub enrolled: bool,
+    /// A newly registered unit (see `new_unit` among the reasons).
+    #[serde(default)]
+    pub new_unit: bool,
     pub reasons: Vec<ProposalReason>,
 }
 
@@ -240,6 +247,24 @@ pub async fn propose(
         .into_iter()
         .filter_map(|p| {
             let row = by_key.get(&p.key)?;
+            let new_unit = new_unit(row, now);
+            let mut reasons: Vec<ProposalReason> = p
+                .reasons
+                .into_iter()
+                .map(|r| ProposalReason { kind: r.kind.into(), text: r.text, figure: r.figure, points: r.points })
+                .collect();
+            if let (Some(days), Some(seen)) = (new_unit, row.5) {
+                reasons.push(ProposalReason {
+                    kind: ProposalReasonKind::NewUnit,
+                    text: format!(
+                        "新登记单位：{}首次出现（来源：{}），已按行业和地区先验评分",
+                        seen.date_naive(),
+                        origin_zh(row.4.as_deref())
+                    ),
+                    figure: days as f64,
+                    points: 0.0,
+                });
+            }
             Some(ProposalItem {
                 enterprise_id: row.0,
                 name: row.1.clone(),
@@ -248,11 +273,8 @@ pub async fn propose(
                 rank: p.rank,
                 score: p.score,
                 enrolled: enrolled.contains(&row.0),
-                reasons: p
-                    .reasons
-                    .into_iter()
-                    .map(|r| ProposalReason { kind: r.kind.into(), text: r.text, figure: r.figure, points: r.points })
-                    .collect(),
+                new_unit: new_unit.is_some(),
+                reasons,
             })
         })
         .collect();
@@ -276,6 +298,26 @@ pub async fn propose(
     .await?;
     txn.commit().await?;
     view(stored, crate::oversight::analysis::region_name(db, &code).await)
+}
+
+/// Days a unit counts as new after it is first seen (the dashboard's new units).
+pub const NEW_UNIT_DAYS: i64 = 30;
+
+/// Days since a unit that came in through a roster, an accident file or the API was
+/// first seen, if that is within [`NEW_UNIT_DAYS`]; `None` for any other.
+fn new_unit(row: &programme::CandidateRow, now: DateTime<Utc>) -> Option<i64> {
+    let registered = matches!(row.4.as_deref(), Some("api" | "roster" | "accidents"));
+    let days = (now - row.5?.with_timezone(&Utc)).num_days();
+    (registered && (0..=NEW_UNIT_DAYS).contains(&days)).then_some(days)
+}
+
+fn origin_zh(origin: Option<&str>) -> &'static str {
+    match origin {
+        Some("roster") => "参保单位名单",
+        Some("accidents") => "工伤事故数据",
+        Some("api") => "直接登记",
+        _ => "其他",
+    }
 }
 
 /// Proposal `id` of the caller's region.

@@ -3,7 +3,7 @@
 //! Reads of enrolments are filtered by the caller's enterprises in SQL; a proposal by
 //! the caller's region.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
@@ -19,8 +19,9 @@ use crate::store::{enterprises as firms, scope};
 pub type Proposal = programme_proposals::Model;
 pub type Enrolment = programme_enrolments::Model;
 
-/// What a proposal reads of an enterprise: id, name, industry code, region code.
-pub type CandidateRow = (i64, String, Option<String>, Option<String>);
+/// What a proposal reads of an enterprise: id, name, industry code, region code, how it
+/// came into the register (`seed`, `api`, `roster`, `accidents`) and when it was first seen.
+pub type CandidateRow = (i64, String, Option<String>, Option<String>, Option<String>, Option<DateTime<FixedOffset>>);
 
 /// The active enterprises whose region code starts with `prefix` (a region already
 /// checked against the caller's).
@@ -32,6 +33,8 @@ pub async fn active_in_region(db: &impl ConnectionTrait, prefix: &str) -> Result
             enterprises::Column::Name,
             enterprises::Column::IndustryCode,
             enterprises::Column::RegionCode,
+            enterprises::Column::Origin,
+            enterprises::Column::FirstSeenAt,
         ])
         .filter(enterprises::Column::RegionCode.starts_with(prefix))
         .filter(enterprises::Column::Active.eq(true))
