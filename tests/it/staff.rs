@@ -332,6 +332,16 @@ both!(staff_accounts_from_an_empty_database, Opts::default(), async |app: &TestA
     )
     .await;
 
+    // Guessing the current password locks like sign-in does (the session goes on).
+    for _ in 0..5 {
+        let guess = json!({ "current_password": "Guess-Pass-0000", "new_password": "Audit-Pass-2027" });
+        refused(post(app, "/auth/password", Some(&auditor), guess).await, "current_password", None).await;
+    }
+    let right = json!({ "current_password": "Audit-Pass-2026", "new_password": "Audit-Pass-2027" });
+    let e = support::error(post(app, "/auth/password", Some(&auditor), right).await, 403, "account_locked").await;
+    assert!(e["details"]["retry_after_seconds"].as_i64().is_some_and(|s| s > 0), "{e}");
+    ok(get(app, "/auth/me", &auditor).await, 200).await;
+
     // The listing shows status, the forced change and the second factor.
     let page = ok(get(app, "/admin/users?per_page=200", &admin).await, 200).await;
     let row = |name: &str| page["items"].as_array().unwrap().iter().find(|u| u["username"] == name).unwrap().clone();

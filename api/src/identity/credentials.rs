@@ -103,19 +103,21 @@ pub async fn change_password(
     let u = own(state, caller).await?;
     let Some(stored) = u.password_hash.clone() else { return Err(no_password()) };
     policy::check(u.username.as_deref(), new).map_err(|r| policy::refusal("new_password", r))?;
+    // A failed proof counts like a failed sign-in, and a locked account proves nothing
+    // until the lockout ends: a stolen session cannot guess the password faster than
+    // sign-in could. (The session itself goes on: its holder knew the password once.)
+    let now = Utc::now();
+    if let Some(secs) = u.locked_until.map(|t| (t.with_timezone(&Utc) - now).num_seconds()).filter(|s| *s > 0) {
+        return Err(ApiError::new(ErrorCode::AccountLocked, "too many wrong passwords; try again later")
+            .with_details(json!({ "retry_after_seconds": secs })));
+    }
     if !matches_any(state, vec![stored.clone()], current).await? {
-        // A failed proof counts like a failed sign-in: enough of them lock the account
-        // and end its sessions, so a stolen session cannot guess the password.
         let failures = u.failed_logins + 1;
         let a = &state.settings.auth;
         let lock = failures >= a.max_failed_logins;
-        let now = Utc::now();
         let txn = crate::platform::db::begin_write(&state.db).await?;
         let until = lock.then(|| (now + Duration::minutes(a.lockout_minutes)).fixed_offset());
         users::record_failed_login(&txn, u.id, if lock { 0 } else { failures }, until).await?;
-        if lock {
-            users::revoke_sessions_of(&txn, u.id, "wrong current password; locked", now.fixed_offset()).await?;
-        }
         let detail = if lock { "wrong current password; account locked" } else { "wrong current password" };
         audit::append(
             &txn,

@@ -43,7 +43,8 @@ pub struct TotpConfirmation {
 #[utoipa::path(
     post, path = "/auth/password", tag = "identity", security(("bearer" = [])), request_body = PasswordChange,
     responses(
-        (status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, description = "`account_locked` after too many wrong current passwords (as sign-in)", body = ErrorBody),
         (status = 409, description = "a WeChat account, which has no password", body = ErrorBody),
         (status = 415, body = ErrorBody),
         (status = 422, description = "wrong `current_password`, or `new_password` breaks the policy (`details.rule`)", body = ErrorBody),
