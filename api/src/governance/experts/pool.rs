@@ -402,7 +402,7 @@ pub async fn edit(
         max_open_tasks: req.max_open_tasks.unwrap_or(x.max_open_tasks),
     };
     let txn = crate::platform::db::begin_write(&state.db).await?;
-    expert_pool::update(&txn, x.id, fields).await?;
+    expert_pool::update(&txn, x.id, fields.clone()).await?;
     if let Some(l) = &industries {
         expert_pool::replace_competences(&txn, x.id, "industry", INDUSTRY_SYSTEM, l).await?;
     }
@@ -412,17 +412,28 @@ pub async fn edit(
     if let Some(l) = &served {
         expert_pool::replace_regions(&txn, x.id, l).await?;
     }
-    let after_row = expert_pool::one_in_scope(&txn, caller, id).await?.ok_or_else(|| ApiError::not_found("expert"))?;
-    txn.commit().await?;
-    let after = view_of(state, after_row).await?;
+    // The record is written with the change, in its transaction: what the edit leaves.
+    let mut after = before.clone();
+    after.name.clone_from(&fields.name);
+    after.title.clone_from(&fields.title);
+    after.region_code.clone_from(&fields.region_code);
+    (after.latitude, after.longitude, after.max_open_tasks) =
+        (fields.latitude, fields.longitude, fields.max_open_tasks);
+    if let Some(l) = &industries {
+        after.industries.clone_from(l);
+    }
+    if let Some(l) = &accident_types {
+        after.accident_types.clone_from(l);
+    }
+    if let Some(l) = &served {
+        after.regions_served.clone_from(l);
+    }
     let detail = json!({ "before": summary(&before), "after": summary(&after) });
-    audit::append(
-        &state.db,
-        Entry::by(caller, origin, "expert.edit", "expert").object(x.id).detail(detail.to_string()),
-    )
-    .await?;
+    audit::append(&txn, Entry::by(caller, origin, "expert.edit", "expert").object(x.id).detail(detail.to_string()))
+        .await?;
+    txn.commit().await?;
     redispatch(state, now).await;
-    Ok(after)
+    view_of(state, own(state, caller, id).await?).await
 }
 
 /// A new or widened expert may take a task no one could: the pending tasks are offered
