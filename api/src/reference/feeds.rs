@@ -153,6 +153,16 @@ fn check_file(state: &AppState, kind: &Kind, bytes: &[u8], reach: Reach) -> Resu
 pub async fn upload(state: &AppState, caller: &Caller, origin: &Origin, u: Upload) -> Result<Feed, ApiError> {
     let reach = reach_of(caller)?;
     let kind = kind_of(state, &u)?;
+    // A roster writes the register: only those who keep it may send one.
+    if matches!(kind, Kind::Roster(_))
+        && !crate::identity::policy::allows(crate::identity::Function::GovRegister, caller.role)
+    {
+        return Err(ApiError::field(
+            ErrorCode::Forbidden,
+            "kind",
+            "kind: rosters are sent by the HRSS bureau or the service organisation",
+        ));
+    }
     let bytes = u.file.ok_or_else(|| invalid("file", "file: the form field file is required"))?;
     let file_name: String = u.file_name.unwrap_or_else(|| "upload".to_string()).chars().take(200).collect();
     // Reading a whole file is CPU work: off the async workers.
@@ -358,6 +368,10 @@ async fn accident_feed(
         }
     }
     if summary.enterprises_created > 0 {
+        // The service organisation's file brings in enterprises it serves.
+        if let (Some(org), Some(run_id)) = (feed.owner_org, summary.run_id) {
+            crate::store::register::claim_new_of_run(&state.db, run_id, org, feed.created_at).await?;
+        }
         state.publish(Event::UnitsAdded).await;
     }
     let rows = i32::try_from(summary.rows_read).unwrap_or(i32::MAX);

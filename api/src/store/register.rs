@@ -213,3 +213,28 @@ pub async fn new_units(db: &impl ConnectionTrait, since: DateTime<FixedOffset>) 
         })
         .collect()
 }
+
+/// Makes service organisation `org` the server of the enterprises accident run `run_id`
+/// created (first seen since `since`, the upload, and served by nobody).
+pub async fn claim_new_of_run(
+    db: &impl ConnectionTrait,
+    run_id: i64,
+    org: i64,
+    since: DateTime<FixedOffset>,
+) -> Result<u64, DbErr> {
+    use sea_orm::QueryTrait;
+    let of_run = crate::entities::accidents::Entity::find()
+        .select_only()
+        .column(crate::entities::accidents::Column::EnterpriseId)
+        .filter(crate::entities::accidents::Column::ImportRunId.eq(run_id))
+        .into_query();
+    let done = enterprises::Entity::update_many()
+        .col_expr(enterprises::Column::ServiceOrgId, sea_orm::sea_query::Expr::value(org))
+        .filter(enterprises::Column::Id.in_subquery(of_run))
+        .filter(enterprises::Column::ServiceOrgId.is_null())
+        .filter(enterprises::Column::Origin.eq("accidents"))
+        .filter(enterprises::Column::FirstSeenAt.gte(since))
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected)
+}
