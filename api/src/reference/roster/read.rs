@@ -138,6 +138,27 @@ mod tests {
     }
 
     #[test]
+    fn xlsx_rows_keep_their_sheet_row_and_numbers_read_whole() {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let sheet = wb.add_worksheet();
+        for (c, h) in ["单位名称", "参保人数"].iter().enumerate() {
+            sheet.write_string(0, c as u16, *h).unwrap();
+        }
+        sheet.write_string(1, 0, "甲公司").unwrap();
+        sheet.write_number(1, 1, 120.0).unwrap();
+        sheet.write_string(3, 0, "乙公司").unwrap();
+        sheet.write_number(3, 1, 7.0).unwrap();
+        let bytes = wb.save_to_buffer().unwrap();
+        assert_eq!(sniff(&bytes), Ok(Format::Xlsx));
+        let t = read(&bytes).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(t.header, vec!["单位名称", "参保人数"]);
+        assert_eq!(
+            t.rows,
+            vec![(2, vec!["甲公司".to_string(), "120".to_string()]), (4, vec!["乙公司".into(), "7".into()])]
+        );
+    }
+
+    #[test]
     fn binary_and_old_excel_are_refused_by_type() {
         assert!(matches!(sniff(&[0xD0, 0xCF, 0x11, 0xE0, 0]), Err(Refusal::WrongType(_))));
         assert!(matches!(sniff(b"\x89PNG\r\n\x1a\n\0\0"), Err(Refusal::WrongType(_))));
