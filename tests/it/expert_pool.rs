@@ -103,6 +103,17 @@ both!(expert_pool_create_dispatch_regions_conflicts_and_deactivation, demo(), as
 
     // The dispatcher offers the new expert a task; its account (made by the security
     // administrator, here directly) sees the offer.
+    // Junk is refused as a client error, never a fault.
+    for junk in
+        [json!([]), json!({ "name": 5 }), json!({ "name": "x", "regions_served": ["640200"], "industries": [1] })]
+    {
+        let (s, b) = send(app, "/gov/experts", &service, junk).await;
+        assert!((400..500).contains(&s), "{b}");
+    }
+    for junk in [json!({ "name": "" }), json!({ "latitude": 1.0 }), json!({ "regions_served": [] }), json!(null)] {
+        let (s, b) = patch(app, &format!("/gov/experts/{id}"), &service, junk).await;
+        assert!((400..500).contains(&s), "{b}");
+    }
     let t = visit(app, e).await;
     let d = dispatcher::dispatch_task(&app.state, t, Utc::now()).await.unwrap();
     assert!(matches!(d, Dispatched::Offered { expert_id, .. } if expert_id == id), "{d:?}");
@@ -156,6 +167,9 @@ both!(expert_pool_create_dispatch_regions_conflicts_and_deactivation, demo(), as
     // A declared conflict: never that enterprise's tasks.
     let conflicts = format!("/gov/experts/{id}/conflicts");
     let (s, b) = send(app, &conflicts, &service, json!({ "enterprise_id": e, "reason": "" })).await;
+    assert_eq!((s, b["error"]["details"]["field"].as_str()), (422, Some("reason")), "{b}");
+    let long = "长".repeat(256);
+    let (s, b) = send(app, &conflicts, &service, json!({ "enterprise_id": e, "reason": long })).await;
     assert_eq!((s, b["error"]["details"]["field"].as_str()), (422, Some("reason")), "{b}");
     let (s, b) = send(app, &conflicts, &service, json!({ "enterprise_id": 999_999, "reason": "前雇员" })).await;
     assert_eq!(s, 404, "{b}");

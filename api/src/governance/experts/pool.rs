@@ -108,10 +108,10 @@ pub struct ExpertPatch {
 pub struct ConflictRequest {
     /// An enterprise in the caller's scope.
     pub enterprise_id: i64,
-    /// 2-500 characters (former employer, relative on the staff …).
+    /// 2-255 characters (former employer, relative on the staff …): the column's size.
     #[serde(default)]
-    #[validate(length(min = 2, max = 500), custom(function = "input::not_blank"))]
-    #[schema(required = true, min_length = 2, max_length = 500, pattern = "\\S[\\s\\S]*\\S")]
+    #[validate(length(min = 2, max = 255), custom(function = "input::not_blank"))]
+    #[schema(required = true, min_length = 2, max_length = 255, pattern = "\\S[\\s\\S]*\\S")]
     pub reason: String,
 }
 
@@ -465,7 +465,7 @@ pub async fn declare_conflict(
     now: DateTime<Utc>,
 ) -> Result<ExpertView, ApiError> {
     req.validate()?;
-    let reason = text("reason", &req.reason, 500)?;
+    let reason = text("reason", &req.reason, 255)?;
     let x = own(state, caller, id).await?;
     let e = scope::enterprise(&state.db, caller, Some(req.enterprise_id)).await?;
     let txn = crate::platform::db::begin_write(&state.db).await?;
