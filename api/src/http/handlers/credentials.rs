@@ -34,9 +34,17 @@ pub struct PasswordChange {
 #[serde(deny_unknown_fields)]
 pub struct TotpConfirmation {
     /// The six-digit code the authenticator shows now.
-    #[validate(length(equal = 6))]
+    #[validate(custom(function = "six_digits"))]
     #[schema(pattern = "^[0-9]{6}$")]
     pub code: String,
+}
+
+fn six_digits(s: &str) -> Result<(), validator::ValidationError> {
+    if s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(validator::ValidationError::new("code").with_message("six digits".into()))
+    }
 }
 
 /// Changes the caller's password (required after a one-time password or expiry).
@@ -95,6 +103,6 @@ pub async fn totp_confirm(
     caller: Caller,
     body: ValidatedJson<TotpConfirmation>,
 ) -> Result<HttpResponse, ApiError> {
-    credentials::confirm_totp(&state, &caller, body.0.code.trim(), &origin(&req)).await?;
+    credentials::confirm_totp(&state, &caller, &body.0.code, &origin(&req)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
