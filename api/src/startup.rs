@@ -120,6 +120,8 @@ impl Application {
         crate::governance::job::spawn(state.clone());
         // New units a CLI roster or accident import brought in while no server ran.
         crate::reference::coverage::soon(&state);
+        // Data feeds a stopped server left unfinished.
+        crate::reference::feeds::sweep_abandoned(&state);
         let workers = match state.settings.server.workers {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,

@@ -410,3 +410,21 @@ pub async fn one(state: &AppState, caller: &Caller, id: i64) -> Result<Feed, Api
 pub async fn page(state: &AppState, caller: &Caller, page: u64, per_page: u64) -> Result<(u64, Vec<Feed>), ApiError> {
     feeds::page(&state.db, caller, page, per_page).await
 }
+
+/// How long a feed may go without a step before a starting server takes it for one
+/// whose server stopped mid-import (an import writes in one transaction, so nothing of
+/// it stays).
+const ABANDONED_AFTER_MINUTES: i64 = 60;
+
+/// At start-up: feeds left queued or running by a server that stopped are failed.
+pub fn sweep_abandoned(state: &AppState) {
+    let db = state.db.clone();
+    state.jobs.spawn(move |_| async move {
+        let before = (Utc::now() - chrono::Duration::minutes(ABANDONED_AFTER_MINUTES)).fixed_offset();
+        match feeds::fail_abandoned(&db, before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!("{n} import feeds left unfinished by a stopped server were marked failed"),
+            Err(e) => tracing::error!("import feeds: cannot sweep abandoned ones: {e}"),
+        }
+    });
+}

@@ -125,3 +125,24 @@ pub async fn advance(db: &impl ConnectionTrait, id: i64, s: Step) -> Result<(), 
     m.update(db).await?;
     Ok(())
 }
+
+/// Marks `failed` the feeds still queued or running that have not moved since `before`:
+/// their file lived only in the memory of a server that stopped.
+pub async fn fail_abandoned(db: &impl ConnectionTrait, before: DateTime<FixedOffset>) -> Result<u64, DbErr> {
+    let now = Utc::now().fixed_offset();
+    let done = import_feeds::Entity::update_many()
+        .col_expr(import_feeds::Column::Status, sea_orm::sea_query::Expr::value("failed"))
+        .col_expr(
+            import_feeds::Column::Message,
+            sea_orm::sea_query::Expr::value(
+                "the server stopped before the import finished; nothing of it was written: upload the file again",
+            ),
+        )
+        .col_expr(import_feeds::Column::UpdatedAt, sea_orm::sea_query::Expr::value(now))
+        .col_expr(import_feeds::Column::FinishedAt, sea_orm::sea_query::Expr::value(now))
+        .filter(import_feeds::Column::Status.is_in(["queued", "running"]))
+        .filter(import_feeds::Column::UpdatedAt.lt(before))
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected)
+}
