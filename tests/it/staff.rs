@@ -13,13 +13,13 @@ use zhicha_tests::{Opts, TestApp, both};
 use crate::support;
 
 /// The current TOTP step (30-second steps since the epoch).
-fn step_now() -> i64 {
+pub fn step_now() -> i64 {
     Utc::now().timestamp() / 30
 }
 
 /// A code an authenticator holding `secret` (base32, as `/auth/totp/enrol` gives it)
 /// shows at `step`, computed with the server's own routine.
-fn code(secret: &str, step: i64) -> String {
+pub fn code(secret: &str, step: i64) -> String {
     totp::code_at(secret, step).unwrap()
 }
 
@@ -42,11 +42,11 @@ async fn ok(res: reqwest::Response, status: u16) -> Value {
     if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() }
 }
 
-async fn login(app: &TestApp, username: &str, password: &str, totp: Option<String>) -> reqwest::Response {
+pub async fn login(app: &TestApp, username: &str, password: &str, totp: Option<String>) -> reqwest::Response {
     post(app, "/auth/login", None, json!({ "username": username, "password": password, "totp": totp })).await
 }
 
-async fn token(app: &TestApp, username: &str, password: &str, totp: Option<String>) -> (String, Value) {
+pub async fn token(app: &TestApp, username: &str, password: &str, totp: Option<String>) -> (String, Value) {
     let pair = ok(login(app, username, password, totp).await, 200).await;
     (pair["access_token"].as_str().unwrap().to_string(), pair)
 }
@@ -64,7 +64,7 @@ async fn refused(res: reqwest::Response, field: &str, rule: Option<&str>) {
 /// accepted yet: the current step, or the next one after the last accepted (the server
 /// accepts one step of skew). A test that signs in more often than that within 30
 /// seconds forgets the last accepted step, as if it had waited.
-async fn next_code(app: &TestApp, username: &str, secret: &str) -> String {
+pub async fn next_code(app: &TestApp, username: &str, secret: &str) -> String {
     let u = users::Entity::find().filter(users::Column::Username.eq(username)).one(&app.db).await.unwrap().unwrap();
     let now = step_now();
     let last = u.totp_last_step;
@@ -78,7 +78,7 @@ async fn next_code(app: &TestApp, username: &str, secret: &str) -> String {
 }
 
 /// Changes the password from the one-time one, enrols and confirms TOTP; the secret.
-async fn first_sign_in(app: &TestApp, username: &str, one_time: &str, new: &str) -> String {
+pub async fn first_sign_in(app: &TestApp, username: &str, one_time: &str, new: &str) -> String {
     let (t, pair) = token(app, username, one_time, None).await;
     assert_eq!(pair["password_change_required"], true, "{pair}");
     let body = json!({ "current_password": one_time, "new_password": new });
@@ -87,6 +87,42 @@ async fn first_sign_in(app: &TestApp, username: &str, one_time: &str, new: &str)
     let secret = e["secret"].as_str().unwrap().to_string();
     ok(post(app, "/auth/totp/confirm", Some(&t), json!({ "code": code(&secret, step_now()) })).await, 204).await;
     secret
+}
+
+/// Day one's first steps, for other tests: the bootstrap security administrator
+/// (`zhicha admin bootstrap`'s use case) with its password changed to `password` and
+/// TOTP enrolled; its access token and TOTP secret.
+pub async fn bootstrap_admin(app: &TestApp, username: &str, password: &str) -> (String, String) {
+    let (_, one_time) = staff::bootstrap(&app.db, &app.state.settings.auth, username, "安全管理员").await.unwrap();
+    let secret = first_sign_in(app, username, &one_time, password).await;
+    let (t, _) = token(app, username, password, Some(next_code(app, username, &secret).await)).await;
+    (t, secret)
+}
+
+/// A staff account made by the security administrator `admin` (`POST /admin/users` with
+/// `body`), signed in for the first time: password changed to `password`, TOTP enrolled
+/// and confirmed when `totp`; its id, access token and TOTP secret.
+pub async fn staff_account(
+    app: &TestApp,
+    admin: &str,
+    body: Value,
+    password: &str,
+    totp: bool,
+) -> (i64, String, Option<String>) {
+    let username = body["username"].as_str().unwrap().to_string();
+    let made = ok(post(app, "/admin/users", Some(admin), body).await, 201).await;
+    let one_time = made["one_time_password"].as_str().unwrap().to_string();
+    let id = made["id"].as_i64().unwrap();
+    if !totp {
+        let (t, _) = token(app, &username, &one_time, None).await;
+        let body = json!({ "current_password": one_time, "new_password": password });
+        ok(post(app, "/auth/password", Some(&t), body).await, 204).await;
+        let (t, _) = token(app, &username, password, None).await;
+        return (id, t, None);
+    }
+    let secret = first_sign_in(app, &username, &one_time, password).await;
+    let (t, _) = token(app, &username, password, Some(next_code(app, &username, &secret).await)).await;
+    (id, t, Some(secret))
 }
 
 both!(staff_accounts_from_an_empty_database, Opts::default(), async |app: &TestApp| {
@@ -354,6 +390,12 @@ both!(staff_accounts_from_an_empty_database, Opts::default(), async |app: &TestA
         (Some(true), Some("active"))
     );
 
+    // The helpers other tests use: a service organisation account without TOTP.
+    let body = json!({ "username": "svc.two", "display_name": "服务机构二", "role": "service_org", "organisation_id": service["id"] });
+    let (_, svc_token, none) = staff_account(app, &admin, body, "Service-Pass-2026", false).await;
+    assert!(none.is_none());
+    ok(get(app, "/gov/enterprises", &svc_token).await, 200).await;
+
     // Every act is on the audit trail.
     let actions: Vec<String> =
         audit_log::Entity::find().all(&app.db).await.unwrap().into_iter().map(|r| r.action).collect();
@@ -398,4 +440,22 @@ both!(staff_demo_accounts_sign_in_as_before, Opts { demo: true, ..Default::defau
         json!({ "username": "expert.one", "display_name": "专家", "role": "expert", "expert_id": expert.expert_id });
     let e = support::error(post(app, "/admin/users", Some(&t), body).await, 409, "conflict").await;
     assert_eq!(e["details"]["field"], "expert_id");
+});
+
+both!(staff_day_one_helpers, Opts::default(), async |app: &TestApp| {
+    let (admin, _) = bootstrap_admin(app, "root.sec", "Root-Pass-2026").await;
+    let org = json!({ "kind": "emergency_bureau", "name": "石嘴山市应急管理局", "region_code": "640200" });
+    let org = ok(post(app, "/admin/organisations", Some(&admin), org).await, 201).await;
+    let body = json!({ "username": "em.szs", "display_name": "应急局", "role": "emergency_bureau", "organisation_id": org["id"] });
+    let (_, bureau, secret) = staff_account(app, &admin, body, "Emergency-Pass-2026", true).await;
+    let me = ok(get(app, "/auth/me", &bureau).await, 200).await;
+    assert_eq!(
+        (me["role"].as_str(), me["scope_id"].as_str(), me["second_factor"].as_str()),
+        (Some("emergency_bureau"), Some("640200"), Some("active"))
+    );
+    ok(get(app, "/gov/dashboard/summary", &bureau).await, 200).await;
+    // Its sign-in asks for the code from now on.
+    support::error(login(app, "em.szs", "Emergency-Pass-2026", None).await, 401, "invalid_credentials").await;
+    let c = next_code(app, "em.szs", &secret.unwrap()).await;
+    token(app, "em.szs", "Emergency-Pass-2026", Some(c)).await;
 });
