@@ -5,7 +5,7 @@
 
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
-use zhicha_api::entities::{accidents, enterprises, import_feeds, recommendation_rounds};
+use zhicha_api::entities::{accidents, audit_log, enterprises, import_feeds, recommendation_rounds};
 use zhicha_tests::roster::{self, credit_code};
 use zhicha_tests::{Opts, TestApp, both};
 
@@ -59,6 +59,18 @@ both!(roster_over_http_covers_new_units_on_day_one, opts(), async |app: &TestApp
     assert_eq!(feed["rows_done"], ROWS, "{feed}");
     assert!(feed["run_id"].is_i64(), "{feed}");
     assert_eq!(stored_codes(app, FIRST, ROWS).await, ROWS as u64);
+    // Each enterprise the roster created is audited as the uploader's, with its after.
+    let audited = audit_log::Entity::find()
+        .filter(audit_log::Column::Action.eq("enterprise.roster_create"))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(audited.len(), ROWS);
+    assert!(
+        audited
+            .iter()
+            .all(|a| a.actor_role == "service_org" && a.detail.as_deref().is_some_and(|d| d.contains("\"after\"")))
+    );
     // Again: nothing changes, as a re-imported accident file.
     let (_, queued) = roster::upload(app, &service, &[("kind", "roster")], "名单.csv", good.as_bytes()).await;
     let feed = roster::wait(app, &service, queued["id"].as_i64().unwrap()).await;

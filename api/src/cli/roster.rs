@@ -30,7 +30,7 @@ pub async fn run(settings: &Settings, mapping: Option<&Path>, file: &Path) -> an
     let display = file.display().to_string();
     let bytes = std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {display}: {e}"))?;
     let name = file.file_name().map_or(display.clone(), |n| n.to_string_lossy().into_owned());
-    let out = roster::run(&db, &catalog, Reach::All, &m, &name, &bytes, |_| {})
+    let out = roster::run(&db, &catalog, None, Reach::All, &m, &name, &bytes, |_| {})
         .await
         .map_err(|e| anyhow::anyhow!("{display}: {e}; nothing was imported"))?;
     println!("{out}");

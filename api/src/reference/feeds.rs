@@ -220,10 +220,12 @@ pub async fn upload(state: &AppState, caller: &Caller, origin: &Origin, u: Uploa
     let id = feed.id;
     let jobs = state.jobs.clone();
     let job_state = state.clone();
+    // The roster's changes are audited as the uploader's.
+    let by = (caller.clone(), origin.clone());
     // A job: a shutdown waits for an import under way to commit or roll back.
     jobs.spawn(move |_| async move {
         let state = job_state;
-        if let Err(e) = process(&state, id, kind, bytes, reach).await {
+        if let Err(e) = process(&state, id, kind, bytes, reach, (&by.0, &by.1)).await {
             tracing::error!(feed = id, "import feed failed: {e:#}");
             let step = Step {
                 status: Some("failed"),
@@ -263,13 +265,20 @@ fn progress_writer(state: &AppState, id: i64, counter: Arc<AtomicUsize>) -> toki
     tx
 }
 
-async fn process(state: &AppState, id: i64, kind: Kind, bytes: Vec<u8>, reach: Reach) -> anyhow::Result<()> {
+async fn process(
+    state: &AppState,
+    id: i64,
+    kind: Kind,
+    bytes: Vec<u8>,
+    reach: Reach,
+    by: (&Caller, &Origin),
+) -> anyhow::Result<()> {
     feeds::advance(&state.db, id, Step { status: Some("running"), ..Step::default() }).await?;
     let counter = Arc::new(AtomicUsize::new(0));
     let stop = progress_writer(state, id, counter.clone());
     let feed = feeds::by_id(&state.db, id).await?.ok_or_else(|| anyhow::anyhow!("feed {id} is gone"))?;
     let result = match kind {
-        Kind::Roster(m) => roster_feed(state, &feed, &m, &bytes, reach, &counter).await,
+        Kind::Roster(m) => roster_feed(state, &feed, &m, &bytes, reach, by, &counter).await,
         Kind::Accidents { profile, mapping } => accident_feed(state, &feed, profile, mapping.as_deref(), &bytes).await,
     };
     let _ = stop.send(());
@@ -284,10 +293,11 @@ async fn roster_feed(
     m: &Mapping,
     bytes: &[u8],
     reach: Reach,
+    by: (&Caller, &Origin),
     counter: &Arc<AtomicUsize>,
 ) -> anyhow::Result<Step> {
     let tick = |n: usize| counter.store(n, Ordering::Relaxed);
-    let out = match roster::run(&state.db, &state.catalog, reach, m, &feed.file_name, bytes, tick).await {
+    let out = match roster::run(&state.db, &state.catalog, Some(by), reach, m, &feed.file_name, bytes, tick).await {
         Ok(o) => o,
         Err(roster::RosterError::Refused(r)) => {
             return Ok(Step {

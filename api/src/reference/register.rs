@@ -179,11 +179,38 @@ pub fn snapshot(e: &Enterprise) -> Value {
 }
 
 fn entry(caller: &Caller, origin: &Origin, action: &str, before: Option<&Enterprise>, after: &Enterprise) -> Entry {
+    audit_entry(Some((caller, origin)), action, before, after)
+}
+
+/// The audit record of a change to the register: by `by` (a caller and its request),
+/// or by the operator's command line when `None`; the enterprise before and after.
+pub fn audit_entry(
+    by: Option<(&Caller, &Origin)>,
+    action: &str,
+    before: Option<&Enterprise>,
+    after: &Enterprise,
+) -> Entry {
     let detail = json!({ "before": before.map(snapshot), "after": snapshot(after) });
-    let mut e = Entry::by(caller, origin, action, "enterprise")
-        .object(after.id)
-        .enterprise(after.id)
-        .detail(detail.to_string());
+    let mut e = match by {
+        Some((caller, origin)) => Entry::by(caller, origin, action, "enterprise"),
+        None => Entry {
+            actor_id: None,
+            actor_role: "system".to_string(),
+            organisation_id: None,
+            action: action.to_string(),
+            object_kind: "enterprise".to_string(),
+            object_id: None,
+            enterprise_id: None,
+            region_code: None,
+            outcome: audit::Outcome::Ok,
+            request_id: None,
+            ip: None,
+            detail: None,
+        },
+    }
+    .object(after.id)
+    .enterprise(after.id)
+    .detail(detail.to_string());
     e.region_code = after.region_code.clone().or(e.region_code);
     e
 }

@@ -106,17 +106,22 @@ pub async fn insert(
     new_model(f, origin, now).insert(db).await
 }
 
-/// New enterprises in as few statements as the chunk size allows; returns how many.
+/// New enterprises in as few statements as the chunk size allows, as stored.
 pub async fn insert_many(
     db: &impl ConnectionTrait,
     rows: &[Fields],
     origin: &'static str,
     now: DateTime<FixedOffset>,
-) -> Result<usize, DbErr> {
+) -> Result<Vec<Enterprise>, DbErr> {
+    let mut out = Vec::with_capacity(rows.len());
     for chunk in rows.chunks(CHUNK) {
-        enterprises::Entity::insert_many(chunk.iter().map(|f| new_model(f, origin, now))).exec(db).await?;
+        out.extend(
+            enterprises::Entity::insert_many(chunk.iter().map(|f| new_model(f, origin, now)))
+                .exec_with_returning(db)
+                .await?,
+        );
     }
-    Ok(rows.len())
+    Ok(out)
 }
 
 /// Sets the fields given on enterprise `id` (which the caller read in scope).

@@ -24,6 +24,9 @@ pub use check::{Reach, RowError};
 pub use mapping::Mapping;
 use read::Refusal;
 
+use crate::domain::{Caller, Origin};
+use crate::platform::audit;
+use crate::reference::register::audit_entry;
 use crate::store::enterprises::Enterprise;
 use crate::store::imports::{self, Finished, NewRun};
 use crate::store::register::{self, Fields};
@@ -141,10 +144,13 @@ fn reachable(e: &Enterprise, reach: Reach) -> Result<(), String> {
 }
 
 /// Imports `bytes` (CSV or XLSX) named `file_name`; `tick` hears how many rows have
-/// been written.
+/// been written. Each enterprise created or changed is audited, before and after, as
+/// done `by` the uploader (none: the operator's command line).
+#[allow(clippy::too_many_arguments)]
 pub async fn run(
     db: &DatabaseConnection,
     catalog: &Catalog,
+    by: Option<(&Caller, &Origin)>,
     reach: Reach,
     m: &Mapping,
     file_name: &str,
@@ -204,14 +210,19 @@ pub async fn run(
                 if is_empty(&change) {
                     out.unchanged += 1;
                 } else {
-                    register::update(&txn, e.clone(), &change, now).await?;
+                    let after = register::update(&txn, e.clone(), &change, now).await?;
+                    audit::append(&txn, audit_entry(by, "enterprise.roster_update", Some(e), &after)).await?;
                     out.updated += 1;
                 }
             }
         }
         tick(n + 1);
     }
-    out.created = register::insert_many(&txn, &new_rows, PROFILE, now).await?;
+    let created = register::insert_many(&txn, &new_rows, PROFILE, now).await?;
+    for e in &created {
+        audit::append(&txn, audit_entry(by, "enterprise.roster_create", None, e)).await?;
+    }
+    out.created = created.len();
     let done = Finished {
         rows_read: rows_read as i32,
         imported: (out.created + out.updated) as i32,
