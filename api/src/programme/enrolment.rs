@@ -122,7 +122,15 @@ pub async fn enrol(
         checkpoint_1: start.checked_add_months(Months::new(6)).unwrap_or(start),
         checkpoint_2: start.checked_add_months(Months::new(12)).unwrap_or(start),
     };
-    let mut enrolment = programme::insert_enrolment(db, row, now).await?;
+    // One current enrolment per enterprise (a unique index): a confirmation that enrolled
+    // it meanwhile wins, and this one is refused whole.
+    let mut enrolment = programme::insert_enrolment(db, row, now).await.map_err(|e| match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => ApiError::new(
+            ErrorCode::Conflict,
+            format!("enterprise {} was enrolled meanwhile; nothing was confirmed", firm.id),
+        ),
+        _ => ApiError::from(e),
+    })?;
     let level = state.triggers.level(1);
     let due_days = level.map_or(FALLBACK_DUE_DAYS, |l| l.due_days);
     let checklist: Vec<String> = level.map(|l| l.checklist.clone()).unwrap_or_default();

@@ -173,6 +173,8 @@ pub struct Confirmed {
     pub enrolments: Vec<EnrolmentView>,
     /// Kept or added enterprises that were enrolled already (left as they are).
     pub already_enrolled: Vec<i64>,
+    /// Proposed enterprises deactivated since the proposal was made (not enrolled).
+    pub inactive: Vec<i64>,
 }
 
 fn view(p: programme::Proposal, region_name: String) -> Result<ProposalView, ApiError> {
@@ -425,16 +427,23 @@ pub async fn confirm(
         programme::firms_by_id(&txn, ids).await?.into_iter().map(|e| (e.id, e)).collect();
     let mut made = Vec::new();
     let mut already = Vec::new();
+    let mut inactive = Vec::new();
     for (enterprise_id, basis, reason) in chosen {
         let Some(firm) = firms.get(&enterprise_id) else { continue };
         if current.contains(&enterprise_id) {
             already.push(enterprise_id);
             continue;
         }
+        if !firm.active {
+            inactive.push(enterprise_id);
+            continue;
+        }
         let new = enrolment::Enrol { proposal_id: p.id, basis, reason };
         made.push(enrolment::enrol(&txn, state, caller, origin, firm, new, now).await?);
     }
-    let detail = json!({ "enrolled": made.len(), "already_enrolled": already, "confirmation": confirmation });
+    let detail = json!({
+        "enrolled": made.len(), "already_enrolled": already, "inactive": inactive, "confirmation": confirmation,
+    });
     audit::append(
         &txn,
         Entry::by(caller, origin, "programme.confirm", "programme_proposal").object(p.id).detail(detail.to_string()),
@@ -445,5 +454,11 @@ pub async fn confirm(
         let region = e.region_code.as_deref().and_then(EventRegion::parse);
         state.publish(Event::FiguresChanged { enterprise_id: e.enterprise_id, region }).await;
     }
-    Ok(Confirmed { proposal_id: p.id, confirmed_at: now.fixed_offset(), enrolments: made, already_enrolled: already })
+    Ok(Confirmed {
+        proposal_id: p.id,
+        confirmed_at: now.fixed_offset(),
+        enrolments: made,
+        already_enrolled: already,
+        inactive,
+    })
 }
