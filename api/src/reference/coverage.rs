@@ -2,7 +2,7 @@
 //! entered the register (by API, roster or accident import) is scored at once. It has
 //! no accidents of its own, so the refit scores it from its industry's and region's
 //! rates (the model's prior); then `UnitsScored` is published and the self-inspection
-//! context makes its recommended checklist (see `selfcheck::coverage`).
+//! context makes its recommended checklist (its coverage pass).
 
 use std::time::Duration;
 
