@@ -5,7 +5,6 @@
 //! task's result; the enterprise is evaluated again, so a finished task can close its
 //! escalation.
 
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -148,7 +147,7 @@ pub async fn complete(
             format!("not on the checklist: {}", a.item),
         ));
     }
-    let now = Utc::now();
+    let now = crate::platform::clock::now();
     let result = json!({ "kind": task.kind, "answers": answers, "summary": summary, "completed_by": caller.user_id });
     let txn = crate::platform::db::begin_write(&state.db).await?;
     if !tasks::finish(&txn, task.id, task.version, None, result, now).await? {

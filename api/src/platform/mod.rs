@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod cache;
+pub mod clock;
 pub mod coalesce;
 pub mod db;
 pub mod events;

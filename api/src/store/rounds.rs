@@ -91,6 +91,8 @@ pub async fn insert(
         library_version: Set(library_version.to_string()),
         item_count: Set(item_count),
         areas: Set(Some(areas)),
+        // The use case's clock (simulated in the demo's activity), not the database's.
+        created_at: Set(crate::platform::clock::now().fixed_offset()),
         ..Default::default()
     }
     .insert(db)

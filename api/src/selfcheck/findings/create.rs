@@ -2,7 +2,7 @@
 //! `found`) or on its own; as a draft or submitted at once. The phone names it with a
 //! `client_id`, so an offline queue replayed later makes it once.
 
-use chrono::{SubsecRound, Utc};
+use chrono::SubsecRound;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
@@ -105,7 +105,7 @@ pub async fn create_in(
     };
     // Whole microseconds, as the databases keep them, so that the answer built from
     // what was written is what a later read gives.
-    let now = Utc::now().trunc_subsecs(6);
+    let now = crate::platform::clock::now().trunc_subsecs(6);
     let at = now.fixed_offset();
     let initial = checked.initial;
 
@@ -205,7 +205,7 @@ async fn check<'a>(
 ) -> Result<Checked<'a>, ApiError> {
     let actor = Actor::user(caller.user_id, engine_role(caller)?);
     let initial = if req.submit { State::Submitted } else { State::Draft };
-    let history = machine::created(&actor, initial, Utc::now()).map_err(super::act::transition_error)?;
+    let history = machine::created(&actor, initial, crate::platform::clock::now()).map_err(super::act::transition_error)?;
 
     // The round and checklist item, both of this enterprise and the round still open.
     let mut inspection_id = req.inspection_id;

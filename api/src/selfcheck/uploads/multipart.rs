@@ -2,7 +2,7 @@
 //! multipart/form-data request, checked, stored, then recorded.
 
 use actix_multipart::Multipart;
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -55,9 +55,22 @@ pub(super) fn replayed(existing: Evidence, sha256: &str) -> Result<Uploaded, Api
 }
 
 pub async fn upload(state: &AppState, caller: &Caller, origin: &Origin, form: Multipart) -> Result<Uploaded, ApiError> {
+    own_enterprise(caller)?;
+    let (claim, bytes) = read_form(form, &state.settings.evidence).await?;
+    upload_bytes(state, caller, origin, claim, bytes).await
+}
+
+/// The upload once its form is read: checked, stored, then recorded (also the demo's
+/// activity's way in, which has the photo's bytes at hand rather than a form).
+pub async fn upload_bytes(
+    state: &AppState,
+    caller: &Caller,
+    origin: &Origin,
+    claim: Claim,
+    bytes: Vec<u8>,
+) -> Result<Uploaded, ApiError> {
     let enterprise_id = own_enterprise(caller)?;
     let s = &state.settings.evidence;
-    let (claim, bytes) = read_form(form, s).await?;
     let sha = sha256_hex(&bytes);
     if let Some(existing) = record::by_client_id(&state.db, enterprise_id, &claim.client_id).await? {
         return replayed(existing, &sha);
@@ -65,7 +78,7 @@ pub async fn upload(state: &AppState, caller: &Caller, origin: &Origin, form: Mu
     claim.check_owner(&state.db, caller, enterprise_id).await?;
     let site = record::site(&state.db, enterprise_id).await?;
     let (settings, position, taken) = (s.clone(), claim.position, claim.captured_at);
-    let received_at = Utc::now();
+    let received_at = crate::platform::clock::now();
     // Decoding is CPU-bound: off the async workers.
     let (checked, bytes) = tokio::task::spawn_blocking(move || {
         let up = Upload { bytes: &bytes, received_at, client_taken_at: taken, client_position: position, site };
