@@ -106,6 +106,7 @@ env "${unset_env[@]}" \
   ZHICHA_LIMITS__BURST=1000000 \
   ZHICHA_LIMITS__SIGN_IN_PER_MINUTE=1000000 \
   ZHICHA_LOG__LEVEL=warn \
+  ZHICHA_DEMO__ACTIVITY=false \
   "$bin" serve >"$tmp/server.log" 2>&1 &
 server_pid=$!
 

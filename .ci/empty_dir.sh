@@ -69,5 +69,15 @@ token=$(curl -sS --fail-with-body -X POST "$base/auth/login" -H 'content-type: a
 
 status=$(curl -s -o "$tmp/summary.json" -w '%{http_code}' -H "authorization: Bearer $token" "$base/gov/dashboard/summary")
 [ "$status" = 200 ] || fail "GET /gov/dashboard/summary answered $status: $(head -c 400 "$tmp/summary.json")"
+# The demo city is a programme in progress (demo.activity): attainment, the funnel,
+# escalations and receipts all have something to show.
+python3 - "$tmp/summary.json" <<'EOF' || fail "the dashboard shows no programme in progress: $(head -c 600 "$tmp/summary.json")"
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["found"] > 0 and s["rectified"] > 0 and s["overdue"] > 0, "funnel"
+assert 0 < s["all_met"] < s["enterprises"], "attainment"
+assert any(int(c["key"].split(":")[0]) >= 3 for c in s["escalations"]), "escalations"
+assert sum(c["count"] for c in s["report_receipts"]) > 0, "receipts"
+EOF
 
-echo "PASS empty directory: $("$bin" --version) served the built-in demo city from $tmp/run (rules and demo built in, SQLite in ./data); hrss.city read /gov/dashboard/summary"
+echo "PASS empty directory: $("$bin" --version) served the built-in demo city from $tmp/run (rules and demo built in, SQLite in ./data); hrss.city read /gov/dashboard/summary with the programme in progress"
