@@ -205,7 +205,8 @@ async fn check<'a>(
 ) -> Result<Checked<'a>, ApiError> {
     let actor = Actor::user(caller.user_id, engine_role(caller)?);
     let initial = if req.submit { State::Submitted } else { State::Draft };
-    let history = machine::created(&actor, initial, crate::platform::clock::now()).map_err(super::act::transition_error)?;
+    let history =
+        machine::created(&actor, initial, crate::platform::clock::now()).map_err(super::act::transition_error)?;
 
     // The round and checklist item, both of this enterprise and the round still open.
     let mut inspection_id = req.inspection_id;
