@@ -164,7 +164,9 @@ pub async fn upload(state: &AppState, caller: &Caller, origin: &Origin, u: Uploa
         ));
     }
     let bytes = u.file.ok_or_else(|| invalid("file", "file: the form field file is required"))?;
-    let file_name: String = u.file_name.unwrap_or_else(|| "upload".to_string()).chars().take(200).collect();
+    // Names are the client's: kept printable (a NUL would not even store on PostgreSQL).
+    let printable = |t: &str| -> String { t.chars().filter(|c| !c.is_control()).take(200).collect() };
+    let file_name = u.file_name.as_deref().map(printable).filter(|n| !n.is_empty()).unwrap_or_else(|| "upload".into());
     // Reading a whole file is CPU work: off the async workers.
     let (checked, kind, bytes) = {
         let state2 = state.clone();
@@ -193,7 +195,7 @@ pub async fn upload(state: &AppState, caller: &Caller, origin: &Origin, u: Uploa
         NewFeed {
             kind: kind_name,
             profile,
-            mapping: mapping.map(|m| m.chars().take(64).collect()),
+            mapping: mapping.map(|m| m.chars().filter(|c| !c.is_control()).take(64).collect()),
             file_name,
             file_sha256: Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect(),
             size_bytes: i64::try_from(bytes.len()).unwrap_or(i64::MAX),

@@ -113,8 +113,8 @@ fn row(
         .map_err(|e| err(line, "credit_code", format!("credit code {code:?}: {e}")))?
         .to_string();
     let name = get(&Some(c.name.clone()));
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(err(line, "name", "the name is empty or longer than 200 characters"));
+    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+        return Err(err(line, "name", "the name is empty, longer than 200 characters or holds control characters"));
     }
     let industry = get(&Some(c.industry.clone()));
     let industry = IndustryCode::parse(industry).map_err(|e| err(line, "industry", format!("industry: {e}")))?;
@@ -130,8 +130,8 @@ fn row(
         return Err(err(line, "region", format!("region {region_code} is not within your jurisdiction")));
     }
     let address = get(&c.address);
-    if address.chars().count() > 300 {
-        return Err(err(line, "address", "the address is longer than 300 characters"));
+    if address.chars().count() > 300 || address.chars().any(char::is_control) {
+        return Err(err(line, "address", "the address is longer than 300 characters or holds control characters"));
     }
     let latitude = degrees(line, "latitude", get(&c.latitude), 90.0)?;
     let longitude = degrees(line, "longitude", get(&c.longitude), 180.0)?;
