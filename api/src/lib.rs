@@ -8,8 +8,11 @@
 //! - `store`: queries with the caller's scope built in, over the generated `entities`;
 //! - `platform`: database, audit trail, personal data, sync feed, object storage,
 //!   WeChat, logging, PDF layout;
-//! - `config`, `state`, `startup` (the one boot path) and `cli` (the `zhicha` binary).
+//! - `config`, `state`, `startup` (the one boot path) and `cli` (the `zhicha` binary);
+//! - `activity`: the demo city's half year of programme activity, through the contexts'
+//!   use cases (only start-up and the CLI call it).
 
+pub mod activity;
 pub mod cli;
 pub mod config;
 pub mod db_error;

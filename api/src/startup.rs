@@ -109,7 +109,7 @@ impl Application {
         // The demo city just loaded gets its half year of activity before the jobs start
         // (they would otherwise act on it at the wall clock while it is being simulated).
         if demo_loaded && state.settings.demo.activity {
-            let summary = seed::activity::run(&state).await?;
+            let summary = crate::activity::run(&state).await?;
             tracing::info!("{summary}");
         }
         // The rectification clock: overdue marking, reminders, sending.

@@ -451,7 +451,7 @@ impl TestApp {
             .await
             .unwrap_or_else(|e| panic!("demo seed: {e:#}"));
             if s.settings.demo.activity {
-                zhicha_api::reference::seed::activity::run(s).await.unwrap_or_else(|e| panic!("demo activity: {e:#}"));
+                zhicha_api::activity::run(s).await.unwrap_or_else(|e| panic!("demo activity: {e:#}"));
             }
         }
     }

@@ -339,8 +339,8 @@ async fn seed_demo(settings: &Settings) -> anyhow::Result<()> {
     let summary = seed::demo::load(&db, &catalog, &settings.demo.dir, &settings.auth, &vault).await?;
     println!("{summary}");
     if settings.demo.activity {
-        let state = seed::activity::standalone::state(settings, db, catalog, vault).await?;
-        println!("{}", seed::activity::run(&state).await?);
+        let state = crate::activity::standalone::state(settings, db, catalog, vault).await?;
+        println!("{}", crate::activity::run(&state).await?);
     }
     Ok(())
 }

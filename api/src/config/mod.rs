@@ -208,7 +208,7 @@ pub struct RulesSettings {
 #[serde(deny_unknown_fields)]
 pub struct DemoSettings {
     pub autoload: bool,
-    /// Half a year of the programme's activity with the demo city (`seed::activity`).
+    /// Half a year of the programme's activity with the demo city (`activity`).
     pub activity: bool,
     pub dir: PathBuf,
     pub wechat_standin: bool,

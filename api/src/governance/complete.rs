@@ -147,7 +147,7 @@ pub async fn complete(
             format!("not on the checklist: {}", a.item),
         ));
     }
-    let now = crate::platform::clock::now();
+    let now = crate::domain::clock::now();
     let result = json!({ "kind": task.kind, "answers": answers, "summary": summary, "completed_by": caller.user_id });
     let txn = crate::platform::db::begin_write(&state.db).await?;
     if !tasks::finish(&txn, task.id, task.version, None, result, now).await? {

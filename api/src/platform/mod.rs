@@ -4,7 +4,6 @@
 
 pub mod audit;
 pub mod cache;
-pub mod clock;
 pub mod coalesce;
 pub mod db;
 pub mod events;

@@ -186,7 +186,7 @@ pub async fn start(
             ApiError::field(ErrorCode::NotFound, "recommendation_round_id", "no such round of this enterprise")
         })?;
     }
-    let now = crate::platform::clock::now().fixed_offset();
+    let now = crate::domain::clock::now().fixed_offset();
     let txn = crate::platform::db::begin_write(&state.db).await?;
     let row = rows::insert(&txn, e.id, req.recommendation_round_id, caller.user_id, &req.client_id, now).await?;
     if let Some(round) = req.recommendation_round_id {
@@ -257,7 +257,7 @@ pub async fn mark(
         let reason = crate::selfcheck::recommendations::check_mark(&m.result, m.reason.as_deref(), field)?;
         checked.push((item, m.result.as_str(), reason));
     }
-    let now = crate::platform::clock::now().fixed_offset();
+    let now = crate::domain::clock::now().fixed_offset();
     let txn = crate::platform::db::begin_write(&state.db).await?;
     let codes =
         hazard_items::codes_of(&txn, checked.iter().filter_map(|(it, _, _)| it.hazard_item_id).collect()).await?;
@@ -338,7 +338,7 @@ pub async fn close(
 
 /// Bumps the version (and sets `status`) only if nobody else did meanwhile.
 async fn bump(db: &impl ConnectionTrait, i: &Inspection, status: Option<&str>) -> Result<Inspection, ApiError> {
-    let close = status.map(|s| (s, crate::platform::clock::now().fixed_offset()));
+    let close = status.map(|s| (s, crate::domain::clock::now().fixed_offset()));
     if !rows::bump_if_version(db, i.id, i.version, close).await? {
         let now = rows::reload(db, i.id).await?.map_or(i.version, |r| r.version);
         return Err(stale(now));

@@ -435,7 +435,7 @@ pub async fn answer(
             result: a.result.clone(),
             reason: reason.map(str::to_string),
             marked_by: caller.user_id,
-            at: crate::platform::clock::now().fixed_offset(),
+            at: crate::domain::clock::now().fixed_offset(),
         });
     }
     let txn = crate::platform::db::begin_write(&state.db).await?;

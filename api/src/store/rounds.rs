@@ -92,7 +92,7 @@ pub async fn insert(
         item_count: Set(item_count),
         areas: Set(Some(areas)),
         // The use case's clock (simulated in the demo's activity), not the database's.
-        created_at: Set(crate::platform::clock::now().fixed_offset()),
+        created_at: Set(crate::domain::clock::now().fixed_offset()),
         ..Default::default()
     }
     .insert(db)

@@ -1,6 +1,5 @@
 //! Seed data (not migrations): the demo city.
 
-pub mod activity;
 pub mod demo;
 pub mod demo_files;
 pub mod generate;

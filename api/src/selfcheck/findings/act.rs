@@ -234,7 +234,7 @@ pub async fn act(
     let actor = Actor::user(caller.user_id, engine_role(caller)?);
     let f = super::in_scope(&state.db, caller, None, id).await?;
     let current = load(&state.db, state, &f).await?;
-    let now = crate::platform::clock::now();
+    let now = crate::domain::clock::now();
     let outcome = machine::apply(&current, action, &actor, now).map_err(transition_error)?;
     check_references(&state.db, &f, &action.body).await?;
     let txn = crate::platform::db::begin_write(&state.db).await?;
@@ -422,7 +422,7 @@ pub async fn progress(
     let rect = rows::rectification_of(&state.db, f.id)
         .await?
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("finding {} has no rectification", f.id)))?;
-    let now = crate::platform::clock::now().fixed_offset();
+    let now = crate::domain::clock::now().fixed_offset();
     let txn = crate::platform::db::begin_write(&state.db).await?;
     rows::add_update(&txn, rect.id, caller.user_id, note, req.progress_pct, &req.evidence_ids, now).await?;
     sync::record(&txn, f.enterprise_id, sync::Kind::Finding, f.id).await?;

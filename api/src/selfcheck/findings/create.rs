@@ -105,7 +105,7 @@ pub async fn create_in(
     };
     // Whole microseconds, as the databases keep them, so that the answer built from
     // what was written is what a later read gives.
-    let now = crate::platform::clock::now().trunc_subsecs(6);
+    let now = crate::domain::clock::now().trunc_subsecs(6);
     let at = now.fixed_offset();
     let initial = checked.initial;
 
@@ -206,7 +206,7 @@ async fn check<'a>(
     let actor = Actor::user(caller.user_id, engine_role(caller)?);
     let initial = if req.submit { State::Submitted } else { State::Draft };
     let history =
-        machine::created(&actor, initial, crate::platform::clock::now()).map_err(super::act::transition_error)?;
+        machine::created(&actor, initial, crate::domain::clock::now()).map_err(super::act::transition_error)?;
 
     // The round and checklist item, both of this enterprise and the round still open.
     let mut inspection_id = req.inspection_id;

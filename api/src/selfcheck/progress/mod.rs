@@ -37,7 +37,7 @@ pub async fn apply(
 /// round, answers, marks. Costs the round's size, not the enterprise's history.
 pub async fn refresh_round(db: &impl ConnectionTrait, enterprise_id: i64) -> Result<(), DbErr> {
     let (recommended, answered) = round_figures(db, enterprise_id).await?;
-    sums::set_round(db, enterprise_id, recommended, answered, crate::platform::clock::now().fixed_offset()).await
+    sums::set_round(db, enterprise_id, recommended, answered, crate::domain::clock::now().fixed_offset()).await
 }
 
 async fn round_figures(db: &impl ConnectionTrait, enterprise_id: i64) -> Result<(i32, i32), DbErr> {
@@ -81,7 +81,7 @@ pub async fn refresh(db: &impl ConnectionTrait, enterprise_id: i64) -> Result<()
             close_le30: s.close[4],
             close_le60: s.close[5],
             close_gt60: s.close[6],
-            updated_at: crate::platform::clock::now().fixed_offset(),
+            updated_at: crate::domain::clock::now().fixed_offset(),
         },
     )
     .await

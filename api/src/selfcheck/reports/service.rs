@@ -73,7 +73,7 @@ pub async fn generate(
             return Err(invalid_state(other, "the report has been submitted; it can no longer be regenerated"));
         }
     }
-    let now = crate::platform::clock::now();
+    let now = crate::domain::clock::now();
     let (content, photos) = content::build(&state.db, &enterprise, &inspection, now).await?;
     let version = latest.as_ref().map_or(1, |r| r.version);
     let bytes = render(state, &content, version, photos).await?;
@@ -119,7 +119,7 @@ pub async fn submit(state: &AppState, caller: &Caller, id: i64, origin: &Origin)
         return Err(invalid_state(&report.status, "only a draft can be submitted"));
     }
     let bureaus = addressees(&state.db, &enterprise).await?;
-    let now = crate::platform::clock::now().fixed_offset();
+    let now = crate::domain::clock::now().fixed_offset();
     let txn = crate::platform::db::begin_write(&state.db).await?;
     // Conditional on the state read above: two submits at once, one wins.
     if !rows::submit_if_draft(&txn, report.id, caller.user_id, now).await? {
@@ -165,7 +165,7 @@ pub async fn revise(state: &AppState, caller: &Caller, id: i64, origin: &Origin)
     let inspection = inspections::of_enterprise(&state.db, enterprise.id, report.inspection_id)
         .await?
         .ok_or_else(|| ApiError::not_found("inspection"))?;
-    let now = crate::platform::clock::now();
+    let now = crate::domain::clock::now();
     let (content, photos) = content::build(&state.db, &enterprise, &inspection, now).await?;
     let version = report.version + 1;
     let bytes = render(state, &content, version, photos).await?;
@@ -235,7 +235,7 @@ pub async fn gov_get(state: &AppState, caller: &Caller, id: i64, origin: &Origin
     if let Some(receipt) = addressed(&state.db, caller, report.id).await?
         && receipt.status == "received"
     {
-        let now = crate::platform::clock::now().fixed_offset();
+        let now = crate::domain::clock::now().fixed_offset();
         let txn = crate::platform::db::begin_write(&state.db).await?;
         // Someone of the same bureau read it a moment earlier: nothing to record.
         if rows::read_if_received(&txn, receipt.id, caller.user_id, now).await? {
@@ -281,7 +281,7 @@ pub async fn gov_return(
     if receipt.status == "returned" {
         return Err(invalid_state("returned", "your bureau has already returned this version"));
     }
-    let now = crate::platform::clock::now().fixed_offset();
+    let now = crate::domain::clock::now().fixed_offset();
     let txn = crate::platform::db::begin_write(&state.db).await?;
     rows::return_receipt(&txn, receipt, caller.user_id, comments, now).await?;
     rows::mark_returned(&txn, report.id).await?;

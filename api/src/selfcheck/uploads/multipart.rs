@@ -78,7 +78,7 @@ pub async fn upload_bytes(
     claim.check_owner(&state.db, caller, enterprise_id).await?;
     let site = record::site(&state.db, enterprise_id).await?;
     let (settings, position, taken) = (s.clone(), claim.position, claim.captured_at);
-    let received_at = crate::platform::clock::now();
+    let received_at = crate::domain::clock::now();
     // Decoding is CPU-bound: off the async workers.
     let (checked, bytes) = tokio::task::spawn_blocking(move || {
         let up = Upload { bytes: &bytes, received_at, client_taken_at: taken, client_position: position, site };

@@ -115,7 +115,7 @@ pub(super) async fn guard(
     photo: &CheckedPhoto,
     ttl: Duration,
 ) -> Result<UploadIntent, DbErr> {
-    let now = crate::platform::clock::now();
+    let now = crate::domain::clock::now();
     let terms = IntentTerms {
         user_id: caller.user_id,
         content_type: photo.kind.content_type().to_string(),
@@ -185,7 +185,7 @@ pub(super) async fn write(
         exif_longitude: photo.exif.position.map(GeoPoint::lon),
         flags: serde_json::to_value(&photo.flags).map_err(ApiError::internal)?,
         uploaded_by: caller.user_id,
-        at: crate::platform::clock::now().fixed_offset(),
+        at: crate::domain::clock::now().fixed_offset(),
     };
     let inserted = match rows::insert(&txn, row).await {
         Ok(m) => m,
@@ -198,7 +198,7 @@ pub(super) async fn write(
     };
     let settled = match settle {
         Settle::Remove(id) => rows::delete_intent(&txn, id).await?,
-        Settle::Commit(id) => rows::commit_intent(&txn, id, crate::platform::clock::now().fixed_offset()).await?,
+        Settle::Commit(id) => rows::commit_intent(&txn, id, crate::domain::clock::now().fixed_offset()).await?,
     };
     if settled != 1 {
         // The sweep took the intent (and may be deleting its objects), or a concurrent

@@ -6,7 +6,7 @@
 //! tasks, an expert visit with its follow-up, self-inspection reports and the
 //! bureaus' receipts. Nothing is inserted around them.
 //!
-//! **Time.** The use cases stamp `platform::clock::now()`, which is the wall clock
+//! **Time.** The use cases stamp `domain::clock::now()`, which is the wall clock
 //! except inside a simulated scope; the activity runs in one, setting the clock to
 //! each act's day, and the jobs that take `now` (overdue marking, trigger evaluation,
 //! expert dispatch) get it too. So every row carries the day its act happened and
@@ -33,7 +33,7 @@ use std::time::Instant;
 
 use chrono::Utc;
 
-use crate::platform::clock::{self, SimClock};
+use crate::domain::clock::{self, SimClock};
 use crate::platform::events::{Event, Events};
 use crate::state::AppState;
 

@@ -1,7 +1,7 @@
 //! The time a use case stamps on what it writes.
 //!
 //! Always the wall clock, except inside [`simulated`]: the demo city's activity
-//! (`reference::seed::activity`) runs the real use cases over half a year that has
+//! (the top-level `activity` module) runs the real use cases over half a year that has
 //! already passed, so each one stamps the day the simulated act happens on its rows,
 //! and deadlines, overdue marking, close times and the trigger rules' windows all
 //! read as they would have. Only code running in the scope's own task sees the

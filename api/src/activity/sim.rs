@@ -1,5 +1,5 @@
 //! The simulation: acts in time order, each one a call of the use case the HTTP
-//! handler would make, at its simulated time (`platform::clock`). Acts schedule the
+//! handler would make, at its simulated time (`domain::clock`). Acts schedule the
 //! ones that follow them (a finding is assigned, rectified, reviewed …); an act that
 //! would fall after the end of the simulated period is not done, so recent work is
 //! still open at the end, as it would be.
@@ -15,11 +15,11 @@ use zhicha_engine::hazards::Grade;
 use super::cast::{Cast, Firm};
 use super::photo;
 use super::plan::{Tier, at_local, local_date};
+use crate::domain::clock::SimClock;
 use crate::governance::complete::{self, Answer as TaskAnswer, CompleteTask};
 use crate::governance::experts::{self, CheckinRequest, ExpertFinding, FollowUpRequest, ReportRequest};
 use crate::identity::Caller;
 use crate::identity::service::Origin;
-use crate::platform::clock::SimClock;
 use crate::selfcheck::evidence::GeoPoint;
 use crate::selfcheck::findings::{self, NewFinding};
 use crate::selfcheck::inspections::{self, CloseInspection, Mark, StartInspection};
