@@ -15,9 +15,9 @@
 pub mod accidents;
 pub mod audit;
 pub mod enterprises;
-pub mod expert_pool;
 pub mod escalations;
 pub mod evidence;
+pub mod expert_pool;
 pub mod experts;
 pub mod feeds;
 pub mod findings;
