@@ -694,20 +694,12 @@ impl<'a> Sim<'a> {
         if t.status != "open" && t.status != "accepted" {
             return Ok(());
         }
-        let checklist: Vec<String> = t
-            .instructions
-            .as_ref()
-            .and_then(|x| serde_json::from_value(x["checklist"].clone()).ok())
-            .unwrap_or_default();
-        let answers = checklist
-            .into_iter()
-            .map(|item| TaskAnswer { item, note: "已按要求落实，记录存档备查".to_string() })
-            .collect();
-        let req = CompleteTask {
-            version: t.version,
-            answers,
-            summary: "已组织自查和整改，相关人员已培训，措施已落实。".to_string(),
-        };
+        let req = every_item_done(
+            t.instructions.as_ref(),
+            t.version,
+            "已按要求落实，记录存档备查",
+            "已组织自查和整改，相关人员已培训，措施已落实。",
+        );
         complete::complete(self.state, &officer, task, &req, &self.origin).await?;
         self.counts.tasks_completed += 1;
         Ok(())
@@ -903,20 +895,12 @@ impl<'a> Sim<'a> {
             .find(|c| c.organisation_id.is_some() && c.organisation_id == t.organisation_id)
             .cloned();
         let Some(caller) = caller.filter(|_| t.status == "open") else { return Ok(()) };
-        let checklist: Vec<String> = t
-            .instructions
-            .as_ref()
-            .and_then(|x| serde_json::from_value(x["checklist"].clone()).ok())
-            .unwrap_or_default();
-        let answers = checklist
-            .into_iter()
-            .map(|item| TaskAnswer { item, note: "已会同企业现场调研，督促落实整改责任".to_string() })
-            .collect();
-        let req = CompleteTask {
-            version: t.version,
-            answers,
-            summary: "联合调研督促完成，企业已制定整改计划并明确时限。".to_string(),
-        };
+        let req = every_item_done(
+            t.instructions.as_ref(),
+            t.version,
+            "已会同企业现场调研，督促落实整改责任",
+            "联合调研督促完成，企业已制定整改计划并明确时限。",
+        );
         complete::complete(self.state, &caller, task, &req, &self.origin).await?;
         self.counts.tasks_completed += 1;
         Ok(())
@@ -937,3 +921,15 @@ const NOTES: [&str; 5] = [
     "已清理现场并设置警示标识",
     "已维修设备，经班组长确认正常",
 ];
+
+/// A task's completion answering every item of its checklist (`instructions.checklist`)
+/// with the same note: the server requires each item answered, and only those.
+fn every_item_done(instructions: Option<&serde_json::Value>, version: i32, note: &str, summary: &str) -> CompleteTask {
+    let checklist: Vec<String> =
+        instructions.and_then(|x| serde_json::from_value(x["checklist"].clone()).ok()).unwrap_or_default();
+    CompleteTask {
+        version,
+        answers: checklist.into_iter().map(|item| TaskAnswer { item, note: note.to_string() }).collect(),
+        summary: summary.to_string(),
+    }
+}
