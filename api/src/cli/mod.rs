@@ -172,6 +172,20 @@ enum ProgressWhat {
 enum RulesWhat {
     /// Validate every rule file; each problem is printed as file:line: reason.
     Check,
+    /// Measure the hazard library and the ranking on the development set: per industry
+    /// and per half, the share of findings an applicable item covers and the share an
+    /// expected item reaches within the top 150 of a demo enterprise of the industry.
+    Devset {
+        /// The set's directory (`*.toml` files of findings).
+        #[arg(long, default_value = "tests/devset")]
+        dir: PathBuf,
+        /// List every finding not covered or not reached, with its items' best ranks.
+        #[arg(long)]
+        misses: bool,
+        /// With --misses: only this half (`tune` or `held`).
+        #[arg(long)]
+        half: Option<String>,
+    },
     /// Store another organisation's hazard library (CSV or JSON) as draft items for
     /// review, read through a column mapping (example: seeds/hazard-import-example/).
     ImportHazards {
@@ -219,6 +233,9 @@ pub fn main() -> ExitCode {
             }
             Command::Openapi { out, check } => openapi(out.as_deref(), check),
             Command::Rules { what: RulesWhat::Check } => rules_check(&settings),
+            Command::Rules { what: RulesWhat::Devset { dir, misses, half } } => {
+                rules_devset(&settings, &dir, misses, half.as_deref())
+            }
             Command::Rules { what: RulesWhat::ImportHazards { mapping, file } } => {
                 import_hazards(&settings, &mapping, &file).await
             }
@@ -464,6 +481,53 @@ async fn import_hazards(settings: &Settings, mapping: &Path, file: &Path) -> any
     Ok(())
 }
 
+fn rules_devset(settings: &Settings, dir: &Path, misses: bool, half: Option<&str>) -> anyhow::Result<()> {
+    use crate::reference::devset::{self, Half};
+    let half = match half {
+        None => None,
+        Some("tune") => Some(Half::Tune),
+        Some("held") => Some(Half::Held),
+        Some(other) => anyhow::bail!("--half is tune or held, not {other:?}"),
+    };
+    let rules = crate::reference::rules::load(&settings.rules.dir).map_err(|e| anyhow::anyhow!("rules: {e}"))?;
+    let (outcomes, report) = devset::evaluate(&rules, &settings.demo.dir, dir)?;
+    println!(
+        "rules: {}; demo: {}; set: {} ({} findings)",
+        crate::reference::rules::source(&settings.rules.dir),
+        crate::reference::seed::demo_files::describe(&settings.demo.dir),
+        dir.display(),
+        outcomes.len()
+    );
+    println!("cover: an expected item applies to the industry; top150: of the division's demo enterprises");
+    print!("{report}");
+    if misses {
+        for o in outcomes.iter().filter(|o| half.is_none_or(|h| o.half == h)) {
+            let reached = o.reached.is_some_and(|(n, hits)| hits == n);
+            if o.covered && (reached || o.reached.is_none()) {
+                continue;
+            }
+            let ranks: Vec<String> = o
+                .best_rank
+                .iter()
+                .map(|(id, r)| format!("{id}@{}", r.map_or("-".to_string(), |r| r.to_string())))
+                .collect();
+            let testable = o.reached.map_or("no demo enterprise".to_string(), |(n, h)| format!("{h}/{n} in top 150"));
+            println!(
+                "miss {} [{}] {} {}: {} | covered={} {} | {}",
+                o.id,
+                o.half.as_str(),
+                o.industry,
+                o.division,
+                o.hazard,
+                o.covered,
+                testable,
+                ranks.join(" ")
+            );
+        }
+    }
+    Ok(())
+}
+
 fn rules_check(settings: &Settings) -> anyhow::Result<()> {
     match crate::reference::rules::load(&settings.rules.dir) {
         Ok(r) => {
@@ -471,6 +535,14 @@ fn rules_check(settings: &Settings) -> anyhow::Result<()> {
             println!("rules: {}", crate::reference::rules::source(&settings.rules.dir));
             for line in crate::reference::rules::summary(&r) {
                 println!("{line}");
+            }
+            // Warnings do not fail the check: the library loads and serves as it is.
+            let (warnings, _) = zhicha_engine::hazards::lint::lint(&r.hazards);
+            for w in &warnings {
+                eprintln!("warning: {w}");
+            }
+            if !warnings.is_empty() {
+                eprintln!("{} warning(s)", warnings.len());
             }
             Ok(())
         }

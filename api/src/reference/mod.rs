@@ -6,6 +6,7 @@
 
 pub mod builtin;
 pub mod coverage;
+pub mod devset;
 pub mod enterprises;
 pub mod feeds;
 pub mod hazard_import;

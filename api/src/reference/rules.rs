@@ -49,6 +49,7 @@ pub fn load(dir: &Path) -> Result<Rules, RuleErrors> {
     let catalog = Catalog::load_from(&src)?;
     let library = hazards::load_from(&src, &catalog)?;
     let profiles = IndustryProfiles::load_from(&src, &library.vocabulary, &catalog)?;
+    profiles.ranking.check_items(&library)?;
     let triggers = triggers::load_from(&src, &catalog)?;
     let analysis = zhicha_engine::analysis::rules::load_from(&src)?;
     Ok(Rules {
@@ -95,6 +96,19 @@ pub fn summary(r: &Rules) -> Vec<String> {
     }
     let active = r.hazards.active().count();
     out.push(format!("hazard library {}: {} items, {active} active", r.hazards.version, r.hazards.items.len()));
+    let (_, n) = zhicha_engine::hazards::lint::lint(&r.hazards);
+    let pct = |a: usize, b: usize| if b == 0 { 0.0 } else { 100.0 * a as f64 / b as f64 };
+    out.push(format!(
+        "  legal basis: {} entries, {} with an article or clause ({:.0}%); pass criteria with a figure: {} of {} ({:.0}%); vague titles: {}",
+        n.legal_basis,
+        n.with_article,
+        pct(n.with_article, n.legal_basis),
+        n.quantitative,
+        n.items,
+        pct(n.quantitative, n.items),
+        n.vague_titles
+    ));
+    out.push(format!("ranking {}", r.profiles.ranking.version));
     for (file, version) in &r.triggers.files {
         out.push(format!("ok  {}  version {version}", file.display()));
     }

@@ -10,6 +10,7 @@
 mod dedup;
 pub mod import;
 pub mod industry_pattern;
+pub mod lint;
 mod load;
 pub mod model;
 mod raw;

@@ -7,6 +7,7 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
+use super::arrange::Placement;
 use super::input::Mark;
 use crate::hazards::{IndustryPattern, LegalBasis};
 
@@ -95,9 +96,19 @@ pub struct PeerRate {
     pub found: u32,
     pub not_found: u32,
     pub not_applicable: u32,
-    /// Found share, shrunk toward the industry's pooled rate.
+    /// Found share, shrunk toward the item's prior.
     pub rate: f64,
-    pub pooled: f64,
+    pub prior: f64,
+}
+
+/// How often inspectors find the item where it applies: the prior from public
+/// inspection data (`ranking.toml`), and the rate after the programme's own checks.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PrevalenceNote {
+    pub prior: f64,
+    pub rate: f64,
+    /// The rate at which the factor is 1.
+    pub reference: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -118,13 +129,14 @@ pub struct Factors {
     pub industry: f64,
     pub gate: f64,
     pub major: f64,
-    pub peers: f64,
+    /// From [`PrevalenceNote::rate`].
+    pub prevalence: f64,
     pub own: f64,
 }
 
 impl Factors {
     pub fn product(&self) -> f64 {
-        self.weight * self.exposure * self.industry * self.gate * self.major * self.peers * self.own
+        self.weight * self.exposure * self.industry * self.gate * self.major * self.prevalence * self.own
     }
 }
 
@@ -137,6 +149,9 @@ pub struct Explanation<'a> {
     pub industry: IndustryMatch<'a>,
     pub gates: Vec<GateMatch<'a>>,
     pub peers: Option<PeerRate>,
+    pub prevalence: PrevalenceNote,
+    /// Why it is where it is, when not by its score alone.
+    pub placement: Option<Placement>,
     pub own: Option<Mark>,
     pub major: Option<MajorNote<'a>>,
     pub legal_basis: &'a [LegalBasis],
@@ -169,6 +184,9 @@ fn push_u32(out: &mut String, n: u32) {
     }
     out.extend(digits[i..].iter().map(|&b| char::from(b)));
 }
+
+/// A prior at least this many times the reference is called common in the sentence.
+const COMMON: f64 = 1.5;
 
 /// Categories per dimension named in the sentence (all of them stay in `drivers`).
 const SENTENCE_DRIVERS: usize = 3;
@@ -244,6 +262,22 @@ pub fn sentence(x: &Explanation<'_>) -> String {
         } else if m.key_enterprise && m.major_grade {
             c.next().push_str("本企业为重点企业，优先排查");
         }
+    }
+    if x.prevalence.prior >= COMMON * x.prevalence.reference {
+        let out = c.next();
+        out.push_str("检查实践中常见隐患（先验发现率");
+        push_u32(out, pct(x.prevalence.prior));
+        out.push_str("%）");
+    }
+    match &x.placement {
+        Some(Placement::Floor { area, .. }) => {
+            push(c.next(), &["保障", area, "基础检查项在每轮清单中的比例"]);
+        }
+        Some(Placement::Determination) => c.next().push_str("重大事故隐患判定标准条目，每轮必列"),
+        Some(Placement::Spread { name, .. }) => {
+            push(c.next(), &["本企业主要事故类型之一（", name, "），列入前列"]);
+        }
+        None => {}
     }
     if let Some(p) = &x.peers {
         let checked = p.found + p.not_found;

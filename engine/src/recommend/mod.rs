@@ -14,6 +14,7 @@
 //!
 //! Use: [`IndustryProfiles::load`], then [`Recommender::new`] and [`Recommender::rank`].
 
+mod arrange;
 mod explain;
 mod gates;
 mod index;
@@ -21,14 +22,16 @@ mod input;
 mod output;
 mod profiles;
 mod rank;
+mod ranking_rules;
 mod score;
 
 #[cfg(test)]
 mod tests;
 
+pub use arrange::Placement;
 pub use explain::{
     Dimension, Driver, Explanation, ExposureSource, Factors, GateBasis, GateKind, GateMatch, IndustryMatch, MajorNote,
-    MatchLevel, PeerRate, sentence,
+    MatchLevel, PeerRate, PrevalenceNote, sentence,
 };
 pub use input::{
     Declared, Enterprise, Exposure, MajorHazardStatus, Mark, Options, OwnFeedback, PeerCounts, PeerFeedback, Weighted,
@@ -36,3 +39,4 @@ pub use input::{
 pub use output::{AreaGroup, Page, Ranking, Recommendation, Shortfall, Unlock, display_order, group_by_area, page};
 pub use profiles::{IndustryProfiles, PROFILES, ProfileRow, Typical};
 pub use rank::Recommender;
+pub use ranking_rules::{Prevalence, RANKING, RankingRules, Spread};

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::input::Weighted;
+use super::ranking_rules::RankingRules;
 use crate::catalog::Catalog;
 use crate::hazards::{IndustryPattern, Vocabulary};
 use crate::industry_code::IndustryCode;
@@ -24,6 +25,9 @@ const SHARE_SUM_SLACK: f64 = 1e-9;
 pub struct IndustryProfiles {
     pub version: String,
     pub rows: Vec<ProfileRow>,
+    /// How a round is composed beside the score (`hazards/ranking.toml`); read with the
+    /// profiles because both are the ranking's data, not items.
+    pub ranking: RankingRules,
 }
 
 #[derive(Debug, Clone)]
@@ -94,7 +98,16 @@ impl IndustryProfiles {
         catalog: &Catalog,
     ) -> Result<Self, RuleErrors> {
         let t = source.read(Path::new(PROFILES)).map_err(|e| RuleErrors(vec![e]))?;
-        Self::parse(&t.path, &t.text, vocabulary, catalog)
+        let profiles = Self::parse(&t.path, &t.text, vocabulary, catalog);
+        let ranking = RankingRules::load_from(source, vocabulary);
+        match (profiles, ranking) {
+            (Ok(p), Ok(ranking)) => Ok(Self { ranking, ..p }),
+            (Err(RuleErrors(mut a)), Err(RuleErrors(b))) => {
+                a.extend(b);
+                Err(RuleErrors(a))
+            }
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        }
     }
 
     /// Parses and checks the profiles: patterns against GB/T 4754, terms against the
@@ -180,7 +193,11 @@ impl IndustryProfiles {
                 line,
             });
         }
-        if errors.is_empty() { Ok(Self { version: raw.version, rows }) } else { Err(RuleErrors(errors)) }
+        if errors.is_empty() {
+            Ok(Self { version: raw.version, rows, ranking: RankingRules::default() })
+        } else {
+            Err(RuleErrors(errors))
+        }
     }
 
     /// The typical terms of every row matching `code` and, per dimension, the most

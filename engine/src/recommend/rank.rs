@@ -2,9 +2,10 @@
 
 use std::collections::BTreeMap;
 
+use super::arrange::{Placement, Slot, arrange};
 use super::explain::{
     Dimension, Driver, Explanation, ExposureSource, Factors, GateBasis, GateKind, GateMatch, IndustryMatch, MajorNote,
-    MatchLevel, PeerRate, sentence,
+    MatchLevel, PeerRate, PrevalenceNote, sentence,
 };
 use super::gates::{Gate, Gates, KindInput, State};
 use super::index::{Index, Prepared};
@@ -55,7 +56,6 @@ struct Context<'a, 'x> {
     exposure: [Vec<Category>; 3],
     marks: Vec<Option<&'x Mark>>,
     peers: &'x PeerFeedback,
-    pooled: f64,
     names: IndustryNames<'a>,
     enterprise: &'x Enterprise,
 }
@@ -123,7 +123,6 @@ impl<'a> Recommender<'a> {
             exposure: self.exposure(enterprise, &typical, &mut warnings),
             marks: self.own_marks(own),
             peers,
-            pooled: peers.pooled_rate().unwrap_or(score::PEER_DEFAULT_RATE).clamp(0.01, 0.99),
             names: IndustryNames::new(self.catalog, section, code.division()),
             enterprise,
         };
@@ -165,14 +164,33 @@ impl<'a> Recommender<'a> {
             let id = |c: &Candidate<'_, '_>| self.index.items[c.pos].item.id.as_str();
             b.score.total_cmp(&a.score).then_with(|| id(a).cmp(id(b)))
         });
+        let round_len = candidates.len().min(options.max_items.max(options.min_items));
+        // Composition: floors, determination items and the spread of accident types.
+        let leading = self.leading(&cx);
+        let slots: Vec<Slot<'_>> = candidates
+            .iter()
+            .map(|c| {
+                let p = &self.index.items[c.pos];
+                Slot {
+                    area: &p.item.area,
+                    determination: p.standard.is_some(),
+                    types: &p.codes[0],
+                    excluded: matches!(cx.marks[c.pos], Some(Mark::NotApplicable { .. })),
+                }
+            })
+            .collect();
+        let (order, mut placement) = arrange(&slots, round_len, &self.profiles.ranking, &leading);
+        let mut taken: Vec<Option<Candidate<'a, '_>>> = candidates.into_iter().map(Some).collect();
         // Pass 2: explanations, in rank order.
-        let items: Vec<Recommendation<'a>> = candidates
+        let items: Vec<Recommendation<'a>> = order
             .into_iter()
             .enumerate()
-            .map(|(i, c)| self.explain(c, u32::try_from(i + 1).unwrap_or(u32::MAX), &cx))
+            .filter_map(|(i, k)| {
+                let c = taken[k].take()?;
+                Some(self.explain(c, placement[k].take(), u32::try_from(i + 1).unwrap_or(u32::MAX), &cx))
+            })
             .collect();
 
-        let round_len = items.len().min(options.max_items.max(options.min_items));
         let shortfall = (items.len() < options.min_items).then(|| {
             let mut unlocks: Vec<Unlock> = unlock_counts
                 .into_iter()
@@ -219,12 +237,37 @@ impl<'a> Recommender<'a> {
             industry: score::industry(match_level(best)),
             gate: score::gate(basis),
             major: score::major(item.grade == Grade::Major, cx.enterprise.major_hazard),
-            peers: peer.map_or(1.0, |c| score::peers(c, cx.pooled).1),
+            prevalence: score::prevalence(self.prior(item), peer, &self.profiles.ranking.prevalence).1,
             own: score::own(mark),
         }
     }
 
-    fn explain(&self, c: Candidate<'a, '_>, rank: u32, cx: &Context<'a, '_>) -> Recommendation<'a> {
+    fn prior(&self, item: &crate::hazards::HazardItem) -> f64 {
+        self.profiles.ranking.prevalence.prior(&item.id, &item.area)
+    }
+
+    /// The enterprise's leading accident types to spread over the top of its round:
+    /// GB 6441-86 types by share, at most `spread.types`, each above `min_share`.
+    fn leading(&self, cx: &Context<'a, '_>) -> Vec<(u16, &'a str, &'a str)> {
+        let s = &self.profiles.ranking.spread;
+        cx.exposure[0]
+            .iter()
+            .filter(|c| c.share >= s.min_share)
+            .take(s.types)
+            .map(|c| {
+                let (code, name) = self.index.dims[0].entries[usize::from(c.id)];
+                (c.id, code, name)
+            })
+            .collect()
+    }
+
+    fn explain(
+        &self,
+        c: Candidate<'a, '_>,
+        placement: Option<Placement>,
+        rank: u32,
+        cx: &Context<'a, '_>,
+    ) -> Recommendation<'a> {
         let p = &self.index.items[c.pos];
         let item = p.item;
         let mut drivers = Vec::new();
@@ -251,18 +294,23 @@ impl<'a> Recommender<'a> {
             installation: status.installation,
             key_enterprise: status.key_enterprise,
         });
+        let rules = &self.profiles.ranking.prevalence;
+        let prior = self.prior(item);
+        let rate = score::prevalence(prior, c.peers, rules).0;
         let peers = c.peers.map(|n| PeerRate {
             found: n.found,
             not_found: n.not_found,
             not_applicable: n.not_applicable,
-            rate: score::peers(n, cx.pooled).0,
-            pooled: cx.pooled,
+            rate,
+            prior,
         });
         let mut explanation = Explanation {
             drivers,
             industry: IndustryMatch { level, pattern: c.best, name: cx.names.of(level) },
             gates,
             peers,
+            prevalence: PrevalenceNote { prior, rate, reference: rules.reference },
+            placement,
             own: cx.marks[c.pos].cloned(),
             major,
             legal_basis: &item.legal_basis,

@@ -4,6 +4,7 @@
 
 use super::explain::{GateBasis, MatchLevel};
 use super::input::{MajorHazardStatus, Mark, PeerCounts};
+use super::ranking_rules::Prevalence;
 
 /// Gain per unit of exposure share matched, per dimension (accident type, body part,
 /// job). The accident type says what kind of accident an item prevents, so it leads;
@@ -62,21 +63,18 @@ pub fn major(major_grade: bool, status: MajorHazardStatus) -> f64 {
     }
 }
 
-/// Pseudo-checks of the pooled rate added to an item's own peer counts.
-pub const PEER_PRIOR: f64 = 10.0;
-/// Pooled find rate when no peer has checked anything yet.
-pub const PEER_DEFAULT_RATE: f64 = 0.3;
-pub const PEER_MIN: f64 = 0.6;
-pub const PEER_MAX: f64 = 1.6;
-
-/// Smoothed find rate and the factor: √(rate / pooled), clamped, times a discount for
-/// the share of peers that found the item not applicable.
-pub fn peers(c: &PeerCounts, pooled: f64) -> (f64, f64) {
+/// The item's find rate: its prior shrunk toward by the programme's own checks of the
+/// industry's peers, `(found + k·prior) / (checked + k)`; the factor is
+/// `(rate / reference)^exponent`, clamped, times a discount for the share of peers that
+/// found the item not applicable.
+pub fn prevalence(prior: f64, c: Option<&PeerCounts>, p: &Prevalence) -> (f64, f64) {
+    let c = c.copied().unwrap_or_default();
     let checked = f64::from(c.found) + f64::from(c.not_found);
-    let rate = (f64::from(c.found) + PEER_PRIOR * pooled) / (checked + PEER_PRIOR);
-    let found = (rate / pooled).sqrt().clamp(PEER_MIN, PEER_MAX);
-    let na = f64::from(c.not_applicable) / (checked + f64::from(c.not_applicable) + PEER_PRIOR);
-    (rate, found * (1.0 - 0.5 * na))
+    let k = p.pseudo_checks;
+    let rate = if checked + k > 0.0 { (f64::from(c.found) + k * prior) / (checked + k) } else { prior };
+    let factor = (rate / p.reference).powf(p.exponent).clamp(p.min, p.max);
+    let na = f64::from(c.not_applicable) / (checked + f64::from(c.not_applicable) + k.max(1.0));
+    (rate, factor * (1.0 - 0.5 * na))
 }
 
 /// This enterprise's last mark: a found hazard is checked again (was it rectified?); an

@@ -1,0 +1,100 @@
+//! The demo city's rounds on its first day, computed from the files as the server
+//! computes them from the database: the risk model fitted on the demo history (cutoff
+//! the day after the newest accident), each enterprise's mix as its exposure, a key
+//! enterprise, nothing declared, no feedback yet.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use chrono::{Days, NaiveDate};
+use zhicha_engine::IndustryCode;
+use zhicha_engine::recommend::{self, Exposure, OwnFeedback, PeerFeedback, Recommender};
+use zhicha_engine::risk::{self, RiskConfig};
+
+use crate::reference::import::{generic, rows, scan};
+use crate::reference::rules::Rules;
+use crate::reference::seed::demo_files;
+
+/// One demo enterprise's ranking: item id → rank (1-based), every applicable item.
+pub struct DemoRound {
+    pub key: String,
+    pub industry: String,
+    ranks: HashMap<String, usize>,
+}
+
+impl DemoRound {
+    pub fn rank_of(&self, item: &str) -> Option<usize> {
+        self.ranks.get(item).copied()
+    }
+}
+
+pub struct DemoRounds {
+    pub rounds: Vec<DemoRound>,
+}
+
+impl DemoRounds {
+    /// Fits and ranks the demo city of `demo_dir` (empty: the built-in one).
+    pub fn rank(rules: &Rules, demo_dir: &Path) -> anyhow::Result<Self> {
+        let files = demo_files::read(demo_dir, &rules.catalog)?;
+        let (mapping_path, mapping_text) = demo_files::file(demo_dir, "accidents.mapping.toml")?;
+        let mapping = generic::Mapping::parse(&mapping_path, &mapping_text)?;
+        let (csv_path, csv) = demo_files::file(demo_dir, "accidents.csv")?;
+        let text = scan::check(csv.as_bytes()).map_err(|e| anyhow::anyhow!("{}: {e}", csv_path.display()))?;
+        let parsed =
+            rows::read(text, &mapping.required(), &[], |r| generic::convert(r, &mapping, &rules.catalog), |_| {})
+                .map_err(|e| anyhow::anyhow!("{}: {e}", csv_path.display()))?;
+
+        let by_code: HashMap<&str, &demo_files::Enterprise> =
+            files.enterprises.iter().map(|e| (e.credit_code.as_str(), e)).collect();
+        let mut accidents = Vec::with_capacity(parsed.records.len());
+        for r in &parsed.records {
+            let Some(e) = r.enterprise.credit_code.as_deref().and_then(|c| by_code.get(c)) else { continue };
+            accidents.push(risk::Accident {
+                enterprise: e.key.clone(),
+                industry: e.industry_code.clone(),
+                region: Some(e.region_code.clone()),
+                date: r.occurred_on,
+                accident_type: r.accident_type.gb86.clone().or_else(|| r.accident_type.code.clone()),
+                body_part: r.body_part.gb86.clone().or_else(|| r.body_part.code.clone()),
+                job: r.job.clone(),
+                severe: r.severity.is_serious_or_worse(),
+            });
+        }
+        let enterprises: Vec<risk::Enterprise> = files
+            .enterprises
+            .iter()
+            .map(|e| risk::Enterprise {
+                key: e.key.clone(),
+                industry: e.industry_code.clone(),
+                region: Some(e.region_code.clone()),
+                workers: Some(f64::from(e.insured_workers)),
+            })
+            .collect();
+        // As the live refit: the day after the newest accident on record.
+        let newest = accidents.iter().map(|a| a.date).max().unwrap_or(NaiveDate::MIN);
+        let cutoff = newest.checked_add_days(Days::new(1)).unwrap_or(newest);
+        let assessment = risk::assess(&accidents, &enterprises, cutoff, &RiskConfig::default())?;
+        let mixes: HashMap<&str, &risk::Mix> =
+            assessment.scores.iter().map(|s| (s.enterprise.as_str(), &s.mix)).collect();
+
+        let recommender = Recommender::new(&rules.hazards, &rules.catalog, &rules.profiles);
+        let (peers, own) = (PeerFeedback::default(), OwnFeedback::default());
+        let mut rounds = Vec::with_capacity(files.enterprises.len());
+        for e in &files.enterprises {
+            let mut profile = recommend::Enterprise::new(IndustryCode::parse(&e.industry_code)?);
+            profile.major_hazard.key_enterprise = true;
+            if let Some(mix) = mixes.get(e.key.as_str()) {
+                profile.exposure = Exposure::from_mix(mix);
+            }
+            let ranking = recommender.rank(&profile, &peers, &own, &recommend::Options::default());
+            let ranks = ranking.items.iter().map(|i| (i.item_id.to_string(), i.rank as usize)).collect();
+            rounds.push(DemoRound { key: e.key.clone(), industry: e.industry_code.clone(), ranks });
+        }
+        Ok(Self { rounds })
+    }
+
+    /// The rounds of demo enterprises of GB/T 4754 division `division` (2 digits).
+    pub fn of_division(&self, division: &str) -> Vec<&DemoRound> {
+        self.rounds.iter().filter(|r| r.industry.get(1..3) == Some(division)).collect()
+    }
+}
