@@ -185,6 +185,10 @@ enum RulesWhat {
         /// With --misses: only this half (`tune` or `held`).
         #[arg(long)]
         half: Option<String>,
+        /// Print the item priors the tune half gives, as the `[prevalence.item]` lines of
+        /// rules/hazards/ranking.toml, instead of measuring.
+        #[arg(long)]
+        priors: bool,
     },
     /// Store another organisation's hazard library (CSV or JSON) as draft items for
     /// review, read through a column mapping (example: seeds/hazard-import-example/).
@@ -233,8 +237,12 @@ pub fn main() -> ExitCode {
             }
             Command::Openapi { out, check } => openapi(out.as_deref(), check),
             Command::Rules { what: RulesWhat::Check } => rules_check(&settings),
-            Command::Rules { what: RulesWhat::Devset { dir, misses, half } } => {
-                rules_devset(&settings, &dir, misses, half.as_deref())
+            Command::Rules { what: RulesWhat::Devset { dir, misses, half, priors } } => {
+                if priors {
+                    rules_priors(&settings, &dir)
+                } else {
+                    rules_devset(&settings, &dir, misses, half.as_deref())
+                }
             }
             Command::Rules { what: RulesWhat::ImportHazards { mapping, file } } => {
                 import_hazards(&settings, &mapping, &file).await
@@ -481,6 +489,19 @@ async fn import_hazards(settings: &Settings, mapping: &Path, file: &Path) -> any
     Ok(())
 }
 
+fn rules_priors(settings: &Settings, dir: &Path) -> anyhow::Result<()> {
+    let rules = crate::reference::rules::load(&settings.rules.dir).map_err(|e| anyhow::anyhow!("rules: {e}"))?;
+    let findings = crate::reference::devset::read_dir(dir)?;
+    println!(
+        "# From the tune half of {} (`zhicha rules devset --priors`): the area's prior × (1 + findings).",
+        dir.display()
+    );
+    for (id, prior, k) in crate::reference::devset::tune_priors(&rules, &findings) {
+        println!("\"{id}\" = {prior:.3}  # {k} finding(s)");
+    }
+    Ok(())
+}
+
 fn rules_devset(settings: &Settings, dir: &Path, misses: bool, half: Option<&str>) -> anyhow::Result<()> {
     use crate::reference::devset::{self, Half};
     let half = match half {
@@ -498,7 +519,9 @@ fn rules_devset(settings: &Settings, dir: &Path, misses: bool, half: Option<&str
         dir.display(),
         outcomes.len()
     );
-    println!("cover: an expected item applies to the industry; top150: of the division's demo enterprises");
+    println!(
+        "cover: an expected item applies to the industry; top150: of the closest demo enterprises of the division"
+    );
     print!("{report}");
     if misses {
         for o in outcomes.iter().filter(|o| half.is_none_or(|h| o.half == h)) {

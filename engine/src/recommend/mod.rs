@@ -39,4 +39,4 @@ pub use input::{
 pub use output::{AreaGroup, Page, Ranking, Recommendation, Shortfall, Unlock, display_order, group_by_area, page};
 pub use profiles::{IndustryProfiles, PROFILES, ProfileRow, Typical};
 pub use rank::Recommender;
-pub use ranking_rules::{Prevalence, RANKING, RankingRules, Spread};
+pub use ranking_rules::{Factors as ScoreFactors, Prevalence, RANKING, RankingRules, Spread};

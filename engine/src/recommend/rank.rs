@@ -231,11 +231,12 @@ impl<'a> Recommender<'a> {
     ) -> Factors {
         let item = p.item;
         let basis = met.iter().filter_map(|m| if let Gate::Met(b) = m { Some(*b) } else { None }).min();
+        let f = &self.profiles.ranking.factors;
         Factors {
-            weight: score::weight(item.weight),
-            exposure: score::exposure(self.matched(p, cx), p.listed),
-            industry: score::industry(match_level(best)),
-            gate: score::gate(basis),
+            weight: score::weight(item.weight, f),
+            exposure: score::exposure(self.matched(p, cx), p.listed, f),
+            industry: score::industry(match_level(best), f),
+            gate: score::gate(basis, f),
             major: score::major(item.grade == Grade::Major, cx.enterprise.major_hazard),
             prevalence: score::prevalence(self.prior(item), peer, &self.profiles.ranking.prevalence).1,
             own: score::own(mark),

@@ -58,9 +58,23 @@ pub struct Spread {
     pub min_share: f64,
 }
 
+/// Factors of the score that were constants once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Factors {
+    /// Per industry match: every industry, section, division, group, class.
+    pub industry: [f64; 5],
+    /// An item gated on a term typical of the industry but not declared.
+    pub assumed_gate: f64,
+    /// Exponent of the library's weight.
+    pub weight_exponent: f64,
+    /// Gain per unit of exposure share matched: accident type, body part, job.
+    pub exposure_gain: [f64; 3],
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct RankingRules {
     pub version: String,
+    pub factors: Factors,
     pub prevalence: Prevalence,
     /// Area → minimum items of that area among the first `core` items.
     pub floors: Vec<(String, usize)>,
@@ -81,6 +95,12 @@ impl Default for RankingRules {
     fn default() -> Self {
         Self {
             version: String::new(),
+            factors: Factors {
+                industry: [1.0, 1.15, 1.3, 1.4, 1.5],
+                assumed_gate: 0.75,
+                weight_exponent: 0.4,
+                exposure_gain: [4.0, 1.0, 1.5],
+            },
             prevalence: Prevalence {
                 default: 0.15,
                 reference: 0.15,
@@ -143,8 +163,18 @@ struct RawDetermination {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawFactors {
+    industry: [f64; 5],
+    assumed_gate: f64,
+    weight_exponent: f64,
+    exposure_gain: [f64; 3],
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawRanking {
     version: Spanned<String>,
+    factors: Spanned<RawFactors>,
     prevalence: Spanned<RawPrevalence>,
     floors: Spanned<RawFloors>,
     spread: Spanned<RawSpread>,
@@ -161,6 +191,26 @@ impl RankingRules {
         let at = |s: usize| line_of(text, s);
         let unit = |x: f64| x > 0.0 && x < 1.0;
 
+        let x_line = at(raw.factors.span().start);
+        let x = raw.factors.into_inner();
+        let positive = |v: &[f64]| v.iter().all(|f| *f > 0.0 && *f <= 10.0);
+        if !positive(&x.industry) || !x.industry.windows(2).all(|w| w[0] <= w[1]) {
+            errors.push(RuleError::new(
+                file,
+                x_line,
+                "factors `industry` must rise from every industry to class, in (0, 10]",
+            ));
+        }
+        if !(x.assumed_gate > 0.0 && x.assumed_gate <= 1.0) {
+            errors.push(RuleError::new(file, x_line, "factors `assumed_gate` is not in (0, 1]"));
+        }
+        if !(0.0..=2.0).contains(&x.weight_exponent) || !x.exposure_gain.iter().all(|g| (0.0..=20.0).contains(g)) {
+            errors.push(RuleError::new(
+                file,
+                x_line,
+                "factors `weight_exponent` in [0, 2], `exposure_gain` in [0, 20]",
+            ));
+        }
         let p_line = at(raw.prevalence.span().start);
         let p = raw.prevalence.into_inner();
         for (name, x) in [("default", p.default), ("reference", p.reference)] {
@@ -235,6 +285,12 @@ impl RankingRules {
         }
         Ok(Self {
             version,
+            factors: Factors {
+                industry: x.industry,
+                assumed_gate: x.assumed_gate,
+                weight_exponent: x.weight_exponent,
+                exposure_gain: x.exposure_gain,
+            },
             prevalence: Prevalence {
                 default: p.default,
                 reference: p.reference,

@@ -1,55 +1,51 @@
 //! The score of an applicable item: a product of factors, each near 1 unless its input
-//! says something. Kept as named constants so the ranking can be reasoned about and
-//! changed in one place.
+//! says something. Their sizes are data (`[factors]` of `rules/hazards/ranking.toml`),
+//! so the ranking can be reasoned about and changed in one place.
 
 use super::explain::{GateBasis, MatchLevel};
 use super::input::{MajorHazardStatus, Mark, PeerCounts};
-use super::ranking_rules::Prevalence;
+use super::ranking_rules::{Factors, Prevalence};
 
-/// Gain per unit of exposure share matched, per dimension (accident type, body part,
-/// job). The accident type says what kind of accident an item prevents, so it leads;
-/// body parts and jobs refine it.
-pub const EXPOSURE_GAIN: [f64; 3] = [4.0, 1.0, 1.5];
-
-/// Exposure factor: 1 + Σ gain·(matched share / √listed). Dividing by the square root of
-/// the number of categories an item lists keeps broad items (four accident types) from
-/// outranking specific ones just by listing more.
-pub fn exposure(matched: [f64; 3], listed: [usize; 3]) -> f64 {
+/// Exposure factor: 1 + Σ gain·(matched share / √listed), the gain per dimension
+/// (accident type, body part, job: the accident type says what kind of accident an item
+/// prevents, so it leads). Dividing by the square root of the number of categories an
+/// item lists keeps broad items (four accident types) from outranking specific ones just
+/// by listing more.
+pub fn exposure(matched: [f64; 3], listed: [usize; 3], f: &Factors) -> f64 {
     let mut x = 1.0;
     for d in 0..3 {
         if listed[d] > 0 {
-            x += EXPOSURE_GAIN[d] * matched[d] / (listed[d] as f64).sqrt();
+            x += f.exposure_gain[d] * matched[d] / (listed[d] as f64).sqrt();
         }
     }
     x
 }
 
 /// The library's weight (0, 10] is the author's judgement of importance (the major-hazard
-/// determination items carry 3, most others 1–1.5); damped so that a weight-3 item does not
-/// drown the enterprise's own exposure: 3 → 1.55, 1.2 → 1.08.
-pub const WEIGHT_EXPONENT: f64 = 0.4;
-
-pub fn weight(w: f64) -> f64 {
-    w.powf(WEIGHT_EXPONENT)
+/// determination items carry 3, most others 1–1.5); damped by an exponent below 1 so that a
+/// weight-3 item does not drown the enterprise's own exposure.
+pub fn weight(w: f64, f: &Factors) -> f64 {
+    w.powf(f.weight_exponent)
 }
 
 /// Industry-specific items before general ones.
-pub fn industry(level: MatchLevel) -> f64 {
-    match level {
-        MatchLevel::General => 1.0,
-        MatchLevel::Section => 1.15,
-        MatchLevel::Division => 1.3,
-        MatchLevel::Group => 1.4,
-        MatchLevel::Class => 1.5,
-    }
+pub fn industry(level: MatchLevel, f: &Factors) -> f64 {
+    let i = match level {
+        MatchLevel::General => 0,
+        MatchLevel::Section => 1,
+        MatchLevel::Division => 2,
+        MatchLevel::Group => 3,
+        MatchLevel::Class => 4,
+    };
+    f.industry[i]
 }
 
 /// A declared condition is certain; an assumed one may not exist at this enterprise.
-pub fn gate(basis: Option<GateBasis>) -> f64 {
+pub fn gate(basis: Option<GateBasis>, f: &Factors) -> f64 {
     match basis {
         None => 1.0,
         Some(GateBasis::Declared) => 1.2,
-        Some(GateBasis::Assumed) => 0.75,
+        Some(GateBasis::Assumed) => f.assumed_gate,
     }
 }
 

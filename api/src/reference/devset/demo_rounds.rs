@@ -93,8 +93,16 @@ impl DemoRounds {
         Ok(Self { rounds })
     }
 
-    /// The rounds of demo enterprises of GB/T 4754 division `division` (2 digits).
-    pub fn of_division(&self, division: &str) -> Vec<&DemoRound> {
-        self.rounds.iter().filter(|r| r.industry.get(1..3) == Some(division)).collect()
+    /// The rounds of the demo enterprises closest to the industry `code` (`C3120`,
+    /// `C31`): of its division, those sharing the most digits with it (the same class
+    /// where the demo has one, else the same group, else the whole division).
+    pub fn closest(&self, code: &str) -> Vec<&DemoRound> {
+        let digits = code.get(1..).unwrap_or("");
+        let shared = |r: &DemoRound| {
+            let theirs = r.industry.get(1..).unwrap_or("");
+            digits.bytes().zip(theirs.bytes()).take_while(|(a, b)| a == b).count()
+        };
+        let best = self.rounds.iter().map(shared).filter(|&n| n >= 2).max();
+        best.map_or_else(Vec::new, |n| self.rounds.iter().filter(|r| shared(r) == n).collect())
     }
 }

@@ -3,9 +3,11 @@
 //! Measured two ways, per industry and per half:
 //! - covered: an expected item is active and applicable to a site of the finding's
 //!   industry (with the conditions and equipment the finding shows it has);
-//! - reached: an expected item is within the top 150 of the round of a demo enterprise
-//!   of the same GB/T 4754 division, ranked as the server ranks it on the demo city's
-//!   first day (risk model fitted on the demo history, no feedback yet).
+//! - reached: an expected item is within the top 150 of the round of the demo
+//!   enterprises closest to the site's industry (of its GB/T 4754 division, those sharing
+//!   the most digits of its code; the share of them when several), ranked as the server
+//!   ranks them on the demo city's first day (risk model fitted on the demo history, no
+//!   feedback yet).
 //!
 //! The halves are fixed by the finding's id (FNV-1a), so nobody chooses which findings
 //! a change is tuned on.
@@ -66,8 +68,8 @@ pub struct Outcome {
     pub expected: Vec<String>,
     /// An expected item applies to a site of this industry.
     pub covered: bool,
-    /// Demo enterprises of the division, and how many have an expected item in their
-    /// top 150; None when the demo city has no enterprise of the division.
+    /// The closest demo enterprises, and how many have an expected item in their top
+    /// 150; None when the demo city has no enterprise of the division.
     pub reached: Option<(usize, usize)>,
     /// Per expected item: its best rank over those enterprises, if ranked at all.
     pub best_rank: Vec<(String, Option<usize>)>,
@@ -119,7 +121,7 @@ pub fn measure(rules: &Rules, demo: &DemoRounds, findings: &[Finding]) -> Vec<Ou
         });
         let covered = f.items.iter().any(|id| set.contains(id));
         let division = code.division().to_string();
-        let rounds = demo.of_division(&division);
+        let rounds = demo.closest(&code.to_string());
         let reached = (!rounds.is_empty()).then(|| {
             let hits =
                 rounds.iter().filter(|r| f.items.iter().any(|id| r.rank_of(id).is_some_and(|k| k <= TOP))).count();
@@ -159,3 +161,27 @@ fn group_of(rules: &Rules, industry: &str, division: &str) -> String {
         None => format!("其他 {}{division}", industry.chars().next().unwrap_or('?')),
     }
 }
+
+/// Item priors learned from the TUNE half only: an item named by k of its findings gets
+/// its area's prior times (1 + k), at most [`PRIOR_CAP`]. The held half never feeds
+/// them, so its figures show how the priors generalise. Sorted by item id.
+pub fn tune_priors(rules: &Rules, findings: &[Finding]) -> Vec<(String, f64, usize)> {
+    let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for f in findings.iter().filter(|f| Half::of(&f.id) == Half::Tune) {
+        for id in &f.items {
+            *counts.entry(id.as_str()).or_default() += 1;
+        }
+    }
+    let p = &rules.profiles.ranking.prevalence;
+    counts
+        .into_iter()
+        .filter_map(|(id, k)| {
+            let item = rules.hazards.get(id)?;
+            let base = p.area.get(&item.area).copied().unwrap_or(p.default);
+            Some((id.to_string(), (base * (1.0 + k as f64)).min(PRIOR_CAP), k))
+        })
+        .collect()
+}
+
+/// The highest prior the tune half can give an item.
+pub const PRIOR_CAP: f64 = 0.8;
