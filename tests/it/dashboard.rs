@@ -6,7 +6,7 @@ use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 use serde_json::{Value, json};
 use zhicha_api::entities::{accidents, enterprises, findings};
-use zhicha_tests::{Opts, TestApp, both};
+use zhicha_tests::{Opts, TestApp, both, demo_enterprise_keys};
 
 use crate::findings::{get, mp_token, post};
 use crate::wechat::staff_token;
@@ -79,16 +79,18 @@ both!(
 
         let city = staff_token(app, "hrss.city").await;
         let province = staff_token(app, "emergency.province").await;
+        // The demo city's enterprises, and the province's: those and the two in Yinchuan.
+        let demo = demo_enterprise_keys().len() as i64;
         let (s, c) = get(app, "/gov/dashboard/summary", &city).await;
         assert_eq!(s, 200, "{c}");
         assert_eq!(c["region_code"], "640200");
-        assert_eq!(n(&c, "enterprises"), 30, "only the demo city: {c}");
+        assert_eq!(n(&c, "enterprises"), demo, "only the demo city: {c}");
         assert_eq!(n(&c, "found"), 3);
         assert_eq!(c["cities"].as_array().unwrap().len(), 1);
 
         let (s, p) = get(app, "/gov/dashboard/summary", &province).await;
         assert_eq!(s, 200, "{p}");
-        assert_eq!(n(&p, "enterprises"), 32);
+        assert_eq!(n(&p, "enterprises"), demo + 2);
         assert_eq!(n(&p, "found"), 73);
         assert_eq!(n(&p, "rectified"), 52);
         assert_eq!(n(&p, "found_met"), 1, "one enterprise found ≥ 50");
@@ -123,15 +125,15 @@ both!(
         // The list: scoped, filtered, sorted, paged.
         let (s, list) = get(app, "/gov/dashboard/enterprises?per_page=10", &city).await;
         assert_eq!(s, 200, "{list}");
-        assert_eq!(list["total"], 30);
+        assert_eq!(list["total"], demo);
         assert_eq!(list["enterprises"].as_array().unwrap().len(), 10);
         let (_, all) = get(app, "/gov/dashboard/enterprises?sort=found&per_page=200", &province).await;
-        assert_eq!(all["total"], 32);
+        assert_eq!(all["total"], demo + 2);
         let firsts: Vec<i64> = all["enterprises"].as_array().unwrap().iter().map(|e| n(e, "found")).collect();
         assert_eq!(firsts[..2], [60, 10], "sorted by found, descending");
         assert!(firsts.windows(2).all(|w| w[0] >= w[1]));
         let (_, met) = get(app, "/gov/dashboard/enterprises?attainment=found", &province).await;
-        assert_eq!(met["total"], 31, "all but the one with ≥ 50 found miss that target");
+        assert_eq!(met["total"], demo + 1, "all but the one with ≥ 50 found miss that target");
         let (_, by_name) =
             get(app, "/gov/dashboard/enterprises?q=%E7%A4%BA%E8%8C%83%E5%BB%BA%E6%9D%90", &province).await;
         assert_eq!(by_name["total"], 1, "{by_name}");

@@ -4,7 +4,7 @@
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use zhicha_api::entities::{accidents, enterprises, experts, organisations, users};
 use zhicha_api::reference::seed;
-use zhicha_tests::{Backend, Opts, TestApp, both, workspace_dir};
+use zhicha_tests::{Backend, Opts, TestApp, both, demo_enterprise_keys, workspace_dir};
 
 /// Data rows of the committed accident history.
 fn history_rows() -> u64 {
@@ -15,12 +15,24 @@ fn history_rows() -> u64 {
 async fn assert_loaded(app: &TestApp) {
     let db = &app.db;
     let key = enterprises::Entity::find().filter(enterprises::Column::IsKey.eq(true)).all(db).await.unwrap();
-    assert_eq!(key.len(), 30);
+    let enterprises = demo_enterprise_keys().len();
+    assert_eq!(key.len(), enterprises);
     assert!(key.iter().all(|e| e.region_code.as_deref().is_some_and(|r| r.starts_with("6402"))));
     assert!(key.iter().all(|e| zhicha_engine::CreditCode::parse(e.credit_code.as_deref().unwrap_or("")).is_ok()));
     let divisions: std::collections::BTreeSet<_> = key.iter().filter_map(|e| e.industry_division.clone()).collect();
-    for d in ["06", "26", "31", "30", "47", "54", "27"] {
+    // The programme's key industries (rules/analysis/key_industries.toml) and the others
+    // the demo shows: dangerous goods stored and carried, gas supply, food, wood,
+    // furniture, paper and printing.
+    for d in ["06", "26", "31", "30", "47", "54", "27", "59", "45", "13", "14", "20", "21", "22", "23"] {
         assert!(divisions.contains(d), "no enterprise of division {d}");
+    }
+    // Every key industry of the programme has at least one.
+    let analysis = &app.state.analysis;
+    for k in &analysis.key_industries {
+        let in_it = |e: &&enterprises::Model| {
+            analysis.industries_of(e.industry_code.as_deref().unwrap_or("")).iter().any(|x| x.id == k.id)
+        };
+        assert!(key.iter().any(|e| in_it(&e)), "no demo enterprise in the key industry {} ({})", k.id, k.name);
     }
     assert_eq!(accidents::Entity::find().count(db).await.unwrap(), history_rows());
     // Every enterprise has a history; every accident is mapped and carries a job.
@@ -35,7 +47,7 @@ async fn assert_loaded(app: &TestApp) {
     let caught = accidents::Entity::find().filter(accidents::Column::AccidentTypeGb86.eq("03")).one(db).await.unwrap();
     assert_eq!(caught.and_then(|a| a.accident_type_gb2025).as_deref(), Some("机械致害"));
     let officers = users::Entity::find().filter(users::Column::Role.eq("enterprise_officer")).count(db).await.unwrap();
-    assert_eq!(officers, 30);
+    assert_eq!(officers as usize, enterprises);
     assert!(experts::Entity::find().count(db).await.unwrap() >= 8);
     let bureaus =
         organisations::Entity::find().filter(organisations::Column::Kind.ne("service_org")).count(db).await.unwrap();
@@ -74,7 +86,8 @@ both!(autoload, Opts { demo: true, ..Default::default() }, async |app: &TestApp|
             )
             .await
             .unwrap();
-            assert!(summary.contains("30 key enterprises"), "{summary}");
+            let loaded = format!("{} key enterprises", demo_enterprise_keys().len());
+            assert!(summary.contains(&loaded), "{summary}");
             assert_loaded(app).await;
         }
     }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::{Value, json};
-use zhicha_tests::{Backend, Opts, REPLICA_APP_NAME, TestApp, TestReplica};
+use zhicha_tests::{Backend, Opts, REPLICA_APP_NAME, TestApp, TestReplica, demo_enterprise_keys};
 
 use crate::fault_proxy::FaultProxy;
 use crate::findings::{get, mp_token, post};
@@ -69,7 +69,7 @@ async fn dashboard_and_analysis_read_from_a_replica_and_answer_as_the_primary_do
     assert!(summary["found"].as_i64() >= Some(1), "the write is there: {summary}");
 
     let (s, list) = get(&app, "/gov/dashboard/enterprises?per_page=5", &city).await;
-    assert_eq!((s, &list["total"]), (200, &json!(30)), "{list}");
+    assert_eq!((s, &list["total"]), (200, &json!(demo_enterprise_keys().len())), "{list}");
     let (s, report) = get(&app, "/gov/analysis/report", &city).await;
     assert_eq!(s, 200, "{report}");
     assert_eq!(report["region_code"], "640200", "{report}");
@@ -123,14 +123,14 @@ async fn dashboard_falls_back_to_the_primary_when_the_replica_goes_away_and_retu
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(app.state.read.on_replica());
     let (s, list) = get(&app, "/gov/dashboard/enterprises?per_page=5", &city).await;
-    assert_eq!((s, &list["total"]), (200, &json!(30)), "{list}");
+    assert_eq!((s, &list["total"]), (200, &json!(demo_enterprise_keys().len())), "{list}");
 
     // The replica goes away between measurements: the read it fails is answered by the
     // primary, within the replica pool's one-second wait, and the replica is dropped.
     proxy.stop();
     let asked = Instant::now();
     let (s, list) = get(&app, "/gov/dashboard/enterprises?per_page=5", &city).await;
-    assert_eq!((s, &list["total"]), (200, &json!(30)), "{list}");
+    assert_eq!((s, &list["total"]), (200, &json!(demo_enterprise_keys().len())), "{list}");
     assert!(asked.elapsed() < Duration::from_secs(4), "took {:?}", asked.elapsed());
     assert!(!app.state.read.on_replica(), "a failed read takes the replica out of use");
     let (s, summary) = get(&app, "/gov/dashboard/summary", &city).await;

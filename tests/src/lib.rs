@@ -145,6 +145,20 @@ pub fn rules_dir() -> PathBuf {
     workspace_dir().join("rules")
 }
 
+/// The keys (e01, e02 …) of the demo city's enterprises, in the order of
+/// `seeds/demo/enterprises.csv`: the loader makes each a key enterprise with one officer
+/// (`demo-officer-<key>`) and two responsible persons, so tests count from here rather
+/// than repeat the number.
+pub fn demo_enterprise_keys() -> Vec<String> {
+    let path = workspace_dir().join("seeds/demo/enterprises.csv");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap_or_default().to_string())
+        .collect()
+}
+
 /// `shared/data/<name>`: the public data sets kept beside the repository. A clone
 /// without them skips the tests that read them; CI must have them.
 pub fn shared_data(name: &str) -> Option<PathBuf> {
