@@ -20,7 +20,7 @@ pub enum Tier {
 }
 
 impl Tier {
-    /// Three, three, twelve and twelve of the thirty, interleaved by order: few
+    /// Three, three, twelve and twelve of every thirty, interleaved by order: few
     /// enterprises reach 50 hazards in the programme's first half year (and every
     /// hazard is a dozen use-case calls to simulate, so the load stays quick).
     pub fn of(index: usize) -> Self {

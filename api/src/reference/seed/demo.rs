@@ -1,6 +1,6 @@
 //! Loads the demo city (`seeds/demo/`) in one transaction: regions, bureaus and the
-//! service organisation, 30 key enterprises, the expert pool, users for every role,
-//! and three years of accident history through the generic importer.
+//! service organisation, the key enterprises of `enterprises.csv`, the expert pool, users
+//! for every role, and three years of accident history through the generic importer.
 
 use std::collections::HashMap;
 use std::path::Path;
