@@ -70,7 +70,7 @@ fn mix(rng: &mut Rng, pool: &[String], k: usize) -> Vec<Weighted> {
     }
     let raw: Vec<f64> = picked.iter().map(|_| rng.unit() + 0.05).collect();
     let sum: f64 = raw.iter().sum();
-    picked.into_iter().zip(raw).map(|(c, r)| Weighted { code: c.clone(), share: 0.9 * r / sum }).collect()
+    picked.into_iter().zip(raw).map(|(c, r)| Weighted { code: c.clone(), share: 0.9 * r / sum, own: 0 }).collect()
 }
 
 struct Pools {

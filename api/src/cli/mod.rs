@@ -511,7 +511,7 @@ fn rules_devset(settings: &Settings, dir: &Path, misses: bool, half: Option<&str
         Some(other) => anyhow::bail!("--half is tune or held, not {other:?}"),
     };
     let rules = crate::reference::rules::load(&settings.rules.dir).map_err(|e| anyhow::anyhow!("rules: {e}"))?;
-    let (outcomes, report) = devset::evaluate(&rules, &settings.demo.dir, dir)?;
+    let (outcomes, report, demo) = devset::evaluate(&rules, &settings.demo.dir, dir)?;
     println!(
         "rules: {}; demo: {}; set: {} ({} findings)",
         crate::reference::rules::source(&settings.rules.dir),
@@ -523,6 +523,11 @@ fn rules_devset(settings: &Settings, dir: &Path, misses: bool, half: Option<&str
         "cover: an expected item applies to the industry; top150: of the closest demo enterprises of the division"
     );
     print!("{report}");
+    for r in &demo.rounds {
+        for p in &r.problems {
+            println!("demo round {} ({}): {p}", r.key, r.industry);
+        }
+    }
     if misses {
         for o in outcomes.iter().filter(|o| half.is_none_or(|h| o.half == h)) {
             let reached = o.reached.is_some_and(|(n, hits)| hits == n);

@@ -40,6 +40,10 @@ pub struct MajorHazardStatus {
 pub struct Weighted {
     pub code: String,
     pub share: f64,
+    /// The enterprise's own accidents of this category, where known (the risk model's
+    /// mix carries them): the spread of a round follows the most frequent.
+    #[serde(default)]
+    pub own: u32,
 }
 
 /// The categories an enterprise is most exposed to: GB 6441-86 accident types (or
@@ -56,7 +60,11 @@ impl Exposure {
     /// The risk model's mix (posterior shares, own history shrunk to the industry's).
     pub fn from_mix(mix: &Mix) -> Self {
         let w = |shares: &[crate::risk::Share]| {
-            shares.iter().filter(|s| s.p > 0.0).map(|s| Weighted { code: s.code.clone(), share: s.p }).collect()
+            shares
+                .iter()
+                .filter(|s| s.p > 0.0)
+                .map(|s| Weighted { code: s.code.clone(), share: s.p, own: s.own })
+                .collect()
         };
         Self { accident_types: w(&mix.accident_types), body_parts: w(&mix.body_parts), jobs: w(&mix.jobs) }
     }

@@ -170,7 +170,7 @@ impl IndustryProfiles {
                         err(format!("`{name}`: share {share} of {code:?} is outside (0, 1]"));
                     }
                     sum += share;
-                    mix[d].push(Weighted { code: code.clone(), share });
+                    mix[d].push(Weighted { code: code.clone(), share, own: 0 });
                 }
                 if sum > 1.0 + SHARE_SUM_SLACK {
                     err(format!("`{name}`: shares add up to {sum:.3}, more than 1"));

@@ -37,6 +37,8 @@ pub struct Recommender<'a> {
 struct Category {
     id: u16,
     share: f64,
+    /// The enterprise's own accidents of it.
+    own: u32,
     source: ExposureSource,
 }
 
@@ -247,13 +249,15 @@ impl<'a> Recommender<'a> {
         self.profiles.ranking.prevalence.prior(&item.id, &item.area)
     }
 
-    /// The enterprise's leading accident types to spread over the top of its round:
-    /// GB 6441-86 types by share, at most `spread.types`, each above `min_share`.
+    /// The enterprise's leading accident types to spread over the top of its round: its
+    /// most frequent in its own history, then the rest by the model's share (each above
+    /// `min_share` unless it has accidents of its own), at most `spread.types`.
     fn leading(&self, cx: &Context<'a, '_>) -> Vec<(u16, &'a str, &'a str)> {
         let s = &self.profiles.ranking.spread;
-        cx.exposure[0]
-            .iter()
-            .filter(|c| c.share >= s.min_share)
+        let mut by: Vec<&Category> = cx.exposure[0].iter().filter(|c| c.own > 0 || c.share >= s.min_share).collect();
+        // Stable: equal counts keep the exposure's order (share, then code).
+        by.sort_by_key(|c| std::cmp::Reverse(c.own));
+        by.into_iter()
             .take(s.types)
             .map(|c| {
                 let (code, name) = self.index.dims[0].entries[usize::from(c.id)];
@@ -351,8 +355,11 @@ impl<'a> Recommender<'a> {
                     continue;
                 };
                 match out.iter_mut().find(|c| c.id == id) {
-                    Some(c) => c.share += w.share,
-                    None => out.push(Category { id, share: w.share, source }),
+                    Some(c) => {
+                        c.share += w.share;
+                        c.own += w.own;
+                    }
+                    None => out.push(Category { id, share: w.share, own: w.own, source }),
                 }
             }
             let entries = &self.index.dims[d].entries;

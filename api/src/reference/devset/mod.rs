@@ -147,12 +147,12 @@ pub fn measure(rules: &Rules, demo: &DemoRounds, findings: &[Finding]) -> Vec<Ou
 
 /// Reads the findings under `dir`, ranks the demo city and measures; the report groups
 /// by the programme's key industries (others by GB/T 4754 section and division).
-pub fn evaluate(rules: &Rules, demo_dir: &Path, dir: &Path) -> anyhow::Result<(Vec<Outcome>, Report)> {
+pub fn evaluate(rules: &Rules, demo_dir: &Path, dir: &Path) -> anyhow::Result<(Vec<Outcome>, Report, DemoRounds)> {
     let findings = read_dir(dir)?;
     let demo = DemoRounds::rank(rules, demo_dir)?;
     let outcomes = measure(rules, &demo, &findings);
     let report = Report::of(&outcomes, |o| group_of(rules, &o.industry, &o.division));
-    Ok((outcomes, report))
+    Ok((outcomes, report, demo))
 }
 
 fn group_of(rules: &Rules, industry: &str, division: &str) -> String {
@@ -185,3 +185,46 @@ pub fn tune_priors(rules: &Rules, findings: &[Finding]) -> Vec<(String, f64, usi
 
 /// The highest prior the tune half can give an item.
 pub const PRIOR_CAP: f64 = 0.8;
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    /// The committed set, the built-in rules and the built-in demo city.
+    fn measured() -> (Vec<Outcome>, Report, DemoRounds) {
+        let rules = crate::reference::rules::load(Path::new("")).unwrap_or_else(|e| panic!("{e}"));
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/devset");
+        evaluate(&rules, Path::new(""), &dir).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn halves_are_fixed_by_the_id() {
+        // FNV-1a of the id, even → tune: the same on every machine and in the Python
+        // snippet collectors use.
+        assert_eq!(Half::of("DS-HC-0001"), Half::of("DS-HC-0001"));
+        let tune = (1..=200).filter(|n| Half::of(&format!("DS-XX-{n:04}")) == Half::Tune).count();
+        assert!((70..=130).contains(&tune), "{tune} of 200 in the tune half");
+    }
+
+    #[test]
+    fn the_development_set_is_whole_and_every_demo_round_holds_what_it_must() {
+        let (outcomes, report, demo) = measured();
+        println!("{report}");
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+        assert!(outcomes.len() >= 200, "{} findings", outcomes.len());
+        for r in &demo.rounds {
+            assert!(r.problems.is_empty(), "demo round {} ({}): {:?}", r.key, r.industry, r.problems);
+        }
+        // Every key industry of the programme has a demo enterprise to rank for.
+        let rules = crate::reference::rules::load(Path::new("")).unwrap_or_else(|e| panic!("{e}"));
+        for k in &rules.analysis.key_industries {
+            let has = demo
+                .rounds
+                .iter()
+                .any(|r| zhicha_engine::IndustryCode::parse(&r.industry).is_ok_and(|c| k.contains(&c)));
+            assert!(has, "no demo enterprise in {}", k.name);
+        }
+    }
+}
