@@ -143,11 +143,12 @@ both!(a_round_and_its_findings, demo(), async |app: &TestApp| {
     .await;
     assert_eq!(e["details"]["field"], "state");
 
-    // Assign: a major grade needs the 五落实 plan; the assignee must be the enterprise's.
+    // Assign: a major grade needs the 五落实 plan (due tomorrow: within any item's
+    // rectification deadline); the assignee must be the enterprise's.
     let grade = f["grade"].as_str().unwrap().to_string();
     let assign = |version: i64, assignee: i64| {
         let plan = json!({ "responsibility": "设备部 张工", "measures": "加装防爆隔墙", "funds_fen": 5_000_000,
-                           "deadline": (Utc::now() + Duration::days(20)).date_naive(), "contingency": "停用并疏散" });
+                           "deadline": (Utc::now() + Duration::days(1)).date_naive(), "contingency": "停用并疏散" });
         json!({ "version": version, "action": "assign", "assignee": assignee, "plan": plan })
     };
     assert_eq!(grade, "major");

@@ -101,13 +101,12 @@ async fn scenario(app: &TestApp) {
     assert_eq!((s, v["items"]["pending"].as_u64()), (200, Some(0)), "{v}");
 
     // Assign all; the responsible person rectifies 50 with progress and after-photos.
+    // A 五落实 plan goes with every assignment: major grades and the library items that
+    // ask for one need it; due tomorrow, it is within any item's rectification deadline.
     let plan = json!({ "responsibility": "安全科", "measures": "按标准整改", "funds_fen": 100_000,
-                       "deadline": (Utc::now() + Duration::days(25)).date_naive(), "contingency": "停工整改" });
-    for (fid, grade) in &found {
-        let mut body = json!({"version": 1, "action": "assign", "assignee": rp_id});
-        if grade == "major" {
-            body["plan"] = plan.clone();
-        }
+                       "deadline": (Utc::now() + Duration::days(1)).date_naive(), "contingency": "停工整改" });
+    for (fid, _) in &found {
+        let body = json!({"version": 1, "action": "assign", "assignee": rp_id, "plan": plan});
         let (s, f) = act(app, &officer, *fid, body).await;
         assert_eq!(s, 200, "{f}");
     }
