@@ -530,7 +530,10 @@ fn demo_city_adds_up() {
             fund_payout_fen: r[11].parse::<f64>().ok().map(|y| (y * 100.0).round() as i64),
         });
     }
-    assert_eq!((ents.len(), accidents.len()), (30, 294));
+    // The demo city as committed: 30 enterprises at first, more as it spans more
+    // industries; every accident belongs to one of them.
+    assert!(ents.len() >= 30 && accidents.len() >= 294, "{} enterprises, {} accidents", ents.len(), accidents.len());
+    assert!(accidents.iter().all(|a| !a.enterprise.is_empty()));
     let r = rules();
     let t = key_industry_table(&r, &ents, None, &accidents, 2025);
     let in_year = accidents.iter().filter(|a| a.date.year() == 2025).count() as u64;
@@ -546,8 +549,10 @@ fn demo_city_adds_up() {
     assert_eq!(plan.top_jobs.len(), 10);
 
     let tr = trends(&accidents, Period::years(2024, 2025).unwrap_or_else(|e| panic!("{e}")), 10);
-    assert_eq!(tr.monthly.iter().sum::<u64>(), 88 + 106);
-    assert!(tr.by.iter().all(|d| d.series.iter().chain(&d.other).map(|s| s.accidents).sum::<u64>() == 194));
+    let two_years = accidents.iter().filter(|a| (2024..=2025).contains(&a.date.year())).count() as u64;
+    assert!(two_years > 0);
+    assert_eq!(tr.monthly.iter().sum::<u64>(), two_years);
+    assert!(tr.by.iter().all(|d| d.series.iter().chain(&d.other).map(|s| s.accidents).sum::<u64>() == two_years));
     let f = focus(&r, &ents, &accidents, 2025, &FocusOptions::default());
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules");
     let labels = Labels::from_catalog(&crate::Catalog::load(&dir).unwrap_or_else(|e| panic!("{e}")));
