@@ -162,9 +162,12 @@ impl<'a> Recommender<'a> {
             let factors = self.factors(p, best, met, peer, &cx, cx.marks[pos]);
             candidates.push(Candidate { pos, best, met, peers: peer, score: factors.product(), factors });
         }
+        // Best score first; an item this enterprise marked not applicable with a reason
+        // after every other, so the officer's answer holds however the library ranks it.
+        let ruled_out = |c: &Candidate<'_, '_>| matches!(cx.marks[c.pos], Some(Mark::NotApplicable { reason }) if !reason.trim().is_empty());
         candidates.sort_by(|a, b| {
             let id = |c: &Candidate<'_, '_>| self.index.items[c.pos].item.id.as_str();
-            b.score.total_cmp(&a.score).then_with(|| id(a).cmp(id(b)))
+            ruled_out(a).cmp(&ruled_out(b)).then_with(|| b.score.total_cmp(&a.score)).then_with(|| id(a).cmp(id(b)))
         });
         let round_len = candidates.len().min(options.max_items.max(options.min_items));
         // Composition: floors, determination items and the spread of accident types.

@@ -155,9 +155,15 @@ fn a_machinery_heavy_mix_ranks_machinery_items_up() {
     let in_heavy = heavy.items.iter().filter(|x| x.area == "机械防护").map(|x| x.rank).collect::<Vec<_>>();
     let (h, l) = (mean_rank(&heavy, |x| x.area == "机械防护"), mean_rank(&light, |x| x.area == "机械防护"));
     assert!(h < l * 0.6, "machinery guarding mean rank {h:.0} under an 03 mix vs {l:.0}: {in_heavy:?}");
+    // Exposure is one of four signals: the mix moves machinery items well up, it does
+    // not take the whole top (prevalence, floors and the spread keep their share).
     let top = &heavy.round()[..50];
     let share = top.iter().filter(|x| machinery(x)).count();
-    assert!(share >= 25, "{share} of the top 50 address 机械伤害");
+    let light_share = light.round()[..50].iter().filter(|x| machinery(x)).count();
+    assert!(
+        share >= 20 && share >= light_share + 10,
+        "{share} of the top 50 address 机械伤害 ({light_share} under the light mix)"
+    );
     let d = top
         .iter()
         .flat_map(|x| &x.explanation.drivers)
