@@ -31,6 +31,10 @@ pub struct Recommender<'a> {
     catalog: &'a Catalog,
     profiles: &'a IndustryProfiles,
     index: Index<'a>,
+    /// Per indexed item: its prevalence prior and its weight factor, looked up and
+    /// computed once here rather than for every enterprise ranked.
+    priors: Vec<f64>,
+    weights: Vec<f64>,
 }
 
 /// An exposure category resolved against the catalog or vocabulary.
@@ -83,7 +87,11 @@ fn pattern_matches(p: &IndustryPattern, section: char, digits: &str) -> bool {
 
 impl<'a> Recommender<'a> {
     pub fn new(library: &'a HazardLibrary, catalog: &'a Catalog, profiles: &'a IndustryProfiles) -> Self {
-        Self { library, catalog, profiles, index: Index::new(library, catalog) }
+        let index = Index::new(library, catalog);
+        let ranking = &profiles.ranking;
+        let priors = index.items.iter().map(|p| ranking.prevalence.prior(&p.item.id, &p.item.area)).collect();
+        let weights = index.items.iter().map(|p| score::weight(p.item.weight, &ranking.factors)).collect();
+        Self { library, catalog, profiles, index, priors, weights }
     }
 
     /// Every applicable active item for `enterprise`, scored and ranked (best first, ties
@@ -159,7 +167,7 @@ impl<'a> Recommender<'a> {
                 continue;
             }
             let peer = cx.peers.get(&p.item.id);
-            let factors = self.factors(p, best, met, peer, &cx, cx.marks[pos]);
+            let factors = self.factors(pos, best, met, peer, &cx, cx.marks[pos]);
             candidates.push(Candidate { pos, best, met, peers: peer, score: factors.product(), factors });
         }
         // Best score first; an item this enterprise marked not applicable with a reason
@@ -227,29 +235,26 @@ impl<'a> Recommender<'a> {
 
     fn factors(
         &self,
-        p: &Prepared<'a>,
+        pos: usize,
         best: &IndustryPattern,
         met: [Gate; 2],
         peer: Option<&PeerCounts>,
         cx: &Context<'a, '_>,
         mark: Option<&Mark>,
     ) -> Factors {
+        let p = &self.index.items[pos];
         let item = p.item;
         let basis = met.iter().filter_map(|m| if let Gate::Met(b) = m { Some(*b) } else { None }).min();
         let f = &self.profiles.ranking.factors;
         Factors {
-            weight: score::weight(item.weight, f),
+            weight: self.weights[pos],
             exposure: score::exposure(self.matched(p, cx), p.listed, f),
             industry: score::industry(match_level(best), f),
             gate: score::gate(basis, f),
             major: score::major(item.grade == Grade::Major, cx.enterprise.major_hazard),
-            prevalence: score::prevalence(self.prior(item), peer, &self.profiles.ranking.prevalence).1,
+            prevalence: score::prevalence(self.priors[pos], peer, &self.profiles.ranking.prevalence).1,
             own: score::own(mark),
         }
-    }
-
-    fn prior(&self, item: &crate::hazards::HazardItem) -> f64 {
-        self.profiles.ranking.prevalence.prior(&item.id, &item.area)
     }
 
     /// The enterprise's leading accident types to spread over the top of its round: its
@@ -303,7 +308,7 @@ impl<'a> Recommender<'a> {
             key_enterprise: status.key_enterprise,
         });
         let rules = &self.profiles.ranking.prevalence;
-        let prior = self.prior(item);
+        let prior = self.priors[c.pos];
         let rate = score::prevalence(prior, c.peers, rules).0;
         let peers = c.peers.map(|n| PeerRate {
             found: n.found,
