@@ -40,6 +40,9 @@ both!(
     async |app: &TestApp| {
         app.ensure_demo().await;
         scoring::refit(&app.db, Trigger::Manual, Utc::now().date_naive(), &RiskConfig::default(), None).await.unwrap();
+        // Items a round holds beside their score (floors, determination items, the spread
+        // of accident types), over all the demo rounds.
+        let mut placed = std::collections::BTreeMap::<String, usize>::new();
         for key in &demo_enterprise_keys() {
             let token = officer_of(app, key).await;
             let res = mp_post(app, "/mp/recommendations", &token, &format!("round-{key}-000001"), json!({})).await;
@@ -54,9 +57,18 @@ both!(
             for i in &list {
                 let sentence = i["explanation"]["sentence"].as_str().unwrap_or_default();
                 assert!(!sentence.is_empty(), "{key}: {} has no explanation", i["item_id"]);
+                // Every item carries its prevalence: the prior and the rate after peers.
+                let prior = i["explanation"]["prevalence"]["prior"].as_f64().unwrap_or(-1.0);
+                assert!(prior > 0.0 && prior < 1.0, "{key}: {} prevalence {}", i["item_id"], i["explanation"]);
+                if let Some(kind) = i["explanation"]["placement"]["kind"].as_str() {
+                    *placed.entry(kind.to_string()).or_default() += 1;
+                }
             }
             let ranks: Vec<i64> = list.iter().map(|i| i["rank"].as_i64().unwrap()).collect();
             assert!(ranks.windows(2).all(|w| w[0] < w[1]), "priority order");
+        }
+        for kind in ["floor", "determination", "spread"] {
+            assert!(placed.get(kind).is_some_and(|n| *n > 0), "no item placed by {kind} in any demo round: {placed:?}");
         }
     }
 );
