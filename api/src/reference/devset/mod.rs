@@ -218,8 +218,8 @@ mod tests {
             assert!(r.problems.is_empty(), "demo round {} ({}): {:?}", r.key, r.industry, r.problems);
         }
         // The targets (90% covered, 75% within the top 150) hold on the tune half
-        // the ranking's data was learned from. The held half is short of them (78.5% and
-        // 61.4% when the data was set, 2026-12-05); its floors guard against going back.
+        // the ranking's data was learned from. The held half is short of them (77.0% and
+        // 58.9% when the data was set, 2026-12-05); its floors guard against going back.
         let (tune, held) = (&report.total.tune, &report.total.held);
         assert!(tune.covered_share() >= 0.90 && tune.reached_share() >= 0.75, "tune half: {tune:?}");
         assert!(held.covered_share() >= 0.75 && held.reached_share() >= 0.55, "held half: {held:?}");
