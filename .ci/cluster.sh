@@ -106,7 +106,17 @@ free_port() {
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 json_field() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 
-s3_port=$(free_port) i1_port=$(free_port) i2_port=$(free_port) front_port=$(free_port) stats_port=$(free_port)
+# Five distinct ports: the sockets stay bound until all are picked, so the kernel cannot
+# hand the same port out twice (separate free_port calls once gave s3s-fs and an
+# instance the same one).
+free_ports() {
+  python3 -c 'import socket
+n = int(__import__("sys").argv[1]); socks = []
+for _ in range(n):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
+}
+read -r s3_port i1_port i2_port front_port stats_port <<<"$(free_ports 5)"
 replica_port=5433
 port_free "$replica_port" || replica_port=$(free_port)
 front=http://127.0.0.1:$front_port
