@@ -24,7 +24,8 @@ pub(super) struct Slot<'a> {
     pub determination: bool,
     /// Accident-type ids the item addresses (ids of the index's first dimension).
     pub types: &'a [u16],
-    /// Marked not applicable with a reason last round: never forced in.
+    /// Marked not applicable last round: never forced in by a floor or as a
+    /// determination item.
     pub excluded: bool,
 }
 
@@ -86,26 +87,26 @@ pub(super) fn arrange(
             }
         }
     }
+    // The round: the core, then the best of the rest; a determination item still
+    // outside takes the place of the weakest other item there.
     let round_n = round_len.min(n);
     let mut in_round = in_core.clone();
-    let mut filled = in_core.iter().filter(|&&c| c).count();
-    if rules.determination_always {
-        for i in (0..n).filter(|&i| slots[i].determination && !slots[i].excluded && !in_core[i]) {
-            if filled >= round_n {
-                break;
-            }
-            in_round[i] = true;
-            placement[i] = Some(Placement::Determination);
-            filled += 1;
-        }
-    }
-    for r in in_round.iter_mut() {
-        if filled >= round_n {
+    let mut room = round_n.saturating_sub(in_core.iter().filter(|&&c| c).count());
+    for r in in_round.iter_mut().filter(|r| !**r) {
+        if room == 0 {
             break;
         }
-        if !*r {
-            *r = true;
-            filled += 1;
+        *r = true;
+        room -= 1;
+    }
+    if rules.determination_always {
+        let forced = |i: usize| slots[i].determination && !slots[i].excluded;
+        let outside: Vec<usize> = (0..n).filter(|&i| forced(i) && !in_round[i]).collect();
+        for i in outside {
+            let Some(out) = (0..n).rev().find(|&j| in_round[j] && !in_core[j] && !forced(j)) else { break };
+            in_round[out] = false;
+            in_round[i] = true;
+            placement[i] = Some(Placement::Determination);
         }
     }
 

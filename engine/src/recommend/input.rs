@@ -135,28 +135,17 @@ pub struct PeerCounts {
 /// Peer feedback of one industry, per item id.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PeerFeedback {
-    /// Hashed: ranking looks up every applicable item. The pooled rate is a sum of
-    /// integers, so iteration order cannot change it.
+    /// Hashed: ranking looks up every applicable item.
     counts: HashMap<String, PeerCounts>,
-    pooled: Option<f64>,
 }
 
 impl PeerFeedback {
     pub fn new(counts: BTreeMap<String, PeerCounts>) -> Self {
-        let (found, checked) = counts
-            .values()
-            .fold((0u64, 0u64), |(f, c), n| (f + u64::from(n.found), c + u64::from(n.found + n.not_found)));
-        let pooled = (checked > 0).then(|| found as f64 / checked as f64);
-        Self { counts: counts.into_iter().collect(), pooled }
+        Self { counts: counts.into_iter().collect() }
     }
 
     pub fn get(&self, id: &str) -> Option<&PeerCounts> {
         self.counts.get(id)
-    }
-
-    /// Found / (found + not found) over every item, when any was checked.
-    pub fn pooled_rate(&self) -> Option<f64> {
-        self.pooled
     }
 }
 
