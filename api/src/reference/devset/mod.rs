@@ -194,16 +194,18 @@ mod tests {
 
     /// The committed set, the built-in rules and the built-in demo city.
     fn measured() -> (Vec<Outcome>, Report, DemoRounds) {
-        let rules = crate::reference::rules::load(Path::new("")).unwrap_or_else(|e| panic!("{e}"));
+        let rules = crate::reference::rules::load_once(Path::new("")).unwrap_or_else(|e| panic!("{e}"));
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/devset");
         evaluate(&rules, Path::new(""), &dir).unwrap_or_else(|e| panic!("{e}"))
     }
 
     #[test]
     fn halves_are_fixed_by_the_id() {
-        // FNV-1a of the id, even → tune: the same on every machine and in the Python
-        // snippet collectors use.
-        assert_eq!(Half::of("DS-HC-0001"), Half::of("DS-HC-0001"));
+        // FNV-1a of the id, even → tune, as in the Python snippet collectors use:
+        // "DS-HC-0001" hashes to 574870818 (even), tune;
+        assert_eq!(Half::of("DS-HC-0001"), Half::Tune);
+        // "DS-HC-0002" to 558093199 (odd), held.
+        assert_eq!(Half::of("DS-HC-0002"), Half::Held);
         let tune = (1..=200).filter(|n| Half::of(&format!("DS-XX-{n:04}")) == Half::Tune).count();
         assert!((70..=130).contains(&tune), "{tune} of 200 in the tune half");
     }
@@ -224,7 +226,7 @@ mod tests {
         assert!(tune.covered_share() >= 0.90 && tune.reached_share() >= 0.75, "tune half: {tune:?}");
         assert!(held.covered_share() >= 0.75 && held.reached_share() >= 0.55, "held half: {held:?}");
         // Every key industry of the programme has a demo enterprise to rank for.
-        let rules = crate::reference::rules::load(Path::new("")).unwrap_or_else(|e| panic!("{e}"));
+        let rules = crate::reference::rules::load_once(Path::new("")).unwrap_or_else(|e| panic!("{e}"));
         for k in &rules.analysis.key_industries {
             let has = demo
                 .rounds
