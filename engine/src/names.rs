@@ -5,6 +5,11 @@
 //! gives the canonical name), "doing business as" split (the legal name before the
 //! marker is kept), removal of store/branch numbers, removal of trailing legal
 //! suffixes, whitespace folding. Chinese enterprises carry a credit code instead.
+//!
+//! The same file names employer kinds (public body, health care, education, staffing
+//! agency) by name pattern or industry code prefix; an employer whose name carried a
+//! store or branch number, or matched a brand alias, is a chain. The risk model reads
+//! the kind as a size and exposure signal that one accident cannot give.
 
 use std::path::Path;
 
@@ -22,7 +27,24 @@ struct RawRules {
     drop_patterns: Vec<toml::Spanned<String>>,
     #[serde(default)]
     alias: Vec<RawAlias>,
+    #[serde(default)]
+    kind: Vec<RawKind>,
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKind {
+    name: toml::Spanned<String>,
+    #[serde(default)]
+    patterns: Vec<toml::Spanned<String>>,
+    /// Industry code prefixes (NAICS digits or GB/T 4754 letter + digits).
+    #[serde(default)]
+    industries: Vec<String>,
+}
+
+/// The kinds a rules file may name, besides `chain`, which resolution itself finds.
+/// The risk model has a covariate per kind, so the list is fixed here.
+pub const KINDS: [&str; 5] = ["public", "health", "education", "staffing", "chain"];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -38,6 +60,21 @@ pub struct NameRules {
     dba_markers: Vec<String>,
     drop_patterns: Vec<Regex>,
     aliases: Vec<(String, Vec<Regex>)>,
+    kinds: Vec<Kind>,
+}
+
+#[derive(Debug, Clone)]
+struct Kind {
+    name: &'static str,
+    patterns: Vec<Regex>,
+    industries: Vec<String>,
+}
+
+/// A raw name resolved: the enterprise key and the employer's kind, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    pub key: String,
+    pub kind: Option<&'static str>,
 }
 
 impl NameRules {
@@ -58,6 +95,19 @@ impl NameRules {
             .iter()
             .map(|a| (a.canonical.to_uppercase(), a.patterns.iter().filter_map(&mut compile).collect()))
             .collect();
+        let mut kinds = Vec::new();
+        let mut unknown = Vec::new();
+        for k in &raw.kind {
+            let Some(name) = KINDS.iter().find(|n| **n == k.name.get_ref() && **n != "chain") else {
+                let known = KINDS[..KINDS.len() - 1].join(", ");
+                let reason = format!("unknown kind {:?}: one of {known} (chain is found by resolution)", k.name.get_ref());
+                unknown.push(RuleError::new(file, line_of(text, k.name.span().start), reason));
+                continue;
+            };
+            let patterns = k.patterns.iter().filter_map(&mut compile).collect();
+            kinds.push(Kind { name, patterns, industries: k.industries.iter().map(|s| s.trim().to_string()).collect() });
+        }
+        errors.extend(unknown);
         if raw.version.trim().is_empty() {
             errors.push(RuleError::new(file, 1, "empty version"));
         }
@@ -70,15 +120,37 @@ impl NameRules {
             dba_markers: raw.dba_markers.iter().map(|s| s.to_uppercase()).collect(),
             drop_patterns,
             aliases,
+            kinds,
         })
     }
 
     /// The resolved enterprise key of a raw employer name; empty input gives "".
     pub fn normalise(&self, raw: &str) -> String {
+        self.resolve(raw, "").key
+    }
+
+    /// The key and kind of a raw employer name in an industry (its code, or "").
+    /// Kinds are tried in file order, name patterns before industry prefixes within
+    /// each; failing all, a name that lost a store number or matched an alias is a chain.
+    pub fn resolve(&self, raw: &str, industry: &str) -> Resolved {
         let folded = fold(raw);
+        let named = self.kinds.iter().find(|k| k.patterns.iter().any(|p| p.is_match(&folded)));
+        let by_industry = || {
+            let code = industry.trim();
+            self.kinds.iter().find(|k| !code.is_empty() && k.industries.iter().any(|p| code.starts_with(p.as_str())))
+        };
+        let kind = named.or_else(by_industry).map(|k| k.name);
         if let Some((canonical, _)) = self.aliases.iter().find(|(_, ps)| ps.iter().any(|p| p.is_match(&folded))) {
-            return canonical.clone();
+            return Resolved { key: canonical.clone(), kind: kind.or(Some("chain")) };
         }
+        let (key, numbered) = self.strip(&folded);
+        Resolved { key, kind: kind.or(numbered.then_some("chain")) }
+    }
+
+    /// DBA split, drop patterns and legal suffixes; also whether a dropped part held a
+    /// number (a store or branch number).
+    fn strip(&self, folded: &str) -> (String, bool) {
+        let folded = folded.to_string();
         let mut name = folded.clone();
         for marker in &self.dba_markers {
             let needle = format!(" {marker} ");
@@ -86,7 +158,9 @@ impl NameRules {
                 name = name[..at.min(name.len())].to_string();
             }
         }
+        let mut numbered = false;
         for p in &self.drop_patterns {
+            numbered |= p.find_iter(&name).any(|m| m.as_str().bytes().any(|b| b.is_ascii_digit()));
             name = p.replace_all(&name, " ").into_owned();
         }
         let mut words: Vec<&str> = name.split_whitespace().collect();
@@ -94,7 +168,7 @@ impl NameRules {
             words.pop();
         }
         let out = words.join(" ");
-        if out.is_empty() { folded } else { out }
+        (if out.is_empty() { folded } else { out }, numbered)
     }
 }
 
@@ -143,6 +217,24 @@ patterns = ['^(US|UNITED STATES) POSTAL SERVICE\b', '^USPS\b']
         assert_eq!(r.normalise("ACME ROOFING LLC"), "ACME ROOFING");
         assert_eq!(r.normalise("Walmart Store #1234"), "WALMART");
         assert_eq!(r.normalise("Smith Holdings LLC dba Smith's Diner"), "SMITH HOLDINGS");
+    }
+
+    #[test]
+    fn kinds_come_from_names_then_industries_and_numbers_make_chains() {
+        let text = format!(
+            "{RULES}\n[[kind]]\nname = \"public\"\npatterns = ['^(CITY|COUNTY) OF\\b']\n\n[[kind]]\nname = \"staffing\"\npatterns = ['\\bSTAFFING\\b']\nindustries = [\"5613\"]\n"
+        );
+        let r = NameRules::parse(Path::new("employer.toml"), &text).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(r.resolve("City of Houston", "921190").kind, Some("public"));
+        assert_eq!(r.resolve("Acme Staffing LLC", "").kind, Some("staffing"));
+        assert_eq!(r.resolve("Acme Services", "561320").kind, Some("staffing"));
+        assert_eq!(r.resolve("Acme Services", "236220").kind, None);
+        let store = r.resolve("Dollar Mart Store #1234", "452990");
+        assert_eq!((store.key.as_str(), store.kind), ("DOLLAR MART", Some("chain")));
+        assert_eq!(r.resolve("USPS Main Office", "").kind, Some("chain"));
+        let bad = format!("{RULES}\n[[kind]]\nname = \"giant\"\n");
+        let errs = NameRules::parse(Path::new("employer.toml"), &bad).err().unwrap_or_default();
+        assert!(errs.len() == 1 && errs[0].reason.contains("unknown kind"), "{errs:?}");
     }
 
     #[test]

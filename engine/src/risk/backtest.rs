@@ -3,14 +3,38 @@
 //! next to the baselines.
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use ndarray::Axis;
+use serde::{Deserialize, Serialize};
 
 use super::baselines::Baseline;
+use super::contenders;
 use super::features::{Counts, Window};
 use super::metrics::{auc, poisson_deviance, spearman, top_share};
-use super::model::{Fitted, Plan};
+use super::model::{Fitted, Plan, TrainingSet};
 use super::panel::{Dim, Panel};
 use super::{Accident, RiskConfig, RiskError};
+
+/// Which model's predictions a backtest writes per enterprise. Every one is measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Contender {
+    /// The credibility GLM (counts) with the Dirichlet mix (types): production.
+    #[default]
+    Glm,
+    /// linfa's logistic regression (P(any)) with its multinomial one (types).
+    Logistic,
+}
+
+impl Contender {
+    pub const ALL: [Contender; 2] = [Contender::Glm, Contender::Logistic];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Contender::Glm => "glm",
+            Contender::Logistic => "logistic",
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BacktestRow {
@@ -23,11 +47,14 @@ pub struct BacktestRow {
     pub top_types: Vec<String>,
     /// None when the data holds nothing after the cutoff.
     pub actual_accidents: Option<u32>,
-    /// Distinct types of the horizon's accidents, most frequent first.
+    /// The type of each of the horizon's typed accidents, repeats kept, the most
+    /// frequent type first.
     pub actual_types: Option<Vec<String>>,
 }
 
-/// One predictor's metrics; None where undefined (no outcome, one class only).
+/// One predictor's metrics; None where undefined (no outcome, one class only). Type
+/// hit rates are given per enterprise (one of its horizon types among the k predicted)
+/// and per accident (the accident's type among its enterprise's k predicted).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Metrics {
     pub name: String,
@@ -38,18 +65,33 @@ pub struct Metrics {
     pub auc_two: Option<f64>,
     pub top1_hit: Option<f64>,
     pub top3_hit: Option<f64>,
+    pub top1_accident: Option<f64>,
+    pub top3_accident: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Backtest {
     pub plan: Plan,
     pub training_rows: usize,
+    /// Whose predictions `rows` hold.
+    pub model: Contender,
     pub rows: Vec<BacktestRow>,
-    /// The model first, then each baseline; empty without post-cutoff data.
+    /// Each contender, then each baseline; empty without post-cutoff data.
     pub metrics: Vec<Metrics>,
 }
 
-pub fn backtest(accidents: &[Accident], cutoff: NaiveDate, config: &RiskConfig) -> Result<Backtest, RiskError> {
+/// One contender's predictions for the scored enterprises.
+struct Prediction {
+    expected: Vec<f64>,
+    types: Vec<Vec<String>>,
+}
+
+pub fn backtest(
+    accidents: &[Accident],
+    cutoff: NaiveDate,
+    config: &RiskConfig,
+    model: Contender,
+) -> Result<Backtest, RiskError> {
     let panel = Panel::build(accidents, &[]);
     let fitted = Fitted::fit(&panel, cutoff, config)?;
     let plan = fitted.info.plan;
@@ -58,9 +100,13 @@ pub fn backtest(accidents: &[Accident], cutoff: NaiveDate, config: &RiskConfig) 
     let has_future = panel.events.iter().any(|e| e.date >= cutoff);
     let actual = Counts::of(&panel, horizon);
     let actual_types = types_in(&panel, horizon, &ids);
-    let expected: Vec<f64> = ids.iter().map(|&i| fitted.expected(i)).collect();
-    let top_types: Vec<Vec<String>> =
-        ids.iter().map(|&i| fitted.top(&panel, i, Dim::Type).into_iter().take(3).collect()).collect();
+    let predictions: Vec<(Contender, Prediction)> = Contender::ALL
+        .into_iter()
+        .map(|c| predict(c, &panel, &fitted, &ids, config).map(|p| (c, p)))
+        .collect::<Result<_, _>>()?;
+    let chosen = predictions.iter().find(|(c, _)| *c == model).map(|(_, p)| p).ok_or_else(|| {
+        RiskError::Fit(format!("no predictions for {}", model.name()))
+    })?;
     let rows = ids
         .iter()
         .enumerate()
@@ -68,9 +114,9 @@ pub fn backtest(accidents: &[Accident], cutoff: NaiveDate, config: &RiskConfig) 
             enterprise: panel.firms[i].key.clone(),
             industry: panel.firms[i].industry.clone(),
             history_accidents: fitted.counts.n[i] as u32,
-            expected_accidents: expected[r],
-            p_any: 1.0 - (-expected[r]).exp(),
-            top_types: top_types[r].clone(),
+            expected_accidents: chosen.expected[r],
+            p_any: 1.0 - (-chosen.expected[r]).exp(),
+            top_types: chosen.types[r].clone(),
             actual_accidents: has_future.then_some(actual.n[i] as u32),
             actual_types: has_future.then(|| actual_types[r].clone()),
         })
@@ -78,7 +124,9 @@ pub fn backtest(accidents: &[Accident], cutoff: NaiveDate, config: &RiskConfig) 
     let mut metrics = Vec::new();
     if has_future {
         let y: Vec<f64> = ids.iter().map(|&i| actual.n[i]).collect();
-        metrics.push(measure("model", &expected, &y, &top_types, &actual_types));
+        for (c, p) in &predictions {
+            metrics.push(measure(c.name(), &p.expected, &y, &p.types, &actual_types));
+        }
         for b in Baseline::ALL {
             let pred =
                 b.predict(&panel, &fitted.train_counts, &fitted.train_target, &fitted.counts, plan.scale(), &ids);
@@ -86,9 +134,45 @@ pub fn backtest(accidents: &[Accident], cutoff: NaiveDate, config: &RiskConfig) 
             metrics.push(measure(b.name(), &pred, &y, &types, &actual_types));
         }
     }
-    Ok(Backtest { plan, training_rows: fitted.info.training_rows, rows, metrics })
+    Ok(Backtest { plan, training_rows: fitted.info.training_rows, model, rows, metrics })
 }
 
+fn predict(
+    c: Contender,
+    panel: &Panel,
+    fitted: &Fitted,
+    ids: &[usize],
+    config: &RiskConfig,
+) -> Result<Prediction, RiskError> {
+    let plan = fitted.info.plan;
+    match c {
+        Contender::Glm => Ok(Prediction {
+            expected: ids.iter().map(|&i| fitted.expected(i)).collect(),
+            types: ids.iter().map(|&i| fitted.top(panel, i, Dim::Type).into_iter().take(3).collect()).collect(),
+        }),
+        Contender::Logistic => {
+            let training = TrainingSet::build(panel, plan.cutoff, config)?;
+            let scoring = fitted.design.x.select(Axis(0), ids).select(Axis(1), training.active());
+            let p = contenders::logistic_any(&training, scoring.view())?;
+            // P(any) over the training target's length, read as a Poisson rate and
+            // rescaled to the horizon, so deviance compares like with like.
+            let expected = p.iter().map(|&p| -(1.0 - p.min(1.0 - 1e-12)).ln() * plan.scale()).collect();
+            let types = contenders::multinomial_types(
+                panel,
+                Plan::window(plan.train_history),
+                Plan::window(plan.train_target),
+                Plan::window(plan.history),
+                ids,
+                3,
+                config,
+            )?;
+            Ok(Prediction { expected, types })
+        }
+    }
+}
+
+/// Per scored enterprise, the type of each typed accident in `w`, repeats kept, most
+/// frequent type first.
 fn types_in(panel: &Panel, w: Window, ids: &[usize]) -> Vec<Vec<String>> {
     let mut row_of = vec![usize::MAX; panel.firms.len()];
     for (r, &i) in ids.iter().enumerate() {
@@ -109,13 +193,15 @@ fn types_in(panel: &Panel, w: Window, ids: &[usize]) -> Vec<Vec<String>> {
         .into_iter()
         .map(|mut c| {
             c.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-            c.into_iter().map(|(t, _)| panel.cats[Dim::Type as usize].names[t as usize].clone()).collect()
+            c.into_iter()
+                .flat_map(|(t, n)| std::iter::repeat_n(panel.cats[Dim::Type as usize].names[t as usize].clone(), n as usize))
+                .collect()
         })
         .collect()
 }
 
-/// Type hit rate at k: among enterprises with a typed accident in the horizon, the
-/// share for which one of those types is among the k predicted.
+/// Type hit rate at k per enterprise: among enterprises with a typed accident in the
+/// horizon, the share for which one of those types is among the k predicted.
 fn hit_rate(predicted: &[Vec<String>], actual: &[Vec<String>], k: usize) -> Option<f64> {
     let (mut hits, mut total) = (0usize, 0usize);
     for (p, a) in predicted.iter().zip(actual) {
@@ -126,6 +212,19 @@ fn hit_rate(predicted: &[Vec<String>], actual: &[Vec<String>], k: usize) -> Opti
         if p.iter().take(k).any(|t| a.contains(t)) {
             hits += 1;
         }
+    }
+    (total > 0).then(|| hits as f64 / total as f64)
+}
+
+/// Type hit rate at k per accident: among the horizon's typed accidents of scored
+/// enterprises, the share whose type is among its enterprise's k predicted. An
+/// enterprise with many accidents weighs as many times.
+fn accident_hit_rate(predicted: &[Vec<String>], actual: &[Vec<String>], k: usize) -> Option<f64> {
+    let (mut hits, mut total) = (0usize, 0usize);
+    for (p, a) in predicted.iter().zip(actual) {
+        let top = &p[..k.min(p.len())];
+        total += a.len();
+        hits += a.iter().filter(|t| top.contains(t)).count();
     }
     (total > 0).then(|| hits as f64 / total as f64)
 }
@@ -142,6 +241,8 @@ fn measure(name: &str, pred: &[f64], y: &[f64], types: &[Vec<String>], actual: &
         auc_two: auc(pred, &two),
         top1_hit: hit_rate(types, actual, 1),
         top3_hit: hit_rate(types, actual, 3),
+        top1_accident: accident_hit_rate(types, actual, 1),
+        top3_accident: accident_hit_rate(types, actual, 3),
     }
 }
 
@@ -155,5 +256,18 @@ mod tests {
         let a = vec![vec!["43".to_string()], vec!["62".into()], vec![]];
         assert_eq!(hit_rate(&p, &a, 1), Some(0.5));
         assert_eq!(hit_rate(&p, &a, 3), Some(1.0));
+    }
+
+    #[test]
+    fn accident_hit_rate_counts_each_accident() {
+        // Enterprise 1 had three accidents (two 43, one 11) and predicted 64, 43: two of
+        // three hit at k=2, none at k=1; enterprise 2's one accident hits at k=1.
+        let p = vec![vec!["64".to_string(), "43".into()], vec!["62".into()]];
+        let a = vec![vec!["43".to_string(), "43".into(), "11".into()], vec!["62".into()]];
+        assert_eq!(accident_hit_rate(&p, &a, 1), Some(0.25));
+        assert_eq!(accident_hit_rate(&p, &a, 2), Some(0.75));
+        // Per enterprise both count once.
+        assert_eq!(hit_rate(&p, &a, 1), Some(0.5));
+        assert_eq!(accident_hit_rate(&p, &[vec![], vec![]], 1), None);
     }
 }

@@ -1,6 +1,7 @@
 //! Per-enterprise counts in a time window and the GLM design built from them.
 
 use chrono::{Months, NaiveDate};
+use ndarray::Array2;
 
 use super::RiskConfig;
 use super::credibility::RateTree;
@@ -58,21 +59,55 @@ impl Counts {
     }
 }
 
-pub const FEATURES: [&str; 2] = ["log_own_rate", "log_industry_ratio"];
+/// Every covariate the count model can use, in column order. `RiskConfig::features`
+/// picks the ones a fit uses; the rest stay zero-weighted. The first two are the
+/// credibility pair that explanations name; the others were added as candidates and
+/// kept or left by the 2015 folds (`zhicha engine backtest --folds`).
+pub const FEATURES: [&str; 14] = [
+    "log_own_rate",
+    "log_industry_ratio",
+    "log_sector_ratio",
+    "log_subsector_ratio",
+    "log_group_ratio",
+    "log_regions",
+    "recency",
+    "serious_share",
+    "log_industry_firms",
+    "kind_public",
+    "kind_health",
+    "kind_education",
+    "kind_staffing",
+    "kind_chain",
+];
 
-/// The two covariates of the count model for one window:
+/// Column of the first kind indicator; the kinds follow in `names::KINDS` order.
+const KIND_COLUMN: usize = 9;
+
+/// The covariates of the count model for one window, one row per firm:
 /// - `log_own_rate`: ln((n + a) / months), the enterprise's own accident rate with the
 ///   Gamma-Poisson pseudo-count `a`, so one accident is not read as a rate of one per
 ///   window and an enterprise with none still has a finite value;
 /// - `log_industry_ratio`: ln of its industry's accidents per enterprise with an
 ///   accident (each capped, smoothed 2 → 3 → 4 → 6 digits, leaving the enterprise
 ///   itself out) over the same figure for all industries. It says how concentrated
-///   accidents are in the industry's enterprises, which is what predicts a repeat.
+///   accidents are in the industry's enterprises, which is what predicts a repeat;
+/// - `log_sector_ratio`, `log_subsector_ratio`, `log_group_ratio`: the same figure
+///   stopped at the first, second and third level of the code, so the fit can weigh
+///   the depths instead of taking the smoothing's fixed blend;
+/// - `log_regions`: ln of the regions (states, counties) its accidents were in: an
+///   employer reporting from several is a large one;
+/// - `recency`: exp(−months from its last accident to the window's end / 3);
+/// - `serious_share`: its serious accidents over its accidents (0 without any);
+/// - `log_industry_firms`: ln(1 + enterprises with an accident in its finest industry
+///   node), how crowded the industry is in the data;
+/// - `kind_*`: 1 for an employer of that kind by the name rules (public body, health
+///   care, education, staffing agency, chain), else 0.
 #[derive(Debug, Clone)]
 pub struct Design {
     pub months: f64,
     pub tree: RateTree,
-    pub rows: Vec<[f64; 2]>,
+    /// firms × `FEATURES.len()`.
+    pub x: Array2<f64>,
     pub industry_ratio: Vec<f64>,
 }
 
@@ -87,14 +122,59 @@ impl Design {
             }
         }
         let root = tree.root(None).max(1e-9);
-        let mut rows = Vec::with_capacity(panel.firms.len());
-        let mut industry_ratio = Vec::with_capacity(panel.firms.len());
+        // Per firm: last accident date and distinct regions, within the window.
+        let mut last: Vec<Option<chrono::NaiveDate>> = vec![None; panel.firms.len()];
+        let mut regions: Vec<Vec<u32>> = vec![Vec::new(); panel.firms.len()];
+        for e in panel.events.iter().filter(|e| counts.window.contains(e.date)) {
+            let i = e.enterprise as usize;
+            last[i] = Some(last[i].map_or(e.date, |d| d.max(e.date)));
+            if let Some(r) = e.region
+                && !regions[i].contains(&r)
+            {
+                regions[i].push(r);
+            }
+        }
+        let mut firms_at = vec![0.0f64; panel.nodes.len()];
         for (f, &n) in panel.firms.iter().zip(&counts.n) {
+            if let (Some(&leaf), true) = (f.path.last(), n > 0.0) {
+                firms_at[leaf as usize] += 1.0;
+            }
+        }
+        let mut x = Array2::zeros((panel.firms.len(), FEATURES.len()));
+        let mut industry_ratio = Vec::with_capacity(panel.firms.len());
+        for (i, (f, &n)) in panel.firms.iter().zip(&counts.n).enumerate() {
             let own = (n > 0.0).then(|| capped(n));
+            let ratio_at = |depth: usize| (tree.value(&f.path[..depth.min(f.path.len())], own) / root).max(1e-3).ln();
             let ratio = (tree.value(&f.path, own) / root).max(1e-3);
             industry_ratio.push(ratio);
-            rows.push([((n + config.own_pseudo_count) / months).ln(), ratio.ln()]);
+            let since = last[i].map_or(f64::INFINITY, |d| (counts.window.end - d).num_days() as f64 / DAYS_PER_MONTH);
+            let mut row = x.row_mut(i);
+            row[0] = ((n + config.own_pseudo_count) / months).ln();
+            row[1] = ratio.ln();
+            row[2] = ratio_at(1);
+            row[3] = ratio_at(2);
+            row[4] = ratio_at(3);
+            row[5] = (regions[i].len().max(1) as f64).ln();
+            row[6] = (-since / 3.0).exp();
+            row[7] = if n > 0.0 { counts.severe[i] / n } else { 0.0 };
+            row[8] = f.path.last().map_or(0.0, |&l| firms_at[l as usize]).ln_1p();
+            if let Some(k) = f.kind {
+                row[KIND_COLUMN + k as usize] = 1.0;
+            }
         }
-        Self { months, tree, rows, industry_ratio }
+        Self { months, tree, x, industry_ratio }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_columns_follow_the_name_rules_kinds() {
+        for (i, k) in crate::names::KINDS.iter().enumerate() {
+            assert_eq!(FEATURES[KIND_COLUMN + i], format!("kind_{k}"));
+        }
+        assert_eq!(KIND_COLUMN + crate::names::KINDS.len(), FEATURES.len());
     }
 }

@@ -17,6 +17,9 @@ pub struct Accident {
     pub job: Option<String>,
     /// Serious injury, disability or death.
     pub severe: bool,
+    /// The employer's kind by the name rules (`names::KINDS`), where one applies.
+    #[serde(default)]
+    pub kind: Option<String>,
 }
 
 /// An enterprise to score. Enterprises without accidents get their industry's rate.

@@ -10,6 +10,7 @@
 
 pub mod backtest;
 pub mod baselines;
+pub mod contenders;
 pub mod credibility;
 pub mod explain;
 pub mod features;
@@ -22,7 +23,7 @@ mod panel;
 
 use serde::{Deserialize, Serialize};
 
-pub use backtest::{Backtest, BacktestRow, Metrics, backtest};
+pub use backtest::{Backtest, BacktestRow, Contender, Metrics, backtest};
 pub use explain::{Dimension, Factor, FactorKind};
 pub use input::{Accident, Enterprise, IndustryPath};
 pub use mix::{Mix, Share};
@@ -50,6 +51,8 @@ pub struct RiskConfig {
     pub severe_k: f64,
     /// Categories kept per mix dimension in a score.
     pub mix_top: usize,
+    /// Covariates of the count model, by name (see `features::FEATURES`).
+    pub features: Vec<String>,
 }
 
 /// Defaults chosen on the mean over five 2015 cut-offs of the OSHA file (May–September,
@@ -67,9 +70,13 @@ impl Default for RiskConfig {
             mix_industry_k: 100.0,
             severe_k: 20.0,
             mix_top: 10,
+            features: DEFAULT_FEATURES.iter().map(|s| s.to_string()).collect(),
         }
     }
 }
+
+/// The covariates the production fit uses.
+pub const DEFAULT_FEATURES: &[&str] = &["log_own_rate", "log_industry_ratio"];
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum RiskError {
@@ -77,4 +84,14 @@ pub enum RiskError {
     TooLittleData(String),
     #[error("the GLM fit failed: {0}")]
     Fit(String),
+    #[error("a linfa model failed: {0}")]
+    Linfa(String),
+}
+
+/// linfa's `Fit` requires the error to take linfa's own; kept as text so that
+/// `RiskError` stays comparable and clonable.
+impl From<linfa::Error> for RiskError {
+    fn from(e: linfa::Error) -> Self {
+        Self::Linfa(e.to_string())
+    }
 }

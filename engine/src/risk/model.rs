@@ -11,12 +11,15 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
+use linfa::Dataset;
+use linfa::traits::Fit;
+use ndarray::{Array1, Axis};
 use serde::{Deserialize, Serialize};
 
 use super::credibility::{RateTree, shrink};
 use super::explain::{Dimension, Factor, FactorKind};
 use super::features::{Counts, Design, FEATURES, Window};
-use super::glm::PoissonGlm;
+use super::glm::{PoissonGlm, PoissonRegression};
 use super::mix::{Mix, MixModel};
 use super::panel::{Dim, Panel};
 use super::{RiskConfig, RiskError};
@@ -138,11 +141,9 @@ pub(crate) fn assess_panel(panel: &Panel, cutoff: NaiveDate, config: &RiskConfig
 /// history window, their covariates, and their counts in the training target window.
 pub struct TrainingSet {
     pub plan: Plan,
-    /// Names of the columns of `x` (constant covariates are left out).
-    pub names: Vec<String>,
-    /// Row-major, `names.len()` columns.
-    pub x: Vec<f64>,
-    pub y: Vec<f64>,
+    /// The design as linfa reads it: covariates (constant ones left out), feature names
+    /// and counts in the training target window.
+    pub data: Dataset<f64, f64, ndarray::Ix1>,
     pub rows: usize,
     feature_means: Vec<f64>,
     active: Vec<usize>,
@@ -156,7 +157,21 @@ impl TrainingSet {
         Self::build(&Panel::build(accidents, &[]), cutoff, config)
     }
 
-    fn build(panel: &Panel, cutoff: NaiveDate, config: &RiskConfig) -> Result<Self, RiskError> {
+    pub fn names(&self) -> Vec<String> {
+        self.data.feature_names().to_vec()
+    }
+
+    /// The production GLM on this design, through linfa's `Fit`.
+    pub fn fit_glm(&self) -> Result<PoissonGlm, RiskError> {
+        PoissonRegression.fit(&self.data)
+    }
+
+    /// Columns of the full design (`features::FEATURES`) that the records hold.
+    pub fn active(&self) -> &[usize] {
+        &self.active
+    }
+
+    pub(crate) fn build(panel: &Panel, cutoff: NaiveDate, config: &RiskConfig) -> Result<Self, RiskError> {
         let first = panel.first_date.ok_or_else(|| RiskError::TooLittleData("no accidents".into()))?;
         let plan = Plan::new(first, cutoff, config.horizon_months, config.history_months)?;
         let train_counts = Counts::of(panel, Plan::window(plan.train_history));
@@ -166,19 +181,32 @@ impl TrainingSet {
         if rows.len() < 10 {
             return Err(RiskError::TooLittleData(format!("{} enterprises in the training window", rows.len())));
         }
-        let feature_means: Vec<f64> = (0..FEATURES.len())
-            .map(|c| rows.iter().map(|&i| train.rows[i][c]).sum::<f64>() / rows.len() as f64)
-            .collect();
+        let selected = selected_features(config)?;
+        let x = train.x.select(Axis(0), &rows);
+        let feature_means: Vec<f64> = x.mean_axis(Axis(0)).map_or_else(|| vec![0.0; FEATURES.len()], |m| m.to_vec());
         // A covariate that does not vary (one industry only) is left out of the fit.
-        let active: Vec<usize> = (0..FEATURES.len())
-            .filter(|&c| rows.iter().any(|&i| (train.rows[i][c] - feature_means[c]).abs() > 1e-9))
+        let active: Vec<usize> = selected
+            .into_iter()
+            .filter(|&c| x.column(c).iter().any(|v| (v - feature_means[c]).abs() > 1e-9))
             .collect();
-        let tr = &train.rows;
-        let x: Vec<f64> = rows.iter().flat_map(|&i| active.iter().map(move |&c| tr[i][c])).collect();
-        let y: Vec<f64> = rows.iter().map(|&i| target.n[i]).collect();
-        let names = active.iter().map(|&c| FEATURES[c].to_string()).collect();
-        Ok(Self { plan, names, x, y, rows: rows.len(), feature_means, active, train_counts, target })
+        let y: Array1<f64> = rows.iter().map(|&i| target.n[i]).collect();
+        let names: Vec<&str> = active.iter().map(|&c| FEATURES[c]).collect();
+        let data = Dataset::new(x.select(Axis(1), &active), y).with_feature_names(names);
+        Ok(Self { plan, data, rows: rows.len(), feature_means, active, train_counts, target })
     }
+}
+
+/// Column indices of the configured covariates; an unknown name is an error.
+fn selected_features(config: &RiskConfig) -> Result<Vec<usize>, RiskError> {
+    config
+        .features
+        .iter()
+        .map(|f| {
+            FEATURES.iter().position(|k| k == f).ok_or_else(|| {
+                RiskError::Fit(format!("unknown feature {f:?}; known: {}", FEATURES.join(", ")))
+            })
+        })
+        .collect()
 }
 
 /// A fitted model with what scoring needs of the scoring window.
@@ -195,10 +223,9 @@ pub(crate) struct Fitted {
 impl Fitted {
     pub fn fit(panel: &Panel, cutoff: NaiveDate, config: &RiskConfig) -> Result<Self, RiskError> {
         let t = TrainingSet::build(panel, cutoff, config)?;
+        let fit = t.fit_glm()?;
         let (plan, feature_means, active, rows) = (t.plan, t.feature_means, t.active, t.rows);
         let (train_counts, target) = (t.train_counts, t.target);
-        let (x, y) = (t.x, t.y);
-        let fit = PoissonGlm::fit(t.names, &x, &y)?;
         let mut coef = vec![0.0; FEATURES.len()];
         for (k, &c) in active.iter().enumerate() {
             coef[c] = fit.coef[k];
@@ -233,7 +260,7 @@ impl Fitted {
     }
 
     pub fn expected(&self, firm: usize) -> f64 {
-        self.info.glm.mean(&self.design.rows[firm])
+        self.info.glm.mean(self.design.x.row(firm))
     }
 
     pub fn score(&self, panel: &Panel, ids: &[usize]) -> Vec<EnterpriseScore> {
@@ -258,7 +285,7 @@ impl Fitted {
         let serious_share = shrink(serious, n, industry_share, self.info.config.severe_k);
         let mix = self.mix.of(panel, i);
         let glm = &self.info.glm;
-        let effect = |c: usize| (glm.coef[c] * (self.design.rows[i][c] - self.info.feature_means[c])).exp();
+        let effect = |c: usize| (glm.coef[c] * (self.design.x[[i, c]] - self.info.feature_means[c])).exp();
         let mut factors = vec![
             Factor {
                 kind: FactorKind::OwnHistory { accidents: n as u32, months: self.design.months },
@@ -367,6 +394,7 @@ mod tests {
                             body_part: None,
                             job: None,
                             severe: j == 4,
+                            kind: None,
                         });
                     }
                 }
@@ -409,16 +437,16 @@ mod tests {
     #[test]
     fn backtest_scores_the_history_window_and_compares_four_predictors() {
         let config = RiskConfig { horizon_months: 6, ..RiskConfig::default() };
-        let bt = crate::risk::backtest(&history(), d("2024-07-01"), &config).unwrap();
+        let bt = crate::risk::backtest(&history(), d("2024-07-01"), &config, crate::risk::Contender::Glm).unwrap();
         assert_eq!(bt.rows.len(), 24);
         let names: Vec<&str> = bt.metrics.iter().map(|m| m.name.as_str()).collect();
-        assert_eq!(names, ["model", "last_period", "industry_mean", "buhlmann"]);
+        assert_eq!(names, ["glm", "logistic", "last_period", "industry_mean", "buhlmann"]);
         let row = bt.rows.iter().find(|r| r.enterprise == "C3311-11").unwrap();
         assert_eq!(row.top_types, ["03", "09"]);
         assert!(row.actual_accidents.is_some_and(|n| n > 0));
         // Without records after the cutoff there is nothing to compare with.
         let past: Vec<_> = history().into_iter().filter(|a| a.date < d("2024-07-01")).collect();
-        let bt = crate::risk::backtest(&past, d("2024-07-01"), &config).unwrap();
+        let bt = crate::risk::backtest(&past, d("2024-07-01"), &config, crate::risk::Contender::Glm).unwrap();
         assert!(bt.metrics.is_empty() && bt.rows.iter().all(|r| r.actual_accidents.is_none()));
     }
 

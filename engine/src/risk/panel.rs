@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 
 use super::input::{Accident, Enterprise, IndustryPath};
+use crate::names::KINDS;
 
 /// Interned strings of one kind (enterprise keys, industry nodes, type codes…).
 #[derive(Debug, Default, Clone)]
@@ -56,6 +57,8 @@ pub struct Event {
     pub date: NaiveDate,
     pub cats: [Option<u32>; 3],
     pub severe: bool,
+    /// The accident's own region (a multi-site employer reports from several).
+    pub region: Option<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -67,6 +70,8 @@ pub struct Firm {
     pub path: Vec<u32>,
     /// Node id of the percentile peer group, if the code has one.
     pub group: Option<u32>,
+    /// Index into `names::KINDS`, from the first accident that names one.
+    pub kind: Option<u8>,
 }
 
 #[derive(Debug, Clone)]
@@ -75,6 +80,7 @@ pub struct Panel {
     pub events: Vec<Event>,
     pub nodes: Names,
     pub cats: [Names; 3],
+    pub regions: Names,
     pub first_date: Option<NaiveDate>,
     /// Firms `0..listed` came from the enterprise list (scored even without accidents).
     pub listed: usize,
@@ -105,6 +111,7 @@ impl Panel {
                     region: region.clone(),
                     path,
                     group,
+                    kind: None,
                 });
             }
             id
@@ -114,14 +121,20 @@ impl Panel {
         }
         let listed = firms.len();
         let mut cats: [Names; 3] = Default::default();
+        let mut regions = Names::default();
         let mut events = Vec::with_capacity(accidents.len());
         for a in accidents {
             let enterprise = add(&a.enterprise, &a.industry, &a.region, &mut keys, &mut firms);
             let mut cat = |d: Dim, v: &Option<String>| v.as_deref().map(|s| cats[d as usize].id(s));
             let c = [cat(Dim::Type, &a.accident_type), cat(Dim::BodyPart, &a.body_part), cat(Dim::Job, &a.job)];
-            events.push(Event { enterprise, date: a.date, cats: c, severe: a.severe });
+            let region = a.region.as_deref().map(|r| regions.id(r));
+            let firm = &mut firms[enterprise as usize];
+            if firm.kind.is_none() {
+                firm.kind = a.kind.as_deref().and_then(|k| KINDS.iter().position(|n| *n == k)).map(|k| k as u8);
+            }
+            events.push(Event { enterprise, date: a.date, cats: c, severe: a.severe, region });
         }
         let first_date = events.iter().map(|e| e.date).min();
-        Self { firms, events, nodes, cats, first_date, listed }
+        Self { firms, events, nodes, cats, regions, first_date, listed }
     }
 }

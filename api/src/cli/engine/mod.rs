@@ -3,6 +3,7 @@
 //! so the backtest sees exactly the records an import would store.
 
 mod explain;
+mod report;
 mod simulate;
 mod synth;
 
@@ -22,7 +23,9 @@ use crate::reference::import::{Profile, generic, msha, osha, rows, scan};
 #[derive(Subcommand)]
 pub enum EngineWhat {
     /// Fit before --cutoff, score the enterprises with an accident in the 12 months
-    /// before it, compare with what followed; writes one row per enterprise.
+    /// before it, compare with what followed; writes one row per enterprise and cutoff.
+    /// Give --cutoff several times for folds: each is fitted on its own past, and the
+    /// report ends with the mean over them.
     Backtest {
         #[arg(long)]
         accidents: PathBuf,
@@ -31,11 +34,14 @@ pub enum EngineWhat {
         /// Column mapping file, for `--profile generic`.
         #[arg(long)]
         mapping: Option<PathBuf>,
-        /// First day of the horizon, YYYY-MM-DD.
-        #[arg(long)]
-        cutoff: NaiveDate,
+        /// First day of the horizon, YYYY-MM-DD; repeat (or separate by commas) for folds.
+        #[arg(long, required = true, value_delimiter = ',')]
+        cutoff: Vec<NaiveDate>,
         #[arg(long, default_value_t = 12)]
         horizon_months: u32,
+        /// Whose predictions the CSV holds; every model is measured and printed.
+        #[arg(long, value_enum, default_value = "glm")]
+        model: ModelArg,
         #[arg(long)]
         out: PathBuf,
         /// Model settings as JSON, overriding the defaults (e.g. '{"mix_weight":20}').
@@ -82,7 +88,7 @@ pub async fn run(settings: &Settings, what: EngineWhat) -> anyhow::Result<()> {
         EngineWhat::Simulate { months, accidents, profile, mapping } => {
             simulate::run(settings, months, accidents.as_deref(), profile, mapping.as_deref()).await
         }
-        EngineWhat::Backtest { accidents, profile, mapping, cutoff, horizon_months, out, model_config } => {
+        EngineWhat::Backtest { accidents, profile, mapping, cutoff, horizon_months, model, out, model_config } => {
             let catalog = Catalog::load_from(&crate::reference::rules::source(&settings.rules.dir))?;
             let data = read(&catalog, profile, mapping.as_deref(), &accidents)?;
             let base: RiskConfig = match model_config {
@@ -90,9 +96,12 @@ pub async fn run(settings: &Settings, what: EngineWhat) -> anyhow::Result<()> {
                 None => RiskConfig::default(),
             };
             let config = RiskConfig { horizon_months, ..base };
-            let bt = risk::backtest(&data, cutoff, &config)?;
-            write_rows(&bt, &out)?;
-            print_summary(&bt, &out);
+            let folds = cutoff
+                .iter()
+                .map(|&c| risk::backtest(&data, c, &config, model.into()))
+                .collect::<Result<Vec<_>, _>>()?;
+            write_rows(&folds, &out)?;
+            report::print(&folds, &out);
             Ok(())
         }
         EngineWhat::Bench { accidents, profile, synthetic, design_out } => {
@@ -108,7 +117,11 @@ pub async fn run(settings: &Settings, what: EngineWhat) -> anyhow::Result<()> {
 pub fn read(catalog: &Catalog, profile: Profile, mapping: Option<&Path>, file: &Path) -> anyhow::Result<Vec<Accident>> {
     Ok(read_records(catalog, profile, mapping, file)?
         .into_iter()
-        .map(|(r, naics, state)| accident(&r, profile, naics, state))
+        .map(|(r, naics, state)| {
+            let industry = if naics.is_empty() { r.enterprise.industry_code.clone().unwrap_or_default() } else { naics.clone() };
+            let kind = catalog.employer_names.resolve(&r.enterprise.name, &industry).kind.map(str::to_string);
+            Accident { kind, ..accident(&r, profile, naics, state) }
+        })
         .collect())
 }
 
@@ -173,73 +186,58 @@ pub fn accident(r: &Record, profile: Profile, naics: String, state: String) -> A
         body_part: two(&r.body_part.code),
         job: r.job.clone(),
         severe: r.severity.is_serious_or_worse(),
+        kind: None,
     }
 }
 
-fn write_rows(bt: &risk::Backtest, out: &Path) -> anyhow::Result<()> {
+fn write_rows(folds: &[risk::Backtest], out: &Path) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_path(out).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
-    let future = bt.rows.first().is_some_and(|r| r.actual_accidents.is_some());
-    let mut header = vec!["enterprise", "industry", "history_accidents", "expected_accidents", "p_any", "top_types"];
+    let future = folds.iter().flat_map(|f| &f.rows).any(|r| r.actual_accidents.is_some());
+    let mut header =
+        vec!["cutoff", "model", "enterprise", "industry", "history_accidents", "expected_accidents", "p_any", "top_types"];
     if future {
         header.extend(["actual_accidents", "actual_types"]);
     }
     w.write_record(&header)?;
-    for r in &bt.rows {
-        let mut rec = vec![
-            r.enterprise.clone(),
-            r.industry.clone(),
-            r.history_accidents.to_string(),
-            format!("{:.6}", r.expected_accidents),
-            format!("{:.6}", r.p_any),
-            r.top_types.join(";"),
-        ];
-        if future {
-            rec.push(r.actual_accidents.unwrap_or(0).to_string());
-            rec.push(r.actual_types.as_deref().unwrap_or_default().join(";"));
+    for bt in folds {
+        for r in &bt.rows {
+            let mut rec = vec![
+                bt.plan.cutoff.to_string(),
+                bt.model.name().to_string(),
+                r.enterprise.clone(),
+                r.industry.clone(),
+                r.history_accidents.to_string(),
+                format!("{:.6}", r.expected_accidents),
+                format!("{:.6}", r.p_any),
+                r.top_types.join(";"),
+            ];
+            if future {
+                rec.push(r.actual_accidents.unwrap_or(0).to_string());
+                // One entry per accident, repeats kept (most frequent type first).
+                rec.push(r.actual_types.as_deref().unwrap_or_default().join(";"));
+            }
+            w.write_record(&rec)?;
         }
-        w.write_record(&rec)?;
     }
     w.flush()?;
     Ok(())
 }
 
-fn print_summary(bt: &risk::Backtest, out: &Path) {
-    let p = &bt.plan;
-    println!(
-        "cutoff {} horizon {} months: scored {} enterprises with an accident in {} .. {}; level learned on {} .. {} → {} .. {} ({} enterprises)",
-        p.cutoff,
-        p.horizon_months,
-        bt.rows.len(),
-        p.history.0,
-        p.history.1,
-        p.train_history.0,
-        p.train_history.1,
-        p.train_target.0,
-        p.train_target.1,
-        bt.training_rows,
-    );
-    println!("wrote {}", out.display());
-    if bt.metrics.is_empty() {
-        println!("no records after the cutoff: nothing to compare with");
-        return;
-    }
-    let f = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| format!("{v:.4}"));
-    println!(
-        "{:<14} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
-        "predictor", "deviance", "spearman", "top10%", "auc_any", "auc_2+", "top1", "top3"
-    );
-    for m in &bt.metrics {
-        println!(
-            "{:<14} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
-            m.name,
-            f(m.deviance),
-            f(m.spearman),
-            f(m.top10_share),
-            f(m.auc_any),
-            f(m.auc_two),
-            f(m.top1_hit),
-            f(m.top3_hit)
-        );
+/// `--model`: clap's side of `risk::Contender`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum ModelArg {
+    /// The credibility GLM with the Dirichlet type mix (production).
+    Glm,
+    /// linfa's logistic regression for P(any), its multinomial one for the types.
+    Logistic,
+}
+
+impl From<ModelArg> for risk::Contender {
+    fn from(m: ModelArg) -> Self {
+        match m {
+            ModelArg::Glm => risk::Contender::Glm,
+            ModelArg::Logistic => risk::Contender::Logistic,
+        }
     }
 }
 
@@ -275,7 +273,7 @@ fn bench(
     let mut glm = None;
     for _ in 0..5 {
         let t = Instant::now();
-        let g = risk::glm::PoissonGlm::fit(training.names.clone(), &training.x, &training.y)?;
+        let g = training.fit_glm()?;
         best = best.min(t.elapsed().as_secs_f64());
         glm = Some(g);
     }
@@ -291,19 +289,18 @@ fn bench(
     println!(
         "glm rows={} cols={} iterations={} fit_s={best:.6} coef={}",
         training.rows,
-        training.names.len(),
+        training.data.records.ncols(),
         glm.iterations,
         serde_json::to_string(&std::iter::once(glm.intercept).chain(glm.coef.iter().copied()).collect::<Vec<_>>())?
     );
     if let Some(path) = design_out {
         let mut w = csv::Writer::from_path(path)?;
         let mut header = vec!["y".to_string()];
-        header.extend(training.names.iter().cloned());
+        header.extend(training.names());
         w.write_record(&header)?;
-        let p = training.names.len();
-        for (i, y) in training.y.iter().enumerate() {
+        for (y, x) in training.data.targets.iter().zip(training.data.records.rows()) {
             let mut rec = vec![format!("{y}")];
-            rec.extend(training.x[i * p..(i + 1) * p].iter().map(|v| format!("{v:e}")));
+            rec.extend(x.iter().map(|v| format!("{v:e}")));
             w.write_record(&rec)?;
         }
         w.flush()?;

@@ -146,6 +146,7 @@ pub async fn refit(
                     body_part: part,
                     job,
                     severe: severity != "minor",
+                    kind: None,
                 }
             })
             .collect();

@@ -1,0 +1,133 @@
+//! linfa's logistic models as contenders to the credibility GLM, on the same data:
+//! - P(any accident): `LogisticRegression` on the GLM's design, trained on whether each
+//!   training enterprise had an accident in the training target window;
+//! - the accident-type mix: `MultiLogisticRegression` over the types, trained on the
+//!   typed accidents of the training target window, from each one's industry mix and
+//!   its enterprise's own type shares before that window (the two things the Dirichlet
+//!   mix blends with fixed weights; here the weights are learned per type).
+//!
+//! The backtest prints them beside the GLM and the baselines; `--model` picks which
+//! one's predictions are written. Both are L2-penalised (`ALPHA`), since the type model
+//! has a coefficient per type and covariate and few typed accidents per type.
+
+use linfa::Dataset;
+use linfa::traits::Fit;
+use linfa_logistic::{LogisticRegression, MultiLogisticRegression};
+use ndarray::{Array1, Array2, ArrayView2, Axis};
+
+use super::credibility::{MixTree, dirichlet_mean};
+use super::features::Window;
+use super::model::TrainingSet;
+use super::panel::{Dim, Panel};
+use super::{RiskConfig, RiskError};
+
+const ALPHA: f64 = 1.0;
+const MAX_ITER: u64 = 200;
+
+fn linfa_error(e: linfa_logistic::error::Error) -> RiskError {
+    RiskError::Linfa(e.to_string())
+}
+
+/// P(any accident in a window as long as the training target) for each row of
+/// `scoring` (the same columns as the training set's records).
+pub fn logistic_any(training: &TrainingSet, scoring: ArrayView2<f64>) -> Result<Vec<f64>, RiskError> {
+    let y: Array1<bool> = training.data.targets.mapv(|v| v > 0.0);
+    if y.iter().all(|&v| v) || y.iter().all(|&v| !v) {
+        return Err(RiskError::TooLittleData("the training target window has one outcome only".into()));
+    }
+    let data = Dataset::new(training.data.records.clone(), y);
+    let model = LogisticRegression::default().alpha(ALPHA).max_iterations(MAX_ITER).fit(&data).map_err(linfa_error)?;
+    Ok(model.predict_probabilities(&scoring).to_vec())
+}
+
+/// The type model's covariates for `firm` from the accidents in `w`: ln of the
+/// industry's smoothed mix (leaving the firm out) and the firm's own shares.
+struct TypeDesign {
+    tree: MixTree,
+    own: Vec<Vec<f64>>,
+    width: usize,
+}
+
+impl TypeDesign {
+    fn build(panel: &Panel, w: Window, config: &RiskConfig) -> Self {
+        let width = panel.cats[Dim::Type as usize].len();
+        let mut tree = MixTree::new(panel.nodes.len(), width, config.mix_industry_k);
+        let mut own = vec![Vec::new(); panel.firms.len()];
+        for e in panel.events.iter().filter(|e| w.contains(e.date)) {
+            let Some(t) = e.cats[Dim::Type as usize] else { continue };
+            let i = e.enterprise as usize;
+            tree.add(&panel.firms[i].path, t as usize);
+            if own[i].is_empty() {
+                own[i] = vec![0.0; width];
+            }
+            own[i][t as usize] += 1.0;
+        }
+        Self { tree, own, width }
+    }
+
+    fn row(&self, panel: &Panel, firm: usize, out: &mut [f64]) {
+        let mine = (!self.own[firm].is_empty()).then_some(self.own[firm].as_slice());
+        let industry = self.tree.value(&panel.firms[firm].path, mine);
+        // The industry's mix is floored so a type it never had is unlikely, not impossible.
+        let prior = dirichlet_mean(&industry, &vec![1.0 / self.width as f64; self.width], 1e-3 * self.width as f64);
+        let n: f64 = mine.map_or(0.0, |m| m.iter().sum());
+        for t in 0..self.width {
+            out[t] = prior[t].ln();
+            out[self.width + t] = if n > 0.0 { mine.map_or(0.0, |m| m[t]) / n } else { 0.0 };
+        }
+    }
+
+    fn matrix(&self, panel: &Panel, firms: &[usize]) -> Array2<f64> {
+        let mut x = Array2::zeros((firms.len(), 2 * self.width));
+        for (mut row, &f) in x.axis_iter_mut(Axis(0)).zip(firms) {
+            if let Some(r) = row.as_slice_mut() {
+                self.row(panel, f, r);
+            }
+        }
+        x
+    }
+}
+
+/// The `k` most likely types of each firm in `ids` after the history window, by the
+/// multinomial model trained on the training pair.
+pub fn multinomial_types(
+    panel: &Panel,
+    train_history: Window,
+    train_target: Window,
+    history: Window,
+    ids: &[usize],
+    k: usize,
+    config: &RiskConfig,
+) -> Result<Vec<Vec<String>>, RiskError> {
+    let names = &panel.cats[Dim::Type as usize].names;
+    let before = TypeDesign::build(panel, train_history, config);
+    let (mut firms, mut labels) = (Vec::new(), Vec::new());
+    for e in panel.events.iter().filter(|e| train_target.contains(e.date)) {
+        if let Some(t) = e.cats[Dim::Type as usize] {
+            firms.push(e.enterprise as usize);
+            labels.push(t as usize);
+        }
+    }
+    let distinct = {
+        let mut l = labels.clone();
+        l.sort_unstable();
+        l.dedup();
+        l.len()
+    };
+    if distinct < 2 {
+        return Err(RiskError::TooLittleData("fewer than two accident types in the training target window".into()));
+    }
+    let data = Dataset::new(before.matrix(panel, &firms), Array1::from(labels));
+    let model = MultiLogisticRegression::default().alpha(ALPHA).max_iterations(MAX_ITER).fit(&data).map_err(linfa_error)?;
+    let now = TypeDesign::build(panel, history, config);
+    let probs = model.predict_probabilities(&now.matrix(panel, ids));
+    let classes = model.classes();
+    Ok(probs
+        .axis_iter(Axis(0))
+        .map(|p| {
+            let mut order: Vec<usize> = (0..classes.len()).collect();
+            order.sort_by(|&a, &b| p[b].total_cmp(&p[a]).then(classes[a].cmp(&classes[b])));
+            order.into_iter().take(k).map(|c| names[classes[c]].clone()).collect()
+        })
+        .collect())
+}
