@@ -42,9 +42,9 @@ struct RawKind {
     industries: Vec<String>,
 }
 
-/// The kinds a rules file may name, besides `chain`, which resolution itself finds.
-/// The risk model has a covariate per kind, so the list is fixed here.
-pub const KINDS: [&str; 5] = ["public", "health", "education", "staffing", "chain"];
+/// The kinds a rules file may name. The risk model has a covariate per kind, so the
+/// list is fixed here. Being a chain is not a kind but a flag resolution itself finds.
+pub const KINDS: [&str; 4] = ["public", "health", "education", "staffing"];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -70,11 +70,13 @@ struct Kind {
     industries: Vec<String>,
 }
 
-/// A raw name resolved: the enterprise key and the employer's kind, if any.
+/// A raw name resolved: the enterprise key, the employer's kind if any, and whether
+/// the name marks a branch of a chain (a store number dropped, a brand alias matched).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resolved {
     pub key: String,
     pub kind: Option<&'static str>,
+    pub chain: bool,
 }
 
 impl NameRules {
@@ -98,9 +100,9 @@ impl NameRules {
         let mut kinds = Vec::new();
         let mut unknown = Vec::new();
         for k in &raw.kind {
-            let Some(name) = KINDS.iter().find(|n| **n == k.name.get_ref() && **n != "chain") else {
-                let known = KINDS[..KINDS.len() - 1].join(", ");
-                let reason = format!("unknown kind {:?}: one of {known} (chain is found by resolution)", k.name.get_ref());
+            let Some(name) = KINDS.iter().find(|n| **n == k.name.get_ref()) else {
+                let known = KINDS.join(", ");
+                let reason = format!("unknown kind {:?}: one of {known} (chains are found by resolution)", k.name.get_ref());
                 unknown.push(RuleError::new(file, line_of(text, k.name.span().start), reason));
                 continue;
             };
@@ -129,9 +131,9 @@ impl NameRules {
         self.resolve(raw, "").key
     }
 
-    /// The key and kind of a raw employer name in an industry (its code, or "").
-    /// Kinds are tried in file order, name patterns before industry prefixes within
-    /// each; failing all, a name that lost a store number or matched an alias is a chain.
+    /// The key, kind and chain flag of a raw employer name in an industry (its code, or
+    /// ""). Kinds are tried in file order by name pattern, then in file order by
+    /// industry prefix.
     pub fn resolve(&self, raw: &str, industry: &str) -> Resolved {
         let folded = fold(raw);
         let named = self.kinds.iter().find(|k| k.patterns.iter().any(|p| p.is_match(&folded)));
@@ -141,10 +143,10 @@ impl NameRules {
         };
         let kind = named.or_else(by_industry).map(|k| k.name);
         if let Some((canonical, _)) = self.aliases.iter().find(|(_, ps)| ps.iter().any(|p| p.is_match(&folded))) {
-            return Resolved { key: canonical.clone(), kind: kind.or(Some("chain")) };
+            return Resolved { key: canonical.clone(), kind, chain: true };
         }
-        let (key, numbered) = self.strip(&folded);
-        Resolved { key, kind: kind.or(numbered.then_some("chain")) }
+        let (key, chain) = self.strip(&folded);
+        Resolved { key, kind, chain }
     }
 
     /// DBA split, drop patterns and legal suffixes; also whether a dropped part held a
@@ -230,8 +232,11 @@ patterns = ['^(US|UNITED STATES) POSTAL SERVICE\b', '^USPS\b']
         assert_eq!(r.resolve("Acme Services", "561320").kind, Some("staffing"));
         assert_eq!(r.resolve("Acme Services", "236220").kind, None);
         let store = r.resolve("Dollar Mart Store #1234", "452990");
-        assert_eq!((store.key.as_str(), store.kind), ("DOLLAR MART", Some("chain")));
-        assert_eq!(r.resolve("USPS Main Office", "").kind, Some("chain"));
+        assert_eq!((store.key.as_str(), store.kind, store.chain), ("DOLLAR MART", None, true));
+        assert!(r.resolve("USPS Main Office", "").chain);
+        assert!(!r.resolve("Acme Services", "").chain);
+        let branch = r.resolve("County of Kern #7", "");
+        assert_eq!((branch.kind, branch.chain), (Some("public"), true));
         let bad = format!("{RULES}\n[[kind]]\nname = \"giant\"\n");
         let errs = NameRules::parse(Path::new("employer.toml"), &bad).err().unwrap_or_default();
         assert!(errs.len() == 1 && errs[0].reason.contains("unknown kind"), "{errs:?}");

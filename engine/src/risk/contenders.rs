@@ -37,7 +37,10 @@ pub fn logistic_any(training: &TrainingSet, scoring: ArrayView2<f64>) -> Result<
     }
     let data = Dataset::new(training.data.records.clone(), y);
     let model = LogisticRegression::default().alpha(ALPHA).max_iterations(MAX_ITER).fit(&data).map_err(linfa_error)?;
-    Ok(model.predict_probabilities(&scoring).to_vec())
+    // linfa gives the probability of the class it labels positive; which of the two
+    // that is depends on the labels, so read it rather than assume.
+    let p = model.predict_probabilities(&scoring);
+    Ok(if model.labels().pos.class { p.to_vec() } else { p.iter().map(|p| 1.0 - p).collect() })
 }
 
 /// The type model's covariates for `firm` from the accidents in `w`: ln of the

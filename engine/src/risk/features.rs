@@ -63,7 +63,7 @@ impl Counts {
 /// picks the ones a fit uses; the rest stay zero-weighted. The first two are the
 /// credibility pair that explanations name; the others were added as candidates and
 /// kept or left by the 2015 folds (`zhicha engine backtest --folds`).
-pub const FEATURES: [&str; 14] = [
+pub const FEATURES: [&str; 15] = [
     "log_own_rate",
     "log_industry_ratio",
     "log_sector_ratio",
@@ -78,10 +78,18 @@ pub const FEATURES: [&str; 14] = [
     "kind_education",
     "kind_staffing",
     "kind_chain",
+    "log_name_words",
 ];
 
 /// Column of the first kind indicator; the kinds follow in `names::KINDS` order.
 const KIND_COLUMN: usize = 9;
+const CHAIN_COLUMN: usize = KIND_COLUMN + crate::names::KINDS.len();
+const NAME_WORDS_COLUMN: usize = CHAIN_COLUMN + 1;
+/// Name lengths beyond this read as this: the effect flattens out after six words.
+const NAME_WORDS_CAP: u32 = 6;
+/// What a firm without a name-derived count reads as: three words, the middle of
+/// the OSHA file's resolved names, so a registry-keyed firm sits mid-range.
+const NAME_WORDS_UNKNOWN: u32 = 3;
 
 /// The covariates of the count model for one window, one row per firm:
 /// - `log_own_rate`: ln((n + a) / months), the enterprise's own accident rate with the
@@ -101,7 +109,12 @@ const KIND_COLUMN: usize = 9;
 /// - `log_industry_firms`: ln(1 + enterprises with an accident in its finest industry
 ///   node), how crowded the industry is in the data;
 /// - `kind_*`: 1 for an employer of that kind by the name rules (public body, health
-///   care, education, staffing agency, chain), else 0.
+///   care, education, staffing agency), else 0; `kind_chain` 1 for a name that carried
+///   a store or branch number or matched a brand alias, whatever its kind;
+/// - `log_name_words`: ln(words of the resolved employer name, at most 6). Short names
+///   are brands, agencies and large organisations; long ones ("SMITH AND SONS ROOFING
+///   AND SIDING") small firms. On the 2015 folds it is the one name signal that moved
+///   AUC (the kind indicators did not).
 #[derive(Debug, Clone)]
 pub struct Design {
     pub months: f64,
@@ -161,6 +174,9 @@ impl Design {
             if let Some(k) = f.kind {
                 row[KIND_COLUMN + k as usize] = 1.0;
             }
+            row[CHAIN_COLUMN] = f64::from(u8::from(f.chain));
+            let words = f.name_words.unwrap_or(NAME_WORDS_UNKNOWN).clamp(1, NAME_WORDS_CAP);
+            row[NAME_WORDS_COLUMN] = f64::from(words).ln();
         }
         Self { months, tree, x, industry_ratio }
     }
@@ -175,6 +191,7 @@ mod tests {
         for (i, k) in crate::names::KINDS.iter().enumerate() {
             assert_eq!(FEATURES[KIND_COLUMN + i], format!("kind_{k}"));
         }
-        assert_eq!(KIND_COLUMN + crate::names::KINDS.len(), FEATURES.len());
+        assert_eq!(FEATURES[CHAIN_COLUMN], "kind_chain");
+        assert_eq!(FEATURES[NAME_WORDS_COLUMN], "log_name_words");
     }
 }

@@ -17,9 +17,22 @@ pub struct Accident {
     pub job: Option<String>,
     /// Serious injury, disability or death.
     pub severe: bool,
-    /// The employer's kind by the name rules (`names::KINDS`), where one applies.
+    /// What the employer's name says of it, for name-keyed sources; empty elsewhere.
     #[serde(default)]
+    pub employer: EmployerSignals,
+}
+
+/// Size and kind signals read from an employer's name by the name rules
+/// (`rules/names/employer.toml`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct EmployerSignals {
+    /// Public body, health care, education or staffing agency (`names::KINDS`).
     pub kind: Option<String>,
+    /// The name carried a store or branch number, or matched a brand alias.
+    pub chain: bool,
+    /// Words in the resolved name: short names are brands and large organisations,
+    /// long ones small firms. None where the key is a registry code.
+    pub name_words: Option<u32>,
 }
 
 /// An enterprise to score. Enterprises without accidents get their industry's rate.

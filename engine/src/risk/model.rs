@@ -25,7 +25,7 @@ use super::panel::{Dim, Panel};
 use super::{RiskConfig, RiskError};
 
 /// Bumped when the model's definition changes, so stored scores name what made them.
-pub const MODEL_VERSION: &str = "risk-glm-credibility/1";
+pub const MODEL_VERSION: &str = "risk-glm-credibility/2";
 
 /// The windows a fit uses: scoring history before the cutoff, and the training pair
 /// (history → target) that ends at the cutoff.
@@ -394,7 +394,7 @@ mod tests {
                             body_part: None,
                             job: None,
                             severe: j == 4,
-                            kind: None,
+                            employer: Default::default(),
                         });
                     }
                 }

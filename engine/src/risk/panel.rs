@@ -72,6 +72,10 @@ pub struct Firm {
     pub group: Option<u32>,
     /// Index into `names::KINDS`, from the first accident that names one.
     pub kind: Option<u8>,
+    /// From the first accident that gives it.
+    pub name_words: Option<u32>,
+    /// Any of its accidents' names marked it a chain.
+    pub chain: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -112,6 +116,8 @@ impl Panel {
                     path,
                     group,
                     kind: None,
+                    name_words: None,
+                    chain: false,
                 });
             }
             id
@@ -129,8 +135,11 @@ impl Panel {
             let c = [cat(Dim::Type, &a.accident_type), cat(Dim::BodyPart, &a.body_part), cat(Dim::Job, &a.job)];
             let region = a.region.as_deref().map(|r| regions.id(r));
             let firm = &mut firms[enterprise as usize];
+            firm.name_words = firm.name_words.or(a.employer.name_words);
+            firm.chain |= a.employer.chain;
             if firm.kind.is_none() {
-                firm.kind = a.kind.as_deref().and_then(|k| KINDS.iter().position(|n| *n == k)).map(|k| k as u8);
+                let kind = a.employer.kind.as_deref();
+                firm.kind = kind.and_then(|k| KINDS.iter().position(|n| *n == k)).map(|k| k as u8);
             }
             events.push(Event { enterprise, date: a.date, cats: c, severe: a.severe, region });
         }

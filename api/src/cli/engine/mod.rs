@@ -119,8 +119,13 @@ pub fn read(catalog: &Catalog, profile: Profile, mapping: Option<&Path>, file: &
         .into_iter()
         .map(|(r, naics, state)| {
             let industry = if naics.is_empty() { r.enterprise.industry_code.clone().unwrap_or_default() } else { naics.clone() };
-            let kind = catalog.employer_names.resolve(&r.enterprise.name, &industry).kind.map(str::to_string);
-            Accident { kind, ..accident(&r, profile, naics, state) }
+            let resolved = catalog.employer_names.resolve(&r.enterprise.name, &industry);
+            // Only name-keyed sources count words: elsewhere the key is a registry number.
+            let name_words = (r.enterprise.credit_code.is_none() && !resolved.key.is_empty())
+                .then(|| resolved.key.split_whitespace().count() as u32);
+            let employer =
+                risk::EmployerSignals { kind: resolved.kind.map(str::to_string), chain: resolved.chain, name_words };
+            Accident { employer, ..accident(&r, profile, naics, state) }
         })
         .collect())
 }
@@ -186,7 +191,7 @@ pub fn accident(r: &Record, profile: Profile, naics: String, state: String) -> A
         body_part: two(&r.body_part.code),
         job: r.job.clone(),
         severe: r.severity.is_serious_or_worse(),
-        kind: None,
+        employer: Default::default(),
     }
 }
 

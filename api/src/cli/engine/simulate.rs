@@ -150,7 +150,7 @@ async fn from_database(settings: &Settings) -> anyhow::Result<History> {
             body_part: fact.body_part.clone(),
             job,
             severe: fact.severity.is_serious_or_worse(),
-            kind: None,
+            employer: Default::default(),
         });
         h.facts.push((key, fact));
     }

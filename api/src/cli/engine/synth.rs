@@ -82,7 +82,7 @@ pub fn province(enterprises: usize, accidents: usize, seed: u64) -> (Vec<Enterpr
                 body_part: Some(code(draw(&mut rng, &parts[d]))),
                 job: Some(format!("J{}", code(draw(&mut rng, &jobs[d])))),
                 severe: rng.f64() < 0.04,
-                kind: None,
+                employer: Default::default(),
             }
         })
         .collect();

@@ -104,7 +104,7 @@ impl DemoRounds {
                 body_part: r.body_part.gb86.clone().or_else(|| r.body_part.code.clone()),
                 job: r.job.clone(),
                 severe: r.severity.is_serious_or_worse(),
-                kind: None,
+                employer: Default::default(),
             });
         }
         let enterprises: Vec<risk::Enterprise> = files

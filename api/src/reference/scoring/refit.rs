@@ -146,7 +146,7 @@ pub async fn refit(
                     body_part: part,
                     job,
                     severe: severity != "minor",
-                    kind: None,
+                    employer: Default::default(),
                 }
             })
             .collect();
