@@ -102,12 +102,17 @@ impl NameRules {
         for k in &raw.kind {
             let Some(name) = KINDS.iter().find(|n| **n == k.name.get_ref()) else {
                 let known = KINDS.join(", ");
-                let reason = format!("unknown kind {:?}: one of {known} (chains are found by resolution)", k.name.get_ref());
+                let reason =
+                    format!("unknown kind {:?}: one of {known} (chains are found by resolution)", k.name.get_ref());
                 unknown.push(RuleError::new(file, line_of(text, k.name.span().start), reason));
                 continue;
             };
             let patterns = k.patterns.iter().filter_map(&mut compile).collect();
-            kinds.push(Kind { name, patterns, industries: k.industries.iter().map(|s| s.trim().to_string()).collect() });
+            kinds.push(Kind {
+                name,
+                patterns,
+                industries: k.industries.iter().map(|s| s.trim().to_string()).collect(),
+            });
         }
         errors.extend(unknown);
         if raw.version.trim().is_empty() {

@@ -8,6 +8,7 @@ use std::path::Path;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use zhicha_api::entities::{accidents, enterprises, import_runs};
 use zhicha_api::reference::import::{self, Profile, Progress, Summary};
+use zhicha_api::reference::scoring;
 use zhicha_engine::CreditCode;
 use zhicha_tests::{TestApp, both, shared_data};
 
@@ -81,6 +82,34 @@ both!(osha, async |app: &TestApp| {
         .await
         .unwrap();
     assert!(mapped > 9000, "{mapped} of 9858 mapped");
+
+    // The production refit reads what a name-keyed enterprise's resolved name says, as
+    // the backtest does: the word count enters the fit with a weight of its own.
+    let when = scoring::default_cutoff(&app.db).await.unwrap();
+    let cfg = zhicha_engine::risk::RiskConfig::default();
+    // The import's own refit may still hold the lock: wait for it, then fit again.
+    let mut fitted = false;
+    for _ in 0..600 {
+        match scoring::refit(&app.db, scoring::Trigger::Manual, when, &cfg, None).await.unwrap() {
+            scoring::Refit::Busy => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+            other => {
+                fitted = matches!(other, scoring::Refit::Fitted { .. });
+                break;
+            }
+        }
+    }
+    assert!(fitted, "no refit after the import");
+    let fit = zhicha_api::entities::risk_fits::Entity::find()
+        .filter(zhicha_api::entities::risk_fits::Column::State.eq("current"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let model: serde_json::Value = serde_json::from_str(&fit.model).unwrap();
+    let names = model["glm"]["names"].as_array().unwrap();
+    let at = names.iter().position(|n| n == "log_name_words").unwrap();
+    let weight = model["glm"]["coef"][at].as_f64().unwrap();
+    assert!(weight < -0.1, "short names (brands, agencies) should weigh up: {weight}");
 
     // Importing the same file again changes nothing and leaves no run behind.
     let again = run(app, Profile::OshaSir, None, &file).await.unwrap();

@@ -68,7 +68,7 @@ pub async fn count(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
 /// reads of them.
 pub async fn risk_profiles(
     db: &impl ConnectionTrait,
-) -> Result<Vec<(i64, Option<String>, Option<String>, Option<i32>)>, DbErr> {
+) -> Result<Vec<(i64, Option<String>, Option<String>, Option<i32>, Option<String>)>, DbErr> {
     enterprises::Entity::find()
         .select_only()
         .columns([
@@ -76,6 +76,7 @@ pub async fn risk_profiles(
             enterprises::Column::IndustryCode,
             enterprises::Column::RegionCode,
             enterprises::Column::InsuredWorkers,
+            enterprises::Column::SourceKey,
         ])
         .into_tuple()
         .all(db)

@@ -104,9 +104,11 @@ pub fn backtest(
         .into_iter()
         .map(|c| predict(c, &panel, &fitted, &ids, config).map(|p| (c, p)))
         .collect::<Result<_, _>>()?;
-    let chosen = predictions.iter().find(|(c, _)| *c == model).map(|(_, p)| p).ok_or_else(|| {
-        RiskError::Fit(format!("no predictions for {}", model.name()))
-    })?;
+    let chosen = predictions
+        .iter()
+        .find(|(c, _)| *c == model)
+        .map(|(_, p)| p)
+        .ok_or_else(|| RiskError::Fit(format!("no predictions for {}", model.name())))?;
     let rows = ids
         .iter()
         .enumerate()
@@ -194,7 +196,9 @@ fn types_in(panel: &Panel, w: Window, ids: &[usize]) -> Vec<Vec<String>> {
         .map(|mut c| {
             c.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
             c.into_iter()
-                .flat_map(|(t, n)| std::iter::repeat_n(panel.cats[Dim::Type as usize].names[t as usize].clone(), n as usize))
+                .flat_map(|(t, n)| {
+                    std::iter::repeat_n(panel.cats[Dim::Type as usize].names[t as usize].clone(), n as usize)
+                })
                 .collect()
         })
         .collect()

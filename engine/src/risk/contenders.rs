@@ -121,7 +121,8 @@ pub fn multinomial_types(
         return Err(RiskError::TooLittleData("fewer than two accident types in the training target window".into()));
     }
     let data = Dataset::new(before.matrix(panel, &firms), Array1::from(labels));
-    let model = MultiLogisticRegression::default().alpha(ALPHA).max_iterations(MAX_ITER).fit(&data).map_err(linfa_error)?;
+    let model =
+        MultiLogisticRegression::default().alpha(ALPHA).max_iterations(MAX_ITER).fit(&data).map_err(linfa_error)?;
     let now = TypeDesign::build(panel, history, config);
     let probs = model.predict_probabilities(&now.matrix(panel, ids));
     let classes = model.classes();

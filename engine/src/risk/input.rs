@@ -44,6 +44,9 @@ pub struct Enterprise {
     /// Workers or insured workers, where known (reported, not yet used by the fit: the
     /// development data has no exposure measure to learn its effect from).
     pub workers: Option<f64>,
+    /// What its name says, for name-keyed enterprises (see [`Accident::employer`]).
+    #[serde(default)]
+    pub employer: EmployerSignals,
 }
 
 /// The levels of an industry code, coarse to fine, which the priors are smoothed down.

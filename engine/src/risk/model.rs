@@ -185,10 +185,8 @@ impl TrainingSet {
         let x = train.x.select(Axis(0), &rows);
         let feature_means: Vec<f64> = x.mean_axis(Axis(0)).map_or_else(|| vec![0.0; FEATURES.len()], |m| m.to_vec());
         // A covariate that does not vary (one industry only) is left out of the fit.
-        let active: Vec<usize> = selected
-            .into_iter()
-            .filter(|&c| x.column(c).iter().any(|v| (v - feature_means[c]).abs() > 1e-9))
-            .collect();
+        let active: Vec<usize> =
+            selected.into_iter().filter(|&c| x.column(c).iter().any(|v| (v - feature_means[c]).abs() > 1e-9)).collect();
         let y: Array1<f64> = rows.iter().map(|&i| target.n[i]).collect();
         let names: Vec<&str> = active.iter().map(|&c| FEATURES[c]).collect();
         let data = Dataset::new(x.select(Axis(1), &active), y).with_feature_names(names);
@@ -202,9 +200,10 @@ fn selected_features(config: &RiskConfig) -> Result<Vec<usize>, RiskError> {
         .features
         .iter()
         .map(|f| {
-            FEATURES.iter().position(|k| k == f).ok_or_else(|| {
-                RiskError::Fit(format!("unknown feature {f:?}; known: {}", FEATURES.join(", ")))
-            })
+            FEATURES
+                .iter()
+                .position(|k| k == f)
+                .ok_or_else(|| RiskError::Fit(format!("unknown feature {f:?}; known: {}", FEATURES.join(", "))))
         })
         .collect()
 }
@@ -410,6 +409,7 @@ mod tests {
             industry: industry.into(),
             region: Some("640200".into()),
             workers: None,
+            employer: Default::default(),
         };
         let listed = [new("new-33", "C3311"), new("new-13", "C1311")];
         let a = assess(&history(), &listed, d("2025-01-01"), &RiskConfig::default()).unwrap();

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
-use super::input::{Accident, Enterprise, IndustryPath};
+use super::input::{Accident, EmployerSignals, Enterprise, IndustryPath};
 use crate::names::KINDS;
 
 /// Interned strings of one kind (enterprise keys, industry nodes, type codes…).
@@ -123,7 +123,8 @@ impl Panel {
             id
         };
         for e in enterprises {
-            add(&e.key, &e.industry, &e.region, &mut keys, &mut firms);
+            let id = add(&e.key, &e.industry, &e.region, &mut keys, &mut firms) as usize;
+            signals(&mut firms[id], &e.employer);
         }
         let listed = firms.len();
         let mut cats: [Names; 3] = Default::default();
@@ -134,16 +135,20 @@ impl Panel {
             let mut cat = |d: Dim, v: &Option<String>| v.as_deref().map(|s| cats[d as usize].id(s));
             let c = [cat(Dim::Type, &a.accident_type), cat(Dim::BodyPart, &a.body_part), cat(Dim::Job, &a.job)];
             let region = a.region.as_deref().map(|r| regions.id(r));
-            let firm = &mut firms[enterprise as usize];
-            firm.name_words = firm.name_words.or(a.employer.name_words);
-            firm.chain |= a.employer.chain;
-            if firm.kind.is_none() {
-                let kind = a.employer.kind.as_deref();
-                firm.kind = kind.and_then(|k| KINDS.iter().position(|n| *n == k)).map(|k| k as u8);
-            }
+            signals(&mut firms[enterprise as usize], &a.employer);
             events.push(Event { enterprise, date: a.date, cats: c, severe: a.severe, region });
         }
         let first_date = events.iter().map(|e| e.date).min();
         Self { firms, events, nodes, cats, regions, first_date, listed }
+    }
+}
+
+/// Takes what a record's name says into its firm: the first word count and kind given,
+/// and the chain flag if any record sets it.
+fn signals(firm: &mut Firm, e: &EmployerSignals) {
+    firm.name_words = firm.name_words.or(e.name_words);
+    firm.chain |= e.chain;
+    if firm.kind.is_none() {
+        firm.kind = e.kind.as_deref().and_then(|k| KINDS.iter().position(|n| *n == k)).map(|k| k as u8);
     }
 }

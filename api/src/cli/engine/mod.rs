@@ -118,7 +118,8 @@ pub fn read(catalog: &Catalog, profile: Profile, mapping: Option<&Path>, file: &
     Ok(read_records(catalog, profile, mapping, file)?
         .into_iter()
         .map(|(r, naics, state)| {
-            let industry = if naics.is_empty() { r.enterprise.industry_code.clone().unwrap_or_default() } else { naics.clone() };
+            let industry =
+                if naics.is_empty() { r.enterprise.industry_code.clone().unwrap_or_default() } else { naics.clone() };
             let resolved = catalog.employer_names.resolve(&r.enterprise.name, &industry);
             // Only name-keyed sources count words: elsewhere the key is a registry number.
             let name_words = (r.enterprise.credit_code.is_none() && !resolved.key.is_empty())
@@ -198,8 +199,16 @@ pub fn accident(r: &Record, profile: Profile, naics: String, state: String) -> A
 fn write_rows(folds: &[risk::Backtest], out: &Path) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_path(out).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
     let future = folds.iter().flat_map(|f| &f.rows).any(|r| r.actual_accidents.is_some());
-    let mut header =
-        vec!["cutoff", "model", "enterprise", "industry", "history_accidents", "expected_accidents", "p_any", "top_types"];
+    let mut header = vec![
+        "cutoff",
+        "model",
+        "enterprise",
+        "industry",
+        "history_accidents",
+        "expected_accidents",
+        "p_any",
+        "top_types",
+    ];
     if future {
         header.extend(["actual_accidents", "actual_types"]);
     }

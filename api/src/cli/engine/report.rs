@@ -32,11 +32,7 @@ pub fn print(folds: &[Backtest], out: &Path) {
         println!("mean over {} cutoffs:", measured.len());
         table(&mean(&measured));
     }
-    println!(
-        "wrote {} (rows: {})",
-        out.display(),
-        folds.first().map_or("-", |f| f.model.name())
-    );
+    println!("wrote {} (rows: {})", out.display(), folds.first().map_or("-", |f| f.model.name()));
 }
 
 /// The mean of each metric over the folds where it is defined, per predictor name.
@@ -46,8 +42,7 @@ fn mean(folds: &[&Backtest]) -> Vec<Metrics> {
         .metrics
         .iter()
         .map(|m| {
-            let all: Vec<&Metrics> =
-                folds.iter().filter_map(|f| f.metrics.iter().find(|x| x.name == m.name)).collect();
+            let all: Vec<&Metrics> = folds.iter().filter_map(|f| f.metrics.iter().find(|x| x.name == m.name)).collect();
             let avg = |get: fn(&Metrics) -> Option<f64>| {
                 let v: Vec<f64> = all.iter().filter_map(|m| get(m)).collect();
                 (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
@@ -72,7 +67,16 @@ fn table(metrics: &[Metrics]) {
     let f = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| format!("{v:.4}"));
     println!(
         "{:<14} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
-        "predictor", "deviance", "spearman", "top10%", "auc_any", "auc_2+", "top1/ent", "top3/ent", "top1/acc", "top3/acc"
+        "predictor",
+        "deviance",
+        "spearman",
+        "top10%",
+        "auc_any",
+        "auc_2+",
+        "top1/ent",
+        "top3/ent",
+        "top1/acc",
+        "top3/acc"
     );
     for m in metrics {
         println!(

@@ -177,6 +177,7 @@ fn simulate(
             industry: f.industry.clone(),
             region: f.region.clone(),
             workers: None,
+            employer: Default::default(),
         })
         .collect();
     let first_month = first_of_month(last)

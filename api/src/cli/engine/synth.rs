@@ -66,6 +66,7 @@ pub fn province(enterprises: usize, accidents: usize, seed: u64) -> (Vec<Enterpr
             industry: classes[*c].0.clone(),
             region: Some(region.clone()),
             workers: None,
+            employer: Default::default(),
         })
         .collect();
     let accidents = (0..accidents)

@@ -115,6 +115,7 @@ impl DemoRounds {
                 industry: e.industry_code.clone(),
                 region: Some(e.region_code.clone()),
                 workers: Some(f64::from(e.insured_workers)),
+                employer: Default::default(),
             })
             .collect();
         // As the live refit: the day after the newest accident on record.

@@ -126,8 +126,22 @@ pub async fn refit(
         }
     }
     let firms = enterprises::risk_profiles(&txn).await?;
-    let industry_of: std::collections::HashMap<i64, (String, Option<String>)> =
-        firms.iter().map(|(id, ind, reg, _)| (*id, (ind.clone().unwrap_or_default(), reg.clone()))).collect();
+    // Name-keyed enterprises (imported without a credit code) are keyed by their
+    // resolved name after the source ("us-employer:ACME ROOFING"): its word count is the
+    // model's size signal, as in the backtest. Credit-coded enterprises and keys that
+    // are numbers (MSHA mine ids) have none.
+    let signals = |key: &Option<String>| risk::EmployerSignals {
+        name_words: key
+            .as_deref()
+            .and_then(|k| k.split_once(':'))
+            .filter(|(_, name)| name.chars().any(char::is_alphabetic))
+            .map(|(_, name)| name.split_whitespace().count() as u32),
+        ..Default::default()
+    };
+    let industry_of: std::collections::HashMap<i64, (String, Option<String>, risk::EmployerSignals)> = firms
+        .iter()
+        .map(|(id, ind, reg, _, key)| (*id, (ind.clone().unwrap_or_default(), reg.clone(), signals(key))))
+        .collect();
     let rows = accidents::risk_rows_before(&txn, cutoff).await?;
     let n_accidents = rows.len();
     let config = config.clone();
@@ -136,7 +150,7 @@ pub async fn refit(
         let accidents: Vec<risk::Accident> = rows
             .into_iter()
             .map(|(id, date, kind, part, job, severity)| {
-                let (industry, region) = industry_of.get(&id).cloned().unwrap_or_default();
+                let (industry, region, employer) = industry_of.get(&id).cloned().unwrap_or_default();
                 risk::Accident {
                     enterprise: id.to_string(),
                     industry,
@@ -146,17 +160,18 @@ pub async fn refit(
                     body_part: part,
                     job,
                     severe: severity != "minor",
-                    employer: Default::default(),
+                    employer,
                 }
             })
             .collect();
         let list: Vec<risk::Enterprise> = firms
             .into_iter()
-            .map(|(id, industry, region, workers)| risk::Enterprise {
+            .map(|(id, industry, region, workers, key)| risk::Enterprise {
                 key: id.to_string(),
                 industry: industry.unwrap_or_default(),
                 region,
                 workers: workers.map(f64::from),
+                employer: signals(&key),
             })
             .collect();
         risk::assess(&accidents, &list, cutoff, &config)
