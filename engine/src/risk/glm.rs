@@ -14,6 +14,9 @@
 use linfa::dataset::{AsTargets, DatasetBase, Records};
 use linfa::traits::{Fit, PredictInplace};
 use ndarray::{Array1, ArrayBase, ArrayView1, ArrayView2, Data, Ix2};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
 use serde::{Deserialize, Serialize};
 
 use super::RiskError;
@@ -93,11 +96,17 @@ impl PoissonGlm {
             let dev = 2.0 * (constant + y.iter().map(|&v| mean - v * mean.ln()).sum::<f64>());
             return Ok(Self::done(names, vec![mean.ln()], n, dev, 0));
         }
-        let mut beta = start(x, y, p, mean)?;
+        // Rows with the same covariates share μ, so the likelihood only needs, per
+        // distinct row, how many there are and their summed counts. A count model's
+        // covariates take few values (own counts are small integers, industries are
+        // few), so the passes below walk thousands of groups instead of every row.
+        let g = Groups::of(x, y, p);
+        let (x, w, y) = (g.x.as_slice(), g.n.as_slice(), g.sum.as_slice());
+        let mut beta = start(x, w, y, p, mean)?;
         let mut last: Option<(Vec<f64>, f64)> = None;
         let mut halvings = 0;
         for iter in 1..=MAX_ITER {
-            let mut pass = accumulate(x, y, &beta, p);
+            let mut pass = accumulate(x, w, y, &beta, p);
             pass.deviance = 2.0 * (constant + pass.deviance);
             // A Newton step that raised the deviance is halved back toward the last point.
             if let Some((prev, prev_dev)) = &last
@@ -143,16 +152,16 @@ struct Pass {
     hessian: Vec<f64>,
 }
 
-fn accumulate(x: &[f64], y: &[f64], beta: &[f64], p: usize) -> Pass {
+fn accumulate(x: &[f64], w: &[f64], y: &[f64], beta: &[f64], p: usize) -> Pass {
     const PARALLEL_ROWS: usize = 20_000;
     let n = y.len();
     if n < PARALLEL_ROWS {
-        return accumulate_rows(x, y, beta, p);
+        return accumulate_rows(x, w, y, beta, p);
     }
     let half = n / 2;
     let (a, b) = std::thread::scope(|s| {
-        let second = s.spawn(|| accumulate_rows(&x[half * p..], &y[half..], beta, p));
-        let first = accumulate_rows(&x[..half * p], &y[..half], beta, p);
+        let second = s.spawn(|| accumulate_rows(&x[half * p..], &w[half..], &y[half..], beta, p));
+        let first = accumulate_rows(&x[..half * p], &w[..half], &y[..half], beta, p);
         (first, second.join())
     });
     match b {
@@ -163,7 +172,7 @@ fn accumulate(x: &[f64], y: &[f64], beta: &[f64], p: usize) -> Pass {
         },
         // A worker cannot panic on plain arithmetic; if it ever did, redo its half here.
         Err(_) => {
-            let b = accumulate_rows(&x[half * p..], &y[half..], beta, p);
+            let b = accumulate_rows(&x[half * p..], &w[half..], &y[half..], beta, p);
             Pass {
                 deviance: a.deviance + b.deviance,
                 gradient: a.gradient.iter().zip(&b.gradient).map(|(u, v)| u + v).collect(),
@@ -173,17 +182,18 @@ fn accumulate(x: &[f64], y: &[f64], beta: &[f64], p: usize) -> Pass {
     }
 }
 
-/// Deviance is accumulated as Σ(μ − yη); the part that does not depend on β,
-/// Σ(y ln y − y), is added by the caller, which keeps a logarithm out of the loop.
-fn accumulate_rows(x: &[f64], y: &[f64], beta: &[f64], p: usize) -> Pass {
+/// Over groups of `w` identical rows whose counts sum to `y`: deviance is accumulated
+/// as Σ(wμ − yη); the part that does not depend on β, Σ(y ln y − y) over the original
+/// rows, is added by the caller, which keeps a logarithm out of the loop.
+fn accumulate_rows(x: &[f64], w: &[f64], y: &[f64], beta: &[f64], p: usize) -> Pass {
     let q = p + 1;
     let mut hessian = vec![0.0; q * q];
     let mut gradient = vec![0.0; q];
     let mut deviance = 0.0;
     let (b0, b) = (beta[0], &beta[1..]);
-    for (xi, &yi) in x.chunks_exact(p.max(1)).zip(y) {
+    for ((xi, &wi), &yi) in x.chunks_exact(p.max(1)).zip(w).zip(y) {
         let eta = b0 + b.iter().zip(xi).map(|(u, v)| u * v).sum::<f64>();
-        let mu = eta.exp();
+        let mu = wi * eta.exp();
         deviance += mu - yi * eta;
         let r = yi - mu;
         gradient[0] += r;
@@ -202,25 +212,91 @@ fn accumulate_rows(x: &[f64], y: &[f64], beta: &[f64], p: usize) -> Pass {
 }
 
 /// The classical IRLS start: one weighted least-squares fit of the working response
-/// z = η + (y − μ)/μ at μ = (y + ȳ)/2. From the intercept-only start Newton overshoots
-/// on wide covariates and needs several halvings; from here it takes about five steps.
-fn start(x: &[f64], y: &[f64], p: usize, mean: f64) -> Result<Vec<f64>, RiskError> {
+/// z = η + (y − μ)/μ at μ = (y + ȳ)/2, taken per group at the group's mean count.
+/// From the intercept-only start Newton overshoots on wide covariates and needs several
+/// halvings; from here it takes about five steps.
+fn start(x: &[f64], w: &[f64], y: &[f64], p: usize, mean: f64) -> Result<Vec<f64>, RiskError> {
     let q = p + 1;
     let mut h = vec![0.0; q * q];
     let mut g = vec![0.0; q];
     let mut row = vec![1.0; q];
-    for (xi, &yi) in x.chunks_exact(p.max(1)).zip(y) {
+    for ((xi, &wi), &yi) in x.chunks_exact(p.max(1)).zip(w).zip(y) {
         row[1..].copy_from_slice(&xi[..p]);
-        let mu = (yi + mean) / 2.0;
-        let z = mu.ln() + (yi - mu) / mu;
+        let mu = (yi / wi + mean) / 2.0;
+        let z = mu.ln() + (yi / wi - mu) / mu;
         for a in 0..q {
-            g[a] += mu * row[a] * z;
+            g[a] += wi * mu * row[a] * z;
             for b in 0..=a {
-                h[a * q + b] += mu * row[a] * row[b];
+                h[a * q + b] += wi * mu * row[a] * row[b];
             }
         }
     }
     solve_spd(&mut h, &mut g, q)
+}
+
+/// Distinct rows of a design, each with its multiplicity and summed counts, in order
+/// of first appearance. Rows are equal when their values are bit for bit.
+struct Groups {
+    x: Vec<f64>,
+    n: Vec<f64>,
+    sum: Vec<f64>,
+}
+
+impl Groups {
+    fn of(x: &[f64], y: &[f64], p: usize) -> Self {
+        // Keyed by a hash of the row's bits; a key whose group holds another row (a
+        // collision) moves on to the next key until it finds its row or a free one.
+        let mut index: HashMap<u64, usize, BuildHasherDefault<KeyHasher>> = HashMap::default();
+        let (mut gx, mut n, mut sum) = (Vec::new(), Vec::new(), Vec::<f64>::new());
+        let same = |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(u, v)| u.to_bits() == v.to_bits());
+        for (row, &yi) in x.chunks_exact(p.max(1)).zip(y) {
+            let mut key = row_hash(row);
+            let g = loop {
+                match index.get(&key) {
+                    Some(&g) if same(&gx[g * p..(g + 1) * p], row) => break g,
+                    Some(_) => key = key.wrapping_add(1),
+                    None => {
+                        let g = n.len();
+                        index.insert(key, g);
+                        gx.extend_from_slice(&row[..p]);
+                        n.push(0.0);
+                        sum.push(0.0);
+                        break g;
+                    }
+                }
+            };
+            n[g] += 1.0;
+            sum[g] += yi;
+        }
+        Self { x: gx, n, sum }
+    }
+}
+
+/// A multiply-rotate hash of a row's bits: rows are short and not adversarial (they
+/// come from the fit's own data), so SipHash's cost buys nothing here.
+fn row_hash(row: &[f64]) -> u64 {
+    row.iter()
+        .fold(0x9e37_79b9_7f4a_7c15, |h: u64, v| (h.rotate_left(5) ^ v.to_bits()).wrapping_mul(0x517c_c1b7_2722_0a95))
+}
+
+/// The map's keys are already hashes.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) | u64::from(*b);
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// Solves H δ = g for a symmetric positive-definite H given by its lower triangle
@@ -327,11 +403,19 @@ mod tests {
             .map(|(i, v)| ((0.5 + 0.8 * v).exp() + (i % 3) as f64 - 1.0).round().max(0.0))
             .collect();
         let whole = fit(&["v"], Array2::from_shape_vec((n, 1), x.clone()).unwrap(), Array1::from(y.clone()));
-        let single = accumulate_rows(&x, &y, &[whole.intercept, whole.coef[0]], 1);
-        let split = accumulate(&x, &y, &[whole.intercept, whole.coef[0]], 1);
+        let ones = vec![1.0; n];
+        let single = accumulate_rows(&x, &ones, &y, &[whole.intercept, whole.coef[0]], 1);
+        let split = accumulate(&x, &ones, &y, &[whole.intercept, whole.coef[0]], 1);
         assert!((single.deviance - split.deviance).abs() < 1e-6 * single.deviance);
         assert!(single.gradient.iter().all(|g| g.abs() < 1e-6), "{:?}", single.gradient);
         assert!((whole.coef[0] - 0.8).abs() < 0.05, "{whole:?}");
+    }
+
+    #[test]
+    fn identical_rows_are_one_group_and_distinct_ones_are_not() {
+        let g = Groups::of(&[1.0, 2.0, 3.0, 4.0, 1.0, 2.0, -0.0, 0.0], &[1.0, 0.0, 2.0, 5.0], 2);
+        assert_eq!(g.x, [1.0, 2.0, 3.0, 4.0, -0.0, 0.0]);
+        assert_eq!((g.n, g.sum), (vec![2.0, 1.0, 1.0], vec![3.0, 0.0, 5.0]));
     }
 
     #[test]
