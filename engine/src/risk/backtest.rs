@@ -78,6 +78,9 @@ pub struct Backtest {
     pub rows: Vec<BacktestRow>,
     /// Each contender, then each baseline; empty without post-cutoff data.
     pub metrics: Vec<Metrics>,
+    /// Contenders that could not be fitted on this cutoff's data, with the reason
+    /// (the chosen one failing fails the backtest instead).
+    pub unfitted: Vec<(String, String)>,
 }
 
 /// One contender's predictions for the scored enterprises.
@@ -100,10 +103,15 @@ pub fn backtest(
     let has_future = panel.events.iter().any(|e| e.date >= cutoff);
     let actual = Counts::of(&panel, horizon);
     let actual_types = types_in(&panel, horizon, &ids);
-    let predictions: Vec<(Contender, Prediction)> = Contender::ALL
-        .into_iter()
-        .map(|c| predict(c, &panel, &fitted, &ids, config).map(|p| (c, p)))
-        .collect::<Result<_, _>>()?;
+    let mut predictions: Vec<(Contender, Prediction)> = Vec::new();
+    let mut unfitted = Vec::new();
+    for c in Contender::ALL {
+        match predict(c, &panel, &fitted, &ids, config) {
+            Ok(p) => predictions.push((c, p)),
+            Err(e) if c == model => return Err(e),
+            Err(e) => unfitted.push((c.name().to_string(), e.to_string())),
+        }
+    }
     let chosen = predictions
         .iter()
         .find(|(c, _)| *c == model)
@@ -136,7 +144,7 @@ pub fn backtest(
             metrics.push(measure(b.name(), &pred, &y, &types, &actual_types));
         }
     }
-    Ok(Backtest { plan, training_rows: fitted.info.training_rows, model, rows, metrics })
+    Ok(Backtest { plan, training_rows: fitted.info.training_rows, model, rows, metrics, unfitted })
 }
 
 fn predict(

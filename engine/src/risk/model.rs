@@ -441,6 +441,7 @@ mod tests {
         assert_eq!(bt.rows.len(), 24);
         let names: Vec<&str> = bt.metrics.iter().map(|m| m.name.as_str()).collect();
         assert_eq!(names, ["glm", "logistic", "last_period", "industry_mean", "buhlmann"]);
+        assert!(bt.unfitted.is_empty(), "{:?}", bt.unfitted);
         let row = bt.rows.iter().find(|r| r.enterprise == "C3311-11").unwrap();
         assert_eq!(row.top_types, ["03", "09"]);
         assert!(row.actual_accidents.is_some_and(|n| n > 0));
@@ -448,6 +449,38 @@ mod tests {
         let past: Vec<_> = history().into_iter().filter(|a| a.date < d("2024-07-01")).collect();
         let bt = crate::risk::backtest(&past, d("2024-07-01"), &config, crate::risk::Contender::Glm).unwrap();
         assert!(bt.metrics.is_empty() && bt.rows.iter().all(|r| r.actual_accidents.is_none()));
+    }
+
+    #[test]
+    fn a_contender_that_cannot_fit_is_reported_not_fatal() {
+        // Every enterprise has accidents every month: the logistic model sees one
+        // outcome only and cannot fit; the GLM can.
+        let mut data = Vec::new();
+        for k in 0..12u32 {
+            for month in 1..=12 {
+                for year in [2023, 2024] {
+                    for _ in 0..=k % 3 {
+                        data.push(Accident {
+                            enterprise: format!("e{k}"),
+                            industry: if k % 2 == 0 { "C3311" } else { "C1311" }.into(),
+                            region: None,
+                            date: NaiveDate::from_ymd_opt(year, month, 1).unwrap(),
+                            accident_type: Some("03".into()),
+                            body_part: None,
+                            job: None,
+                            severe: false,
+                            employer: Default::default(),
+                        });
+                    }
+                }
+            }
+        }
+        let config = RiskConfig { horizon_months: 6, ..RiskConfig::default() };
+        let bt = crate::risk::backtest(&data, d("2024-07-01"), &config, crate::risk::Contender::Glm).unwrap();
+        assert_eq!(bt.unfitted.len(), 1, "{:?}", bt.unfitted);
+        assert_eq!(bt.unfitted[0].0, "logistic");
+        assert!(bt.metrics.iter().all(|m| m.name != "logistic"));
+        assert!(crate::risk::backtest(&data, d("2024-07-01"), &config, crate::risk::Contender::Logistic).is_err());
     }
 
     #[test]

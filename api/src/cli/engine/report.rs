@@ -26,6 +26,9 @@ pub fn print(folds: &[Backtest], out: &Path) {
         } else {
             table(&bt.metrics);
         }
+        for (name, why) in &bt.unfitted {
+            println!("{name}: not fitted on this cutoff: {why}");
+        }
     }
     let measured: Vec<&Backtest> = folds.iter().filter(|f| !f.metrics.is_empty()).collect();
     if measured.len() > 1 {
