@@ -10,7 +10,7 @@ use super::baselines::Baseline;
 use super::contenders;
 use super::features::{Counts, Window};
 use super::metrics::{auc, poisson_deviance, spearman, top_share};
-use super::model::{Fitted, Plan, TrainingSet};
+use super::model::{Fitted, Plan};
 use super::panel::{Dim, Panel};
 use super::{Accident, RiskConfig, RiskError};
 
@@ -138,8 +138,14 @@ pub fn backtest(
             metrics.push(measure(c.name(), &p.expected, &y, &p.types, &actual_types));
         }
         for b in Baseline::ALL {
-            let pred =
-                b.predict(&panel, &fitted.train_counts, &fitted.train_target, &fitted.counts, plan.scale(), &ids);
+            let pred = b.predict(
+                &panel,
+                &fitted.training.train_counts,
+                &fitted.training.target.n,
+                &fitted.counts,
+                plan.scale(),
+                &ids,
+            );
             let types = b.top_types(&panel, &fitted.counts, cutoff, &ids, 3);
             metrics.push(measure(b.name(), &pred, &y, &types, &actual_types));
         }
@@ -161,21 +167,14 @@ fn predict(
             types: ids.iter().map(|&i| fitted.top(panel, i, Dim::Type).into_iter().take(3).collect()).collect(),
         }),
         Contender::Logistic => {
-            let training = TrainingSet::build(panel, plan.cutoff, config)?;
+            let training = &fitted.training;
             let scoring = fitted.design.x.select(Axis(0), ids).select(Axis(1), training.active());
-            let p = contenders::logistic_any(&training, scoring.view())?;
+            let p = contenders::logistic_any(training, scoring.view())?;
             // P(any) over the training target's length, read as a Poisson rate and
             // rescaled to the horizon, so deviance compares like with like.
             let expected = p.iter().map(|&p| -(1.0 - p.min(1.0 - 1e-12)).ln() * plan.scale()).collect();
-            let types = contenders::multinomial_types(
-                panel,
-                Plan::window(plan.train_history),
-                Plan::window(plan.train_target),
-                Plan::window(plan.history),
-                ids,
-                3,
-                config,
-            )?;
+            let types =
+                contenders::multinomial_types(panel, Plan::window(plan.train_target), plan.cutoff, ids, 3, config)?;
             Ok(Prediction { expected, types })
         }
     }

@@ -10,13 +10,14 @@
 //! one's predictions are written. Both are L2-penalised (`ALPHA`), since the type model
 //! has a coefficient per type and covariate and few typed accidents per type.
 
+use chrono::NaiveDate;
 use linfa::Dataset;
 use linfa::traits::Fit;
 use linfa_logistic::{LogisticRegression, MultiLogisticRegression};
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 
-use super::credibility::{MixTree, dirichlet_mean};
 use super::features::Window;
+use super::mix::MixModel;
 use super::model::TrainingSet;
 use super::panel::{Dim, Panel};
 use super::{RiskConfig, RiskError};
@@ -43,67 +44,36 @@ pub fn logistic_any(training: &TrainingSet, scoring: ArrayView2<f64>) -> Result<
     Ok(if model.labels().pos.class { p.to_vec() } else { p.iter().map(|p| 1.0 - p).collect() })
 }
 
-/// The type model's covariates for `firm` from the accidents in `w`: ln of the
-/// industry's smoothed mix (leaving the firm out) and the firm's own shares.
-struct TypeDesign {
-    tree: MixTree,
-    own: Vec<Vec<f64>>,
-    width: usize,
+/// The type model's covariates, one row per firm: ln of its industry's smoothed mix
+/// (its own accidents left out) and its own type shares, from the accidents `mix` saw.
+fn type_matrix(mix: &MixModel, panel: &Panel, firms: &[usize]) -> Array2<f64> {
+    let width = panel.cats[Dim::Type as usize].len();
+    let mut x = Array2::zeros((firms.len(), 2 * width));
+    for (mut row, &f) in x.axis_iter_mut(Axis(0)).zip(firms) {
+        let (industry, own) = mix.parts(panel, f, Dim::Type);
+        let n: f64 = own.iter().sum();
+        for t in 0..width {
+            // Lifted by 1e-3, so a type the industry never had is unlikely, not impossible.
+            row[t] = (industry[t] + 1e-3).ln();
+            row[width + t] = if n > 0.0 { own[t] / n } else { 0.0 };
+        }
+    }
+    x
 }
 
-impl TypeDesign {
-    fn build(panel: &Panel, w: Window, config: &RiskConfig) -> Self {
-        let width = panel.cats[Dim::Type as usize].len();
-        let mut tree = MixTree::new(panel.nodes.len(), width, config.mix_industry_k);
-        let mut own = vec![Vec::new(); panel.firms.len()];
-        for e in panel.events.iter().filter(|e| w.contains(e.date)) {
-            let Some(t) = e.cats[Dim::Type as usize] else { continue };
-            let i = e.enterprise as usize;
-            tree.add(&panel.firms[i].path, t as usize);
-            if own[i].is_empty() {
-                own[i] = vec![0.0; width];
-            }
-            own[i][t as usize] += 1.0;
-        }
-        Self { tree, own, width }
-    }
-
-    fn row(&self, panel: &Panel, firm: usize, out: &mut [f64]) {
-        let mine = (!self.own[firm].is_empty()).then_some(self.own[firm].as_slice());
-        let industry = self.tree.value(&panel.firms[firm].path, mine);
-        // The industry's mix is floored so a type it never had is unlikely, not impossible.
-        let prior = dirichlet_mean(&industry, &vec![1.0 / self.width as f64; self.width], 1e-3 * self.width as f64);
-        let n: f64 = mine.map_or(0.0, |m| m.iter().sum());
-        for t in 0..self.width {
-            out[t] = prior[t].ln();
-            out[self.width + t] = if n > 0.0 { mine.map_or(0.0, |m| m[t]) / n } else { 0.0 };
-        }
-    }
-
-    fn matrix(&self, panel: &Panel, firms: &[usize]) -> Array2<f64> {
-        let mut x = Array2::zeros((firms.len(), 2 * self.width));
-        for (mut row, &f) in x.axis_iter_mut(Axis(0)).zip(firms) {
-            if let Some(r) = row.as_slice_mut() {
-                self.row(panel, f, r);
-            }
-        }
-        x
-    }
-}
-
-/// The `k` most likely types of each firm in `ids` after the history window, by the
-/// multinomial model trained on the training pair.
+/// The `k` most likely types of each firm in `ids` after `cutoff`, by the multinomial
+/// model trained on the typed accidents of `train_target`, each read from what came
+/// before that window.
 pub fn multinomial_types(
     panel: &Panel,
-    train_history: Window,
     train_target: Window,
-    history: Window,
+    cutoff: NaiveDate,
     ids: &[usize],
     k: usize,
     config: &RiskConfig,
 ) -> Result<Vec<Vec<String>>, RiskError> {
     let names = &panel.cats[Dim::Type as usize].names;
-    let before = TypeDesign::build(panel, train_history, config);
+    let before = MixModel::build(panel, train_target.start, config);
     let (mut firms, mut labels) = (Vec::new(), Vec::new());
     for e in panel.events.iter().filter(|e| train_target.contains(e.date)) {
         if let Some(t) = e.cats[Dim::Type as usize] {
@@ -120,11 +90,11 @@ pub fn multinomial_types(
     if distinct < 2 {
         return Err(RiskError::TooLittleData("fewer than two accident types in the training target window".into()));
     }
-    let data = Dataset::new(before.matrix(panel, &firms), Array1::from(labels));
+    let data = Dataset::new(type_matrix(&before, panel, &firms), Array1::from(labels));
     let model =
         MultiLogisticRegression::default().alpha(ALPHA).max_iterations(MAX_ITER).fit(&data).map_err(linfa_error)?;
-    let now = TypeDesign::build(panel, history, config);
-    let probs = model.predict_probabilities(&now.matrix(panel, ids));
+    let now = MixModel::build(panel, cutoff, config);
+    let probs = model.predict_probabilities(&type_matrix(&now, panel, ids));
     let classes = model.classes();
     Ok(probs
         .axis_iter(Axis(0))

@@ -35,6 +35,16 @@ pub struct EmployerSignals {
     pub name_words: Option<u32>,
 }
 
+impl EmployerSignals {
+    /// Words of the resolved name in a name-keyed enterprise key ("us-employer:ACME
+    /// ROOFING" → 2). None for a key without a source prefix or whose rest holds no
+    /// letter (MSHA mine ids); callers leave registry (credit-code) keys out.
+    pub fn words_of_key(key: &str) -> Option<u32> {
+        let (_, name) = key.split_once(':')?;
+        name.chars().any(char::is_alphabetic).then(|| name.split_whitespace().count() as u32)
+    }
+}
+
 /// An enterprise to score. Enterprises without accidents get their industry's rate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Enterprise {
@@ -91,6 +101,14 @@ impl IndustryPath {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn words_of_name_keys_only() {
+        assert_eq!(EmployerSignals::words_of_key("us-employer:ACME ROOFING AND SIDING"), Some(4));
+        assert_eq!(EmployerSignals::words_of_key("osha-sir:WALMART"), Some(1));
+        assert_eq!(EmployerSignals::words_of_key("msha-mine:4608791"), None);
+        assert_eq!(EmployerSignals::words_of_key("ACME"), None);
+    }
 
     #[test]
     fn paths_of_both_code_systems() {

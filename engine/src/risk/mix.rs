@@ -80,17 +80,12 @@ impl MixModel {
     /// The `top` most likely categories of each dimension for `firm`.
     pub fn of(&self, panel: &Panel, firm: usize) -> Mix {
         let mut mix = Mix::default();
-        let path = &panel.firms[firm].path;
         for d in Dim::ALL {
             let width = panel.cats[d as usize].len();
             if width == 0 {
                 continue;
             }
-            let mut own = vec![0.0; width];
-            for &(c, n) in &self.own[d as usize][firm] {
-                own[c as usize] = n;
-            }
-            let industry = self.trees[d as usize].value(path, Some(&own));
+            let (industry, own) = self.parts(panel, firm, d);
             let p = dirichlet_mean(&own, &industry, self.weight);
             let mut order: Vec<usize> = (0..width).collect();
             order.sort_by(|&a, &b| p[b].total_cmp(&p[a]).then(a.cmp(&b)));
@@ -106,5 +101,15 @@ impl MixModel {
                 .collect();
         }
         mix
+    }
+
+    /// Over every category of `d`: the industry's smoothed mix for `firm` (its own
+    /// accidents left out) and the firm's own counts, the two parts `of` blends.
+    pub fn parts(&self, panel: &Panel, firm: usize, d: Dim) -> (Vec<f64>, Vec<f64>) {
+        let mut own = vec![0.0; panel.cats[d as usize].len()];
+        for &(c, n) in &self.own[d as usize][firm] {
+            own[c as usize] = n;
+        }
+        (self.trees[d as usize].value(&panel.firms[firm].path, Some(&own)), own)
     }
 }

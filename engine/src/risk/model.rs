@@ -147,8 +147,8 @@ pub struct TrainingSet {
     pub rows: usize,
     feature_means: Vec<f64>,
     active: Vec<usize>,
-    train_counts: Counts,
-    target: Counts,
+    pub(crate) train_counts: Counts,
+    pub(crate) target: Counts,
 }
 
 impl TrainingSet {
@@ -171,7 +171,7 @@ impl TrainingSet {
         &self.active
     }
 
-    pub(crate) fn build(panel: &Panel, cutoff: NaiveDate, config: &RiskConfig) -> Result<Self, RiskError> {
+    fn build(panel: &Panel, cutoff: NaiveDate, config: &RiskConfig) -> Result<Self, RiskError> {
         let first = panel.first_date.ok_or_else(|| RiskError::TooLittleData("no accidents".into()))?;
         let plan = Plan::new(first, cutoff, config.horizon_months, config.history_months)?;
         let train_counts = Counts::of(panel, Plan::window(plan.train_history));
@@ -213,8 +213,8 @@ pub(crate) struct Fitted {
     pub info: ModelInfo,
     pub counts: Counts,
     pub design: Design,
-    pub train_counts: Counts,
-    pub train_target: Vec<f64>,
+    /// What the GLM was fitted on (the backtest fits its contenders on the same).
+    pub training: TrainingSet,
     severe: RateTree,
     mix: MixModel,
 }
@@ -223,10 +223,9 @@ impl Fitted {
     pub fn fit(panel: &Panel, cutoff: NaiveDate, config: &RiskConfig) -> Result<Self, RiskError> {
         let t = TrainingSet::build(panel, cutoff, config)?;
         let fit = t.fit_glm()?;
-        let (plan, feature_means, active, rows) = (t.plan, t.feature_means, t.active, t.rows);
-        let (train_counts, target) = (t.train_counts, t.target);
+        let plan = t.plan;
         let mut coef = vec![0.0; FEATURES.len()];
-        for (k, &c) in active.iter().enumerate() {
+        for (k, &c) in t.active.iter().enumerate() {
             coef[c] = fit.coef[k];
         }
         let mut glm = PoissonGlm { names: FEATURES.iter().map(|s| s.to_string()).collect(), coef, ..fit };
@@ -242,20 +241,11 @@ impl Fitted {
             version: MODEL_VERSION.into(),
             plan,
             glm,
-            feature_means,
-            training_rows: rows,
+            feature_means: t.feature_means.clone(),
+            training_rows: t.rows,
             config: config.clone(),
         };
-        let train_target = target.n;
-        Ok(Self {
-            info,
-            counts,
-            design,
-            train_counts,
-            train_target,
-            severe,
-            mix: MixModel::build(panel, cutoff, config),
-        })
+        Ok(Self { info, counts, design, training: t, severe, mix: MixModel::build(panel, cutoff, config) })
     }
 
     pub fn expected(&self, firm: usize) -> f64 {

@@ -122,8 +122,12 @@ pub fn read(catalog: &Catalog, profile: Profile, mapping: Option<&Path>, file: &
                 if naics.is_empty() { r.enterprise.industry_code.clone().unwrap_or_default() } else { naics.clone() };
             let resolved = catalog.employer_names.resolve(&r.enterprise.name, &industry);
             // Only name-keyed sources count words: elsewhere the key is a registry number.
-            let name_words = (r.enterprise.credit_code.is_none() && !resolved.key.is_empty())
-                .then(|| resolved.key.split_whitespace().count() as u32);
+            let name_words = r
+                .enterprise
+                .credit_code
+                .is_none()
+                .then(|| risk::EmployerSignals::words_of_key(&r.enterprise.key))
+                .flatten();
             let employer =
                 risk::EmployerSignals { kind: resolved.kind.map(str::to_string), chain: resolved.chain, name_words };
             Accident { employer, ..accident(&r, profile, naics, state) }

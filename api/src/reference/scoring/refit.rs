@@ -126,16 +126,10 @@ pub async fn refit(
         }
     }
     let firms = enterprises::risk_profiles(&txn).await?;
-    // Name-keyed enterprises (imported without a credit code) are keyed by their
-    // resolved name after the source ("us-employer:ACME ROOFING"): its word count is the
-    // model's size signal, as in the backtest. Credit-coded enterprises and keys that
-    // are numbers (MSHA mine ids) have none.
+    // Name-keyed enterprises (stored with a source key, not a credit code) carry their
+    // resolved name in it: its word count is the model's size signal, as in the backtest.
     let signals = |key: &Option<String>| risk::EmployerSignals {
-        name_words: key
-            .as_deref()
-            .and_then(|k| k.split_once(':'))
-            .filter(|(_, name)| name.chars().any(char::is_alphabetic))
-            .map(|(_, name)| name.split_whitespace().count() as u32),
+        name_words: key.as_deref().and_then(risk::EmployerSignals::words_of_key),
         ..Default::default()
     };
     let industry_of: std::collections::HashMap<i64, (String, Option<String>, risk::EmployerSignals)> = firms
